@@ -1,0 +1,39 @@
+# vistakit: `make demo` and `make test` set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# pip takes the CPU build of torch that lies on disk here; never a CUDA build from the index.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+FASHION := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup system-deps demo test bench clean
+
+setup: system-deps $(STAMP)
+
+# Debian packages the demo and tests use: the official Fashion-MNIST files.
+system-deps:
+	@if [ ! -d $(FASHION) ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian package dataset-fashion-mnist"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q $(FIND_LINKS) "torch==2.13.0"
+	$(PY) -m pip install -q $(FIND_LINKS) -e ".[pretrained,dev]"
+	touch $@
+
+demo: setup
+	$(PY) -m vistakit demo
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+bench: setup
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -1,0 +1,57 @@
+"""Entry point: one subcommand per capability, each in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# Each module defines `register(subparsers)`, adding its subcommands with a
+# `func(args) -> int` default. Keep this list in the order shown in --help.
+_COMMAND_MODULES = [
+]
+
+EPILOG = """examples:
+  vistakit datasets list
+  vistakit datasets preview fashion-mnist --split test --out grid.png
+  vistakit models list
+  vistakit demo
+"""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples in epilogs as written."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vistakit",
+        description="vistakit: data, augmentation, models, training and quality for computer vision.",
+        epilog=EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"vistakit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod_name in _COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{mod_name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, OSError) as e:
+        print(f"vistakit {args.command}: error: {e}", file=sys.stderr)
+        return 2

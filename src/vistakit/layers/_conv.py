@@ -1,0 +1,106 @@
+"""Convolution + normalization + activation, and channel rounding."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor`` without dropping below ``round_limit`` of it.
+
+    This is the channel rounding of MobileNet and EfficientNet (and their published
+    checkpoints depend on it).
+    """
+    min_value = min_value or divisor
+    new = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if new < round_limit * value:
+        new += divisor
+    return new
+
+
+class Conv2dNormActivation(nn.Sequential):
+    """``Sequential(conv, norm, act)`` with keys ``0``, ``1``, ``2``: torchvision's layout.
+
+    Args:
+        in_channels: input channels.
+        out_channels: output channels.
+        kernel_size: square kernel size.
+        stride: stride.
+        padding: defaults to ``(kernel_size - 1) // 2 * dilation`` ("same" for odd kernels at stride 1).
+        groups: convolution groups (``in_channels`` for depthwise).
+        norm_layer: normalization constructor taking the channel count, or None.
+        activation_layer: activation constructor, or None.
+        dilation: dilation.
+        bias: conv bias; defaults to True only when there is no norm layer.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        groups: int = 1,
+        norm_layer: Callable[[int], nn.Module] | None = nn.BatchNorm2d,
+        activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
+        dilation: int = 1,
+        bias: bool | None = None,
+    ) -> None:
+        if padding is None:
+            padding = (kernel_size - 1) // 2 * dilation
+        if bias is None:
+            bias = norm_layer is None
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
+                      dilation=dilation, groups=groups, bias=bias)
+        ]
+        if norm_layer is not None:
+            layers.append(norm_layer(out_channels))
+        if activation_layer is not None:
+            layers.append(activation_layer(inplace=True) if _takes_inplace(activation_layer) else activation_layer())
+        super().__init__(*layers)
+        self.out_channels = out_channels
+
+
+def _takes_inplace(layer: Callable[..., nn.Module]) -> bool:
+    return layer in (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU)
+
+
+class ConvNormAct(nn.Module):
+    """Conv + norm + act with named children ``conv``, ``bn``, ``act``: timm's layout.
+
+    Same arguments as :class:`Conv2dNormActivation`.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        groups: int = 1,
+        norm_layer: Callable[[int], nn.Module] | None = nn.BatchNorm2d,
+        activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
+        dilation: int = 1,
+        bias: bool | None = None,
+    ) -> None:
+        super().__init__()
+        if padding is None:
+            padding = (kernel_size - 1) // 2 * dilation
+        if bias is None:
+            bias = norm_layer is None
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
+                              dilation=dilation, groups=groups, bias=bias)
+        self.bn = norm_layer(out_channels) if norm_layer is not None else nn.Identity()
+        if activation_layer is None:
+            self.act = nn.Identity()
+        else:
+            self.act = activation_layer(inplace=True) if _takes_inplace(activation_layer) else activation_layer()
+        self.out_channels = out_channels
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))

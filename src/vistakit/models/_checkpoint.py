@@ -1,0 +1,178 @@
+"""Reading checkpoints (.pth/.pt/.safetensors) and loading them strictly into models."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zipfile
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+_ADAPTERS: dict[str, Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]] = {}
+
+_ST_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or that does not fit the model."""
+
+
+def register_adapter(name: str):
+    """Decorator registering a key adapter: ``fn(foreign_state_dict) -> vistakit_state_dict``.
+
+    An adapter must map every key explicitly; a key it does not know is an error
+    (raise :class:`CheckpointError`), never silently dropped.
+    """
+
+    def wrap(fn):
+        _ADAPTERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def get_adapter(name: str) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+    if name not in _ADAPTERS:
+        raise CheckpointError(f"unknown checkpoint adapter {name!r}; known: {sorted(_ADAPTERS)}")
+    return _ADAPTERS[name]
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    data = path.read_bytes()
+    if len(data) < 8:
+        raise CheckpointError(f"{path}: too short to be a safetensors file ({len(data)} bytes)")
+    (n,) = struct.unpack("<Q", data[:8])
+    try:
+        header = json.loads(data[8 : 8 + n])
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: safetensors header is not valid JSON ({e})") from None
+    base = 8 + n
+    out = {}
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        if base + end > len(data):
+            raise CheckpointError(f"{path}: tensor {key!r} runs past the end of the file (truncated?)")
+        dtype = _ST_DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise CheckpointError(f"{path}: tensor {key!r} has unsupported dtype {info['dtype']}")
+        buf = bytearray(data[base + start : base + end])
+        t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
+        out[key] = t.reshape(info["shape"])
+    return out
+
+
+def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike) -> None:
+    """Write a state_dict as a .safetensors file (atomically)."""
+    from .._download import atomic_write_bytes
+
+    rev = {v: k for k, v in _ST_DTYPES.items()}
+    header, chunks, offset = {}, [], 0
+    for key in sorted(state_dict):
+        t = state_dict[key].detach().cpu().contiguous()
+        raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[key] = {"dtype": rev[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    hb = json.dumps(header).encode()
+    hb += b" " * (-len(hb) % 8)
+    atomic_write_bytes(path, struct.pack("<Q", len(hb)) + hb + b"".join(chunks))
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a state_dict from a .pth/.pt/.bin (torch) or .safetensors file.
+
+    Unwraps the common containers (``{"state_dict": ...}``, ``{"model": ...}``,
+    ``{"model_ema": ...}``) and the ``module.`` prefix of DataParallel/DDP.
+
+    Raises:
+        CheckpointError: a missing, truncated or unreadable file, naming it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    if path.suffix == ".safetensors":
+        sd = _read_safetensors(path)
+    else:
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error) as e:
+            raise CheckpointError(
+                f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                "the file is truncated, corrupt or not a PyTorch checkpoint"
+            ) from None
+        sd = obj
+        if isinstance(sd, dict):
+            for k in ("state_dict", "model_ema", "model", "ema"):
+                if k in sd and isinstance(sd[k], dict):
+                    sd = sd[k]
+                    break
+        if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+            raise CheckpointError(f"{path}: does not hold a state_dict (a mapping of names to tensors)")
+    if sd and all(k.startswith("module.") for k in sd):
+        sd = {k[len("module."):]: v for k, v in sd.items()}
+    return dict(sd)
+
+
+def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str = "checkpoint",
+                           allow_missing: tuple[str, ...] = ()) -> None:
+    """Load ``state_dict`` into ``model``, or raise one error listing every mismatch.
+
+    Nothing is loaded unless everything fits: missing keys (except those in
+    ``allow_missing``), unexpected keys and mis-shaped keys are all reported at once.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict and k not in allow_missing]
+    unexpected = [k for k in state_dict if k not in own]
+    misshaped = [
+        f"{k}: checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)}"
+        for k in own
+        if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
+    ]
+    if missing or unexpected or misshaped:
+        def fmt(title, items):
+            if not items:
+                return ""
+            shown = "\n    ".join(items[:20]) + (f"\n    ... and {len(items) - 20} more" if len(items) > 20 else "")
+            return f"\n  {title} ({len(items)}):\n    {shown}"
+
+        raise CheckpointError(
+            f"{source} does not fit {type(model).__name__}:"
+            + fmt("missing keys", missing)
+            + fmt("unexpected keys", unexpected)
+            + fmt("mis-shaped keys", misshaped)
+        )
+    with torch.no_grad():
+        for k, t in own.items():
+            if k in state_dict:
+                t.copy_(state_dict[k].to(dtype=t.dtype) if t.is_floating_point() else state_dict[k])
+
+
+def adapt_input_channels(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
+    """Adapt a pretrained first-conv weight (O, C, kh, kw) to ``in_chans`` inputs.
+
+    One channel: the sum of the filters over C (a gray image, replicated to RGB, gives
+    the same response). Other counts: the filters repeated cyclically and rescaled by
+    ``C / in_chans`` so activations keep their scale.
+    """
+    c = weight.shape[1]
+    if in_chans == c:
+        return weight
+    if in_chans == 1:
+        return weight.sum(dim=1, keepdim=True)
+    reps = -(-in_chans // c)
+    return weight.repeat(1, reps, 1, 1)[:, :in_chans] * (c / in_chans)
+
+
+def state_dict_as_numpy(sd: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy() for k, v in sd.items()}

