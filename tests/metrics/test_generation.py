@@ -39,10 +39,23 @@ def test_frechet_distance_equals_the_formula_for_known_gaussians():
     assert frechet_distance(np.zeros(5), s1, np.zeros(5), s2) == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize("dim", [3, 40])
+def test_eigh_route_agrees_with_sqrtm(dim):
+    rng = np.random.default_rng(dim)
+    a, b = rng.normal(size=(200, dim)), rng.normal(size=(200, dim)) * 1.3 + 0.2
+    mu1, s1 = feature_statistics(a)
+    mu2, s2 = feature_statistics(b)
+    ref = frechet_distance(mu1, s1, mu2, s2)
+    assert frechet_distance(mu1, s1, mu2, s2, method="eigh") == pytest.approx(ref, rel=1e-9)
+    with pytest.raises(ValueError, match="method"):
+        frechet_distance(mu1, s1, mu2, s2, method="svd")
+
+
 def test_singular_covariances_use_the_epsilon_fallback():
     s = np.zeros((3, 3))
     s[0, 0] = 1.0
     assert np.isfinite(frechet_distance(np.zeros(3), s, np.ones(3), s))
+    assert frechet_distance(np.zeros(3), s, np.ones(3), s, method="eigh") == pytest.approx(3.0, abs=1e-4)
 
 
 def test_too_few_samples_warns_and_says_what_it_means():
