@@ -248,7 +248,7 @@ IMAGENET = DatasetInfo(
         "and ILSVRC2012_devkit_t12.tar.gz from https://image-net.org/download-images.php, then "
         "extract them into the data folder: `mkdir train && tar -xf ILSVRC2012_img_train.tar -C train "
         "&& for f in train/*.tar; do d=${f%.tar}; mkdir -p $d && tar -xf $f -C $d && rm $f; done`, "
-        "`mkdir val && tar -xf ILSVRC2012_img_val.tar -C val`; the devkit archive is read as it is."
+        "`mkdir val && tar -xf ILSVRC2012_img_val.tar -C val`; the devkit archive is unpacked automatically."
     ),
 )
 
