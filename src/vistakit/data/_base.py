@@ -126,7 +126,7 @@ def decode_image(path: str | os.PathLike, *, mode: str = "RGB") -> torch.Tensor:
         raise DatasetError(f"{path}: cannot decode image ({type(e).__name__}: {e})") from None
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+    return torch.from_numpy(arr.transpose(2, 0, 1).copy())  # one copy: (C, H, W), contiguous, writable
 
 
 class ImageFileDataset(VisionDataset):

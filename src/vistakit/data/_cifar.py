@@ -30,8 +30,11 @@ _SPLIT_FILES = {
 }
 _META = {"cifar10": "batches.meta", "cifar100": "meta"}
 
-# The globals a numpy array pickle needs, under their numpy 1 and numpy 2 module names.
+# The globals a numpy array pickle needs, under their numpy 1 and numpy 2 module names,
+# and _codecs.encode, which protocol-2 pickles written by Python 3 use for bytes
+# (it only turns a str into bytes with a codec).
 _ALLOWED = {
+    ("_codecs", "encode"),
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
