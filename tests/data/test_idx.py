@@ -114,3 +114,11 @@ def test_decompressed_file_is_preferred_name_fallback(tmp_path):
     w = write_mnist_like(tmp_path, compress=False)
     ds = load_dataset("mnist", "train", root=tmp_path, download=False)
     assert np.array_equal(ds.data[:, 0].numpy(), w["train"][0])
+
+
+def test_multi_member_gzip(tmp_path):
+    arr = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
+    raw = idx_bytes(arr)
+    path = tmp_path / "two-members.gz"
+    path.write_bytes(gzip.compress(raw[:30]) + gzip.compress(raw[30:]))  # as `cat a.gz b.gz` makes
+    assert np.array_equal(read_idx(path), arr)
