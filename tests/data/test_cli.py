@@ -72,3 +72,8 @@ def test_every_subcommand_has_an_example(capsys, sub):
         main(["datasets", sub, "--help"])
     out = capsys.readouterr().out
     assert "vistakit datasets " + sub in out
+
+
+def test_bare_datasets_prints_its_help(capsys):
+    code, out, _ = run(capsys, "datasets")
+    assert code == 2 and "SUBCOMMAND" in out and "preview" in out

@@ -165,6 +165,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=HelpFormatter,
     )
     sub = parser.add_subparsers(dest="datasets_command", metavar="SUBCOMMAND")
+    # `vistakit datasets` alone: this command's help, and the usage-error status.
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
     p = sub.add_parser("list", help="table of registered data sets",
                        epilog="example:\n  vistakit datasets list\n", formatter_class=HelpFormatter)

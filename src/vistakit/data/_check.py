@@ -14,6 +14,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -23,6 +24,8 @@ from tqdm import tqdm
 from ._base import TensorImageDataset, VisionDataset
 from ._errors import DatasetError
 from ._imagefolder import SPLIT_NAMES
+from ._load import load_dataset
+from ._registry import dataset_info
 
 _CHUNK = 4096
 
@@ -374,10 +377,6 @@ def check_splits(
 def default_splits(name: str, root: str | os.PathLike | None) -> list[str]:
     """The splits :func:`check_dataset` looks at: the card's (without ``all``), or
     for ``imagefolder`` the split folders present (else the root as ``train``)."""
-    from pathlib import Path
-
-    from ._registry import dataset_info
-
     info = dataset_info(name)
     if info.name == "imagefolder":
         if root is None:
@@ -412,9 +411,6 @@ def check_dataset(
         imbalance_threshold: largest/smallest class ratio above which a warning is given.
         progress: show progress bars.
     """
-    from ._load import load_dataset
-    from ._registry import dataset_info
-
     info = dataset_info(name)
     loaded: dict[str, VisionDataset] = {}
     errors: dict[str, str] = {}

@@ -220,7 +220,9 @@ def fetch_files(
         try:
             path = download_url(loc.file.urls, target / name, md5=loc.file.md5,
                                 sha256=loc.file.sha256, progress=progress)
-        except ChecksumError:
+        except ChecksumError as e:
+            if info.manual_download:
+                raise ChecksumError(f"{e}\n{info.manual_download}") from None
             raise
         except OSError as e:
             errors.append(str(e).replace("\n", "\n  "))
