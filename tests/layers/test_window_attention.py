@@ -64,7 +64,7 @@ def test_log_spaced_coords_closed_form():
     torch.testing.assert_close(t[0, 8, 7, 0], torch.tensor(math.log2(1 + 8 / 7) / 3))
 
 
-def _group(pos: int, length: int, window: int, shift: int) -> int:
+def _group(pos: int, window: int, shift: int) -> int:
     """Which shifted window a position of the *unrolled* map falls in (Swin's shifted partition)."""
     if shift == 0:
         return pos // window
@@ -84,8 +84,8 @@ def test_mask_allows_exactly_the_pairs_of_one_shifted_window(h, w, window, shift
         for i in range(mask.shape[1]):
             for j in range(mask.shape[2]):
                 (yi, xi), (yj, xj) = orig[k, i].tolist(), orig[k, j].tolist()
-                same = _group(yi, h, window, sh) == _group(yj, h, window, sh) and \
-                    _group(xi, w, window, sw) == _group(xj, w, window, sw)
+                same = _group(yi, window, sh) == _group(yj, window, sh) and \
+                    _group(xi, window, sw) == _group(xj, window, sw)
                 assert mask[k, i, j] == (0.0 if same else -100.0), (k, i, j)
 
 
@@ -101,7 +101,7 @@ def _influence(layer: nn.Module, h: int, w: int, c: int) -> torch.Tensor:
 
 
 def _groups(length: int, window: int, shift: int) -> torch.Tensor:
-    return torch.tensor([_group(i, length, window, shift) for i in range(length)])
+    return torch.tensor([_group(i, window, shift) for i in range(length)])
 
 
 @pytest.mark.parametrize("cls", [ShiftedWindowAttention, ShiftedWindowAttentionV2])

@@ -71,7 +71,8 @@ class PatchMerging(nn.Module):
         (N, H, W, C) -> (N, ceil(H/2), ceil(W/2), 2C)
     """
 
-    def __init__(self, dim: int, *, norm_after: bool = False, norm_layer: Callable[[int], nn.Module] = nn.LayerNorm) -> None:
+    def __init__(self, dim: int, *, norm_after: bool = False,
+                 norm_layer: Callable[[int], nn.Module] = nn.LayerNorm) -> None:
         super().__init__()
         self.norm_after = norm_after
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
@@ -197,7 +198,8 @@ class SwinTransformer(ImageClassifier):
                 ))
                 block_id += 1
             layers.append(nn.Sequential(*blocks))
-            self.feature_info.append({"num_chs": dim, "reduction": patch_size * 2**i, "module": f"features.{len(layers) - 1}"})
+            self.feature_info.append(
+                {"num_chs": dim, "reduction": patch_size * 2**i, "module": f"features.{len(layers) - 1}"})
         self.features = nn.Sequential(*layers)
         self.num_features = embed_dim * 2 ** (len(depths) - 1)
         self.norm = nn.LayerNorm(self.num_features)
