@@ -80,7 +80,8 @@ def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.Path
     header, chunks, offset = {}, [], 0
     for key in sorted(state_dict):
         t = state_dict[key].detach().cpu().contiguous()
-        raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        # reshape(-1): a 0-d tensor (BatchNorm's num_batches_tracked) cannot be viewed as bytes
+        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         header[key] = {"dtype": rev[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
