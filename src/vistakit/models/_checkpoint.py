@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import struct
 import zipfile
 from pathlib import Path
@@ -107,7 +108,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     else:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error) as e:
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error,
+                pickle.UnpicklingError) as e:
             raise CheckpointError(
                 f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                 "the file is truncated, corrupt or not a PyTorch checkpoint"
