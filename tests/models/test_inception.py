@@ -31,7 +31,8 @@ def test_googlenet_aux_outputs_in_training_only():
     torch.manual_seed(0)
     model = create_model("googlenet", num_classes=6, aux_logits=True)
     x = torch.randn(2, 3, 64, 64)
-    out = model.train()(x)
+    with torch.no_grad():  # training mode is what matters, not the graph
+        out = model.train()(x)
     assert isinstance(out, GoogLeNetOutputs)
     assert [t.shape for t in out] == [(2, 6)] * 3
     # the named fields are torchvision's: aux_logits1 comes from aux1 (after inception4a)
@@ -44,16 +45,16 @@ def test_googlenet_aux_outputs_in_training_only():
 def test_inception_v3_aux_outputs_in_training_only():
     torch.manual_seed(0)
     model = create_model("inception_v3", num_classes=5, aux_logits=True)
-    x = torch.randn(2, 3, 299, 299)
-    out = model.train()(x)
-    assert isinstance(out, InceptionOutputs)
-    assert out.logits.shape == (2, 5) and out.aux_logits.shape == (2, 5)
-    with torch.no_grad():
+    x = torch.randn(2, 3, 299, 299)  # the smallest input the aux head takes (2: BatchNorm of its 1x1 map)
+    with torch.no_grad():  # training mode is what matters, not the graph
+        out = model.train()(x)
+        assert isinstance(out, InceptionOutputs)
+        assert out.logits.shape == (2, 5) and out.aux_logits.shape == (2, 5)
         y = model.eval()(x)
-    assert isinstance(y, torch.Tensor) and y.shape == (2, 5)
-    # the aux head needs a 17x17 Mixed_6e map: smaller training inputs are a clear error
-    with pytest.raises(ValueError, match="at least 299x299"):
-        model.train()(torch.randn(2, 3, 160, 160))
+        assert isinstance(y, torch.Tensor) and y.shape == (2, 5)
+        # the aux head needs a 17x17 Mixed_6e map (267x267 inputs give 15x15): a clear error
+        with pytest.raises(ValueError, match="at least 299x299"):
+            model.AuxLogits(torch.randn(2, 768, 15, 15))
 
 
 @pytest.mark.parametrize("name", ["googlenet", "inception_v3"])
@@ -62,7 +63,8 @@ def test_default_has_no_aux_heads(name):
     assert model.aux_logits is False
     assert not any(k.startswith(AUX_KEYS[name]) for k in model.state_dict())
     size = 64 if name == "googlenet" else 75
-    out = model.train()(torch.randn(2, 3, size, size))
+    with torch.no_grad():
+        out = model.train()(torch.randn(2, 3, size, size))
     assert isinstance(out, torch.Tensor) and out.shape == (2, 4)
 
 
@@ -150,9 +152,11 @@ def test_reset_classifier_resets_aux_classifiers():
     model = create_model("googlenet", num_classes=7, aux_logits=True).train()
     x = torch.randn(2, 3, 48, 48)
     model.reset_classifier(4)
-    assert [t.shape for t in model(x)] == [(2, 4)] * 3
+    with torch.no_grad():
+        assert [t.shape for t in model(x)] == [(2, 4)] * 3
     model.reset_classifier(0)
-    assert [t.shape for t in model(x)] == [(2, 1024)] * 3  # pre-logits everywhere
+    with torch.no_grad():
+        assert [t.shape for t in model(x)] == [(2, 1024)] * 3  # pre-logits everywhere
 
 
 def test_aux_heads_are_in_the_head_group():
