@@ -25,6 +25,7 @@ from .inception import conv_bn
 
 __all__ = ["InceptionResNetV2", "InceptionV4", "inception_resnet_v2", "inception_v4"]
 
+_PAPER = "Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning (Szegedy et al., AAAI 2017)"
 _INCEPTION_MEAN = (0.5, 0.5, 0.5)
 _INCEPTION_STD = (0.5, 0.5, 0.5)
 
@@ -434,7 +435,7 @@ _IRV2_FILE, _IRV2_SOURCES = _timm_hub("inception_resnet_v2", "tf_in1k")
 @register_model(ModelSpec(
     name="inception_v4",
     family="inception",
-    paper="Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning (Szegedy et al., AAAI 2017)",
+    paper=_PAPER,
     num_params=42_679_816,
     gflops=12.254,
     input_size=299,
@@ -463,7 +464,7 @@ def inception_v4(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -
 @register_model(ModelSpec(
     name="inception_resnet_v2",
     family="inception",
-    paper="Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning (Szegedy et al., AAAI 2017)",
+    paper=_PAPER,
     num_params=55_843_464,
     gflops=13.156,
     input_size=299,
