@@ -10,6 +10,9 @@ from typing import Sequence
 # Each module defines `register(subparsers)`, adding its subcommands with a
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
+    "_datasets",
+    "_models",
+    "_demo",
 ]
 
 EPILOG = """examples:
