@@ -14,7 +14,7 @@ def _net():
 
 def test_safetensors_roundtrip(tmp_path):
     sd = {"a": torch.randn(3, 4), "b": torch.arange(5), "c": torch.randn(2, dtype=torch.float64),
-          "e": torch.zeros(0)}
+          "d": torch.tensor(7), "e": torch.zeros(0)}  # d: 0-d, like BatchNorm's num_batches_tracked
     save_safetensors(sd, tmp_path / "x.safetensors")
     back = read_checkpoint(tmp_path / "x.safetensors")
     assert set(back) == set(sd)
@@ -37,6 +37,9 @@ def test_truncated_and_missing_files(tmp_path):
         read_checkpoint(tmp_path / "bad.pth")
     with pytest.raises(CheckpointError, match="not found"):
         read_checkpoint(tmp_path / "nope.pth")
+    (tmp_path / "zeros.pth").write_bytes(b"\x00" * 4)  # neither a zip nor a pickle
+    with pytest.raises(CheckpointError, match="zeros.pth"):
+        read_checkpoint(tmp_path / "zeros.pth")
     (tmp_path / "t.safetensors").write_bytes(b"\x10")
     with pytest.raises(CheckpointError, match="safetensors"):
         read_checkpoint(tmp_path / "t.safetensors")
