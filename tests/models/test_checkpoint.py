@@ -14,7 +14,7 @@ def _net():
 
 def test_safetensors_roundtrip(tmp_path):
     sd = {"a": torch.randn(3, 4), "b": torch.arange(5), "c": torch.randn(2, dtype=torch.float64),
-          "e": torch.zeros(0)}
+          "d": torch.tensor(7), "e": torch.zeros(0)}  # d: 0-d, like BatchNorm's num_batches_tracked
     save_safetensors(sd, tmp_path / "x.safetensors")
     back = read_checkpoint(tmp_path / "x.safetensors")
     assert set(back) == set(sd)
@@ -37,6 +37,9 @@ def test_truncated_and_missing_files(tmp_path):
         read_checkpoint(tmp_path / "bad.pth")
     with pytest.raises(CheckpointError, match="not found"):
         read_checkpoint(tmp_path / "nope.pth")
+    (tmp_path / "zeros.pth").write_bytes(b"\x00" * 4)  # neither a zip nor a pickle
+    with pytest.raises(CheckpointError, match="zeros.pth"):
+        read_checkpoint(tmp_path / "zeros.pth")
     (tmp_path / "t.safetensors").write_bytes(b"\x10")
     with pytest.raises(CheckpointError, match="safetensors"):
         read_checkpoint(tmp_path / "t.safetensors")
@@ -68,3 +71,10 @@ def test_adapt_input_channels():
     assert w5.shape == (8, 5, 3, 3)
     torch.testing.assert_close(w5[:, 3], w[:, 0] * 3 / 5)
     assert adapt_input_channels(w, 3) is w
+
+
+def test_checkpoints_without_num_batches_tracked_load():
+    net = _net()
+    sd = {k: torch.ones_like(v) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    load_state_dict_strict(net, sd)
+    assert torch.equal(net[1].running_var, torch.ones(4))
