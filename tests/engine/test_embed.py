@@ -216,3 +216,16 @@ def test_html_shows_in_memory_dataset_images(tiny, tmp_path, monkeypatch):
     assert found[0].index == 2 and found[0].label == ds.classes[int(written["test"][1][2])]
     page = write_similar_html(tmp_path / "p.html", emb, tmp_path / "q.png", found).read_text()
     assert page.count("data:image/png;base64,") == 3 and "image not available" not in page
+
+
+def test_random_init_is_reproducible(tiny, tmp_path):
+    """Without weights the model comes from a fixed seed, so `similar` can embed a query the same way."""
+    paths = write_folder(tmp_path / "imgs", 3)
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    a = embed_images(tiny, paths, image_size=24)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's RNG is untouched
+    b = embed_images(tiny, paths, image_size=24)
+    np.testing.assert_array_equal(a.features, b.features)
+    found = search_similar(a, paths[1], k=1)
+    assert found[0].index == 1 and found[0].similarity == pytest.approx(1.0, abs=1e-5)

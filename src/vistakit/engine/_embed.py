@@ -20,6 +20,9 @@ Preprocessing (:func:`embedding_transform`):
   the model's ``ModelSpec.input_size``, 224 for a bare module), center-crop
   ``image_size``, bilinear, ImageNet mean/std.
 
+A registered model without weights is built from a fixed seed (:data:`RANDOM_INIT_SEED`),
+so its embeddings, too, can be reproduced for a query.
+
 Grayscale images (1-channel data sets such as MNIST) are replicated to RGB: this works
 with any pretrained weights, and a checkpoint trained on one channel still loads, its
 first convolution summed-and-repeated by :func:`create_model` to the same function.
@@ -52,6 +55,7 @@ from ._transfer import extract_features
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp", ".gif")
 
 ModelLike = str | nn.Module
+RANDOM_INIT_SEED = 0  # a registered model without weights is built from this seed: reproducible embeddings
 
 
 @dataclass
@@ -204,11 +208,20 @@ def embedding_transform(model: ModelLike, *, weights: str | os.PathLike | None =
 
 def load_embedding_model(model: ModelLike, *, weights: str | os.PathLike | None = None,
                          in_chans: int = 3) -> tuple[nn.Module, str]:
-    """``(module in eval mode, name)``: a registered model built with ``weights``, or a module as is."""
+    """``(module in eval mode, name)``: a registered model built with ``weights``, or a module as is.
+
+    Without weights the model is initialised from the fixed seed :data:`RANDOM_INIT_SEED`
+    (the global RNG is left untouched), so embeddings of a random-init model can be
+    reproduced when a query is embedded later.
+    """
     if isinstance(model, nn.Module):
         if weights is not None:
             raise ValueError("weights= applies to a registered model name; load them into the module yourself")
         return model.eval(), type(model).__name__
+    if weights is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_INIT_SEED)
+            return create_model(model, in_chans=in_chans).eval(), model
     return create_model(model, weights=weights, in_chans=in_chans).eval(), model
 
 
