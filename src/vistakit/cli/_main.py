@@ -12,6 +12,7 @@ from typing import Sequence
 _COMMAND_MODULES = [
     "_datasets",
     "_models",
+    "_embed",
     "_demo",
 ]
 
@@ -19,6 +20,8 @@ EPILOG = """examples:
   vistakit datasets list
   vistakit datasets preview fashion-mnist --split test --out grid.png
   vistakit models list
+  vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz
+  vistakit similar feats.npz query.jpg -k 10
   vistakit demo
 """
 
