@@ -564,6 +564,10 @@ def _mcc_from_counts(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> floa
     """Matthews correlation from per-class counts (the K-class generalisation, R_K)."""
     t_sum = np.asarray(true, dtype=np.float64)
     p_sum = np.asarray(pred, dtype=np.float64)
+    if np.count_nonzero(t_sum) <= 1 or np.count_nonzero(p_sum) <= 1:
+        # a constant side has zero variance: 0/0, which is 0.0 (exactly; with float
+        # weights the covariance formula would leave rounding noise instead of 0)
+        return 0.0
     n_correct = float(np.sum(tp, dtype=np.float64))
     n_samples = p_sum.sum()
     cov_ytyp = n_correct * n_samples - np.dot(t_sum, p_sum)

@@ -171,6 +171,8 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int) -> np.ndarray |
     neg = w < 0
     if neg.any():
         raise ValueError(f"sample_weight must be non-negative; found {w[neg][0]} at {_first_index(neg)}")
+    if n and not w.any():
+        raise ValueError("sample_weight is all zeros: at least one sample must have a positive weight")
     return w
 
 
