@@ -52,7 +52,7 @@ def _check_probabilities(p: np.ndarray, name: str) -> None:
         where = np.argwhere(bad)[0]
         at = f"sample {where[0]}" + (f", class {where[1]}" if p.ndim == 2 else "")
         raise ValueError(
-            f"{name} holds {p[tuple(where)]!r} at {at}: probabilities must lie in [0, 1] "
+            f"{name} holds {p[tuple(where)].item()!r} at {at}: probabilities must lie in [0, 1] "
             "(if these are logits, pass from_logits=True)"
         )
     if p.ndim == 1:

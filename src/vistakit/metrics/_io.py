@@ -69,7 +69,7 @@ def _int_column(values: np.ndarray, what: str, where) -> np.ndarray:
     bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{where(i)}, {what}: {values[i]!r} is not a class label (a non-negative integer)")
+        raise ValueError(f"{where(i)}, {what}: {values[i].item()!r} is not a class label (a non-negative integer)")
     return values.astype(np.int64)
 
 
@@ -83,7 +83,7 @@ def _check_scores(scores: np.ndarray, logits: bool, what: str, where) -> None:
     bad = (scores < 0) | (scores > 1)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError(f"{where(int(i))}, {what} of class {int(j)}: {scores[i, j]!r} is not a probability in [0, 1]")
+        raise ValueError(f"{where(int(i))}, {what} of class {int(j)}: {scores[i, j].item()!r} is not a probability in [0, 1]")
     sums = scores.sum(axis=1, dtype=np.float64)
     tol = math.sqrt(np.finfo(scores.dtype).eps) + 1e-8
     off = np.abs(sums - 1)

@@ -88,7 +88,7 @@ def to_int_labels(arr: np.ndarray, name: str) -> np.ndarray:
         frac = arr != np.round(arr)
         if frac.any():
             raise ValueError(
-                f"{name} must hold integer class labels; found {arr[frac].flat[0]!r} at "
+                f"{name} must hold integer class labels; found {arr[frac].flat[0].item()!r} at "
                 f"{_first_index(frac)}{_count_note(frac)}. If these are scores or "
                 "probabilities, pass class labels instead (for example scores.argmax(1))"
             )
