@@ -157,11 +157,15 @@ def test_exact_sums_are_exact():
     assert _exact.to_float(total) == math.fsum(y)
 
 
-def test_exact_sums_in_chunks(monkeypatch):
+def test_exact_sums_in_chunks_and_rounds(monkeypatch):
     x = np.random.default_rng(1).random(1000)
     whole = _exact.exact_sums(x)
     monkeypatch.setattr(_exact, "_CHUNK", 7)
+    monkeypatch.setattr(_exact, "_MAX_EXACT", 100)
     assert _exact.exact_sums(x) == whole
+    # the float accumulators' worst case: full mantissas, all in one exponent
+    y = np.full(5000, np.nextafter(2.0, 0.0))
+    assert _exact.exact_sums(y)[0] == (Fraction(float(y[0])) * y.size * (1 << 1074))
 
 
 # --------------------------------------------------------------------------- torch.distributed

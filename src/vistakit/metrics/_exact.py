@@ -7,10 +7,15 @@ the mantissas are added as integers, so the sum is exact: a Python ``int`` in
 units of 2**-1074 (the smallest float64). Sums of shards add up to the same
 integer in any order, and the final division rounds once, correctly.
 
-The work is vectorised: the bits are read with integer views, the mantissa is
-cut in two 26-bit halves and both halves are summed per exponent with
-``np.bincount`` (float64 sums of integers below 2**53 are exact, which holds
-for up to 2**26 values per call; longer inputs are done in chunks).
+The work is vectorised. Each value x is split, exactly, into ``hi`` (x with
+the low 26 bits of its mantissa cleared, an integer view and a mask) and
+``lo = x - hi``; both are summed per exponent of x with ``np.bincount``. Within
+one exponent every ``hi`` is a multiple of the same power of two and below
+2**27 of those units, every ``lo`` below 2**26 of a 26-times smaller unit, so
+up to 2**26 of them add up in float64 without any rounding; longer inputs are
+summed in rounds of 2**26. The per-exponent sums are then converted to exact
+integers. Runs of equal exponents are spread over 8 interleaved bins per
+exponent so the additions inside ``bincount`` do not wait on each other.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from __future__ import annotations
 import numpy as np
 
 _N_EXP = 2048  # biased float64 exponents 0..2047 (2047, inf/nan, is rejected upstream)
-_CHUNK = 1 << 20  # cache-sized pieces; exactness needs at most 2**26
-_HALF = 26
+_CHUNK = 1 << 16  # cache-sized pieces: fresh large temporaries cost page faults
+_HALF = 26  # bits of the mantissa in lo
+_HIGH_MASK = ~((1 << _HALF) - 1)
+_MAX_EXACT = 1 << 26  # values per float64 accumulator (see the module notes)
+_LANES = 8
+_LANE_IDS = np.arange(_CHUNK, dtype=np.int64) % _LANES
 _LIMB_BITS = 32
 N_LIMBS = 70  # 70 * 32 bits cover 2**-1074 .. 2**1024 * 2**(64+)
 
@@ -43,35 +52,44 @@ def exact_sums(values: np.ndarray, groups: np.ndarray | None = None, n_groups: i
         pos = exact_sums(values[~negative], None if groups is None else groups[~negative], n_groups)
         neg = exact_sums(-values[negative], None if groups is None else groups[negative], n_groups)
         return [p - q for p, q in zip(pos, neg)]
-    size = n_groups * _N_EXP
-    # per (group, exponent): sums of the two halves of the stored mantissa and
-    # the count of values (for the implicit leading bit), exact in int64
-    acc = np.zeros((3, size), dtype=np.int64)
-    for start in range(0, values.size, _CHUNK):
-        _add_chunk(values[start : start + _CHUNK], None if groups is None else groups[start : start + _CHUNK], size, acc)
+    # one ungrouped sum: 8 interleaved accumulators per exponent, so that runs of
+    # values with the same exponent do not wait on one another inside bincount
+    lanes = _LANES if n_groups == 1 else 1
+    size = n_groups * _N_EXP * lanes
     totals = [0] * n_groups
-    s_hi, s_lo, count = (a.reshape(n_groups, _N_EXP) for a in acc)
-    count[:, 0] = 0  # exponent 0 (zeros, subnormals) has no implicit bit
-    for gi, e in zip(*np.nonzero(s_hi | s_lo | count)):
-        mant = (int(s_hi[gi, e]) << _HALF) + int(s_lo[gi, e]) + (int(count[gi, e]) << 52)
-        totals[gi] += mant << max(int(e) - 1, 0)
+    for big in range(0, values.size, _MAX_EXACT):
+        # float64 sums per (group, exponent, lane) of the high and low halves: exact (see module notes)
+        acc = np.zeros((2, size))
+        for start in range(big, min(big + _MAX_EXACT, values.size), _CHUNK):
+            stop = min(start + _CHUNK, big + _MAX_EXACT, values.size)
+            _add_chunk(values[start:stop], None if groups is None else groups[start:stop], size, lanes, acc)
+        sums = acc.reshape(2, n_groups, _N_EXP, lanes).sum(axis=-1)  # still exact: at most 2**26 values
+        for half, gi, e in zip(*np.nonzero(sums)):
+            totals[gi] += _units(float(sums[half, gi, e]))
     return totals
 
 
-def _add_chunk(x: np.ndarray, groups: np.ndarray | None, size: int, acc: np.ndarray) -> None:
+def _units(v: float) -> int:
+    """A float64 multiple of 2**-1074 as the exact integer v * 2**1074."""
+    num, den = v.as_integer_ratio()  # den is a power of two <= 2**1074
+    return num * ((1 << 1074) // den)
+
+
+def _add_chunk(x: np.ndarray, groups: np.ndarray | None, size: int, lanes: int, acc: np.ndarray) -> None:
     """Add the non-negative ``x`` into ``acc`` (see :func:`exact_sums`)."""
     bits = x.view(np.int64)
-    # x = (2**52 * [key > 0] + frac) * 2**(max(key, 1) - 1) units of 2**-1074
-    key = bits >> 52
-    frac = bits & ((1 << 52) - 1)
-    hi = (frac >> _HALF).astype(np.float64)
-    frac &= (1 << _HALF) - 1
-    lo = frac.astype(np.float64)
+    if lanes == 1:
+        key = bits >> 52  # the biased exponent
+    else:  # exponent * 8 + lane
+        key = bits >> 49
+        key &= ~7
+        key |= _LANE_IDS[: x.size]
     if groups is not None:
-        key += groups * _N_EXP
-    acc[0] += np.bincount(key, weights=hi, minlength=size).astype(np.int64)
-    acc[1] += np.bincount(key, weights=lo, minlength=size).astype(np.int64)
-    acc[2] += np.bincount(key, minlength=size)
+        key += groups * (_N_EXP * lanes)
+    hi = (bits & _HIGH_MASK).view(np.float64)  # x with the low 26 mantissa bits cleared
+    lo = x - hi  # exact: the low 26 bits
+    acc[0] += np.bincount(key, weights=hi, minlength=size)
+    acc[1] += np.bincount(key, weights=lo, minlength=size)
 
 
 def to_float(total: int, denominator: int = 1) -> float:
