@@ -16,7 +16,7 @@ from vistakit import metrics as vm
 
 from ._cases import close, prob_case
 
-SEEDS = range(30)
+SEEDS = range(24)
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
