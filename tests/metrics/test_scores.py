@@ -52,6 +52,9 @@ def test_log_loss_hand_worked_and_extremes():
     close(vm.log_loss([1, 0], [0.8, 0.3]), -(math.log(0.8) + math.log(0.7)) / 2)
     close(vm.log_loss([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), -(math.log(0.7) + math.log(0.8)) / 2)
     close(vm.log_loss([0], [[0.0, 0.0]], from_logits=True), math.log(2))
+    # one sample
+    close(vm.log_loss([2], [[0.2, 0.3, 0.5]]), -math.log(0.5))
+    close(vm.log_loss([2], [[0.2, 0.3, 0.5]]), _sk(skm.log_loss, [2], [[0.2, 0.3, 0.5]], labels=[0, 1, 2]))
     # zero probability on the true class: clipped at eps, as scikit-learn (not infinite)
     eps = np.finfo(np.float64).eps
     close(vm.log_loss([1, 0], [[1.0, 0.0], [1.0, 0.0]]), (-math.log(eps) - math.log(1 - eps)) / 2)
@@ -130,6 +133,9 @@ def test_ranking_hand_worked():
     close(vm.average_precision(y, s), (1 / 1 + 2 / 3) / 2)
     close(vm.roc_auc([0, 1], [0.5, 0.5]), 0.5)  # a tie counts half
     close(vm.roc_auc([0, 1, 1], [0.2, 0.2, 0.9]), (0.5 + 1) / 2)
+    assert vm.roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0  # all pairs right
+    assert vm.roc_auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0  # all pairs wrong
+    assert vm.average_precision([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
     # ovo: classes 0/1/2, scores placing every sample's own class highest
     p = np.eye(3)[[0, 1, 2, 0]] * 0.8 + 0.2 / 3
     assert vm.roc_auc([0, 1, 2, 0], p, multi_class="ovo") == 1.0

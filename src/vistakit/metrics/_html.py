@@ -153,7 +153,7 @@ def _names(n: int, target_names: Sequence[str] | None) -> list[str]:
     return [str(v) for v in target_names] if target_names is not None else [str(i) for i in range(n)]
 
 
-def confusion_matrix_figure(cm: np.ndarray, target_names: Sequence[str] | None = None, *, normalize: bool = True):
+def confusion_matrix_figure(cm: np.ndarray, *, target_names: Sequence[str] | None = None, normalize: bool = True):
     """Heat map of a confusion matrix (rows: true class, columns: predicted).
 
     Args:
@@ -189,7 +189,7 @@ def confusion_matrix_figure(cm: np.ndarray, target_names: Sequence[str] | None =
 
 
 def per_class_figure(
-    precision: np.ndarray, recall: np.ndarray, f1: np.ndarray, target_names: Sequence[str] | None = None
+    precision: np.ndarray, recall: np.ndarray, f1: np.ndarray, *, target_names: Sequence[str] | None = None
 ):
     """Per-class precision, recall and F1 as grouped bars (sorted lines above 60 classes)."""
     p, r, f = (np.asarray(a, dtype=float) for a in (precision, recall, f1))
@@ -265,9 +265,9 @@ def mistakes_figure(
     images: np.ndarray,
     y_true: np.ndarray,
     y_pred: np.ndarray,
+    *,
     confidence: np.ndarray | None = None,
     target_names: Sequence[str] | None = None,
-    *,
     max_images: int = 24,
     columns: int = 6,
 ):
@@ -399,10 +399,10 @@ def add_classification_sections(
         report.add_table([[band, text_] for band, _, _, text_ in CROSS_ENTROPY_BANDS],
                          header=["cross-entropy", "reading"])
     report.add_heading("Confusion matrix")
-    report.add_figure(confusion_matrix_figure(cm, names), caption="Rows: true class; columns: predicted class.",
+    report.add_figure(confusion_matrix_figure(cm, target_names=names), caption="Rows: true class; columns: predicted class.",
                       alt="confusion matrix heat map")
     report.add_heading("Per-class scores")
-    report.add_figure(per_class_figure(p_cls, r_cls, f_cls, names), alt="per-class precision, recall and F1")
+    report.add_figure(per_class_figure(p_cls, r_cls, f_cls, target_names=names), alt="per-class precision, recall and F1")
     confidence = None
     if prob is not None:
         curve = reliability_curve(t, prob, n_bins=n_bins, from_logits=from_logits)
@@ -414,7 +414,7 @@ def add_classification_sections(
     if images is not None:
         imgs = as_numpy(images, "images")
         check_same_length(("y_true", t), ("images", imgs))
-        fig = mistakes_figure(imgs, t, p, confidence, names, max_images=max_mistakes)
+        fig = mistakes_figure(imgs, t, p, confidence=confidence, target_names=names, max_images=max_mistakes)
         report.add_heading("Most confident mistakes" if confidence is not None else "Mistakes")
         if fig is None:
             report.add_paragraph("No mistakes.")
