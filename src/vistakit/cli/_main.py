@@ -12,6 +12,7 @@ from typing import Sequence
 _COMMAND_MODULES = [
     "_datasets",
     "_models",
+    "_evaluate",
     "_embed",
     "_demo",
 ]
