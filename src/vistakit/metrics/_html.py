@@ -19,7 +19,6 @@ import base64
 import datetime as _dt
 import html
 import io
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
