@@ -10,6 +10,7 @@ from typing import Sequence
 # Each module defines `register(subparsers)`, adding its subcommands with a
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
+    "_augment",
 ]
 
 EPILOG = """examples:

@@ -25,7 +25,7 @@ import numpy as np
 from torch.utils.data import get_worker_info
 
 from ..structures import Sample
-from ._io import prepare
+from ._io import image_sample, prepare
 
 __all__ = [
     "Transform",
@@ -35,9 +35,23 @@ __all__ = [
     "replay",
     "to_range",
     "uniform",
+    "randint",
 ]
 
 _REGISTRY: dict[str, type["Transform"]] = {}
+
+# Bumped in every forked child, so random streams notice a fork without a
+# getpid() system call per transform call.
+_FORK_GENERATION = 0
+
+
+def _after_fork() -> None:
+    global _FORK_GENERATION
+    _FORK_GENERATION += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def registered_transforms() -> dict[str, type["Transform"]]:
@@ -108,9 +122,21 @@ def to_int_range(value: int | Sequence[int], *, owner: str, name: str, low: int 
 
 
 def uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
-    """A float drawn uniformly from ``bounds`` (no draw when the range is a single value)."""
+    """A float drawn uniformly from ``bounds`` (no draw when the range is a single value).
+
+    Scalar draws go through ``rng.random()``: numpy's ``uniform``/``integers``
+    spend microseconds parsing arguments, which showed in cheap transforms.
+    """
     lo, hi = bounds
-    return float(lo) if lo == hi else float(rng.uniform(lo, hi))
+    return float(lo) if lo == hi else lo + (hi - lo) * rng.random()
+
+
+def randint(rng: np.random.Generator, low: int, high: int) -> int:
+    """An int drawn uniformly from ``[low, high)``."""
+    span = high - low
+    if span <= 1:
+        return int(low)
+    return int(low) + min(int(rng.random() * span), span - 1)
 
 
 def check_p(p: float, owner: str) -> float:
@@ -166,7 +192,7 @@ class RngSource:
 
     def get(self) -> np.random.Generator:
         info = get_worker_info()
-        key = (-1 if info is None else info.id, self.epoch, os.getpid())
+        key = (-1 if info is None else info.id, self.epoch, _FORK_GENERATION)
         if key != self._key or self._gen is None:
             if self.seed is None:
                 ss = np.random.SeedSequence(info.seed) if info is not None else np.random.SeedSequence()
@@ -270,7 +296,9 @@ class Transform:
 
     def _forward(self, s: Sample, rng: np.random.Generator) -> tuple[Sample, dict[str, Any]]:
         """Run on a working-form sample; returns the sample and the record of what was applied."""
-        self._check_input(s)
+        image = s.image
+        if type(image) is not np.ndarray or (self.uint8_only and image.dtype != np.uint8):
+            self._check_input(s)
         if self.p < 1.0 and rng.random() >= self.p:
             return s, {"applied": False}
         params = self.get_params(rng, s)
@@ -283,6 +311,15 @@ class Transform:
         return self.apply(s, record["params"])
 
     def __call__(self, sample: Any = None, /, *, return_params: bool = False, **targets: Any) -> Any:
+        if sample is None and len(targets) == 1:
+            # The hot path of pixel pipelines: t(image=<HWC uint8 array>) -> {"image": ...}.
+            image = targets.get("image")
+            if type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim == 3:
+                h, w, c = image.shape
+                if h and w and (c == 3 or c == 1):
+                    s, record = self._forward(image_sample(image), self._rng.get())
+                    out = {"image": s.image}
+                    return (out, {"transform": self.to_dict(), **record}) if return_params else out
         s, restore = prepare(sample, targets)
         s, record = self._forward(s, self._rng.get())
         out = restore.finish(s)

@@ -11,7 +11,8 @@ import torch
 
 from ..structures import Sample
 from . import _functional_color as F
-from ._base import Transform, to_int_range, to_range, uniform
+from ._base import Transform, to_int_range, to_range, uniform, randint
+from ._io import evolve
 
 __all__ = [
     "Brightness",
@@ -55,7 +56,7 @@ class _ImageOnly(Transform):
         raise NotImplementedError
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        return sample.replace(image=self.apply_image(sample.image, params))
+        return evolve(sample, image=self.apply_image(sample.image, params))
 
 
 def _factor(value, owner: str, name: str) -> tuple[float, float]:
@@ -257,7 +258,7 @@ class Posterize(_ImageOnly):
             raise ValueError(f"Posterize: bits must be within 1..8, got {bits!r}")
 
     def get_params(self, rng, sample):
-        return {"bits": int(rng.integers(self.bits[0], self.bits[1] + 1))}
+        return {"bits": randint(rng, self.bits[0], self.bits[1] + 1)}
 
     def apply_image(self, image, params):
         return F.posterize(image, params["bits"])
@@ -395,7 +396,7 @@ class GaussianNoise(_ImageOnly):
         self.per_channel = bool(per_channel)
 
     def get_params(self, rng, sample):
-        return {"std": uniform(rng, self.std), "seed": int(rng.integers(2**31))}
+        return {"std": uniform(rng, self.std), "seed": randint(rng, 0, 2**31)}
 
     def apply_image(self, image, params):
         h, w, c = image.shape
@@ -431,7 +432,7 @@ class ISONoise(_ImageOnly):
         return {
             "color_shift": uniform(rng, self.color_shift),
             "intensity": uniform(rng, self.intensity),
-            "seed": int(rng.integers(2**31)),
+            "seed": randint(rng, 0, 2**31),
         }
 
     def apply_image(self, image, params):
@@ -454,7 +455,7 @@ class JPEGCompression(_ImageOnly):
             raise ValueError(f"JPEGCompression: quality must be within 1..100, got {quality!r}")
 
     def get_params(self, rng, sample):
-        return {"quality": int(rng.integers(self.quality[0], self.quality[1] + 1))}
+        return {"quality": randint(rng, self.quality[0], self.quality[1] + 1)}
 
     def apply_image(self, image, params):
         return F.jpeg_compression(image, params["quality"])
@@ -476,7 +477,7 @@ def _odd_choice(rng: np.random.Generator, bounds: tuple[int, int]) -> int:
     if lo == hi:
         return lo
     choices = np.arange(lo, hi + 1, 2)
-    return int(choices[int(rng.integers(len(choices)))])
+    return int(choices[randint(rng, 0, len(choices))])
 
 
 class GaussianBlur(_ImageOnly):
@@ -632,7 +633,7 @@ class Normalize(Transform):
         if c == 1 and len(mean) == 3 and len(std) == 3:
             # A grey image with RGB statistics: use their average.
             mean, std = [float(np.mean(mean))], [float(np.mean(std))]
-        return sample.replace(image=F.normalize(image, tuple(mean), tuple(std), self.max_pixel_value))
+        return evolve(sample, image=F.normalize(image, tuple(mean), tuple(std), self.max_pixel_value))
 
 
 class ToTensor(Transform):
@@ -656,4 +657,4 @@ class ToTensor(Transform):
             t = torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0)
         else:
             t = torch.from_numpy(image).permute(2, 0, 1)
-        return sample.replace(image=t)
+        return evolve(sample, image=t)

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..structures import Sample
-from ._base import RngSource, Transform, check_p
+from ._base import RngSource, Transform, check_p, randint
 
 __all__ = ["Compose", "OneOf", "SomeOf", "RandomOrder"]
 
@@ -226,7 +226,7 @@ class SomeOf(_Composite):
 
     def _forward_children(self, s, rng):
         lo, hi = self.n
-        k = lo if lo == hi else int(rng.integers(lo, hi + 1))
+        k = lo if lo == hi else randint(rng, lo, hi + 1)
         idx = rng.choice(len(self.transforms), size=k, replace=self.replace, p=_weights(self.transforms))
         idx = sorted(int(i) for i in idx)
         records = []

@@ -1,9 +1,11 @@
 """Colour, noise and blur kernels: pure functions on (H, W, C) uint8 images, C in {1, 3}.
 
-Point operations (brightness, contrast, gamma, solarize, ...) build a 256-entry
-lookup table and apply it with ``cv2.LUT``, which costs one memory pass whatever
-the formula. Results are rounded to the nearest integer and saturated to
-[0, 255]. No function here modifies its input.
+Linear colour maps (brightness, contrast, saturation, hue, RGB shift, Normalize)
+are one 3x3 (or 3x4, with offsets) matrix applied by ``cv2.transform`` in a
+single SIMD pass; non-linear point operations (gamma, solarize, posterize,
+auto-contrast) use a 256-entry lookup table (``cv2.LUT``). Results are rounded
+to the nearest integer and saturated to [0, 255]. No function here modifies
+its input.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "linear_color",
+    "brightness_matrix",
+    "contrast_matrix",
+    "saturation_matrix",
+    "hue_matrix",
+    "gray_mean",
     "adjust_brightness",
     "adjust_contrast",
     "adjust_saturation",
@@ -70,45 +78,89 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
+def linear_color(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Per-pixel affine colour map ``out = matrix @ [r, g, b, (1)]``, rounded and saturated.
+
+    Args:
+        image: (H, W, C) uint8 or float32.
+        matrix: (C, C) or (C, C + 1) (the last column is an offset).
+
+    ``cv2.transform`` does this in one SIMD pass; on uint8 it is bit-identical to a
+    rounding lookup table for a diagonal matrix and several times faster than ``cv2.LUT``.
+    """
+    return _keep_channels(cv2.transform(image, np.asarray(matrix, dtype=np.float32)), image)
+
+
+# ITU-R 601 luma weights (as PIL, torchvision and OpenCV's RGB2GRAY).
+LUMA = np.array([0.299, 0.587, 0.114])
+
+# RGB -> YIQ; hue rotation turns the (I, Q) chroma plane about the luma axis.
+_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_YIQ_INV = np.linalg.inv(_YIQ)
+
+
+def brightness_matrix(factor: float, channels: int) -> np.ndarray:
+    """(C, C) matrix of :func:`adjust_brightness`."""
+    return np.eye(channels) * factor
+
+
+def contrast_matrix(factor: float, mean: float, channels: int) -> np.ndarray:
+    """(C, C + 1) matrix of :func:`adjust_contrast` for a mean grey level ``mean``."""
+    return np.hstack([np.eye(channels) * factor, np.full((channels, 1), mean * (1.0 - factor))])
+
+
+def saturation_matrix(factor: float) -> np.ndarray:
+    """(3, 3) matrix blending RGB with its luma: ``factor * x + (1 - factor) * gray``."""
+    return factor * np.eye(3) + (1.0 - factor) * np.tile(LUMA, (3, 1))
+
+
+def hue_matrix(shift: float) -> np.ndarray:
+    """(3, 3) matrix rotating the hue by ``shift`` turns (YIQ chroma rotation, luma kept).
+
+    Positive shifts turn red towards yellow and green, like an HSV hue increase.
+    """
+    a = 2.0 * np.pi * shift
+    c, s = np.cos(a), np.sin(a)
+    rot = np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])
+    return _YIQ_INV @ rot @ _YIQ
+
+
+def gray_mean(image: np.ndarray) -> float:
+    """Mean luma of a uint8 image (OpenCV's fixed-point RGB2GRAY, then the mean)."""
+    return float(cv2.mean(_gray(image))[0])
+
+
 def adjust_brightness(image: np.ndarray, factor: float) -> np.ndarray:
     """Multiply by ``factor`` (torchvision's brightness): 0 gives black, 1 the input."""
     if factor == 1:
         return image
-    return apply_lut(image, _lut_u8(_RANGE * factor))
+    return linear_color(image, brightness_matrix(factor, image.shape[2]))
 
 
 def adjust_contrast(image: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the mean grey level (torchvision's contrast): 0 gives flat grey."""
     if factor == 1:
         return image
-    mean = cv2.mean(_gray(image))[0]
-    return apply_lut(image, _lut_u8(_RANGE * factor + mean * (1.0 - factor)))
+    return linear_color(image, contrast_matrix(factor, gray_mean(image), image.shape[2]))
 
 
 def adjust_saturation(image: np.ndarray, factor: float) -> np.ndarray:
-    """Blend with the greyscale image (torchvision's saturation); 1-channel images pass through."""
+    """Blend with the luma (torchvision's saturation); 1-channel images pass through."""
     if factor == 1 or image.shape[2] == 1:
         return image
-    gray = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    return cv2.addWeighted(image, factor, gray, 1.0 - factor, 0.0)
-
-
-def _hue_lut(shift: float) -> np.ndarray:
-    # OpenCV's 8-bit HSV stores hue in [0, 180): one unit is 2 degrees.
-    lut = np.empty((256, 1, 3), dtype=np.uint8)
-    h = np.arange(256)
-    lut[:, 0, 0] = np.where(h < 180, (h + int(round(shift * 180))) % 180, h)
-    lut[:, 0, 1] = h
-    lut[:, 0, 2] = h
-    return lut
+    return linear_color(image, saturation_matrix(factor))
 
 
 def adjust_hue(image: np.ndarray, shift: float) -> np.ndarray:
-    """Rotate the hue by ``shift`` turns (in [-0.5, 0.5]); 1-channel images pass through."""
+    """Rotate the hue by ``shift`` turns (in [-0.5, 0.5]); 1-channel images pass through.
+
+    The rotation turns the chroma plane of YIQ about the luma axis (as NVIDIA
+    DALI's hue), one 3x3 colour matrix: an order of magnitude faster than a round
+    trip through HSV, and luma is preserved exactly.
+    """
     if shift == 0 or image.shape[2] == 1:
         return image
-    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
-    return cv2.cvtColor(cv2.LUT(hsv, _hue_lut(shift)), cv2.COLOR_HSV2RGB)
+    return linear_color(image, hue_matrix(shift))
 
 
 def adjust_gamma(image: np.ndarray, gamma: float, gain: float = 1.0) -> np.ndarray:
@@ -189,8 +241,7 @@ def shift_rgb(image: np.ndarray, shifts: tuple[float, ...]) -> np.ndarray:
     c = image.shape[2]
     if len(shifts) != c:
         raise ValueError(f"shift_rgb needs {c} offsets for a {c}-channel image, got {len(shifts)}")
-    lut = _RANGE[:, None, None] + np.asarray(shifts, dtype=np.float32)[None, None, :]
-    return apply_lut(image, _lut_u8(lut))
+    return linear_color(image, np.hstack([np.eye(c), np.asarray(shifts, dtype=np.float64)[:, None]]))
 
 
 def channel_shuffle(image: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
@@ -253,10 +304,7 @@ def normalize(
     std: tuple[float, ...],
     max_pixel_value: float = 255.0,
 ) -> np.ndarray:
-    """``(image / max_pixel_value - mean) / std`` as float32, (H, W, C).
-
-    A uint8 image goes through a 256-entry float table per channel (one pass).
-    """
+    """``(image / max_pixel_value - mean) / std`` as float32, (H, W, C)."""
     c = image.shape[2]
     mean_a = np.asarray(mean, dtype=np.float64).reshape(-1)
     std_a = np.asarray(std, dtype=np.float64).reshape(-1)
@@ -269,17 +317,20 @@ def normalize(
             f"Normalize: mean and std need 1 or {c} values for a {c}-channel image, "
             f"got {mean_a.size} and {std_a.size}"
         )
-    if image.dtype == np.uint8:
-        table = (np.arange(256, dtype=np.float64)[:, None] / max_pixel_value - mean_a) / std_a
-        return apply_lut(image, table.astype(np.float32).reshape(256, 1, c))
-    scale = (1.0 / (std_a * max_pixel_value)).astype(np.float32)
-    shift = (mean_a / std_a).astype(np.float32)
-    return (image.astype(np.float32) * scale - shift).astype(np.float32)
+    scale = 1.0 / (std_a * max_pixel_value)
+    matrix = np.hstack([np.diag(scale), (-mean_a / std_a)[:, None]])
+    # uint8 -> float32 then one cv2.transform pass: faster than a float lookup table.
+    return linear_color(image.astype(np.float32), matrix)
 
 
 def gaussian_blur(image: np.ndarray, ksize: int, sigma: float) -> np.ndarray:
-    """Gaussian blur with an odd ``ksize`` and standard deviation ``sigma`` (0: from ksize)."""
-    return _keep_channels(cv2.GaussianBlur(image, (ksize, ksize), sigmaX=sigma, sigmaY=sigma), image)
+    """Gaussian blur with an odd ``ksize`` and standard deviation ``sigma`` (0: from ksize).
+
+    Two 1-D passes (``cv2.sepFilter2D``), reflecting at the border; faster on uint8
+    than ``cv2.GaussianBlur``'s bit-exact fixed-point path.
+    """
+    k = cv2.getGaussianKernel(ksize, sigma)
+    return _keep_channels(cv2.sepFilter2D(image, -1, k, k, borderType=cv2.BORDER_REFLECT_101), image)
 
 
 def motion_blur_kernel(ksize: int, angle: float, direction: float = 0.0) -> np.ndarray:

@@ -246,7 +246,8 @@ def hflip(image: np.ndarray) -> np.ndarray:
     """Mirror left-right. (H, W[, C]) -> same shape."""
     if image.ndim == 3 and image.shape[2] > 4:
         return np.ascontiguousarray(image[:, ::-1])
-    return _restore_channels(cv2.flip(image, 1), image)
+    out = cv2.flip(image, 1)
+    return out[:, :, None] if out.ndim < image.ndim else out
 
 
 def vflip(image: np.ndarray) -> np.ndarray:

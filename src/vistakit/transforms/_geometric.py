@@ -12,7 +12,8 @@ import numpy as np
 
 from ..structures import Sample
 from . import _functional_geometric as G
-from ._base import Transform, check_choice, size_pair, to_int_range, to_range, uniform
+from ._base import Transform, check_choice, size_pair, to_int_range, to_range, uniform, randint
+from ._io import evolve
 from ._targets import apply_geometry, apply_remap
 
 __all__ = [
@@ -41,6 +42,10 @@ _INTERP = tuple(G.INTERPOLATIONS)
 _BORDERS = tuple(G.BORDER_MODES)
 
 
+def _image_only(s: Sample) -> bool:
+    return s.boxes is None and s.masks is None and s.mask is None and s.keypoints is None
+
+
 class _Geometric(Transform):
     """A transform given by ``geometry(params, h, w) -> (matrix, out_h, out_w)``.
 
@@ -53,6 +58,9 @@ class _Geometric(Transform):
     border_mode: str = "constant"
     fill: Any = 0
     fill_mask: Any = 0
+    #: ``warp`` needs only the params (not the matrix) for the image: skip the
+    #: matrix when the sample has nothing but an image.
+    matrix_free_warp: bool = False
 
     def _set_warp_options(self, interpolation: str, border_mode: str, fill: Any, fill_mask: Any) -> None:
         name = type(self).__name__
@@ -88,6 +96,14 @@ class _Geometric(Transform):
         return G.warp_affine(array, matrix, height, width, interpolation=interp, border_mode=border, fill=fill)
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
+        if (
+            self.matrix_free_warp
+            and sample.boxes is None
+            and sample.masks is None
+            and sample.mask is None
+            and sample.keypoints is None
+        ):
+            return evolve(sample, image=self.warp(sample.image, params, None, 0, 0, is_mask=False, fill=self.fill))
         h, w = sample.image.shape[:2]
         m, oh, ow = self.geometry(params, h, w)
         fill = self.fill
@@ -113,6 +129,8 @@ class HorizontalFlip(_Geometric):
         p: probability.
     """
 
+    matrix_free_warp = True
+
     def __init__(self, *, p: float = 0.5) -> None:
         super().__init__(p=p)
 
@@ -129,6 +147,8 @@ class VerticalFlip(_Geometric):
     Args:
         p: probability.
     """
+
+    matrix_free_warp = True
 
     def __init__(self, *, p: float = 0.5) -> None:
         super().__init__(p=p)
@@ -148,6 +168,8 @@ class RandomRotate90(_Geometric):
         p: probability.
     """
 
+    matrix_free_warp = True
+
     def __init__(self, *, turns: Sequence[int] = (0, 1, 2, 3), p: float = 0.5) -> None:
         super().__init__(p=p)
         turns = [int(t) % 4 for t in turns]
@@ -156,7 +178,7 @@ class RandomRotate90(_Geometric):
         self.turns = turns
 
     def get_params(self, rng, sample):
-        return {"k": int(self.turns[int(rng.integers(len(self.turns)))])}
+        return {"k": int(self.turns[randint(rng, 0, len(self.turns))])}
 
     def geometry(self, params, height, width):
         k = params["k"] % 4
@@ -434,7 +456,7 @@ class ElasticTransform(_Distortion):
         self._set_warp_options(interpolation, border_mode, fill, fill_mask)
 
     def get_params(self, rng, sample):
-        return {"seed": int(rng.integers(2**31))}
+        return {"seed": randint(rng, 0, 2**31)}
 
     def maps(self, params, height, width):
         r = np.random.default_rng(params["seed"])
@@ -549,6 +571,8 @@ def resized_crop(
     """
     x0, y0, x1, y1 = (int(v) for v in crop)
     oh, ow = int(size[0]), int(size[1])
+    if _image_only(sample):
+        return evolve(sample, image=_resized_crop_warp(sample.image, (x0, y0, x1, y1), oh, ow, interpolation))
     m = G.scaling(ow / (x1 - x0), oh / (y1 - y0)) @ G.translation(-x0, -y0)
     box = (x0, y0, x1, y1)
     return apply_geometry(
@@ -675,8 +699,8 @@ class RandomResizedCrop(_ResizeLike):
             cw = int(round(math.sqrt(target * ar)))
             ch = int(round(math.sqrt(target / ar)))
             if 0 < cw <= w and 0 < ch <= h:
-                y0 = int(rng.integers(0, h - ch + 1))
-                x0 = int(rng.integers(0, w - cw + 1))
+                y0 = randint(rng, 0, h - ch + 1)
+                x0 = randint(rng, 0, w - cw + 1)
                 return {"crop": [x0, y0, x0 + cw, y0 + ch], "size": list(self.size)}
         in_ratio = w / h
         if in_ratio < self.ratio[0]:
@@ -692,6 +716,8 @@ class RandomResizedCrop(_ResizeLike):
 
 class _CropLike(_Geometric):
     """Geometry = translation by the crop offset (padding first when needed)."""
+
+    matrix_free_warp = True
 
     pad_if_needed: bool = False
 
@@ -781,8 +807,8 @@ class RandomCrop(_CropLike):
         h, w = sample.image.shape[:2]
         ch, cw = self.size
         self._check_size(h, w, ch, cw)
-        x0 = int(rng.integers(0, w - cw + 1)) if w > cw else (w - cw) // 2
-        y0 = int(rng.integers(0, h - ch + 1)) if h > ch else (h - ch) // 2
+        x0 = randint(rng, 0, w - cw + 1) if w > cw else (w - cw) // 2
+        y0 = randint(rng, 0, h - ch + 1) if h > ch else (h - ch) // 2
         return {"crop": [x0, y0, x0 + cw, y0 + ch]}
 
 
@@ -814,6 +840,8 @@ class Crop(_CropLike):
 
 class _PadBase(_Geometric):
     """Geometry = translation by the left/top padding; warp = ``cv2.copyMakeBorder``."""
+
+    matrix_free_warp = True
 
     def geometry(self, params, height, width):
         top, bottom, left, right = params["pad"]

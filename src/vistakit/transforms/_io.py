@@ -16,7 +16,7 @@ image; tensors stay tensors, boxes keep their declared format).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ import torch
 
 from ..structures import Boxes, BoxFormat, Keypoints, Sample, convert_boxes
 
-__all__ = ["BOX_FORMATS", "prepare", "Restore", "as_sample", "working_sample"]
+__all__ = ["BOX_FORMATS", "prepare", "Restore", "as_sample", "working_sample", "evolve"]
 
 # Names accepted by the keyword form's ``box_format=``: (layout, normalized).
 BOX_FORMATS: dict[str, tuple[BoxFormat, bool]] = {
@@ -56,6 +56,17 @@ _KEYWORDS = (
 )
 
 _BOX_TOL = 1e-3  # pixels a box may stick out of the image (float round-off)
+
+
+def evolve(s: Sample, **changes: Any) -> Sample:
+    """A shallow copy of ``s`` with some fields replaced.
+
+    Same result as ``Sample.replace`` without ``dataclasses.replace``'s
+    per-call introspection, which dominated the cost of cheap transforms.
+    """
+    new = object.__new__(Sample)
+    new.__dict__ = {**s.__dict__, **changes}
+    return new
 
 
 # ----------------------------------------------------------------------------- array kinds
@@ -121,8 +132,16 @@ def _mask_working_dtype(arr: np.ndarray, field_name: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- validation
 
 
+_NUMPY_UINT8 = _Kind("numpy", np.dtype(np.uint8))
+
+
 def _check_image(image: Any) -> tuple[np.ndarray, str, _Kind]:
     """Validate the image and return it as HWC numpy, with its layout and kind."""
+    # The common case, checked first and cheaply: an (H, W, 1|3) uint8 numpy image.
+    if type(image) is np.ndarray and image.dtype == np.uint8 and image.ndim == 3:
+        h, w, c = image.shape
+        if h and w and (c == 3 or c == 1):
+            return image, "hwc", _NUMPY_UINT8
     expected = (
         "expected an (H, W, C) numpy array or a (C, H, W) torch tensor (or (H, W)), "
         "C in {1, 3}, dtype uint8 (or float32)"
@@ -206,7 +225,7 @@ class Restore:
 
     form: str  # "sample", "keywords" or "image"
     image_layout: str = "hwc"
-    image_kind: _Kind = field(default_factory=lambda: _Kind("numpy"))
+    image_kind: _Kind = _Kind("numpy")
     boxes_format: BoxFormat = BoxFormat.XYXY
     boxes_normalized: bool = False
     boxes_kind: _Kind | None = None
@@ -221,6 +240,8 @@ class Restore:
 
     def image(self, image: Any) -> Any:
         """The working image back in the caller's layout (a tensor stays a tensor)."""
+        if self.image_layout == "hwc" and self.image_kind.kind == "numpy":
+            return image
         if isinstance(image, torch.Tensor):  # ToTensor already produced the final form
             return image
         if self.image_kind.kind == "tensor":
@@ -247,6 +268,8 @@ class Restore:
 
     def finish(self, s: Sample) -> Any:
         """Convert a working sample back to the caller's form."""
+        if self.keys == ("image",):
+            return {"image": self.image(s.image)}
         h, w = int(s.image.shape[0]), int(s.image.shape[1])
         if isinstance(s.image, torch.Tensor):
             h, w = int(s.image.shape[-2]), int(s.image.shape[-1])
@@ -334,7 +357,7 @@ def prepare(sample: Any, targets: dict[str, Any]) -> tuple[Sample, Restore]:
         ValueError: naming the field and the expected form, before any work is done.
     """
     if sample is None:
-        return _prepare_keywords(dict(targets))
+        return _prepare_keywords(targets)  # a fresh ``**kwargs`` dict: ours to consume
     if targets:
         raise ValueError(
             "pass either a sample positionally or targets as keywords, not both "
@@ -488,7 +511,21 @@ def _prepare_sample(sample: Sample) -> tuple[Sample, Restore]:
     return s, restore
 
 
+_EMPTY_SAMPLE = Sample(image=np.zeros((1, 1, 1), np.uint8))
+_IMAGE_ONLY_HWC_UINT8: "Restore | None" = None  # set below, once Restore exists
+
+
+def image_sample(image: np.ndarray) -> Sample:
+    """``Sample(image=image)`` without the dataclass constructor's cost."""
+    return evolve(_EMPTY_SAMPLE, image=image, meta={})
+
+
 def _prepare_keywords(targets: dict[str, Any]) -> tuple[Sample, Restore]:
+    if len(targets) == 1 and "image" in targets:  # image only: the hot path of pixel pipelines
+        image, layout, kind = _check_image(targets["image"])
+        if kind is _NUMPY_UINT8:
+            return image_sample(image), _IMAGE_ONLY_HWC_UINT8
+        return image_sample(image), Restore("keywords", layout, kind, keys=("image",))
     box_format = targets.pop("box_format", "xyxy")
     unknown = sorted(set(targets) - set(_KEYWORDS))
     if unknown:
@@ -550,6 +587,9 @@ def _prepare_keywords(targets: dict[str, Any]) -> tuple[Sample, Restore]:
     if targets.get("mix_samples") is not None:
         s.meta["mix_samples"] = list(targets["mix_samples"])
     return s, restore
+
+
+_IMAGE_ONLY_HWC_UINT8 = Restore("keywords", "hwc", _NUMPY_UINT8, keys=("image",))
 
 
 def as_sample(item: Any) -> Sample:

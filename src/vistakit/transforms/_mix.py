@@ -21,9 +21,9 @@ import numpy as np
 
 from ..structures import Boxes, BoxFormat, Keypoints, Sample
 from . import _functional_geometric as G
-from ._base import Transform, size_pair, to_range, uniform
+from ._base import Transform, size_pair, to_range, uniform, randint
 from ._geometric import resized_crop
-from ._io import working_sample
+from ._io import evolve, working_sample
 from ._targets import apply_geometry, drop_instances, points_inside
 
 __all__ = [
@@ -123,7 +123,7 @@ def concat_instances(a: Sample, b: Sample, owner: str) -> Sample:
         changes["keypoints"] = Keypoints(
             np.concatenate([ka.data, kb.data]), np.concatenate([ka.visible, kb.visible]), ka.names
         )
-    return a.replace(**changes)
+    return evolve(a, **changes)
 
 
 def _region_visibility(boxes: np.ndarray, region: Sequence[int]) -> np.ndarray:
@@ -145,7 +145,7 @@ def _hide_keypoints(s: Sample, occluder: np.ndarray) -> Sample:
     xi = np.clip(np.floor(k.data[..., 0]).astype(int), 0, w - 1)
     yi = np.clip(np.floor(k.data[..., 1]).astype(int), 0, h - 1)
     hidden = occluder[yi, xi] & points_inside(k.data, h, w)
-    return s.replace(keypoints=Keypoints(k.data, k.visible & ~hidden, k.names))
+    return evolve(s, keypoints=Keypoints(k.data, k.visible & ~hidden, k.names))
 
 
 def _occlude(s: Sample, occluder: np.ndarray, box_filter: tuple[float, float], region=None) -> Sample:
@@ -163,12 +163,12 @@ def _occlude(s: Sample, occluder: np.ndarray, box_filter: tuple[float, float], r
         before = (s.masks != 0).reshape(len(s.masks), -1).sum(axis=1)
         masks = s.masks * (~occluder)[None].astype(s.masks.dtype)
         after = (masks != 0).reshape(len(masks), -1).sum(axis=1)
-        s = s.replace(masks=masks)
+        s = evolve(s, masks=masks)
         with np.errstate(divide="ignore", invalid="ignore"):
             vis = np.where(before > 0, after / np.where(before > 0, before, 1), 0.0)
         if s.boxes is not None:
             nb = G.masks_to_boxes(masks)
-            s = s.replace(boxes=Boxes(nb, BoxFormat.XYXY, False))
+            s = evolve(s, boxes=Boxes(nb, BoxFormat.XYXY, False))
             keep = (after > 0) & (vis >= min_visibility) & (G.box_areas(nb) >= min_area)
     elif s.boxes is not None and region is not None:
         vis = _region_visibility(s.boxes.data, region)
@@ -219,20 +219,20 @@ class CoarseDropout(Transform):
 
     def get_params(self, rng, sample):
         h, w = sample.image.shape[:2]
-        n = int(rng.integers(self.num_holes[0], self.num_holes[1] + 1))
+        n = randint(rng, self.num_holes[0], self.num_holes[1] + 1)
         holes = []
         for _ in range(n):
             hh = max(1, int(round(uniform(rng, self.hole_height) * h)))
             hw = max(1, int(round(uniform(rng, self.hole_width) * w)))
-            y0 = int(rng.integers(0, max(1, h - hh + 1)))
-            x0 = int(rng.integers(0, max(1, w - hw + 1)))
+            y0 = randint(rng, 0, max(1, h - hh + 1))
+            x0 = randint(rng, 0, max(1, w - hw + 1))
             holes.append([x0, y0, min(w, x0 + hw), min(h, y0 + hh)])
-        return {"holes": holes, "seed": int(rng.integers(2**31))}
+        return {"holes": holes, "seed": randint(rng, 0, 2**31)}
 
     def apply(self, sample, params):
         holes = params["holes"]
         fill = self.fill if not isinstance(self.fill, list) else np.asarray(self.fill, dtype=sample.image.dtype)
-        s = sample.replace(image=erase(sample.image, holes, fill, params.get("seed")))
+        s = evolve(sample, image=erase(sample.image, holes, fill, params.get("seed")))
         h, w = s.image.shape[:2]
         occluder = np.zeros((h, w), dtype=bool)
         for x0, y0, x1, y1 in holes:
@@ -242,7 +242,7 @@ class CoarseDropout(Transform):
         if s.mask is not None:
             m = s.mask.copy()
             m[occluder] = self.fill_mask
-            s = s.replace(mask=m)
+            s = evolve(s, mask=m)
         return _occlude(s, occluder, self.box_filter)
 
 
@@ -284,9 +284,9 @@ class RandomErasing(Transform):
             ar = float(np.exp(uniform(rng, log_r)))
             eh, ew = int(round(np.sqrt(area * ar))), int(round(np.sqrt(area / ar)))
             if 0 < eh < h and 0 < ew < w:
-                y0 = int(rng.integers(0, h - eh + 1))
-                x0 = int(rng.integers(0, w - ew + 1))
-                return {"holes": [[x0, y0, x0 + ew, y0 + eh]], "seed": int(rng.integers(2**31))}
+                y0 = randint(rng, 0, h - eh + 1)
+                x0 = randint(rng, 0, w - ew + 1)
+                return {"holes": [[x0, y0, x0 + ew, y0 + eh]], "seed": randint(rng, 0, 2**31)}
         return {"holes": [], "seed": 0}
 
     apply = CoarseDropout.apply
@@ -324,7 +324,7 @@ class _Mixing(Transform):
 
     def _draw_partners(self, rng, sample) -> dict[str, Any]:
         where, pool = self._pool(sample)
-        idx = [int(rng.integers(len(pool))) for _ in range(self.num_partners)]
+        idx = [randint(rng, 0, len(pool)) for _ in range(self.num_partners)]
         return {"from": where, "partners": idx}
 
     def _partners(self, sample: Sample, params: dict[str, Any]) -> list[Sample]:
@@ -356,7 +356,7 @@ class _Mixing(Transform):
 
 
 def _with_meta(out: Sample, sample: Sample) -> Sample:
-    return out.replace(meta=sample.meta)
+    return evolve(out, meta=sample.meta)
 
 
 class MixUp(_Mixing):
@@ -398,14 +398,14 @@ class MixUp(_Mixing):
             image = image[:, :, None] if image.ndim == 2 else image
         else:
             image = (a * lam + b * (1.0 - lam)).astype(a.dtype)
-        out = sample.replace(image=image)
+        out = evolve(sample, image=image)
         if sample.label is not None or other.label is not None:
-            out = out.replace(
+            out = evolve(out, 
                 label=lam * soft_label(sample.label, self.num_classes, "MixUp")
                 + (1.0 - lam) * soft_label(other.label, self.num_classes, "MixUp")
             )
         if sample.mask is not None and lam < 0.5:
-            out = out.replace(mask=other.mask)
+            out = evolve(out, mask=other.mask)
         return _with_meta(concat_instances(out, other, "MixUp"), sample)
 
 
@@ -441,7 +441,7 @@ class CutMix(_Mixing):
         lam = float(rng.beta(self.alpha, self.alpha))
         cut = np.sqrt(1.0 - lam)
         ch, cw = int(round(h * cut)), int(round(w * cut))
-        cy, cx = int(rng.integers(h)), int(rng.integers(w))
+        cy, cx = randint(rng, 0, h), randint(rng, 0, w)
         y0, y1 = int(np.clip(cy - ch // 2, 0, h)), int(np.clip(cy + ch - ch // 2, 0, h))
         x0, x1 = int(np.clip(cx - cw // 2, 0, w)), int(np.clip(cx + cw - cw // 2, 0, w))
         params["box"] = [x0, y0, x1, y1]
@@ -454,23 +454,23 @@ class CutMix(_Mixing):
         other = self._fit(self._partners(sample, params)[0], h, w)
         image = sample.image.copy()
         image[y0:y1, x0:x1] = other.image[y0:y1, x0:x1]
-        out = sample.replace(image=image)
+        out = evolve(sample, image=image)
         if sample.label is not None or other.label is not None:
-            out = out.replace(
+            out = evolve(out, 
                 label=lam * soft_label(sample.label, self.num_classes, "CutMix")
                 + (1.0 - lam) * soft_label(other.label, self.num_classes, "CutMix")
             )
         if sample.mask is not None:
             m = sample.mask.copy()
             m[y0:y1, x0:x1] = other.mask[y0:y1, x0:x1]
-            out = out.replace(mask=m)
+            out = evolve(out, mask=m)
         if (x1 - x0) * (y1 - y0) == 0:
             return out
         region = np.zeros((h, w), dtype=bool)
         region[y0:y1, x0:x1] = True
         out = _occlude(out, region, self.box_filter, (x0, y0, x1, y1))
         # The partner's instances, cut to the rectangle.
-        inside = _occlude(other.replace(mask=None), ~region, self.box_filter, None)
+        inside = _occlude(evolve(other, mask=None), ~region, self.box_filter, None)
         if inside.boxes is not None and inside.masks is None:
             tb = inside.boxes.data
             cb = tb.copy()
@@ -479,13 +479,13 @@ class CutMix(_Mixing):
             area_t, area_c = G.box_areas(tb), G.box_areas(cb)
             with np.errstate(divide="ignore", invalid="ignore"):
                 vis = np.where(area_t > 0, area_c / np.where(area_t > 0, area_t, 1.0), 0.0)
-            inside = inside.replace(boxes=Boxes(cb, BoxFormat.XYXY, False))
+            inside = evolve(inside, boxes=Boxes(cb, BoxFormat.XYXY, False))
             keep = (area_c > 0) & (vis >= self.box_filter[1]) & (area_c >= self.box_filter[0])
             inside = drop_instances(inside, keep)
         if inside.keypoints is not None:
             k = inside.keypoints
             in_region = (k.data[..., 0] >= x0) & (k.data[..., 0] < x1) & (k.data[..., 1] >= y0) & (k.data[..., 1] < y1)
-            inside = inside.replace(keypoints=Keypoints(k.data, k.visible & in_region, k.names))
+            inside = evolve(inside, keypoints=Keypoints(k.data, k.visible & in_region, k.names))
         return _with_meta(concat_instances(out, inside, "CutMix"), sample)
 
 
@@ -565,7 +565,7 @@ class Mosaic(_Mixing):
             if label is not None:
                 label += (th * tw) / float(H * W) * soft_label(s.label, self.num_classes, "Mosaic")
             placed = apply_geometry(
-                tile.replace(mask=None),
+                evolve(tile, mask=None),
                 G.translation(tx0, ty0),
                 H,
                 W,
@@ -574,11 +574,11 @@ class Mosaic(_Mixing):
                 box_filter=self.box_filter,
             )
             out = placed if out is None else concat_instances(out, placed, "Mosaic")
-        out = out.replace(image=image, mask=mask, meta=sample.meta)
+        out = evolve(out, image=image, mask=mask, meta=sample.meta)
         if label is not None:
-            out = out.replace(label=label)
+            out = evolve(out, label=label)
         else:
-            out = out.replace(label=sample.label)
+            out = evolve(out, label=sample.label)
         return out
 
 
@@ -606,7 +606,7 @@ class CopyPaste(_Mixing):
 
     def get_params(self, rng, sample):
         params = self._draw_partners(rng, sample)
-        params["seed"] = int(rng.integers(2**31))
+        params["seed"] = randint(rng, 0, 2**31)
         return params
 
     def apply(self, sample, params):
@@ -624,16 +624,16 @@ class CopyPaste(_Mixing):
         chosen = r.random(n) < self.fraction
         if not chosen.any():
             chosen[int(r.integers(n))] = True
-        pasted = drop_instances(other.replace(mask=None), chosen)
+        pasted = drop_instances(evolve(other, mask=None), chosen)
         occluder = (pasted.masks != 0).any(axis=0)
         image = sample.image.copy()
         image[occluder] = other.image[occluder]
-        out = sample.replace(image=image)
+        out = evolve(sample, image=image)
         if sample.mask is not None and other.mask is not None:
             m = sample.mask.copy()
             m[occluder] = other.mask[occluder]
-            out = out.replace(mask=m)
+            out = evolve(out, mask=m)
         out = _occlude(out, occluder, self.box_filter, None)
         if pasted.boxes is not None:
-            pasted = pasted.replace(boxes=Boxes(G.masks_to_boxes(pasted.masks), BoxFormat.XYXY, False))
+            pasted = evolve(pasted, boxes=Boxes(G.masks_to_boxes(pasted.masks), BoxFormat.XYXY, False))
         return _with_meta(concat_instances(out, pasted, "CopyPaste"), sample)

@@ -14,7 +14,8 @@ import numpy as np
 from ..structures import Sample
 from . import _functional_color as F
 from . import _functional_geometric as G
-from ._base import Transform, check_choice
+from ._base import Transform, check_choice, randint
+from ._io import evolve
 from ._targets import apply_geometry
 
 __all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "apply_policy_op", "POLICY_OPS"]
@@ -35,7 +36,7 @@ def _geometric(s: Sample, matrix: np.ndarray, interpolation: str, fill: Any, box
 
 def _image(fn: Callable[[np.ndarray, float], np.ndarray]):
     def op(s: Sample, m: float, interpolation: str, fill: Any, box_filter) -> Sample:
-        return s.replace(image=fn(s.image, m))
+        return evolve(s, image=fn(s.image, m))
 
     return op
 
@@ -217,7 +218,7 @@ class RandAugment(_Policy):
         names = list(space)
         ops = []
         for _ in range(self.num_ops):
-            name = names[int(rng.integers(len(names)))]
+            name = names[randint(rng, 0, len(names))]
             values, signed = space[name]
             ops.append([name, self._signed(rng, values[self.magnitude], signed)])
         return {"ops": ops}
@@ -245,9 +246,9 @@ class TrivialAugmentWide(_Policy):
     def get_params(self, rng, sample):
         space = _trivial_space(self.num_magnitude_bins)
         names = list(space)
-        name = names[int(rng.integers(len(names)))]
+        name = names[randint(rng, 0, len(names))]
         values, signed = space[name]
-        m = values[int(rng.integers(self.num_magnitude_bins))]
+        m = values[randint(rng, 0, self.num_magnitude_bins)]
         return {"ops": [[name, self._signed(rng, m, signed)]]}
 
 
@@ -275,7 +276,7 @@ class AutoAugment(_Policy):
         h, w = sample.image.shape[:2]
         space = _rand_augment_space(10, h, w)
         space["Invert"] = (np.zeros(10), False)
-        sub = IMAGENET_POLICY[int(rng.integers(len(IMAGENET_POLICY)))]
+        sub = IMAGENET_POLICY[randint(rng, 0, len(IMAGENET_POLICY))]
         ops = []
         for name, prob, bin_ in sub:
             if rng.random() <= prob:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..structures import Boxes, BoxFormat, Keypoints, Sample
 from . import _functional_geometric as G
+from ._io import evolve
 
 __all__ = ["apply_geometry", "apply_remap", "drop_instances", "filter_boxes", "points_inside"]
 
@@ -84,7 +85,7 @@ def drop_instances(s: Sample, keep: np.ndarray) -> Sample:
     if s.keypoints is not None and len(s.keypoints) == n:
         k = s.keypoints
         changes["keypoints"] = Keypoints(k.data[idx], k.visible[idx], k.names)
-    return s.replace(**changes)
+    return evolve(s, **changes)
 
 
 def apply_geometry(
@@ -114,6 +115,8 @@ def apply_geometry(
     Returns:
         The transformed sample; dropped instances are removed from every field.
     """
+    if s.boxes is None and s.masks is None and s.mask is None and s.keypoints is None:
+        return evolve(s, image=image_fn(s.image))
     changes: dict = {"image": image_fn(s.image)}
     new_masks = None
     if s.masks is not None:
@@ -141,7 +144,7 @@ def apply_geometry(
             nb = cb
         changes["boxes"] = Boxes(nb, BoxFormat.XYXY, False)
         keep = filter_boxes(nb, visibility, degenerate_inside, box_filter)
-    out = s.replace(**changes)
+    out = evolve(s, **changes)
     return drop_instances(out, keep) if keep is not None else out
 
 
@@ -206,5 +209,5 @@ def apply_remap(
             visibility = np.where(before > 0, np.minimum(after / np.where(before > 0, before, 1), 1.0), 0.0)
         changes["boxes"] = Boxes(nb, BoxFormat.XYXY, False)
         keep = filter_boxes(nb, visibility, np.zeros(len(old), dtype=bool), box_filter)
-    out = s.replace(**changes)
+    out = evolve(s, **changes)
     return drop_instances(out, keep) if keep is not None else out
