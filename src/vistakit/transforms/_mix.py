@@ -160,9 +160,9 @@ def _occlude(s: Sample, occluder: np.ndarray, box_filter: tuple[float, float], r
     s = _hide_keypoints(s, occluder)
     keep = None
     if s.masks is not None:
-        before = (s.masks != 0).reshape(len(s.masks), -1).sum(axis=1)
+        before = np.count_nonzero(s.masks, axis=(1, 2))
         masks = s.masks * (~occluder)[None].astype(s.masks.dtype)
-        after = (masks != 0).reshape(len(masks), -1).sum(axis=1)
+        after = np.count_nonzero(masks, axis=(1, 2))
         s = evolve(s, masks=masks)
         with np.errstate(divide="ignore", invalid="ignore"):
             vis = np.where(before > 0, after / np.where(before > 0, before, 1), 0.0)

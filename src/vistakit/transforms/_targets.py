@@ -193,8 +193,8 @@ def apply_remap(
         h0, w0 = s.image.shape[:2]
         if new_masks is not None:
             nb = G.masks_to_boxes(new_masks)
-            before = (s.masks != 0).reshape(len(old), -1).sum(axis=1)
-            after = (new_masks != 0).reshape(len(old), -1).sum(axis=1)
+            before = np.count_nonzero(s.masks, axis=(1, 2))
+            after = np.count_nonzero(new_masks, axis=(1, 2))
         elif boxes_fn is not None:
             tb = boxes_fn(old)
             nb = G.clip_boxes(tb, height, width)
@@ -203,8 +203,8 @@ def apply_remap(
             raster = G.boxes_to_masks(old, h0, w0)
             moved = _warp_masks(raster, mask_fn, height, width)
             nb = G.masks_to_boxes(moved)
-            before = raster.reshape(len(old), -1).sum(axis=1)
-            after = moved.reshape(len(old), -1).sum(axis=1)
+            before = np.count_nonzero(raster, axis=(1, 2))
+            after = np.count_nonzero(moved, axis=(1, 2))
         with np.errstate(divide="ignore", invalid="ignore"):
             visibility = np.where(before > 0, np.minimum(after / np.where(before > 0, before, 1), 1.0), 0.0)
         changes["boxes"] = Boxes(nb, BoxFormat.XYXY, False)
