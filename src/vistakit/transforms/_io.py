@@ -253,7 +253,8 @@ class Restore:
             return image[:, :, 0]
         return image
 
-    def boxes(self, boxes: Boxes, height: int, width: int) -> Boxes:
+    def boxes(self, boxes: Boxes, height: int, width: int) -> Any:
+        """The working boxes' data back in the caller's format, normalization and kind."""
         data = convert_boxes(np.asarray(boxes.data, dtype=np.float64), src=BoxFormat.XYXY, dst=self.boxes_format)
         if self.boxes_normalized:
             data = data / np.array([width, height, width, height], dtype=np.float64)
@@ -264,7 +265,7 @@ class Restore:
             )
             if not floating:
                 kind = _Kind(kind.kind, torch.float32 if kind.kind == "tensor" else np.float64, kind.device)
-        return Boxes(_from_numpy(data, kind) if kind else data, self.boxes_format, self.boxes_normalized)
+        return _from_numpy(data, kind) if kind else data
 
     def finish(self, s: Sample) -> Any:
         """Convert a working sample back to the caller's form."""
@@ -280,6 +281,8 @@ class Restore:
         if isinstance(label, np.ndarray) and self.image_kind.kind == "tensor":
             label = torch.from_numpy(label)
         boxes = self.boxes(s.boxes, h, w) if s.boxes is not None else None
+        if boxes is not None and self.form == "sample":
+            boxes = Boxes(boxes, self.boxes_format, self.boxes_normalized)
         labels = _from_numpy(s.labels, self.labels_kind) if s.labels is not None and self.labels_kind else s.labels
         ids = _from_numpy(s.ids, self.ids_kind) if s.ids is not None and self.ids_kind else s.ids
         masks = _from_numpy(s.masks, self.masks_kind) if s.masks is not None and self.masks_kind else s.masks
@@ -311,7 +314,7 @@ class Restore:
             elif key == "label":
                 out[key] = label
             elif key == "boxes":
-                out[key] = boxes.data if boxes is not None else None
+                out[key] = boxes
             elif key == "labels":
                 out[key] = labels
             elif key == "ids":
