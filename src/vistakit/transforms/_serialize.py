@@ -28,19 +28,21 @@ __all__ = ["save_pipeline", "load_pipeline", "pipeline_from_config", "pipeline_t
 
 
 def _normalise(item: Any, where: str) -> Any:
+    """Expand the short form; ``where`` locates the item for error messages."""
     if isinstance(item, list):
         return [_normalise(v, f"{where}[{i}]") for i, v in enumerate(item)]
     if not isinstance(item, dict):
         return item
     if "name" not in item and len(item) == 1:
         (key, value), = item.items()
-        if key in _REGISTRY:
-            args = value or {}
-            if not isinstance(args, dict):
-                raise ValueError(f"{where}: arguments of {key} must be a mapping, got {args!r}")
-            item = {"name": key, **args}
+        if key not in _REGISTRY:
+            raise ValueError(f"{where}: unknown transform {key!r}; known: {sorted(_REGISTRY)}")
+        args = value or {}
+        if not isinstance(args, dict):
+            raise ValueError(f"{where}: arguments of {key} must be a mapping, got {args!r}")
+        item = {"name": key, **args}
     if "name" in item:
-        return {k: (_normalise(v, f"{where}.{k}") if k == "transforms" else v) for k, v in item.items()}
+        return {k: (_normalise(v, f"{where}.{k}".lstrip(".")) if k == "transforms" else v) for k, v in item.items()}
     return item
 
 
@@ -50,7 +52,10 @@ def pipeline_from_config(config: Any, *, where: str = "pipeline") -> Transform:
         config = {"name": "Compose", "transforms": config}
     elif isinstance(config, dict) and "name" not in config and "transforms" in config:
         config = {"name": "Compose", **config}
-    config = _normalise(config, where)
+    try:
+        config = _normalise(config, "")
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
     if not isinstance(config, dict) or "name" not in config:
         raise ValueError(
             f"{where}: expected a transform mapping with 'name', a list of transforms, or a mapping "
