@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import _functional_color as C
 from ._base import check_p, size_pair, to_range
 
 __all__ = [
@@ -422,7 +423,7 @@ class BatchRandomResizedCrop(BatchTransform):
 
 
 def _gray(x: torch.Tensor, uint8: bool) -> torch.Tensor:
-    """(N, 1, H, W) luma; for uint8 data the same fixed-point rounding as OpenCV."""
+    """(N, 1, H, W) luma; for uint8 data the same fixed-point rounding as OpenCV's RGB2GRAY."""
     if x.shape[1] == 1:
         return x
     r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
@@ -431,63 +432,32 @@ def _gray(x: torch.Tensor, uint8: bool) -> torch.Tensor:
     return 0.299 * r + 0.587 * g + 0.114 * b
 
 
-def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
-    r, g, b = x.unbind(1)
-    maxc, _ = x.max(1)
-    minc, _ = x.min(1)
-    delta = maxc - minc
-    s = torch.where(maxc > 0, delta / maxc.clamp(min=1e-12), torch.zeros_like(maxc))
-    dsafe = delta.clamp(min=1e-12)
-    h = torch.where(
-        maxc == r,
-        ((g - b) / dsafe) % 6,
-        torch.where(maxc == g, (b - r) / dsafe + 2, (r - g) / dsafe + 4),
-    )
-    h = torch.where(delta > 0, h / 6.0, torch.zeros_like(h))
-    return torch.stack([h, s, maxc], 1)
-
-
-def _hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
-    h, s, v = x.unbind(1)
-    h6 = (h % 1.0) * 6.0
-    i = torch.floor(h6)
-    f = h6 - i
-    p = v * (1 - s)
-    q = v * (1 - s * f)
-    t = v * (1 - s * (1 - f))
-    i = i.long() % 6
-    r = torch.stack([v, q, p, p, t, v], 1).gather(1, i[:, None]).squeeze(1)
-    g = torch.stack([t, v, v, q, p, p], 1).gather(1, i[:, None]).squeeze(1)
-    b = torch.stack([p, p, t, v, v, q], 1).gather(1, i[:, None]).squeeze(1)
-    return torch.stack([r, g, b], 1)
-
-
-def adjust_batch(
-    x: torch.Tensor,
-    op: int,
-    factor: torch.Tensor,
-    *,
-    bound: float,
-    uint8: bool,
-) -> torch.Tensor:
-    """One ColorJitter step (0 brightness, 1 contrast, 2 saturation, 3 hue) on float data
-    in [0, bound] with per-sample (N,) factors; uint8 data is rounded like the LUT kernels."""
-    f = factor.to(x.device, torch.float32)[:, None, None, None]
+def _color_matrices(op: int, factor: torch.Tensor, x: torch.Tensor, uint8: bool) -> torch.Tensor:
+    """(N, C, C + 1) per-sample colour matrices of one ColorJitter step, built by the same
+    functions as the single-image kernels (``_functional_color``)."""
+    c = x.shape[1]
+    f = factor.tolist()
     if op == 0:
-        y = x * f
+        mats = [np.hstack([C.brightness_matrix(v, c), np.zeros((c, 1))]) for v in f]
     elif op == 1:
-        mean = _gray(x, uint8).double().mean(dim=(1, 2, 3)).to(x.device)
-        y = x * f + (mean[:, None, None, None] * (1.0 - factor.to(x.device)[:, None, None, None])).float()
+        means = _gray(x, uint8).double().mean(dim=(1, 2, 3)).tolist()
+        mats = [C.contrast_matrix(v, m, c) for v, m in zip(f, means)]
     elif op == 2:
-        if x.shape[1] == 1:
-            return x
-        y = x * f + _gray(x, uint8) * (1.0 - f)
+        mats = [np.hstack([C.saturation_matrix(v), np.zeros((3, 1))]) for v in f]
     else:
-        if x.shape[1] == 1:
-            return x
-        hsv = _rgb_to_hsv(x / bound)
-        hsv[:, 0] = (hsv[:, 0] + factor.to(x.device, torch.float32)[:, None, None]) % 1.0
-        y = _hsv_to_rgb(hsv) * bound
+        mats = [np.hstack([C.hue_matrix(v), np.zeros((3, 1))]) for v in f]
+    return torch.from_numpy(np.stack(mats)).to(x.device, torch.float32)
+
+
+def adjust_batch(x: torch.Tensor, op: int, factor: torch.Tensor, *, bound: float, uint8: bool) -> torch.Tensor:
+    """One ColorJitter step (0 brightness, 1 contrast, 2 saturation, 3 hue) on float data
+    in [0, bound] with per-sample (N,) factors; uint8 data is rounded like the single-image kernels."""
+    if op >= 2 and x.shape[1] == 1:  # saturation and hue leave grey images alone
+        return x
+    m = _color_matrices(op, factor, x, uint8)
+    c = x.shape[1]
+    offset = m[:, :, c]  # contrast: the mean grey level, in the data's own scale
+    y = torch.einsum("nij,njhw->nihw", m[:, :, :c], x) + offset[:, :, None, None]
     y = y.clamp(0, bound)
     return y.round() if uint8 else y
 
@@ -537,7 +507,7 @@ class BatchColorJitter(BatchTransform):
         names = ("brightness", "contrast", "saturation", "hue")
         for op in params["order"]:
             name = names[op]
-            if op == 3 and float(params["hue"].abs().max()) == 0:
+            if (op == 3 and float(params["hue"].abs().max()) == 0) or (op != 3 and bool((params[name] == 1).all())):
                 continue
             x = adjust_batch(x, op, params[name], bound=bound, uint8=uint8)
         return _finish(x, images), labels
