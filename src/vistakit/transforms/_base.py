@@ -193,7 +193,7 @@ class RngSource:
     def get(self) -> np.random.Generator:
         info = get_worker_info()
         key = (-1 if info is None else info.id, self.epoch, _FORK_GENERATION)
-        if key != self._key or self._gen is None:
+        if key != self._key:
             if self.seed is None:
                 ss = np.random.SeedSequence(info.seed) if info is not None else np.random.SeedSequence()
             else:

@@ -11,7 +11,7 @@ import torch
 
 from ..structures import Sample
 from . import _functional_color as F
-from ._base import Transform, to_int_range, to_range, uniform, randint
+from ._base import Transform, randint, to_int_range, to_range, uniform
 from ._io import evolve
 
 __all__ = [
@@ -600,7 +600,8 @@ class Normalize(Transform):
     """``(image / max_pixel_value - mean) / std`` per channel, giving float32 (H, W, C).
 
     Put it after every colour transform (they need uint8); :class:`Compose` checks
-    the order when it is built.
+    the order when it is built. A 1-channel image with 3-value statistics uses
+    their averages.
 
     Args:
         mean: per-channel means (or one value), ImageNet's by default.

@@ -7,12 +7,12 @@ pipeline replays from one ``return_params=True`` result.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..structures import Sample
-from ._base import RngSource, Transform, check_p, randint
+from ._base import RngSource, Transform, randint
 
 __all__ = ["Compose", "OneOf", "SomeOf", "RandomOrder"]
 
@@ -59,9 +59,6 @@ class _Composite(Transform):
 
     def _forward_children(self, s, rng) -> tuple[Sample, dict]:
         raise NotImplementedError
-
-    def set_epoch(self, epoch: int) -> None:
-        super().set_epoch(epoch)
 
     def __len__(self) -> int:
         return len(self.transforms)
@@ -126,9 +123,6 @@ class Compose(_Composite):
                 t._box_filter = box_filter
             if isinstance(t, _Composite):
                 stack.extend(t.transforms)
-            inner = getattr(t, "_inner_transforms", None)
-            if inner:
-                stack.extend(inner())
 
     def _check_order(self) -> None:
         produced: tuple[str, str] | None = None

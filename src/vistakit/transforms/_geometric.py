@@ -12,7 +12,7 @@ import numpy as np
 
 from ..structures import Sample
 from . import _functional_geometric as G
-from ._base import Transform, check_choice, size_pair, to_int_range, to_range, uniform, randint
+from ._base import Transform, check_choice, randint, size_pair, to_range, uniform
 from ._io import evolve
 from ._targets import apply_geometry, apply_remap
 
@@ -139,6 +139,11 @@ class HorizontalFlip(_Geometric):
 
     def warp(self, array, params, matrix, height, width, *, is_mask, fill, border=None):
         return G.hflip(array)
+
+    def apply(self, sample, params):
+        if sample.boxes is None and sample.masks is None and sample.mask is None and sample.keypoints is None:
+            return evolve(sample, image=G.hflip(sample.image))  # the common case, kept short
+        return super().apply(sample, params)
 
 
 class VerticalFlip(_Geometric):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..structures import Boxes, BoxFormat, Keypoints, Sample
 from . import _functional_geometric as G
-from ._base import Transform, size_pair, to_range, uniform, randint
+from ._base import Transform, randint, size_pair, to_range, uniform
 from ._geometric import resized_crop
 from ._io import evolve, working_sample
 from ._targets import apply_geometry, drop_instances, points_inside

@@ -7,7 +7,7 @@ masks and keypoints stay in sync under the policies too.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
