@@ -158,3 +158,18 @@ def test_batch_bad_input():
         B.BatchHorizontalFlip()(torch.zeros(2, 4, 8, 8))
     with pytest.raises(ValueError, match="num_classes is needed"):
         B.BatchMixUp()(torch.zeros(2, 1, 4, 4), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_batch_ops_leave_their_input_alone(dtype):
+    x = _images(n=6, seed=11)
+    x = x if dtype == torch.uint8 else x.float() / 255
+    before = x.clone()
+    labels = torch.arange(6) % 3
+    ops = [B.BatchHorizontalFlip(p=1.0), B.BatchVerticalFlip(p=1.0), B.BatchRandomCrop(16, padding=2), B.BatchAffine(rotate=20, p=1.0),
+           B.BatchRandomResizedCrop(12), B.BatchColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1, p=1.0),
+           B.BatchGrayscale(p=1.0), B.BatchRandomErasing(p=1.0), B.BatchMixUp(num_classes=3), B.BatchCutMix(num_classes=3), B.BatchNormalize()]
+    for op in ops:
+        out, _ = op(x, labels, generator=torch.Generator().manual_seed(0))
+        assert torch.equal(x, before), type(op).__name__
+        assert out.dtype == (torch.float32 if isinstance(op, B.BatchNormalize) else dtype), type(op).__name__

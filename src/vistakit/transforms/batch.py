@@ -76,9 +76,9 @@ def _bound(images: torch.Tensor) -> float:
 
 
 def _finish(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Back to the input dtype (uint8: round and saturate)."""
+    """Back to the input dtype (uint8: round and saturate); ``x`` is a scratch tensor."""
     if like.dtype == torch.uint8:
-        return x.round().clamp_(0, 255).to(torch.uint8)
+        return x.round_().clamp_(0, 255).to(torch.uint8)
     return x.to(like.dtype)
 
 
@@ -432,34 +432,39 @@ def _gray(x: torch.Tensor, uint8: bool) -> torch.Tensor:
     return 0.299 * r + 0.587 * g + 0.114 * b
 
 
-def _color_matrices(op: int, factor: torch.Tensor, x: torch.Tensor, uint8: bool) -> torch.Tensor:
-    """(N, C, C + 1) per-sample colour matrices of one ColorJitter step, built by the same
-    functions as the single-image kernels (``_functional_color``)."""
-    c = x.shape[1]
-    f = factor.tolist()
-    if op == 0:
-        mats = [np.hstack([C.brightness_matrix(v, c), np.zeros((c, 1))]) for v in f]
-    elif op == 1:
-        means = _gray(x, uint8).double().mean(dim=(1, 2, 3)).tolist()
-        mats = [C.contrast_matrix(v, m, c) for v, m in zip(f, means)]
-    elif op == 2:
-        mats = [np.hstack([C.saturation_matrix(v), np.zeros((3, 1))]) for v in f]
-    else:
-        mats = [np.hstack([C.hue_matrix(v), np.zeros((3, 1))]) for v in f]
-    return torch.from_numpy(np.stack(mats)).to(x.device, torch.float32)
-
-
 def adjust_batch(x: torch.Tensor, op: int, factor: torch.Tensor, *, bound: float, uint8: bool) -> torch.Tensor:
     """One ColorJitter step (0 brightness, 1 contrast, 2 saturation, 3 hue) on float data
-    in [0, bound] with per-sample (N,) factors; uint8 data is rounded like the single-image kernels."""
+    in [0, bound] with per-sample (N,) factors.
+
+    The maths is that of the single-image kernels (``_functional_color``: the same
+    luma weights, contrast mean and YIQ hue rotation), vectorised over the batch;
+    uint8 data is rounded after each step as they do.
+    """
     if op >= 2 and x.shape[1] == 1:  # saturation and hue leave grey images alone
         return x
-    m = _color_matrices(op, factor, x, uint8)
-    c = x.shape[1]
-    offset = m[:, :, c]  # contrast: the mean grey level, in the data's own scale
-    y = torch.einsum("nij,njhw->nihw", m[:, :, :c], x) + offset[:, :, None, None]
-    y = y.clamp(0, bound)
-    return y.round() if uint8 else y
+    dev = x.device
+    f = factor.to(dev, torch.float32)[:, None, None, None]
+    if op == 0:
+        y = x * f
+    elif op == 1:
+        mean = _gray(x, uint8).double().mean(dim=(1, 2, 3)).to(dev)
+        offset = (mean * (1.0 - factor.to(dev))).to(torch.float32)[:, None, None, None]
+        y = (x * f).add_(offset)
+    elif op == 2:
+        luma = torch.tensor(C.LUMA, dtype=torch.float32, device=dev).view(1, 3, 1, 1)
+        y = (x * f).add_((x * luma).sum(1, keepdim=True).mul_(1.0 - f))
+    else:
+        a = 2.0 * math.pi * factor.to(torch.float64)
+        cos, sin = torch.cos(a), torch.sin(a)
+        rot = torch.zeros(len(a), 3, 3, dtype=torch.float64)
+        rot[:, 0, 0] = 1.0
+        rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = cos, sin, -sin, cos
+        yiq = torch.from_numpy(C._YIQ)
+        m = (torch.from_numpy(C._YIQ_INV) @ rot @ yiq).to(dev, torch.float32)
+        y = torch.einsum("nij,njhw->nihw", m, x)
+    # in place: on CPU every fresh multi-megabyte tensor costs page faults
+    y.clamp_(0, bound)
+    return y.round_() if uint8 else y
 
 
 class BatchColorJitter(BatchTransform):
@@ -527,9 +532,9 @@ class BatchGrayscale(BatchTransform):
         if images.shape[1] == 1:
             return images, labels
         uint8 = images.dtype == torch.uint8
-        g = _gray(images.float(), uint8).expand_as(images)
+        g = _finish(_gray(images.float(), uint8), images).expand_as(images)
         sel = params["apply"].to(images.device)[:, None, None, None]
-        return torch.where(sel, _finish(g, images), images), labels
+        return torch.where(sel, g, images), labels
 
 
 # ----------------------------------------------------------------------------- erasing and mixing
