@@ -127,6 +127,10 @@ class Saturation(_ImageOnly):
 class Hue(_ImageOnly):
     """Rotate the hue (no-op on 1 channel).
 
+    The rotation turns the YIQ chroma plane about the luma axis (one 3x3 colour
+    matrix, as NVIDIA DALI's hue): luma is kept exactly; it differs slightly from
+    an HSV hue shift, which keeps HSV value instead.
+
     Args:
         shift: range of the rotation in turns, within [-0.5, 0.5]; a number ``v`` means ``(-v, v)``.
         p: probability.
@@ -145,6 +149,8 @@ class Hue(_ImageOnly):
 
 class ColorJitter(_ImageOnly):
     """Brightness, contrast, saturation and hue changes in a random order (torchvision semantics).
+
+    Each step is one colour matrix (``cv2.transform``); hue as in :class:`Hue`.
 
     Args:
         brightness, contrast, saturation: factor ranges; a number ``v`` means ``(1 - v, 1 + v)``.
