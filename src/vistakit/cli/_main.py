@@ -11,6 +11,7 @@ from typing import Sequence
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
     "_datasets",
+    "_augment",
     "_models",
     "_evaluate",
     "_embed",
