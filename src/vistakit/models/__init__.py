@@ -12,6 +12,7 @@ from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_mod
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
+from . import efficientnet  # noqa: F401
 from . import mobilenet  # noqa: F401
 
 __all__ = [
