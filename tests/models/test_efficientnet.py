@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -71,7 +73,7 @@ def test_v2_table_and_fused_blocks():
 def test_stochastic_depth_grows_linearly_and_is_active_only_in_training():
     torch.manual_seed(0)
     setting = [StageConfig("mbconv", 1, 3, 1, 16, 16, 2), StageConfig("mbconv", 2, 3, 1, 16, 16, 2)]
-    model = EfficientNet(setting, num_classes=3, stochastic_depth_prob=0.8, stem_channels=16)
+    model = EfficientNet(setting, num_classes=3, stochastic_depth_prob=0.8)
     blocks = [b for b in model.modules() if isinstance(b, InvertedResidual)]
     assert [b.drop_path.p for b in blocks] == pytest.approx([0.0, 0.2, 0.4, 0.6])  # p * i / n, as torchvision
 
@@ -125,8 +127,9 @@ def test_batchnorm_settings_per_variant(name, eps, momentum):
 
 def test_blocks_are_configurable_without_squeeze_excite_and_with_relu6():
     # what EfficientNet-Lite needs: no squeeze-excite, ReLU6, a fixed stem and head
-    model = EfficientNet(efficientnet_b_setting(0.5, 0.5), num_classes=4, se_ratio=0.0,
-                         activation=nn.ReLU6, stem_channels=32, last_channel=1280).eval()
+    setting = efficientnet_b_setting(0.5, 0.5)
+    setting[0] = replace(setting[0], in_channels=32)
+    model = EfficientNet(setting, num_classes=4, se_ratio=0.0, activation=nn.ReLU6, last_channel=1280).eval()
     assert not any(isinstance(m, SqueezeExcite) for m in model.modules())
     acts = [m for m in model.modules() if isinstance(m, (nn.ReLU6, nn.SiLU, nn.ReLU))]
     assert acts and all(isinstance(m, nn.ReLU6) for m in acts)

@@ -111,7 +111,6 @@ class EfficientNet(ImageClassifier):
         activation: activation of the stem, the blocks and the head (SiLU in the papers).
         se_ratio: squeeze channels of MBConv blocks relative to the block's input
             channels; 0 for no squeeze-excite.
-        stem_channels: stem width; defaults to the first stage's input channels.
         last_channel: head conv width; defaults to 4x the last stage's output.
 
     Shape:
@@ -132,13 +131,12 @@ class EfficientNet(ImageClassifier):
         norm_layer: Layer = nn.BatchNorm2d,
         activation: Layer = nn.SiLU,
         se_ratio: float = 0.25,
-        stem_channels: int | None = None,
         last_channel: int | None = None,
     ) -> None:
         super().__init__()
         if not setting:
             raise ValueError("EfficientNet: the stage table is empty")
-        stem = stem_channels or setting[0].in_channels
+        stem = setting[0].in_channels  # a fixed stem (EfficientNet-Lite) is a fixed first-stage input
         total = sum(s.num_layers for s in setting)
         layers: list[nn.Module] = [
             Conv2dNormActivation(in_chans, stem, 3, 2, norm_layer=norm_layer, activation_layer=activation)
