@@ -167,7 +167,8 @@ class EfficientNet(ImageClassifier):
                 block_id += 1
             layers.append(nn.Sequential(*stage))
             reduction *= cfg.stride
-            self.feature_info.append({"num_chs": cfg.out_channels, "reduction": reduction, "module": f"features.{i + 1}"})
+            self.feature_info.append({"num_chs": cfg.out_channels, "reduction": reduction,
+                                      "module": f"features.{i + 1}"})
         self.num_features = last_channel or 4 * setting[-1].out_channels
         layers.append(Conv2dNormActivation(setting[-1].out_channels, self.num_features, 1,
                                            norm_layer=norm_layer, activation_layer=activation))

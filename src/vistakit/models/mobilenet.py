@@ -184,7 +184,8 @@ class _FlatFeaturesNet(ImageClassifier):
         for s in strides:
             reductions.append(reductions[-1] * s)
         self.feature_info = [
-            {"num_chs": blocks[idx[-1] - 1].out_channels, "reduction": reductions[idx[-1]], "module": f"features.{idx[-1]}"}
+            {"num_chs": blocks[idx[-1] - 1].out_channels, "reduction": reductions[idx[-1]],
+             "module": f"features.{idx[-1]}"}
             for idx in self._stage_indices
         ]
 
@@ -221,7 +222,8 @@ class MobileNetV2(_FlatFeaturesNet):
     classifier_name = "classifier.1"
 
     # expansion t, output channels c, repeats n, first stride s (the paper's Table 2)
-    SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+    SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+               (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
 
     def __init__(
         self,
@@ -442,7 +444,8 @@ def mobilenet_v2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -
     ),
 ))
 def mobilenet_v3_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> MobileNetV3:
-    """MobileNetV3-Large (options: ``width_mult``, ``reduced_tail``, ``dilated``, ``dropout``, ``stochastic_depth_prob``)."""
+    """MobileNetV3-Large (options: ``width_mult``, ``reduced_tail``, ``dilated``, ``dropout``,
+    ``stochastic_depth_prob``)."""
     return MobileNetV3("large", num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
@@ -457,5 +460,6 @@ def mobilenet_v3_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: 
     ),
 ))
 def mobilenet_v3_small(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> MobileNetV3:
-    """MobileNetV3-Small (options: ``width_mult``, ``reduced_tail``, ``dilated``, ``dropout``, ``stochastic_depth_prob``)."""
+    """MobileNetV3-Small (options: ``width_mult``, ``reduced_tail``, ``dilated``, ``dropout``,
+    ``stochastic_depth_prob``)."""
     return MobileNetV3("small", num_classes=num_classes, in_chans=in_chans, **kwargs)
