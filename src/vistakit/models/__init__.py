@@ -12,6 +12,7 @@ from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_mod
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
+from . import resnet  # noqa: F401  (ResNet, ResNeXt, Wide ResNet, SE-ResNe(X)t)
 
 __all__ = [
     "CheckpointError",

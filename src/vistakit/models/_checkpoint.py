@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import struct
 import zipfile
 from pathlib import Path
@@ -80,7 +81,8 @@ def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.Path
     header, chunks, offset = {}, [], 0
     for key in sorted(state_dict):
         t = state_dict[key].detach().cpu().contiguous()
-        raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        # reshape(-1) first: a 0-dim tensor (num_batches_tracked) cannot be viewed as bytes
+        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         header[key] = {"dtype": rev[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
@@ -106,7 +108,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     else:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error) as e:
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error,
+                pickle.UnpicklingError) as e:
             raise CheckpointError(
                 f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                 "the file is truncated, corrupt or not a PyTorch checkpoint"
