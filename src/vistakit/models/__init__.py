@@ -12,7 +12,9 @@ from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_mod
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
+from . import resnest  # noqa: F401  (ResNeSt)
 from . import resnet  # noqa: F401  (ResNet, ResNeXt, Wide ResNet, SE-ResNe(X)t)
+from . import sknet  # noqa: F401  (Selective Kernel ResNets)
 
 __all__ = [
     "CheckpointError",
