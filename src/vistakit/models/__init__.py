@@ -12,9 +12,11 @@ from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_mod
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
+from . import alexnet  # noqa: F401  (AlexNet)
 from . import resnest  # noqa: F401  (ResNeSt)
 from . import resnet  # noqa: F401  (ResNet, ResNeXt, Wide ResNet, SE-ResNe(X)t)
 from . import sknet  # noqa: F401  (Selective Kernel ResNets)
+from . import vgg  # noqa: F401  (VGG)
 
 __all__ = [
     "CheckpointError",
