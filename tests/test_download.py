@@ -1,6 +1,7 @@
 """The shared download/cache helpers: verified, atomic, mirrors in order."""
 
 import hashlib
+import os
 
 import pytest
 
@@ -49,6 +50,9 @@ def test_all_urls_failing_lists_each(tmp_path):
 def test_hash_prefix_and_atomic_write(tmp_path):
     p = tmp_path / "f"
     atomic_write_bytes(p, b"hello")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~umask
     digest = file_hash(p)
     check_hash(p, sha256=digest[:8])
     with pytest.raises(ChecksumError):

@@ -11,7 +11,10 @@ from typing import Sequence
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
     "_datasets",
+    "_augment",
     "_models",
+    "_evaluate",
+    "_embed",
     "_demo",
 ]
 
@@ -19,6 +22,8 @@ EPILOG = """examples:
   vistakit datasets list
   vistakit datasets preview fashion-mnist --split test --out grid.png
   vistakit models list
+  vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz
+  vistakit similar feats.npz query.jpg -k 10
   vistakit demo
 """
 

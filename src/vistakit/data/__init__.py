@@ -13,7 +13,8 @@
 * :func:`fetch_dataset`: files from ``root``, the cache (``$VISTAKIT_DATA``),
   system folders, or a verified atomic download.
 * :func:`dataset_stats`, :func:`check_dataset`, :func:`preview_grid`: mean/std and
-  class balance; unreadable files, duplicates and train/test leaks; a labelled grid.
+  class balance; unreadable files, duplicates, train/test leaks and (optionally)
+  near-duplicate leaks by embedding similarity; a labelled grid.
 """
 
 from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
@@ -22,12 +23,15 @@ from ._check import (
     CheckReport,
     DatasetStats,
     Leak,
+    NearLeak,
     SplitCheck,
     check_dataset,
     check_splits,
     dataset_stats,
     duplicate_groups,
     find_leaks,
+    find_near_leaks,
+    thumbnail_embeddings,
 )
 from ._errors import DatasetError, DatasetNotFoundError
 from ._imagefolder import ImageFolder
@@ -50,6 +54,7 @@ __all__ = [
     "ImageFolder",
     "Leak",
     "Located",
+    "NearLeak",
     "SplitCheck",
     "TensorImageDataset",
     "VisionDataset",
@@ -61,6 +66,7 @@ __all__ = [
     "duplicate_groups",
     "fetch_dataset",
     "find_leaks",
+    "find_near_leaks",
     "imagenet_classes",
     "imagenet_wnids",
     "list_datasets",
@@ -68,4 +74,5 @@ __all__ = [
     "locate",
     "preview_grid",
     "save_preview",
+    "thumbnail_embeddings",
 ]

@@ -7,12 +7,22 @@ import torch
 
 
 def _unit(x, name: str) -> torch.Tensor:
+    """Rows scaled to unit L2 norm (zero rows stay zero), in two passes over the data.
+
+    A NaN or infinity makes its row's norm non-finite, so the finiteness check runs on
+    the (N,) norms rather than on the whole (N, D) matrix (at a million rows that
+    separate pass cost more than the search); only when a norm is not finite is the
+    matrix itself looked at, telling bad values from a norm that merely overflowed.
+    """
     t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).float()
     if t.ndim != 2:
         raise ValueError(f"{name}: embeddings must have shape (N, D), got {tuple(t.shape)}")
-    if not torch.isfinite(t).all():
-        raise ValueError(f"{name}: embeddings contain NaN or infinity")
-    return torch.nn.functional.normalize(t, dim=1)
+    norms = torch.linalg.vector_norm(t, dim=1)
+    if not torch.isfinite(norms).all():
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name}: embeddings contain NaN or infinity")
+        norms = torch.linalg.vector_norm(t.double(), dim=1).float()  # huge finite values: norms in float64
+    return t / norms.clamp_min(1e-12)[:, None]
 
 
 @torch.no_grad()
