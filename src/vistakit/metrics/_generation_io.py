@@ -46,6 +46,7 @@ from tqdm import tqdm
 from .._download import atomic_write_bytes, cache_dir
 from ._generation import (
     FeatureStatisticsWarning,
+    _fid_low_rank,
     feature_statistics,
     frechet_distance,
     inception_score_from_probs,
@@ -436,6 +437,15 @@ def _check_comparable(a: Features, b: Features) -> None:
                          "scores from different extractors are not comparable")
 
 
+def _distance(a: Features, b: Features, method: str) -> float:
+    """The Fréchet distance of two sets; in the span of the samples when there are fewer than dimensions."""
+    if a.mu.shape != b.mu.shape:
+        raise ValueError(f"{a.source} has {a.mu.size}-d features and {b.source} {b.mu.size}-d ones")
+    if a.features is not None and b.features is not None and len(a.features) + len(b.features) < a.mu.size:
+        return _fid_low_rank(a.features, b.features, 1e-6)  # the same number as below, without a D x D problem
+    return frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method)
+
+
 def fid(real, fake, *, extractor: str | FeatureExtractor = "fid_inception",
         weights: str | os.PathLike | None = "default", batch_size: int = 50, device: str = "cpu",
         progress: bool = True, method: str = "eigh") -> float:
@@ -461,7 +471,7 @@ def fid(real, fake, *, extractor: str | FeatureExtractor = "fid_inception",
     a = _features(real, ext, batch_size, progress, "real")
     b = _features(fake, ext, batch_size, progress, "fake")
     _check_comparable(a, b)
-    return frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method)
+    return _distance(a, b, method)
 
 
 def kid(real, fake, *, subsets: int = 100, subset_size: int = 1000,
@@ -535,7 +545,7 @@ class GenerationReport:
             f"real:      {self.real} ({count(self.n_real)})",
             f"fake:      {self.fake} ({count(self.n_fake)})",
             f"FID:       {self.fid:.4f}",
-            (f"KID:       {self.kid[0]:.6f} ± {self.kid[1]:.6f}  (subsets of {self.kid_subset_size})"
+            (f"KID:       {self.kid[0]:.4g} ± {self.kid[1]:.4g}  (subsets of {self.kid_subset_size})"
              if self.kid is not None else "KID:       n/a (needs per-image features on both sides)"),
             (f"IS:        {self.inception_score[0]:.4f} ± {self.inception_score[1]:.4f}  "
              f"({self.is_splits} splits of the fake images)"
@@ -572,7 +582,7 @@ def generation_report(real, fake, *, extractor: str | FeatureExtractor = "fid_in
             other = b if s is a else a
             notes.append(f"{s.source} does not say which network made its statistics; the scores are only "
                          f"meaningful if it was {other.extractor}")
-    fid_value = frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method="eigh")
+    fid_value = _distance(a, b, "eigh")
     kid_value, used_size = None, None
     if a.features is not None and b.features is not None:
         used_size = min(kid_subset_size, len(a.features), len(b.features))
