@@ -51,6 +51,7 @@ from ._generation import (
     frechet_distance,
     inception_score_from_probs,
     kid_from_features,
+    rank_deficiency_message,
 )
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".gif"}
@@ -441,8 +442,9 @@ def _distance(a: Features, b: Features, method: str) -> float:
     """The Fréchet distance of two sets; in the span of the samples when there are fewer than dimensions."""
     if a.mu.shape != b.mu.shape:
         raise ValueError(f"{a.source} has {a.mu.size}-d features and {b.source} {b.mu.size}-d ones")
-    if a.features is not None and b.features is not None and len(a.features) + len(b.features) < a.mu.size:
-        return _fid_low_rank(a.features, b.features, 1e-6)  # the same number as below, without a D x D problem
+    if (method == "eigh" and a.features is not None and b.features is not None
+            and len(a.features) + len(b.features) < a.mu.size):
+        return _fid_low_rank(a.features, b.features)  # the same number as below, without a D x D problem
     return frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method)
 
 
@@ -566,17 +568,15 @@ def generation_report(real, fake, *, extractor: str | FeatureExtractor = "fid_in
     there is and :attr:`GenerationReport.notes` says what that means.
     """
     ext = _extractor_for((real, fake), extractor, weights, device)
-    notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", FeatureStatisticsWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureStatisticsWarning)  # the report's notes say it
         a = _features(real, ext, batch_size, progress, "real")
         b = _features(fake, ext, batch_size, progress, "fake")
-    for w in caught:
-        if issubclass(w.category, FeatureStatisticsWarning):
-            notes.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     _check_comparable(a, b)
+    notes: list[str] = []
+    for s, side in ((a, "real"), (b, "fake")):
+        if s.count is not None and s.count <= s.mu.size:
+            notes.append(rank_deficiency_message(side, s.count, s.mu.size))
     for s in (a, b):
         if "unknown" in s.extractor:
             other = b if s is a else a
