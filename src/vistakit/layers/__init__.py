@@ -2,6 +2,7 @@
 
 from ._conv import Conv2dNormActivation, ConvNormAct, make_divisible
 from ._drop import DropPath, drop_path
+from ._inverted_residual import FusedMBConv, InvertedResidual
 from ._squeeze_excite import SqueezeExcite
 from ._window_attention import (
     ShiftedWindowAttention,
@@ -19,6 +20,8 @@ __all__ = [
     "DropPath",
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
+    "FusedMBConv",
+    "InvertedResidual",
     "SqueezeExcite",
     "drop_path",
     "log_spaced_relative_coords",
