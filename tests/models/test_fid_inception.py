@@ -52,7 +52,8 @@ def test_layout_matches_the_registry_description_and_a_saved_checkpoint(tmp_path
             if t.is_floating_point():
                 t.add_(torch.rand_like(t))
     path = tmp_path / "pt_inception-like.pth"
-    torch.save(model.state_dict(), path)
+    # the published file predates torch 1.6: the legacy (non-zip) serialization, as written here
+    torch.save(model.state_dict(), path, _use_new_zipfile_serialization=False)
     saved = read_checkpoint(path)
     assert {k: tuple(v.shape) for k, v in saved.items()} == layout
     loaded = create_model("fid_inception_v3", num_classes=1008, weights=path)
@@ -119,3 +120,22 @@ def test_model_uses_the_fid_blocks_and_gives_2048_pool_features():
         feats = model.forward_features(torch.rand(1, 3, 75, 75) * 2 - 1)
         assert model.forward_head(feats, pre_logits=True).shape == (1, 2048)
         assert model.forward_head(feats).shape == (1, 1008)
+
+
+def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(tmp_path, monkeypatch):
+    # no download in tests: the published file is stood in for by a local one of its layout
+    from vistakit.metrics import get_extractor
+    from vistakit.models import _factory
+
+    torch.manual_seed(0)
+    sd = create_model("fid_inception_v3", num_classes=1008).state_dict()
+    path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    torch.save(sd, path)
+    asked = []
+    monkeypatch.setattr(_factory, "resolve_weights_file", lambda spec, w, **k: asked.append(w.tag) or path)
+    model = create_model("fid_inception_v3", weights="fid")
+    assert asked == ["fid"] and model.fc.weight.shape == (1008, 2048)
+    assert torch.equal(model.fc.weight, sd["fc.weight"])
+    ext = get_extractor("fid_inception")  # weights="default": the published "fid"
+    assert ext.name == "fid_inception (pt_inception-2015-12-05)" and asked == ["fid", "fid"]
+    assert get_extractor("fid_inception", weights="fid").name == ext.name

@@ -783,8 +783,9 @@ _FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fi
 @register_model(ModelSpec(
     name="fid_inception_v3",
     family="inception",
-    paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016); "
-          "the FID variant of GANs Trained by a Two Time-Scale Update Rule ... (Heusel et al., NeurIPS 2017)",
+    paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016), as the "
+          "FID of GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium "
+          "(Heusel et al., NeurIPS 2017) uses it",
     num_params=23_834_568,  # at 1000 classes, the registry's convention; 23,850,960 at the published 1008
     gflops=5.7132,
     input_size=299,
@@ -808,8 +809,9 @@ _FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fi
 def fid_inception_v3(*, num_classes: int = 1008, in_chans: int = 3, **kwargs: Any) -> FIDInceptionV3:
     """The FID Inception v3; options as :class:`FIDInceptionV3`.
 
-    ``create_model`` passes ``num_classes=1000`` unless told otherwise, which gives a
-    fresh 1000-way classifier; ask for ``num_classes=1008`` to keep the published one
-    (the Inception Score needs it; FID uses the pool features only).
+    ``create_model("fid_inception_v3", weights="fid")`` keeps the published 1008-way
+    classifier (the Inception Score needs it; FID uses the pool features only); without
+    weights or with a file, ``create_model`` builds 1000 classes unless
+    ``num_classes=1008`` is asked for.
     """
     return FIDInceptionV3(num_classes=num_classes, in_chans=in_chans, **kwargs)
