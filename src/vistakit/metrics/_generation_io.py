@@ -577,11 +577,14 @@ def generation_report(real, fake, *, extractor: str | FeatureExtractor = "fid_in
     for s, side in ((a, "real"), (b, "fake")):
         if s.count is not None and s.count <= s.mu.size:
             notes.append(rank_deficiency_message(side, s.count, s.mu.size))
-    for s in (a, b):
-        if "unknown" in s.extractor:
-            other = b if s is a else a
-            notes.append(f"{s.source} does not say which network made its statistics; the scores are only "
-                         f"meaningful if it was {other.extractor}")
+    unknown = [s for s in (a, b) if "unknown" in s.extractor]
+    if len(unknown) == 2:
+        notes.append("neither statistics file says which network made it; the FID is only meaningful if both "
+                     "came from the same one")
+    elif unknown:
+        other = b if unknown[0] is a else a
+        notes.append(f"{unknown[0].source} does not say which network made its statistics; the scores are only "
+                     f"meaningful if it was {other.extractor}")
     fid_value = _distance(a, b, "eigh")
     kid_value, used_size = None, None
     if a.features is not None and b.features is not None:

@@ -777,7 +777,8 @@ conv_bn Mixed_7c.branch_pool 192x2048x1x1 +nbt
 linear fc 1008x2048
 """
 
-_FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+_FID_WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+                    "pt_inception-2015-12-05-6726825d.pth")
 
 
 @register_model(ModelSpec(
