@@ -8,6 +8,7 @@ import torch
 from vistakit.models import (
     create_model,
     describe_state_dict,
+    list_models,
     model_info,
     parse_state_dict_description,
     read_checkpoint,
@@ -31,7 +32,7 @@ def _published_layout() -> dict[str, tuple[int, ...]]:
     return parse_state_dict_description(weights.layout)
 
 
-def test_layout_matches_the_registry_description_and_a_saved_checkpoint(tmp_path):
+def test_fid_checkpoint_description():
     layout = _published_layout()
     # what the description says of pt_inception-2015-12-05: 94 conv+BN units with num_batches_tracked,
     # a 1008-way fc, no auxiliary head
@@ -39,34 +40,42 @@ def test_layout_matches_the_registry_description_and_a_saved_checkpoint(tmp_path
     assert layout["fc.weight"] == (1008, 2048) and layout["fc.bias"] == (1008,)
     assert layout["Conv2d_1a_3x3.conv.weight"] == (32, 3, 3, 3)
     assert layout["Mixed_7c.branch_pool.conv.weight"] == (192, 2048, 1, 1)
+    assert sum(k.endswith("num_batches_tracked") for k in layout) == 94
     assert not any(k.startswith("AuxLogits.") for k in layout)
 
+
+RECORDED = [(name, w.tag) for name in list_models() for w in model_info(name).weights if w.layout]
+
+
+@pytest.mark.parametrize(("name", "tag"), RECORDED or [("none", "none")])
+def test_recorded_layouts_match_the_model_and_a_saved_checkpoint(name, tag, tmp_path):
+    """Registry-driven: every published checkpoint whose layout is recorded, against the model and a file."""
+    if name == "none":
+        pytest.skip("no recorded checkpoint layouts")
+    weights = model_info(name).get_weights(tag)
+    layout = parse_state_dict_description(weights.layout)
+    kwargs = {"num_classes": weights.num_classes, **dict(weights.model_kwargs)}
     torch.manual_seed(0)
-    model = create_model("fid_inception_v3", num_classes=1008)
+    model = create_model(name, **kwargs)
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert list(own.items()) == list(layout.items())  # same keys, shapes and order
 
-    # a checkpoint with distinct values, saved and reloaded through create_model(weights=FILE)
+    # a checkpoint with distinct values, saved and reloaded through create_model(weights=FILE), in the
+    # legacy (non-zip) serialization: pytorch-fid's file (2019) predates torch 1.6's zip format
     with torch.no_grad():
         for t in model.state_dict().values():
             if t.is_floating_point():
                 t.add_(torch.rand_like(t))
-    path = tmp_path / "pt_inception-like.pth"
-    # the published file predates torch 1.6: the legacy (non-zip) serialization, as written here
+    path = tmp_path / weights.file_name
     torch.save(model.state_dict(), path, _use_new_zipfile_serialization=False)
     saved = read_checkpoint(path)
     assert {k: tuple(v.shape) for k, v in saved.items()} == layout
-    loaded = create_model("fid_inception_v3", num_classes=1008, weights=path)
+    loaded = create_model(name, weights=path, **kwargs)
     assert all(torch.equal(loaded.state_dict()[k], v) for k, v in saved.items())
-
-    # the same file without num_batches_tracked (older exports) loads too; a 1000-class model
-    # keeps everything but a fresh classifier
+    # the same file without num_batches_tracked (as some exports are) loads too
     torch.save({k: v for k, v in saved.items() if not k.endswith("num_batches_tracked")}, path)
-    loaded = create_model("fid_inception_v3", num_classes=1008, weights=path)
-    assert torch.equal(loaded.fc.weight, saved["fc.weight"])
-    other = create_model("fid_inception_v3", weights=path)
-    assert other.fc.weight.shape == (1000, 2048)
-    assert torch.equal(other.Mixed_7c.branch_pool.conv.weight, saved["Mixed_7c.branch_pool.conv.weight"])
+    loaded = create_model(name, weights=path, **kwargs)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in saved.items() if "num_batches" not in k)
 
 
 @pytest.mark.skipif("inception_v3" not in reference_names(), reason="shared/reference/models.json is absent")
@@ -136,6 +145,9 @@ def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(tmp_pat
     model = create_model("fid_inception_v3", weights="fid")
     assert asked == ["fid"] and model.fc.weight.shape == (1008, 2048)
     assert torch.equal(model.fc.weight, sd["fc.weight"])
+    other = create_model("fid_inception_v3", weights=path)  # a file: 1000 classes unless asked, fresh fc
+    assert other.fc.weight.shape == (1000, 2048) and torch.equal(other.Mixed_7c.branch_pool.conv.weight,
+                                                                 sd["Mixed_7c.branch_pool.conv.weight"])
     ext = get_extractor("fid_inception")  # weights="default": the published "fid"
     assert ext.name == "fid_inception (pt_inception-2015-12-05)" and asked == ["fid", "fid"]
     assert get_extractor("fid_inception", weights="fid").name == ext.name
