@@ -1,8 +1,9 @@
 """Building blocks shared by the model families, written once and tested once."""
 
-from ._conv import Conv2dNormActivation, ConvNormAct, make_divisible
+from ._conv import Conv2dNormActivation, ConvNormAct, conv2d, make_divisible
 from ._drop import DropPath, drop_path
 from ._inverted_residual import FusedMBConv, InvertedResidual
+from ._padding import Conv2dSame, freeze_same_padding, same_padding
 from ._squeeze_excite import SqueezeExcite
 from ._window_attention import (
     ShiftedWindowAttention,
@@ -16,6 +17,7 @@ from ._window_attention import (
 
 __all__ = [
     "Conv2dNormActivation",
+    "Conv2dSame",
     "ConvNormAct",
     "DropPath",
     "FusedMBConv",
@@ -23,10 +25,13 @@ __all__ = [
     "ShiftedWindowAttention",
     "ShiftedWindowAttentionV2",
     "SqueezeExcite",
+    "conv2d",
     "drop_path",
+    "freeze_same_padding",
     "log_spaced_relative_coords",
     "make_divisible",
     "relative_position_index",
+    "same_padding",
     "shifted_window_mask",
     "window_partition",
     "window_reverse",

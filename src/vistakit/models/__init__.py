@@ -14,7 +14,7 @@ from ._tools import LayerRow, export_onnx, profile, summarize
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
-from . import efficientnet  # noqa: E402,F401
+from . import efficientnet, efficientnet_lite  # noqa: E402,F401
 from . import inception, inception_v4  # noqa: E402,F401
 from . import mobilenet  # noqa: E402,F401
 from . import swin  # noqa: E402,F401
