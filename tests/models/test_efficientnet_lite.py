@@ -35,7 +35,8 @@ from vistakit.models import _registry
 from vistakit.models._checkpoint import get_adapter, load_state_dict_strict
 from vistakit._download import ChecksumError
 
-reference = pytest.importorskip("efficientnet_lite_pytorch", reason="the reference efficientnet-lite-pytorch (dev extra)")
+reference = pytest.importorskip("efficientnet_lite_pytorch",
+                                reason="the reference efficientnet-lite-pytorch (dev extra)")
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
 
 PHOTOS = Path(sklearn_datasets.__file__).parent / "images"
@@ -48,7 +49,8 @@ PREDICT_TOP1 = {"china.jpg": "palace", "flower.jpg": "daisy"}
 def _published_file(name: str) -> Path:
     spec = model_info(name)
     w = spec.get_weights("imagenet")
-    pytest.importorskip(w.sources[0].location.partition(":")[0], reason=f"{w.sources[0].distribution} (pretrained extra)")
+    src = w.sources[0]
+    pytest.importorskip(src.location.partition(":")[0], reason=f"{src.distribution} (the pretrained extra)")
     return resolve_weights_file(spec, w, download=False)
 
 
@@ -91,6 +93,15 @@ def test_spec_params_and_flops(name):
     assert all(isinstance(m, Conv2dSame) for m in convs if m.kernel_size != (1, 1))
     assert not any(isinstance(m, nn.SiLU) for m in model.modules())  # ReLU6, no squeeze-excitation
     assert model.features[0][0].out_channels == 32 and model.num_features == 1280  # fixed stem and head
+
+
+def test_padding_options():
+    assert not any(isinstance(m, Conv2dSame) for m in create_model("efficientnet_lite0", padding=None).modules())
+    with pytest.raises(ValueError, match="image_size \\(static padding\\) needs padding='same'"):
+        create_model("efficientnet_lite0", padding=None, image_size=224)
+    static = create_model("efficientnet_lite0", image_size=64).eval()
+    with pytest.raises(ValueError, match="computed for 64x64 inputs, got 96x96"):
+        static(torch.zeros(1, 3, 96, 96))
 
 
 @pytest.mark.parametrize("name", LITE[:3])
@@ -185,7 +196,7 @@ def test_truncated_checkpoint(tmp_path, monkeypatch):
     bad.write_bytes(data[: len(data) // 2])
     model = create_model("efficientnet_lite0")
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    with pytest.raises(CheckpointError, match=r"efficientnet-lite0-truncated.pth: cannot read the checkpoint.*truncated"):
+    with pytest.raises(CheckpointError, match=r"lite0-truncated.pth: cannot read the checkpoint.*truncated"):
         load_weights(model, bad, adapter="efficientnet_pytorch")
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     # a truncated copy in the cache (where weights="imagenet" looks first) fails its checksum
@@ -213,7 +224,8 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     assert "vistakit_no_such_weights_pkg is not installed" in msg
     assert str(tmp_path / "weights" / w.file_name) in msg  # where a downloaded file can go instead
     # an installed package without the file says so
-    torn = dataclasses.replace(w, sources=(WeightSource("package", "vistakit:models/no-such.pth", distribution="vistakit"),))
+    torn = dataclasses.replace(w, sources=(WeightSource("package", "vistakit:models/no-such.pth",
+                                                        distribution="vistakit"),))
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(torn,)))
     with pytest.raises(FileNotFoundError, match="vistakit is installed but has no models/no-such.pth"):
         create_model("efficientnet_lite0", weights="imagenet")

@@ -163,7 +163,10 @@ def efficientnet_pytorch_to_vistakit(state_dict: dict[str, torch.Tensor]) -> dic
             if "weight" not in parts.get(needed, {}):
                 raise CheckpointError(f"efficientnet_pytorch checkpoint: _blocks.{i} has no {needed}.weight")
         expand = "_expand_conv" in parts or "_bn0" in parts
-        in_ch = parts["_expand_conv"]["weight"].shape[1] if "_expand_conv" in parts else parts["_depthwise_conv"]["weight"].shape[0]
+        if "_expand_conv" in parts:
+            in_ch = parts["_expand_conv"]["weight"].shape[1]
+        else:  # depthwise straight on the input: its channels are the input's
+            in_ch = parts["_depthwise_conv"]["weight"].shape[0]
         out_ch = parts["_project_conv"]["weight"].shape[0]
         if i == 0 or in_ch != out_ch:
             stage, index = stage + 1, 0
@@ -234,7 +237,7 @@ def _ml_illustrated(variant: int, sha256: str, top1: float, size: int) -> Weight
     weights=(_ml_illustrated(0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 75.1, 224),),
 ))
 def efficientnet_lite0(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
-    """EfficientNet-Lite0 (width 1.0, depth 1.0, 224 px; options: ``padding``, ``image_size``, ``bn_eps``, ``dropout``)."""
+    """EfficientNet-Lite0 (width 1.0, depth 1.0, 224 px; options: padding, image_size, bn_eps, dropout)."""
     return _lite(1.0, 1.0, 0.2, num_classes, in_chans, kwargs)
 
 
