@@ -35,8 +35,6 @@ from vistakit.models import _registry
 from vistakit.models._checkpoint import get_adapter, load_state_dict_strict
 from vistakit._download import ChecksumError
 
-reference = pytest.importorskip("efficientnet_lite_pytorch",
-                                reason="the reference efficientnet-lite-pytorch (dev extra)")
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
 
 PHOTOS = Path(sklearn_datasets.__file__).parent / "images"
@@ -56,6 +54,8 @@ def _published_file(name: str) -> Path:
 
 def _reference(name: str, weights: Path | None = None, image_size: int | None = None) -> nn.Module:
     """The reference model; it pads statically for ``image_size`` (default: the variant's resolution)."""
+    reference = pytest.importorskip("efficientnet_lite_pytorch",
+                                    reason="the reference efficientnet-lite-pytorch (dev extra)")
     variant = name.replace("_", "-")
     kw = {"image_size": image_size} if image_size else {}
     if weights is None:
@@ -144,7 +144,7 @@ def test_architecture_without_weights_matches_reference(name):
 def test_adapter_maps_squeeze_excitation_too():
     """The same adapter loads efficientnet_pytorch's B0 (with SE) into vistakit's efficientnet_b0."""
     torch.manual_seed(3)
-    ref = reference.EfficientNet.from_name("efficientnet-b0", image_size=70).eval()
+    ref = _reference("efficientnet_b0", image_size=70)
     _randomize_bn(ref, 4)
     tf_bn = partial(nn.BatchNorm2d, eps=1e-3, momentum=0.01)
     ours = create_model("efficientnet_b0", padding="same", norm_layer=tf_bn).eval()
