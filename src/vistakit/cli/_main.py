@@ -10,6 +10,7 @@ from typing import Sequence
 # Each module defines `register(subparsers)`, adding its subcommands with a
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
+    "_train",
 ]
 
 EPILOG = """examples:
@@ -17,6 +18,7 @@ EPILOG = """examples:
   vistakit datasets preview fashion-mnist --split test --out grid.png
   vistakit models list
   vistakit demo
+  vistakit train --dataset fashion-mnist --recipe fast --out runs/fmnist
 """
 
 

@@ -12,6 +12,7 @@ from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_mod
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
+from . import fastnet  # noqa: E402,F401
 
 __all__ = [
     "CheckpointError",
