@@ -12,7 +12,7 @@ from vistakit.cli import main
 from vistakit.engine import _run
 from vistakit.models import create_model
 
-from ._tiny import stripes
+from ._toy import stripes
 
 
 class _Named(torch.utils.data.TensorDataset):

@@ -12,7 +12,7 @@ import torch.multiprocessing as mp
 
 from vistakit.engine import TrainConfig, fit
 
-from ._tiny import small_cnn, stripes
+from ._toy import small_cnn, stripes
 
 CFG = dict(epochs=2, batch_size=32, lr=0.05, optimizer="sgd", weight_decay=1e-4, warmup_epochs=0.5, seed=3,
            augment=None, log_every=2)

@@ -20,7 +20,7 @@ from vistakit.engine import (
     save_atomic,
 )
 
-from ._tiny import ItemDataset, small_cnn, stripes
+from ._toy import ItemDataset, small_cnn, stripes
 
 FAST = dict(batch_size=32, lr=0.05, optimizer="sgd", weight_decay=1e-4, warmup_epochs=0.5, log_every=2)
 

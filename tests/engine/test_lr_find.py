@@ -8,7 +8,7 @@ from torch import nn
 from vistakit.engine import TrainConfig, lr_find
 from vistakit.engine._lr_find import suggest_lr
 
-from ._tiny import stripes
+from ._toy import stripes
 
 
 def test_suggestion_on_a_toy_problem_and_weights_restored(tmp_path):
