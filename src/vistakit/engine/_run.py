@@ -124,7 +124,7 @@ def train_run(
             count that does not fit the checkpoint being resumed.
         RunDirError: ``out`` holds another run and neither ``resume`` nor ``overwrite`` is set.
     """
-    from ..models import create_model, model_info
+    from ..models import model_info
 
     out = Path(out)
     if resume:
@@ -147,8 +147,7 @@ def train_run(
     check_dataset_name(dataset)
     spec = model_info(model)
     info = init_distributed(cfg.device)
-    if info.is_main:
-        check_run_dir(out, overwrite=overwrite, resume=resume)  # before loading anything
+    check_run_dir(out, overwrite=overwrite, resume=resume)  # before loading anything (every process)
 
     train = load_split(dataset, "train", root=data_root)
     test = load_split(dataset, "test", root=data_root) if "test" in _splits(dataset) else None
@@ -166,6 +165,20 @@ def train_run(
     facts = {"dataset": dataset, "model": model, "recipe": recipe, "num_classes": num_classes,
              "in_chans": in_chans, "val_fraction": val_fraction, "classes": names}
 
+    try:
+        return _train_and_report(out, cfg, facts, spec, train, val, test, info=info, resume=resume,
+                                 overwrite=overwrite, progress=progress)
+    finally:
+        if info.enabled and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], spec: Any, train: Any, val: Any,
+                      test: Any, *, info: Any, resume: bool, overwrite: bool, progress: bool) -> dict[str, Any]:
+    from ..models import create_model
+
+    dataset, model, recipe = facts["dataset"], facts["model"], facts["recipe"]
+    num_classes, in_chans, names = facts["num_classes"], facts["in_chans"], facts["classes"]
     torch.manual_seed(cfg.seed)  # the initial weights follow the seed
     net = create_model(model, num_classes=num_classes, in_chans=in_chans)
     result = fit(net, train, val, cfg, run_dir=out, resume=resume, overwrite=overwrite, num_classes=num_classes,
