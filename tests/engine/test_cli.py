@@ -35,7 +35,9 @@ def test_run_dir_with_another_run_is_refused(tmp_path, capsys):
 def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
     # scikit-learn's 8x8 digits: a real registered data set small enough for a test
     out = tmp_path / "run"
-    code = main(["train", "--dataset", "digits", "--model", "fastnet_fmnist", "--epochs", "2",
+    aug = tmp_path / "aug.yaml"
+    aug.write_text("- {name: BatchRandomCrop, padding: 1}\n")
+    code = main(["train", "--dataset", "digits", "--model", "fastnet_fmnist", "--epochs", "2", "--augment", str(aug),
                  "--batch-size", "32", "--lr", "0.01", "--seed", "1", "--out", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
@@ -44,6 +46,7 @@ def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
         assert (out / name).is_file(), name
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["model"] == "fastnet_fmnist" and config["train"]["epochs"] == 2 and config["num_classes"] == 10
+    assert config["train"]["augment"] == [{"name": "BatchRandomCrop", "padding": 1}]  # inlined: the run stands alone
     summary = json.loads((out / "summary.json").read_text())
     for key in ("test_accuracy", "macro_f1", "cross_entropy", "cross_entropy_reading", "num_params",
                 "train_seconds", "images_per_second"):
@@ -66,3 +69,13 @@ def test_lr_find_command(tmp_path, capsys):
                  "--steps", "20", "--plot", str(png)]) == 0
     assert "suggested learning rate" in capsys.readouterr().out
     assert png.is_file()
+
+
+def test_unknown_augmentation_op_is_refused_before_anything_is_written(tmp_path, capsys):
+    aug = tmp_path / "aug.yaml"
+    aug.write_text("- {name: BatchHorizontalFlop}\n")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--recipe", "fast", "--augment", str(aug), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown batch op 'BatchHorizontalFlop'" in err and "BatchHorizontalFlip" in err
+    assert not out.exists()

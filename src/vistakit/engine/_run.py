@@ -19,6 +19,7 @@ import torch
 import yaml
 from torch.utils.data import Subset
 
+from ._augment import build_augment, read_augment_spec
 from ._checkpoint import check_run_dir
 from ._config import TrainConfig, write_text_atomic
 from ._data import dataset_tensors, num_classes_of
@@ -143,6 +144,9 @@ def train_run(
             raise ValueError("name a data set (--dataset), e.g. fashion-mnist")
         if model is None:
             raise ValueError(f"recipe {recipe!r} has no default model: name one (--model)")
+        if isinstance(cfg.augment, (str, os.PathLike)):  # the run keeps the ops, not a path to them
+            cfg = cfg.replace(augment=read_augment_spec(cfg.augment))
+        build_augment(cfg.augment, num_classes=2)  # a bad op fails here, before anything is written
     # names first: an unknown name must not touch RUN_DIR
     check_dataset_name(dataset)
     spec = model_info(model)
