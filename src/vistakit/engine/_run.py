@@ -149,7 +149,7 @@ def train_run(
         build_augment(cfg.augment, num_classes=2)  # a bad op fails here, before anything is written
     # names first: an unknown name must not touch RUN_DIR
     check_dataset_name(dataset)
-    spec = model_info(model)
+    model_info(model)
     info = init_distributed(cfg.device)
     check_run_dir(out, overwrite=overwrite, resume=resume)  # before loading anything (every process)
 
@@ -170,16 +170,16 @@ def train_run(
              "in_chans": in_chans, "val_fraction": val_fraction, "classes": names}
 
     try:
-        return _train_and_report(out, cfg, facts, spec, train, val, test, info=info, resume=resume,
+        return _train_and_report(out, cfg, facts, train, val, test, info=info, resume=resume,
                                  overwrite=overwrite, progress=progress)
     finally:
         if info.enabled and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 
 
-def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], spec: Any, train: Any, val: Any,
+def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train: Any, val: Any,
                       test: Any, *, info: Any, resume: bool, overwrite: bool, progress: bool) -> dict[str, Any]:
-    from ..models import create_model
+    from ..models import count_flops, create_model
 
     dataset, model, recipe = facts["dataset"], facts["model"], facts["recipe"]
     num_classes, in_chans, names = facts["num_classes"], facts["in_chans"], facts["classes"]
@@ -203,7 +203,9 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], spec: 
                 scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
             summary.update(scores)
             summary["evaluated_on"] = "test" if test is not None else "validation"
-        summary.update({"num_params": result.num_params, "gflops": spec.gflops if spec.gflops else None,
+        size = tuple(int(v) for v in (evaluated if evaluated is not None else train)[0][0].shape[-2:])
+        gflops = count_flops(result.model, size, in_chans=in_chans)
+        summary.update({"num_params": result.num_params, "gflops_per_image": gflops, "image_size": list(size),
                         "train_seconds": result.train_seconds, "images_per_second": result.images_per_second,
                         "tta": cfg.tta, "stopped_early": result.stopped_early, "world_size": info.world_size})
         write_text_atomic(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
