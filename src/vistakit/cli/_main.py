@@ -13,6 +13,7 @@ _COMMAND_MODULES = [
     "_datasets",
     "_augment",
     "_models",
+    "_train",
     "_evaluate",
     "_embed",
     "_demo",
@@ -25,6 +26,7 @@ EPILOG = """examples:
   vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz
   vistakit similar feats.npz query.jpg -k 10
   vistakit demo
+  vistakit train --dataset fashion-mnist --recipe fast --out runs/fmnist
 """
 
 

@@ -1,0 +1,56 @@
+"""Training: one readable loop for any ``nn.Module`` and any Dataset.
+
+>>> from vistakit.engine import TrainConfig, fit
+>>> result = fit(model, train_set, val_set, TrainConfig(epochs=5, lr=3e-3), run_dir="runs/a")
+>>> result.history[-1]["val_accuracy"]
+
+:func:`fit` is configured by one :class:`TrainConfig` (AdamW or Nesterov SGD,
+cosine / one-cycle schedules with warm-up, label smoothing, MixUp / CutMix,
+EMA, gradient clipping and accumulation, early stopping, flip TTA,
+channels_last, ``torch.compile``, bf16 / fp16 autocast, deterministic seeds),
+writes ``metrics.jsonl``, ``checkpoint.pt`` and ``best.pt`` atomically, resumes
+exactly, and runs under ``torchrun`` with DistributedDataParallel.
+:func:`train_run` is what ``vistakit train`` does: names in, a run folder with a
+report out.
+"""
+
+from ._augment import BatchPipeline, build_augment
+from ._checkpoint import RunDirError, load_training_checkpoint, prepare_run_dir, save_atomic
+from ._config import TrainConfig
+from ._data import BatchPrep, Loader, channel_stats, dataset_tensors
+from ._distributed import DistInfo, init_distributed
+from ._ema import EMA
+from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit
+from ._lr_find import LRFindResult, lr_find
+from ._recipes import get_recipe, list_recipes
+from ._run import train_run
+from ._schedule import lr_factor
+
+__all__ = [
+    "EMA",
+    "BatchPipeline",
+    "BatchPrep",
+    "DistInfo",
+    "EvalResult",
+    "LRFindResult",
+    "Loader",
+    "RunDirError",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDiverged",
+    "build_augment",
+    "build_optimizer",
+    "channel_stats",
+    "dataset_tensors",
+    "evaluate",
+    "fit",
+    "get_recipe",
+    "init_distributed",
+    "list_recipes",
+    "load_training_checkpoint",
+    "lr_factor",
+    "lr_find",
+    "prepare_run_dir",
+    "save_atomic",
+    "train_run",
+]

@@ -1,0 +1,94 @@
+"""The end of a run: test metrics for summary.json and report.html.
+
+The quality sections (classification report, cross-entropy with its reading,
+confusion matrix, calibration, most-confident mistakes) are
+:mod:`vistakit.metrics`'s; this module adds the learning curves and the run's facts.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Sequence
+
+import torch
+
+
+def as_probabilities(probs: torch.Tensor) -> torch.Tensor:
+    """float64 rows that sum to 1 to float64 precision (float32 softmax rows are off by ~1e-7)."""
+    p = probs.double().clamp_min(0)
+    return p / p.sum(1, keepdim=True)
+
+
+def score_predictions(probs: torch.Tensor, targets: torch.Tensor) -> dict[str, Any]:
+    """Accuracy, macro F1 and cross-entropy (with its plain-language reading) of test predictions."""
+    from ..metrics import accuracy, cross_entropy_reading, f1_score, log_loss
+
+    p = as_probabilities(probs).numpy()
+    t = targets.numpy()
+    k = p.shape[1]
+    ce = float(log_loss(t, p, num_classes=k))
+    return {
+        "test_accuracy": float(accuracy(t, p.argmax(1))),
+        "macro_f1": float(f1_score(t, p.argmax(1), average="macro", num_classes=k, zero_division=0)),
+        "cross_entropy": ce,
+        "cross_entropy_reading": cross_entropy_reading(ce),
+    }
+
+
+def learning_curves_png(history: Sequence[dict[str, Any]]) -> bytes:
+    """Loss and accuracy per epoch (train and validation) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    ax1.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
+    if any(r["val_loss"] is not None for r in history):
+        ax1.plot(epochs, [r["val_loss"] for r in history], "o-", label="validation")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("cross-entropy")
+    ax1.legend()
+    ax2.plot(epochs, [r["train_accuracy"] for r in history], "o-", label="train (augmented)")
+    if any(r["val_accuracy"] is not None for r in history):
+        ax2.plot(epochs, [r["val_accuracy"] for r in history], "o-", label="validation")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("accuracy")
+    ax2.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_report(path: Any, *, title: str, summary: dict[str, Any], history: Sequence[dict[str, Any]],
+                 probs: torch.Tensor, targets: torch.Tensor, images: torch.Tensor | None,
+                 class_names: Sequence[str] | None) -> None:
+    """Write the run's self-contained HTML report to ``path``."""
+    from ..metrics import HtmlReport, add_classification_sections
+
+    report = HtmlReport(title)
+    report.add_heading("Run")
+    rows = [[k, _fmt(v)] for k, v in summary.items() if not isinstance(v, (dict, list))]
+    report.add_table(rows, header=["", "value"])
+    report.add_heading("Learning curves")
+    report.add_png(learning_curves_png(history), caption="Per epoch; validation with the evaluated weights "
+                   "(EMA when on).", alt="learning curves")
+    report.add_table([[r["epoch"], _fmt(r["train_loss"]), _fmt(r["val_loss"]), _fmt(r["val_accuracy"]),
+                       f"{r['lr']:.3g}", f"{r['seconds']:.1f}"] for r in history],
+                     header=["epoch", "train loss", "val loss", "val accuracy", "lr", "seconds"])
+    report.add_heading("Test set", level=2)
+    imgs = None if images is None else images.numpy()
+    add_classification_sections(report, targets.numpy(), y_prob=as_probabilities(probs).numpy(),
+                                target_names=list(class_names) if class_names else None, images=imgs)
+    report.save(path)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return str(v)

@@ -1,0 +1,116 @@
+"""FastNet: a small residual network shaped for fast training on 28x28 images (Fashion-MNIST).
+
+Shape in the spirit of the fast CIFAR-10 networks (Page's ResNet-9 for DAWNBench,
+Jordan's airbench): a 3x3 stem at full resolution, then three stages that each
+halve the resolution with a max-pool *before* their first convolution (a
+convolution at full resolution costs 4x one at half; pooling first keeps the
+28x28 cost to the stem), BatchNorm after every convolution, a residual
+convolution per stage, global max pooling and one linear layer.
+
+The variants are trained from scratch by :mod:`vistakit.engine` recipes ("fast"
+and "best"); no published weights exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..layers import ConvNormAct
+from ._base import ImageClassifier
+from ._registry import ModelSpec, register_model
+
+
+class FastStage(nn.Module):
+    """max-pool 2 -> conv-bn-act (widen) -> [x + conv-bn-act(x)] * ``depth``.
+
+    Args:
+        in_chs: input channels.
+        out_chs: output channels.
+        depth: residual convolutions after the widening one.
+        act_layer: activation constructor.
+    """
+
+    def __init__(self, in_chs: int, out_chs: int, *, depth: int = 1, act_layer: type[nn.Module] = nn.ReLU) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.conv = ConvNormAct(in_chs, out_chs, 3, activation_layer=act_layer)
+        self.blocks = nn.ModuleList(ConvNormAct(out_chs, out_chs, 3, activation_layer=act_layer) for _ in range(depth))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(self.pool(x))
+        for block in self.blocks:
+            x = x + block(x)
+        return x
+
+
+class FastNet(ImageClassifier):
+    """Stem, three pooled residual stages, global max pooling, linear classifier.
+
+    Args:
+        num_classes: classifier outputs (0: no classifier, pre-logits out).
+        in_chans: input channels.
+        stem_width: channels of the full-resolution stem convolution.
+        widths: channels of the three stages (at 1/2, 1/4 and 1/8 of the input side).
+        depths: residual convolutions per stage.
+        act_layer: activation constructor.
+        drop_rate: dropout before the classifier.
+    """
+
+    classifier_name = "fc"
+    first_conv = "stem.conv"
+
+    def __init__(self, *, num_classes: int = 1000, in_chans: int = 3, stem_width: int = 32,
+                 widths: tuple[int, ...] = (64, 128, 256), depths: tuple[int, ...] = (1, 1, 1),
+                 act_layer: type[nn.Module] = nn.ReLU, drop_rate: float = 0.0) -> None:
+        super().__init__()
+        if len(widths) != len(depths):
+            raise ValueError(f"FastNet: widths {widths} and depths {depths} must have the same length")
+        self.stem = ConvNormAct(in_chans, stem_width, 3, activation_layer=act_layer)
+        stages, chs = [], stem_width
+        self.feature_info: list[dict[str, Any]] = [{"num_chs": stem_width, "reduction": 1, "module": "stem"}]
+        for i, (w, d) in enumerate(zip(widths, depths)):
+            stages.append(FastStage(chs, w, depth=d, act_layer=act_layer))
+            chs = w
+            self.feature_info.append({"num_chs": w, "reduction": 2 ** (i + 1), "module": f"stages.{i}"})
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveMaxPool2d(1)
+        self.drop = nn.Dropout(drop_rate)
+        self.num_features = chs
+        self.num_classes = num_classes
+        self.fc: nn.Module = nn.Linear(chs, num_classes) if num_classes > 0 else nn.Identity()
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stages(self.stem(x))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = self.drop(self.pool(x).flatten(1))
+        return x if pre_logits else self.fc(x)
+
+    def group_matcher(self) -> dict[str, Any]:
+        return {"stem": r"^stem\.", "blocks": [rf"^stages\.{i}\." for i in range(len(self.stages))],
+                "head": r"^fc\."}
+
+
+_PAPER = "Page, 'How to train your ResNet' (2018); Jordan, '94% on CIFAR-10 in 3.29 seconds' (airbench, 2024)"
+
+
+@register_model(ModelSpec(name="fastnet_fmnist", family="fastnet", paper=_PAPER, num_params=423_200,
+                          gflops=0.00849728, input_size=28, min_size=8))
+def fastnet_fmnist(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
+    """FastNet for 28x28 images, sized for the "fast" Fashion-MNIST recipe (2 CPU cores)."""
+    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 24, "widths": (32, 64, 128),
+                                                                  "depths": (1, 1, 1), **kwargs})
+
+
+@register_model(ModelSpec(name="fastnet_fmnist_wide", family="fastnet", paper=_PAPER, num_params=1_420_936,
+                          gflops=0.030572032, input_size=28, min_size=8))
+def fastnet_fmnist_wide(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
+    """Wider FastNet for 28x28 images, for the "best" Fashion-MNIST recipe."""
+    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 32, "widths": (64, 128, 256),
+                                                                  "depths": (1, 1, 1), **kwargs})
