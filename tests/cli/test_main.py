@@ -38,11 +38,16 @@ def test_unknown_model_is_a_clear_error(capsys):
 
 
 @pytest.mark.needs_data
+@pytest.mark.slow
 def test_demo_runs(tmp_path, capsys):
     from vistakit.data import locate  # noqa: F401  (the demo needs Fashion-MNIST on disk)
     from pathlib import Path
 
     if not Path("/usr/share/datasets/fashion-mnist").is_dir():
         pytest.skip("Fashion-MNIST (Debian package dataset-fashion-mnist) is not installed")
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--epochs", "1", "--quick", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "cross-entropy" in out and "demo finished" in out
     assert (tmp_path / "fashion-mnist-grid.png").stat().st_size > 1000
+    assert (tmp_path / "fashion-mnist-fast" / "report.html").is_file()
+    assert (tmp_path / "fashion-mnist-fast" / "summary.json").is_file()
