@@ -493,9 +493,9 @@ def fit(
                 bad_epochs += 1
             if progress and info.is_main:
                 tqdm.write(_epoch_line(record, cfg.epochs))
-            if run_path is not None:
-                rng = gather_objects({"global": capture_rng_state(), "augment": augment.generator.get_state()
-                                      if hasattr(augment, "generator") else None}, info)
+            # every process's random streams (a collective: all processes take part, writer or not)
+            rng = gather_objects({"global": capture_rng_state(), "augment": augment.generator.get_state()
+                                  if hasattr(augment, "generator") else None}, info)
             if run_path is not None and info.is_main:
                 with open(run_path / METRICS, "a") as f:
                     f.write(json.dumps(record) + "\n")
