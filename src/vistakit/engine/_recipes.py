@@ -63,7 +63,7 @@ _RECIPES = {
             description="28x28 grayscale, highest accuracy within an hour on 2 CPU cores: wider FastNet, "
                         "longer one-cycle, EMA, flip+shift, flip TTA",
             model="fastnet_fmnist_wide",
-            options=dict(epochs=40, batch_size=256, lr=0.1, optimizer="sgd", momentum=0.9, nesterov=True,
+            options=dict(epochs=40, batch_size=256, lr=0.2, optimizer="sgd", momentum=0.9, nesterov=True,
                          weight_decay=5e-4, schedule="onecycle", warmup_epochs=8.0, label_smoothing=0.1,
                          augment=_FLIP_SHIFT, ema_decay=0.999, tta=True, channels_last=True, amp="auto"),
         ),
