@@ -10,7 +10,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from vistakit.engine import TrainConfig, fit
+from vistakit.engine import TrainConfig, fit, load_training_checkpoint
 
 from ._toy import small_cnn, stripes
 
@@ -30,7 +30,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
     try:
         res = fit(small_cnn(bn=False), stripes(160), stripes(70, seed=1), TrainConfig(**CFG), progress=False,
-                  run_dir=out if rank == 0 else None)
+                  run_dir=os.path.join(out, "run"))
         if rank == 0:
             torch.save({"state": res.model.state_dict(), "history": res.history}, os.path.join(out, "result.pt"))
     finally:
@@ -49,4 +49,39 @@ def test_two_gloo_processes_match_one_process(tmp_path):
         assert b["val_accuracy"] == pytest.approx(a["val_accuracy"])
         assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
-    assert (tmp_path / "checkpoint.pt").is_file()
+    ck = load_training_checkpoint(tmp_path / "run" / "checkpoint.pt")  # written once, by rank 0
+    assert ck["epoch"] == 2 and len(ck["rng"]) == 2  # each process's random streams
+
+
+def _resume_worker(rank: int, world: int, port: int, out: str, kill_after: int, resume: bool) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    cfg = TrainConfig(**{**CFG, "epochs": 3, "augment": [{"name": "BatchHorizontalFlip"}]})
+
+    def hook(record, _model):
+        if record["epoch"] == kill_after:
+            raise SystemExit(0)  # every process stops after this epoch's checkpoint
+
+    try:
+        res = fit(small_cnn(bn=False, seed=rank), stripes(160), None, cfg, progress=False, run_dir=out,
+                  resume=resume, on_epoch=hook)
+        if rank == 0:
+            torch.save(res.model.state_dict(), os.path.join(out, "final.pt"))
+    except SystemExit:
+        pass
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_two_process_resume_is_exact(tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    mp.spawn(_resume_worker, args=(2, _free_port(), a, 0, False), nprocs=2, join=True)
+    mp.spawn(_resume_worker, args=(2, _free_port(), b, 1, False), nprocs=2, join=True)
+    assert load_training_checkpoint(os.path.join(b, "checkpoint.pt"))["epoch"] == 1
+    mp.spawn(_resume_worker, args=(2, _free_port(), b, 0, True), nprocs=2, join=True)
+    full = torch.load(os.path.join(a, "final.pt"), weights_only=True)
+    resumed = torch.load(os.path.join(b, "final.pt"), weights_only=True)
+    for k in full:
+        assert torch.equal(full[k], resumed[k]), k

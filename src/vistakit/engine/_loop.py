@@ -400,6 +400,8 @@ def fit(
                 augment.generator.set_state(mine["augment"])
         eval_model = ema.module if ema is not None else model
         best_state = None
+        if ck is not None and cfg.early_stop_patience and best is not None and (run_path / BEST).is_file():
+            best_state = load_training_checkpoint(run_path / BEST)["model"]  # early stopping returns the best
         if run_path is not None and info.is_main:
             _write_history(run_path / METRICS, history)  # a resumed run rewrites what the checkpoint knows
 
@@ -493,9 +495,9 @@ def fit(
                 bad_epochs += 1
             if progress and info.is_main:
                 tqdm.write(_epoch_line(record, cfg.epochs))
-            if run_path is not None:
-                rng = gather_objects({"global": capture_rng_state(), "augment": augment.generator.get_state()
-                                      if hasattr(augment, "generator") else None}, info)
+            # every process's random streams (a collective: all processes take part, writer or not)
+            rng = gather_objects({"global": capture_rng_state(), "augment": augment.generator.get_state()
+                                  if hasattr(augment, "generator") else None}, info)
             if run_path is not None and info.is_main:
                 with open(run_path / METRICS, "a") as f:
                     f.write(json.dumps(record) + "\n")
