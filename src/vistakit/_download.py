@@ -63,6 +63,12 @@ def check_hash(
                 )
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
@@ -71,6 +77,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the usual umask mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -118,6 +125,7 @@ def download_url(
                         out.write(chunk)
                         bar.update(len(chunk))
             check_hash(tmp, sha256=sha256, md5=md5)
+            os.chmod(tmp, _default_mode())
             os.replace(tmp, dest)
             return dest
         except ChecksumError:

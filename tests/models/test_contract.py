@@ -15,6 +15,7 @@ from vistakit.models import (
     ImageClassifier,
     create_model,
     list_models,
+    load_weights,
     model_info,
     parameter_groups,
     save_safetensors,
@@ -57,21 +58,27 @@ def test_model_contract(name, tmp_path):
     assert sum(len(ps) for _, ps in groups) == len(list(model.parameters()))
     assert any(p is head.weight for _, p in groups[-1][1])
 
-    # checkpoint round trip through create_model(weights=FILE), .pth and .safetensors alike
+    # checkpoint round trip through create_model(weights=FILE), .pth and .safetensors alike, into a
+    # model with another class count: everything but the classifier loads, the classifier is new
     path = tmp_path / ("w.safetensors" if len(name) % 2 else "w.pth")
     if path.suffix == ".pth":
         torch.save(model.state_dict(), path)
     else:
         save_safetensors(model.state_dict(), path)
-    reloaded = create_model(name, num_classes=7, in_chans=1, weights=path).eval()
-    with torch.no_grad():
-        torch.testing.assert_close(reloaded(x), y, rtol=0, atol=0)
-
-    # a checkpoint for another class count: everything but the classifier loads
     other = create_model(name, num_classes=3, in_chans=1, weights=path).eval()
     sd_old, sd_new = model.state_dict(), other.state_dict()
     prefix = model.classifier_name + "."
     assert all(torch.equal(sd_old[k], v) for k, v in sd_new.items() if not k.startswith(prefix))
+    assert other.get_classifier().out_features == 3
+    with torch.no_grad():
+        torch.testing.assert_close(other.forward_head(other.forward_features(x), pre_logits=True), pre,
+                                   rtol=0, atol=0)
+    # and the same file loads whole into the same architecture
+    del other
+    model.reset_classifier(7)
+    load_weights(model, path)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), y, rtol=0, atol=0)
 
     # reset_classifier
     model.reset_classifier(3)
@@ -85,4 +92,4 @@ def test_model_contract(name, tmp_path):
     bad = tmp_path / "bad.pth"
     bad.write_bytes(path.read_bytes()[:1000] if path.suffix == ".pth" else b"\x00" * 4)
     with pytest.raises(CheckpointError):
-        create_model(name, num_classes=7, in_chans=1, weights=bad)
+        load_weights(model, bad)

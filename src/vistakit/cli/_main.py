@@ -10,13 +10,21 @@ from typing import Sequence
 # Each module defines `register(subparsers)`, adding its subcommands with a
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
+    "_datasets",
+    "_augment",
+    "_models",
     "_train",
+    "_evaluate",
+    "_embed",
+    "_demo",
 ]
 
 EPILOG = """examples:
   vistakit datasets list
   vistakit datasets preview fashion-mnist --split test --out grid.png
   vistakit models list
+  vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz
+  vistakit similar feats.npz query.jpg -k 10
   vistakit demo
   vistakit train --dataset fashion-mnist --recipe fast --out runs/fmnist
 """

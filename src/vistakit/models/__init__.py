@@ -8,29 +8,44 @@ from ._base import ImageClassifier, parameter_groups
 from ._checkpoint import CheckpointError, read_checkpoint, register_adapter, save_safetensors
 from ._factory import create_model, import_weights, load_weights, resolve_weights_file, weights_cache_path
 from ._flops import count_flops
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_models, model_info
+from ._inference import Prediction, load_image, predict, preprocess
+from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_models, model_info, register_model
+from ._tools import LayerRow, export_onnx, profile, summarize
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
+from . import efficientnet  # noqa: E402,F401
 from . import fastnet  # noqa: E402,F401
+from . import inception, inception_v4  # noqa: E402,F401
+from . import mobilenet  # noqa: E402,F401
+from . import swin  # noqa: E402,F401
 
 __all__ = [
     "CheckpointError",
     "EvalTransform",
     "ImageClassifier",
+    "LayerRow",
     "ModelSpec",
+    "Prediction",
     "WeightSource",
     "Weights",
     "count_flops",
     "create_model",
+    "export_onnx",
     "import_weights",
     "list_models",
+    "load_image",
     "load_weights",
     "model_info",
     "parameter_groups",
+    "predict",
+    "preprocess",
+    "profile",
     "read_checkpoint",
     "register_adapter",
+    "register_model",
     "resolve_weights_file",
     "save_safetensors",
+    "summarize",
     "weights_cache_path",
 ]

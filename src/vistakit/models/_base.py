@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -17,10 +18,20 @@ class ImageClassifier(nn.Module):
     ``num_features`` (width of the pre-logits vector) and ``feature_info``, and
     implement :meth:`forward_features`, :meth:`forward_head` and
     :meth:`group_matcher`. The base class adds nothing to the ``state_dict``.
+
+    Architectures with auxiliary classifiers (Inception's ``aux1``/``aux2`` and
+    ``AuxLogits``) list them in ``aux_heads`` as ``{module path: path of its final
+    nn.Linear}``, whether or not an instance was built with them: the published
+    checkpoints carry them, so loading one into a model built without them drops
+    exactly those modules' keys (any other unknown key is still an error), and a
+    model built with them gets fresh aux classifiers for another class count, as
+    for the main classifier. Such models also reset their aux classifiers in
+    :meth:`reset_classifier`.
     """
 
     classifier_name: str = "fc"
     first_conv: str = "conv1"
+    aux_heads: Mapping[str, str] = MappingProxyType({})
     num_classes: int
     num_features: int
     feature_info: list[dict[str, Any]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import struct
 import zipfile
 from pathlib import Path
@@ -80,7 +81,8 @@ def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.Path
     header, chunks, offset = {}, [], 0
     for key in sorted(state_dict):
         t = state_dict[key].detach().cpu().contiguous()
-        raw = t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        # reshape(-1): a 0-d tensor (BatchNorm's num_batches_tracked) cannot be viewed as bytes
+        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         header[key] = {"dtype": rev[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
@@ -106,7 +108,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     else:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error) as e:
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error,
+                pickle.UnpicklingError) as e:
             raise CheckpointError(
                 f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                 "the file is truncated, corrupt or not a PyTorch checkpoint"
@@ -132,7 +135,10 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     ``allow_missing``), unexpected keys and mis-shaped keys are all reported at once.
     """
     own = model.state_dict()
-    missing = [k for k in own if k not in state_dict and k not in allow_missing]
+    # BatchNorm's num_batches_tracked is bookkeeping that checkpoints saved before torch 0.4.1
+    # (and some converters) do not carry; torch itself tolerates its absence, and so do we.
+    missing = [k for k in own if k not in state_dict and k not in allow_missing
+               and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state_dict if k not in own]
     misshaped = [
         f"{k}: checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)}"

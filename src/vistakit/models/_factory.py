@@ -106,14 +106,9 @@ def import_weights(name: str, path: str | os.PathLike, *, tag: str | None = None
     )
 
 
-def _adapt_for_model(model: ImageClassifier, sd: dict[str, torch.Tensor], *, source: str) -> dict[str, torch.Tensor]:
-    """Fit a checkpoint to a model built with another class count or input channels."""
-    sd = dict(sd)
-    own = model.state_dict()
-    first = f"{model.first_conv}.weight"
-    if first in sd and first in own and sd[first].shape[1] != own[first].shape[1]:
-        sd[first] = adapt_input_channels(sd[first], own[first].shape[1])
-    prefix = model.classifier_name + "."
+def _keep_fresh_classifier(sd: dict[str, torch.Tensor], own: dict[str, torch.Tensor], classifier: str) -> None:
+    """Where the checkpoint's ``classifier`` has another class count, keep the model's fresh one (in place)."""
+    prefix = classifier + "."
     head_keys = [k for k in sd if k.startswith(prefix)]
     if any(k in own and own[k].shape != sd[k].shape for k in head_keys) or (
         head_keys and not any(k in own for k in head_keys)
@@ -123,6 +118,23 @@ def _adapt_for_model(model: ImageClassifier, sd: dict[str, torch.Tensor], *, sou
         for k, v in own.items():
             if k.startswith(prefix):
                 sd[k] = v  # the new classifier keeps its fresh initialization
+
+
+def _adapt_for_model(model: ImageClassifier, sd: dict[str, torch.Tensor], *, source: str) -> dict[str, torch.Tensor]:
+    """Fit a checkpoint to a model built with another class count, input channels or without aux heads."""
+    sd = dict(sd)
+    own = model.state_dict()
+    first = f"{model.first_conv}.weight"
+    if first in sd and first in own and sd[first].shape[1] != own[first].shape[1]:
+        sd[first] = adapt_input_channels(sd[first], own[first].shape[1])
+    _keep_fresh_classifier(sd, own, model.classifier_name)
+    for module, classifier in model.aux_heads.items():
+        prefix = module + "."
+        if any(k.startswith(prefix) for k in own):
+            _keep_fresh_classifier(sd, own, classifier)
+        else:  # built without this aux head: drop exactly its keys, nothing else
+            for k in [k for k in sd if k.startswith(prefix)]:
+                del sd[k]
     return sd
 
 

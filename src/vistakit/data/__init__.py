@@ -1,0 +1,78 @@
+"""Data sets: cards, readers of the official formats, and tools to look at them.
+
+>>> from vistakit.data import load_dataset, dataset_info
+>>> ds = load_dataset("digits", "train")        # ships with scikit-learn: no download
+>>> image, label = ds[0]                          # uint8 (1, 8, 8), int
+>>> ds.data.shape, ds.targets.shape               # (1500, 1, 8, 8), (1500,)
+
+* :func:`list_datasets`, :func:`dataset_info`: the registry of :class:`DatasetInfo` cards.
+* :func:`load_dataset`: one split as a ``torch.utils.data.Dataset`` of
+  ``(image, target)``, images uint8 (C, H, W). Small data sets are
+  :class:`TensorImageDataset` with every image in ``.data`` (N, C, H, W), so
+  training can slice and augment whole batches on tensors.
+* :func:`fetch_dataset`: files from ``root``, the cache (``$VISTAKIT_DATA``),
+  system folders, or a verified atomic download.
+* :func:`dataset_stats`, :func:`check_dataset`, :func:`preview_grid`: mean/std and
+  class balance; unreadable files, duplicates, train/test leaks and (optionally)
+  near-duplicate leaks by embedding similarity; a labelled grid.
+"""
+
+from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
+from ._celeba import CelebA
+from ._check import (
+    CheckReport,
+    DatasetStats,
+    Leak,
+    NearLeak,
+    SplitCheck,
+    check_dataset,
+    check_splits,
+    dataset_stats,
+    duplicate_groups,
+    find_leaks,
+    find_near_leaks,
+    thumbnail_embeddings,
+)
+from ._errors import DatasetError, DatasetNotFoundError
+from ._imagefolder import ImageFolder
+from ._info import DataFile, DatasetInfo
+from ._load import CIFAR100, load_dataset
+from ._preview import preview_grid, save_preview
+from ._registry import dataset_info, imagenet_classes, imagenet_wnids, list_datasets
+from ._resolve import Located, fetch_dataset, locate
+
+__all__ = [
+    "CIFAR100",
+    "CelebA",
+    "CheckReport",
+    "DataFile",
+    "DatasetError",
+    "DatasetInfo",
+    "DatasetNotFoundError",
+    "DatasetStats",
+    "ImageFileDataset",
+    "ImageFolder",
+    "Leak",
+    "Located",
+    "NearLeak",
+    "SplitCheck",
+    "TensorImageDataset",
+    "VisionDataset",
+    "check_dataset",
+    "check_splits",
+    "dataset_info",
+    "dataset_stats",
+    "decode_image",
+    "duplicate_groups",
+    "fetch_dataset",
+    "find_leaks",
+    "find_near_leaks",
+    "imagenet_classes",
+    "imagenet_wnids",
+    "list_datasets",
+    "load_dataset",
+    "locate",
+    "preview_grid",
+    "save_preview",
+    "thumbnail_embeddings",
+]

@@ -1,0 +1,126 @@
+"""Quality metrics: classification scores, calibration, streaming metrics and reports.
+
+Pure functions follow scikit-learn's names, argument order and edge cases
+(``y_true`` first, keyword-only options, ``zero_division``) and agree with it
+to float64 rounding; they take numpy arrays or torch tensors: labels as
+integers, scores as probabilities or logits as each function states. Bad
+input raises ``ValueError`` saying what and where, never a silent NaN.
+
+* labels: :func:`accuracy`, :func:`balanced_accuracy`, :func:`precision`,
+  :func:`recall`, :func:`f1_score`, :func:`fbeta_score`,
+  :func:`precision_recall_fscore_support`, :func:`confusion_matrix`,
+  :func:`multilabel_confusion_matrix`, :func:`matthews_corrcoef`,
+  :func:`cohen_kappa`, :func:`hamming_loss`;
+* scores: :func:`top_k_accuracy`, :func:`roc_auc`, :func:`average_precision`,
+  :func:`roc_curve`, :func:`precision_recall_curve`;
+* probabilities: :func:`log_loss` / :func:`cross_entropy` (and
+  :func:`cross_entropy_reading`), :func:`expected_calibration_error`,
+  :func:`reliability_curve`, :func:`calibration_curve`;
+* streaming: :class:`Accuracy`, :class:`ConfusionMatrix`, :class:`Precision`,
+  :class:`Recall`, :class:`F1Score`, ... with ``update / compute / reset /
+  merge / sync``;
+* reports: :func:`classification_report`, :func:`html_report` /
+  :class:`HtmlReport`, :func:`load_predictions`.
+"""
+
+from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
+from ._classification import (
+    accuracy,
+    balanced_accuracy,
+    cohen_kappa,
+    confusion_matrix,
+    f1_score,
+    fbeta_score,
+    hamming_loss,
+    matthews_corrcoef,
+    multilabel_confusion_matrix,
+    precision,
+    precision_recall_fscore_support,
+    recall,
+)
+from ._crossentropy import CROSS_ENTROPY_BANDS, cross_entropy, cross_entropy_reading, log_loss
+from ._html import (
+    HtmlReport,
+    add_classification_sections,
+    confusion_matrix_figure,
+    html_report,
+    mistakes_figure,
+    per_class_figure,
+    reliability_figure,
+)
+from ._io import Predictions, load_images, load_predictions
+from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
+from ._report import classification_report
+from ._streaming import (
+    ROCAUC,
+    Accuracy,
+    AveragePrecision,
+    BalancedAccuracy,
+    CalibrationError,
+    CohenKappa,
+    ConfusionMatrix,
+    CrossEntropy,
+    F1Score,
+    FBetaScore,
+    MatthewsCorrCoef,
+    Metric,
+    Precision,
+    PrecisionRecallFScoreSupport,
+    Recall,
+)
+from ._validation import UndefinedMetricWarning
+
+__all__ = [
+    "CROSS_ENTROPY_BANDS",
+    "ROCAUC",
+    "Accuracy",
+    "AveragePrecision",
+    "BalancedAccuracy",
+    "CalibrationError",
+    "CohenKappa",
+    "ConfusionMatrix",
+    "CrossEntropy",
+    "F1Score",
+    "FBetaScore",
+    "HtmlReport",
+    "MatthewsCorrCoef",
+    "Metric",
+    "Precision",
+    "PrecisionRecallFScoreSupport",
+    "Predictions",
+    "Recall",
+    "ReliabilityCurve",
+    "UndefinedMetricWarning",
+    "accuracy",
+    "add_classification_sections",
+    "average_precision",
+    "balanced_accuracy",
+    "calibration_curve",
+    "classification_report",
+    "cohen_kappa",
+    "confusion_matrix",
+    "confusion_matrix_figure",
+    "cross_entropy",
+    "cross_entropy_reading",
+    "expected_calibration_error",
+    "f1_score",
+    "fbeta_score",
+    "hamming_loss",
+    "html_report",
+    "load_images",
+    "load_predictions",
+    "log_loss",
+    "matthews_corrcoef",
+    "mistakes_figure",
+    "multilabel_confusion_matrix",
+    "per_class_figure",
+    "precision",
+    "precision_recall_curve",
+    "precision_recall_fscore_support",
+    "recall",
+    "reliability_curve",
+    "reliability_figure",
+    "roc_auc",
+    "roc_curve",
+    "top_k_accuracy",
+]
