@@ -24,49 +24,9 @@ from typing import Any, Callable, Sequence
 import torch
 import yaml
 
+from ..transforms import batch
+
 BatchAugment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-
-
-def _batch_module():
-    try:
-        from ..transforms import batch
-    except ImportError:  # vistakit.transforms not installed in this checkout
-        return None
-    return batch
-
-
-class _HorizontalFlip:
-    """Fallback of ``BatchHorizontalFlip`` while :mod:`vistakit.transforms` is absent."""
-
-    def __init__(self, *, p: float = 0.5) -> None:
-        self.p = p
-
-    def __call__(self, images, labels, *, generator=None):
-        sel = torch.rand(images.shape[0], generator=generator) < self.p
-        return torch.where(sel.to(images.device)[:, None, None, None], images.flip(-1), images), labels
-
-
-class _RandomCrop:
-    """Fallback of ``BatchRandomCrop`` (pad, then crop the input size at a random place per sample)."""
-
-    def __init__(self, size: Any = None, *, padding: int = 0, fill: float = 0) -> None:
-        if size is not None:
-            raise ValueError("BatchRandomCrop: only the input size is supported without vistakit.transforms")
-        self.padding, self.fill = int(padding), fill
-
-    def __call__(self, images, labels, *, generator=None):
-        n, c, h, w = images.shape
-        pad = self.padding
-        x = torch.nn.functional.pad(images, (pad,) * 4, value=self.fill)
-        y0 = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(images.device)
-        x0 = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(images.device)
-        rows = (y0[:, None] + torch.arange(h, device=images.device))[:, None, :, None].expand(n, c, h, w + 2 * pad)
-        x = x.gather(2, rows)
-        cols = (x0[:, None] + torch.arange(w, device=images.device))[:, None, None, :].expand(n, c, h, w)
-        return x.gather(3, cols), labels
-
-
-_FALLBACK = {"BatchHorizontalFlip": _HorizontalFlip, "BatchRandomCrop": _RandomCrop}
 
 
 class BatchPipeline:
@@ -128,7 +88,6 @@ def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | Non
     Raises:
         ValueError: an unknown op (with the known ones), or bad arguments, naming the item.
     """
-    batch = _batch_module()
     ops = []
     if spec is not None:
         items, where = _read_spec(spec)
@@ -140,9 +99,9 @@ def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | Non
                 raise ValueError(f"{where}[{i}]: expected {{name: BatchOp, ...}}, got {item!r}")
             args = {k: v for k, v in item.items() if k != "name"}
             name = str(item["name"])
-            cls = getattr(batch, name, None) if batch is not None else _FALLBACK.get(name)
-            if cls is None or not isinstance(cls, type):
-                known = sorted(batch.__all__) if batch is not None else sorted(_FALLBACK)
+            cls = getattr(batch, name, None) if name in batch.__all__ else None
+            if cls is None or not isinstance(cls, type) or not issubclass(cls, batch.BatchTransform):
+                known = sorted(n for n in batch.__all__ if n not in ("BatchTransform", "BatchCompose"))
                 raise ValueError(f"{where}[{i}]: unknown batch op {name!r}; known: {', '.join(known)}")
             if name in ("BatchMixUp", "BatchCutMix"):
                 args.setdefault("num_classes", num_classes)
@@ -152,8 +111,6 @@ def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | Non
                 raise ValueError(f"{where}[{i}] ({name}): {e}") from None
     mixers = []
     if mixup_alpha > 0 or cutmix_alpha > 0:
-        if batch is None:
-            raise ValueError("mixup_alpha / cutmix_alpha need vistakit.transforms (its BatchMixUp / BatchCutMix)")
         if mixup_alpha > 0:
             mixers.append(batch.BatchMixUp(alpha=mixup_alpha, num_classes=num_classes))
         if cutmix_alpha > 0:

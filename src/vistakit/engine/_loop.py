@@ -154,8 +154,16 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig,
 
 
 @contextlib.contextmanager
-def _determinism(on: bool) -> Iterator[None]:
-    """Deterministic kernels for the run (restoring the caller's settings afterwards)."""
+def _determinism(on: bool, device: torch.device) -> Iterator[None]:
+    """Deterministic kernels for the run (restoring the caller's settings afterwards).
+
+    CPU kernels are deterministic already; on CUDA this selects deterministic cuDNN /
+    cuBLAS algorithms. (``torch.use_deterministic_algorithms`` imports the compiler
+    stack, ~20 s on a busy 2-core machine, so CPU runs skip it.)
+    """
+    if device.type != "cuda":
+        yield
+        return
     prev = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
             torch.backends.cudnn.benchmark)
     if on:
@@ -305,15 +313,14 @@ def fit(
         raise ValueError("resume=True needs the run_dir to resume from")
     if cfg.early_stop_patience and val_data is None:
         raise ValueError("early stopping (early_stop_patience > 0) needs validation data")
-    if run_path is not None:
-        if info.is_main:
-            prepare_run_dir(run_path, overwrite=overwrite, resume=resume)
-            if not resume:  # what the run is: the facts given in meta, and every option
-                write_text_atomic(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
-                                                                     sort_keys=False))
-        barrier(info)
+    if run_path is not None and info.is_main:
+        prepare_run_dir(run_path, overwrite=overwrite, resume=resume)
+        if not resume:  # what the run is: the facts given in meta, and every option
+            write_text_atomic(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
+                                                                 sort_keys=False))
+    barrier(info)  # the other processes wait for the folder
 
-    with _determinism(cfg.deterministic):
+    with _determinism(cfg.deterministic, device):
         torch.manual_seed(cfg.seed + info.rank)
         random.seed(cfg.seed + info.rank)
         np.random.seed(cfg.seed + info.rank)
@@ -396,7 +403,8 @@ def fit(
             common = {"format": FORMAT, "kind": kind, "epoch": epoch, "config": cfg.to_dict(), "mean": list(mean),
                       "std": list(std), "num_classes": num_classes, "meta": meta or {}}
             if kind == "best":
-                return {**common, "model": eval_model.state_dict(), "val_accuracy": best["val_accuracy"]}
+                return {**common, "model": eval_model.state_dict(),
+                        "val_accuracy": best["val_accuracy"] if best else None}
             return {**common, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scaler": scaler.state_dict(), "step": step, "history": history, "best": best,
                     "bad_epochs": bad_epochs, "train_seconds": train_seconds, "rng": capture_rng_state(),

@@ -10,19 +10,16 @@ from __future__ import annotations
 import io
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 
-def test_metrics(probs: torch.Tensor, targets: torch.Tensor) -> dict[str, Any]:
+def score_predictions(probs: torch.Tensor, targets: torch.Tensor) -> dict[str, Any]:
     """Accuracy, macro F1 and cross-entropy (with its plain-language reading) of test predictions."""
+    from ..metrics import accuracy, cross_entropy_reading, f1_score, log_loss
+
     p = probs.double().numpy()
     t = targets.numpy()
     k = p.shape[1]
-    try:
-        from ..metrics import accuracy, cross_entropy_reading, f1_score, log_loss
-    except ImportError:  # TEMPORARY until vistakit.metrics is in main
-        return _fallback_metrics(p, t, k)
     ce = float(log_loss(t, p, num_classes=k))
     return {
         "test_accuracy": float(accuracy(t, p.argmax(1))),
@@ -64,11 +61,8 @@ def write_report(path: Any, *, title: str, summary: dict[str, Any], history: Seq
                  probs: torch.Tensor, targets: torch.Tensor, images: torch.Tensor | None,
                  class_names: Sequence[str] | None) -> None:
     """Write the run's self-contained HTML report to ``path``."""
-    try:
-        from ..metrics import HtmlReport, add_classification_sections
-    except ImportError:  # TEMPORARY until vistakit.metrics is in main
-        _fallback_report(path, title, summary, history)
-        return
+    from ..metrics import HtmlReport, add_classification_sections
+
     report = HtmlReport(title)
     report.add_heading("Run")
     rows = [[k, _fmt(v)] for k, v in summary.items() if not isinstance(v, (dict, list))]
@@ -92,27 +86,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4f}" if abs(v) < 1e4 else f"{v:,.0f}"
     return str(v)
-
-
-def _fallback_metrics(p: np.ndarray, t: np.ndarray, k: int) -> dict[str, Any]:
-    pred = p.argmax(1)
-    cm = np.bincount(t * k + pred, minlength=k * k).reshape(k, k).astype(np.float64)
-    tp = np.diag(cm)
-    f1 = np.divide(2 * tp, cm.sum(0) + cm.sum(1), out=np.zeros(k), where=(cm.sum(0) + cm.sum(1)) > 0)
-    ce = float(-np.log(np.clip(p[np.arange(len(t)), t], 1e-15, 1)).mean())
-    return {"test_accuracy": float(tp.sum() / len(t)), "macro_f1": float(f1.mean()), "cross_entropy": ce,
-            "cross_entropy_reading": "not read (vistakit.metrics is missing)"}
-
-
-def _fallback_report(path: Any, title: str, summary: dict[str, Any], history: Sequence[dict[str, Any]]) -> None:
-    import base64
-    import html
-
-    from ._config import write_text_atomic
-
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(_fmt(v))}</td></tr>"
-                   for k, v in summary.items() if not isinstance(v, (dict, list)))
-    png = base64.b64encode(learning_curves_png(history)).decode()
-    write_text_atomic(path, f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                      f"</head><body><h1>{html.escape(title)}</h1><table>{rows}</table>"
-                      f"<img alt='learning curves' src='data:image/png;base64,{png}'></body></html>\n")

@@ -10,14 +10,11 @@ RUN_DIR/report.html       learning curves, classification report, confusion matr
 
 from __future__ import annotations
 
-import difflib
-import gzip
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 from torch.utils.data import Subset
@@ -28,7 +25,7 @@ from ._data import dataset_tensors, num_classes_of
 from ._distributed import init_distributed
 from ._loop import evaluate, fit, resolve_amp
 from ._recipes import get_recipe
-from ._report import test_metrics, write_report
+from ._report import score_predictions, write_report
 
 CONFIG = "config.yaml"
 SUMMARY = "summary.json"
@@ -40,66 +37,22 @@ REPORT = "report.html"
 
 def load_split(name: str, split: str, *, root: str | os.PathLike | None = None) -> Any:
     """One split of a registered data set (:func:`vistakit.data.load_dataset`)."""
-    try:
-        from ..data import load_dataset
-    except ImportError:  # TEMPORARY until vistakit.data is in main
-        return _fallback_load(name, split)
+    from ..data import load_dataset
+
     return load_dataset(name, split, root=root)
 
 
 def check_dataset_name(name: str) -> None:
     """Raise ValueError (with the closest names) for an unknown data set, before anything is written."""
-    try:
-        from ..data import dataset_info
-    except ImportError:  # TEMPORARY until vistakit.data is in main
-        if name != "fashion-mnist":
-            close = difflib.get_close_matches(name, ["fashion-mnist"], n=1)
-            raise ValueError(f"unknown data set {name!r}" + (f"; did you mean {close[0]}?" if close else "")) from None
-        return
+    from ..data import dataset_info
+
     dataset_info(name)
 
 
 def _splits(name: str) -> list[str]:
-    try:
-        from ..data import dataset_info
-    except ImportError:  # TEMPORARY until vistakit.data is in main
-        return ["train", "test"]
+    from ..data import dataset_info
+
     return list(dataset_info(name).splits)
-
-
-class _IdxDataset(torch.utils.data.Dataset):
-    """TEMPORARY until vistakit.data is in main: Fashion-MNIST from the official IDX files."""
-
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot"]
-    transform = None
-
-    def __init__(self, data: torch.Tensor, targets: torch.Tensor) -> None:
-        self.data, self.targets = data, targets
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, i: int):
-        return self.data[i], int(self.targets[i])
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    raw = gzip.open(path).read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def _fallback_load(name: str, split: str) -> _IdxDataset:
-    check_dataset_name(name)
-    root = Path(os.environ.get("VISTAKIT_FASHION_MNIST", "/usr/share/datasets/fashion-mnist"))
-    prefix = {"train": "train", "test": "t10k"}.get(split)
-    if prefix is None:
-        raise ValueError(f"fashion-mnist has no split {split!r}; splits: train, test")
-    images = torch.from_numpy(_read_idx(root / f"{prefix}-images-idx3-ubyte.gz").copy())[:, None]
-    labels = torch.from_numpy(_read_idx(root / f"{prefix}-labels-idx1-ubyte.gz").astype(np.int64))
-    return _IdxDataset(images, labels)
 
 
 def class_names(dataset: Any) -> list[str] | None:
@@ -228,7 +181,7 @@ def train_run(
             ev = evaluate(result.model, evaluated, mean=result.mean, std=result.std, tta=cfg.tta, device=device,
                           amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last, collect=True,
                           batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
-            scores = test_metrics(ev.probs, ev.targets)
+            scores = score_predictions(ev.probs, ev.targets)
             if test is None:
                 scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
             summary.update(scores)

@@ -3,6 +3,8 @@
 from ._conv import Conv2dNormActivation, ConvNormAct, make_divisible
 from ._drop import DropPath, drop_path
 from ._inverted_residual import FusedMBConv, InvertedResidual
+from ._selective_kernel import SelectiveKernel, SelectiveKernelAttention
+from ._split_attention import SplitAttention
 from ._squeeze_excite import SqueezeExcite
 from ._window_attention import (
     ShiftedWindowAttention,
@@ -18,10 +20,13 @@ __all__ = [
     "Conv2dNormActivation",
     "ConvNormAct",
     "DropPath",
-    "ShiftedWindowAttention",
-    "ShiftedWindowAttentionV2",
     "FusedMBConv",
     "InvertedResidual",
+    "SelectiveKernel",
+    "SelectiveKernelAttention",
+    "ShiftedWindowAttention",
+    "ShiftedWindowAttentionV2",
+    "SplitAttention",
     "SqueezeExcite",
     "drop_path",
     "log_spaced_relative_coords",

@@ -14,11 +14,16 @@ from ._tools import LayerRow, export_onnx, profile, summarize
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
-from . import efficientnet  # noqa: E402,F401
-from . import fastnet  # noqa: E402,F401
-from . import inception, inception_v4  # noqa: E402,F401
-from . import mobilenet  # noqa: E402,F401
-from . import swin  # noqa: E402,F401
+from . import alexnet  # noqa: E402,F401  (AlexNet)
+from . import efficientnet  # noqa: E402,F401  (EfficientNet B0-B7, V2)
+from . import fastnet  # noqa: E402,F401  (FastNet for 28x28 images, trained by the engine's recipes)
+from . import inception, inception_v4  # noqa: E402,F401  (GoogLeNet, Inception v3/v4, Inception-ResNet-v2)
+from . import mobilenet  # noqa: E402,F401  (MobileNet v1-v3)
+from . import resnest  # noqa: E402,F401  (ResNeSt)
+from . import resnet  # noqa: E402,F401  (ResNet, ResNeXt, Wide ResNet, SE-ResNe(X)t)
+from . import sknet  # noqa: E402,F401  (Selective Kernel ResNets)
+from . import swin  # noqa: E402,F401  (Swin Transformer v1/v2)
+from . import vgg  # noqa: E402,F401  (VGG)
 
 __all__ = [
     "CheckpointError",

@@ -1,6 +1,8 @@
-"""Small constructors for the registry entries of torchvision- and timm-published weights."""
+"""Short constructors for the two common kinds of published weights: torchvision's and timm's."""
 
 from __future__ import annotations
+
+import math
 
 from ._registry import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, Weights, WeightSource
 
@@ -9,27 +11,26 @@ TORCHVISION_URL = "https://download.pytorch.org/models/"
 
 def torchvision_weights(
     tag: str,
-    enum: str,
     file_name: str,
     *,
-    top1: float,
-    top5: float,
-    resize: int,
-    crop: int,
+    enum: str,
+    top1: float | None,
+    top5: float | None,
+    resize: int = 256,
+    crop: int = 224,
     interpolation: str = "bilinear",
     mean: tuple[float, float, float] = IMAGENET_MEAN,
     std: tuple[float, float, float] = IMAGENET_STD,
     extra_sources: tuple[WeightSource, ...] = (),
 ) -> Weights:
-    """A torchvision weights enum as a :class:`Weights` entry.
+    """Weights published at download.pytorch.org/models/<file_name>.
 
-    The sha256 prefix is the one torchvision puts in its file names
-    (``mobilenet_v2-b0353104.pth`` -> ``b0353104``).
+    The sha256 prefix is the one torchvision puts in the file name (``resnet18-f37072fd.pth``).
 
     Args:
-        tag: vistakit tag ("imagenet" for ``IMAGENET1K_V1``, "imagenet_v2" for ``IMAGENET1K_V2``).
-        enum: torchvision's enum, e.g. ``"MobileNet_V2_Weights.IMAGENET1K_V1"``.
-        file_name: the published file name under download.pytorch.org/models/.
+        tag: vistakit's name for them ("imagenet", "imagenet_v2").
+        file_name: the published file name.
+        enum: torchvision's weights enum (``"ResNet50_Weights.IMAGENET1K_V2"``).
         top1: published ImageNet-1k top-1 (%).
         top5: published top-5 (%).
         resize: eval resize of the shorter side.
@@ -37,10 +38,10 @@ def torchvision_weights(
         interpolation: eval resize interpolation.
         mean: normalization mean.
         std: normalization std.
-        extra_sources: other places the same file can come from (e.g. a pip package).
+        extra_sources: other places the same file can come from (e.g. a pip package), tried
+            before the URL.
     """
-    stem = file_name.rsplit(".", 1)[0]
-    sha = stem.rsplit("-", 1)[1]
+    sha = file_name.rsplit("-", 1)[-1].split(".", 1)[0]
     return Weights(
         tag=tag,
         file_name=file_name,
@@ -54,38 +55,33 @@ def torchvision_weights(
 
 
 def timm_hub_weights(
-    model: str,
-    hub_tag: str,
+    hf_hub_id: str,
     *,
     tag: str = "imagenet",
-    top1: float | None,
-    top5: float | None,
-    transform: EvalTransform,
+    crop_pct: float = 0.875,
+    interpolation: str = "bicubic",
+    input_size: int = 224,
+    mean: tuple[float, float, float] = IMAGENET_MEAN,
+    std: tuple[float, float, float] = IMAGENET_STD,
+    top1: float | None = None,
+    top5: float | None = None,
     license: str | None = None,
 ) -> Weights:
-    """A timm Hugging Face Hub checkpoint (``timm/<model>.<hub_tag>``) as a :class:`Weights` entry.
+    """timm weights on the Hugging Face hub (``timm/<name>.<pretrained tag>``), as safetensors.
 
-    The hub publishes no sha256 in the file name, so ``sha256`` is empty (the
-    download is not verified against a published digest).
-
-    Args:
-        model: timm model name, e.g. ``"mobilenetv1_100"``.
-        hub_tag: timm's pretrained tag, e.g. ``"ra4_e3600_r224_in1k"``.
-        tag: vistakit tag users ask for.
-        top1: published ImageNet-1k top-1 (%) at ``transform.crop``, if known.
-        top5: published top-5 (%), if known.
-        transform: the eval preprocessing of timm's ``pretrained_cfg``.
-        license: license of the weights.
+    The hub publishes no sha256 in the name, so none is checked. The eval transform is
+    timm's: resize the shorter side to ``floor(input_size / crop_pct)``, center-crop ``input_size``.
     """
-    hub_id = f"timm/{model}.{hub_tag}"
+    repo_name = hf_hub_id.split("/", 1)[1]
     return Weights(
         tag=tag,
-        file_name=f"{model}.{hub_tag}.safetensors",
+        file_name=f"{repo_name}.safetensors",
         sha256="",
-        sources=(WeightSource("url", f"https://huggingface.co/{hub_id}/resolve/main/model.safetensors"),),
+        sources=(WeightSource("url", f"https://huggingface.co/{hf_hub_id}/resolve/main/model.safetensors"),),
         top1=top1,
         top5=top5,
-        transform=transform,
+        transform=EvalTransform(resize=math.floor(input_size / crop_pct), crop=input_size,
+                                interpolation=interpolation, mean=mean, std=std),
         license=license,
-        origin=f"timm {hub_id}",
+        origin=f"timm {repo_name} (hf hub {hf_hub_id})",
     )

