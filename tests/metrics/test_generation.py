@@ -129,3 +129,36 @@ def test_near_duplicates_within_and_between():
     b = np.vstack([rng.normal(size=(5, 8)), a[10:11]])
     between = near_duplicates(a, b, threshold=0.999)
     assert [tuple(r[:2]) for r in between] == [(10, 5)]
+
+
+@pytest.mark.parametrize("n", [(3, 5), (6, 4)])
+def test_low_rank_route_equals_the_full_computation_for_few_samples(n):
+    # fewer samples than dimensions: both covariances are singular
+    from vistakit.metrics._generation import _fid_low_rank
+
+    rng = np.random.default_rng(sum(n))
+    x, y = rng.normal(size=(n[0], 40)), rng.normal(size=(n[1], 40)) * 1.5 + 0.3
+    with pytest.warns(FeatureStatisticsWarning):
+        mu1, s1 = feature_statistics(x)
+        mu2, s2 = feature_statistics(y)
+    full = frechet_distance(mu1, s1, mu2, s2, method="eigh")
+    assert _fid_low_rank(x, y) == pytest.approx(full, rel=1e-7)  # sqrt of rounding-size eigenvalues
+    with pytest.warns(FeatureStatisticsWarning):
+        assert fid_from_features(x, y) == pytest.approx(full, rel=1e-7)
+    # the exact value of the singular case, by an independent route: tr sqrt(s1 s2) from the
+    # (real, non-negative) eigenvalues of the non-symmetric product
+    tr_sqrt = np.sqrt(np.clip(np.linalg.eigvals(s1 @ s2).real, 0, None)).sum()
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * tr_sqrt
+    assert full == pytest.approx(expected, rel=1e-7)
+
+
+def test_singular_cases_cannot_go_negative():
+    # identical rank-deficient sets: the distance is 0 (pytorch-fid's eps fallback gives -2 * D * eps)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 300))
+    with pytest.warns(FeatureStatisticsWarning):
+        mu, s = feature_statistics(x)
+        assert fid_from_features(x, x) == 0.0
+    assert frechet_distance(mu, s, mu, s, method="eigh") == 0.0
+    s0 = np.zeros((300, 300))  # a zero covariance: the sqrtm route's eps fallback, offset in the traces too
+    assert frechet_distance(mu, s0, mu, s0, method="sqrtm", eps=1e-2) == pytest.approx(0.0, abs=1e-9)

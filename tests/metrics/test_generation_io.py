@@ -6,10 +6,12 @@ import torch
 from PIL import Image
 from torch import nn
 
+from vistakit.metrics._generation import FeatureStatisticsWarning
 from vistakit.metrics._generation_io import (
     FeatureExtractor,
     compute_features,
     fid,
+    generation_report,
     inception_score,
     kid,
     save_statistics,
@@ -101,3 +103,60 @@ def test_bad_sources(tmp_path):
         compute_features(tmp_path / "bad", extractor=ext, progress=False)
     with pytest.raises(ValueError, match="empty"):
         compute_features(torch.zeros(0, 3, 8, 8), extractor=ext, progress=False)
+
+
+def test_dataset_items_of_mixed_sizes_and_types_are_resized(tmp_path):
+    ext = _extractor()
+    rng = np.random.default_rng(0)
+    items = [
+        (torch.randint(0, 256, (3, 20, 30), dtype=torch.uint8), 0),
+        (torch.rand(1, 40, 40), 1),  # gray float, repeated to RGB
+        (Image.fromarray(rng.integers(0, 256, (25, 25, 3), dtype=np.uint8)), 2),
+        (rng.integers(0, 256, (50, 16, 3), dtype=np.uint8), 3),
+    ]
+    with pytest.warns(FeatureStatisticsWarning, match="4 samples for 6-dimensional"):
+        f = compute_features(items, extractor=ext, batch_size=3, progress=False)
+    assert f.features.shape == (4, 6) and f.count == 4
+    # each item equals its own image resized to the input, alone
+    first = torch.nn.functional.interpolate(items[0][0][None].float() / 255, size=(32, 32), mode="bilinear",
+                                            align_corners=False)
+    np.testing.assert_allclose(f.features[0], ext(first)[0][0].numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="dataset item 0"):
+        compute_features([(torch.zeros(4, 8, 8), 0)], extractor=ext, progress=False)
+
+
+def test_float_images_outside_unit_range_are_an_error():
+    with pytest.raises(ValueError, match=r"in \[0, 1\], got values in \[-1"):
+        compute_features(torch.linspace(-1, 1, 2 * 3 * 8 * 8).reshape(2, 3, 8, 8), extractor=_extractor(),
+                         progress=False)
+
+
+def test_cache_is_keyed_by_the_weights_not_only_the_name(tmp_path):
+    d = _folder(tmp_path, "real", 8, 2)
+    a = compute_features(d, extractor=_extractor(), progress=False)
+    other = _extractor()
+    with torch.no_grad():
+        other.net.conv.weight.mul_(2)  # same name, other weights
+    b = compute_features(d, extractor=other, progress=False)
+    assert other.net.calls == 1 and not np.allclose(a.features, b.features)
+
+
+def test_statistics_only_sources(tmp_path):
+    d = _folder(tmp_path, "real", 8, 3)
+    ext = _extractor()
+    feats = compute_features(d, extractor=ext, progress=False)
+    save_statistics(feats, tmp_path / "stats.npz")
+    np.savez(tmp_path / "pytorch_fid.npz", mu=feats.mu, sigma=feats.sigma)  # no extractor name, no count
+    with pytest.raises(ValueError, match="KID needs per-image features"):
+        kid(tmp_path / "stats.npz", d, extractor=ext, progress=False)
+    with pytest.raises(ValueError, match="not comparable"):
+        fid(tmp_path / "stats.npz", compute_features(d, extractor=FeatureExtractor(
+            ext.net, name="other", input_size=32, normalize=lambda x: x), progress=False))
+    report = generation_report(tmp_path / "pytorch_fid.npz", d, extractor=ext, progress=False, is_splits=4)
+    assert report.fid == pytest.approx(0.0, abs=1e-6) and report.kid is None and report.n_real is None
+    assert any("does not say which network" in n for n in report.notes)
+    text = report.format()
+    assert "statistics only" in text and "KID:       n/a" in text and "IS:        " in text
+    # two statistics files need no network at all
+    assert fid(tmp_path / "stats.npz", tmp_path / "pytorch_fid.npz", extractor="no-such-extractor") == \
+        pytest.approx(0.0, abs=1e-6)

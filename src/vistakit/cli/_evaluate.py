@@ -15,6 +15,8 @@ EPILOG = """examples:
   vistakit evaluate --predictions preds.npz
   vistakit evaluate --predictions preds.csv --target-names cat,dog,bird --html report.html
   vistakit evaluate --predictions preds.npz --images images.npz --html report.html
+  vistakit evaluate --task generation --real data/real_images --fake samples/
+  vistakit evaluate --task generation --real cifar10_train_stats.npz --fake samples/ --extractor inception_v3
 
 file layouts:
   .npz  y_true (N,) integer labels, and y_pred (N,) labels and/or y_prob (N, K)
@@ -22,22 +24,33 @@ file layouts:
   .csv  a header row; column y_true, optional column y_pred, then one probability
         column per class, in class order, headed by the class name
   --images  .npz with an array "images" (N, H, W[, C]) in the order of the predictions
+
+generation (--task generation): FID, KID (mean ± std) and the Inception Score of the
+fake images (mean ± std). --real / --fake are image folders (searched recursively; any
+sizes, each image resized to 299x299) or .npz statistics with "mu" and "sigma"
+(pytorch-fid's format; FID only). Folder features are cached, so comparing again
+against the same reference folder costs only the new images. The default extractor,
+fid_inception, is the TensorFlow FID network with pytorch-fid's weights; scores from
+another extractor are not comparable with it, and the report names the one used.
 """
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "evaluate",
-        help="quality report of saved predictions (precision, recall, F1, cross-entropy, HTML)",
+        help="quality report of saved predictions (precision, recall, F1, cross-entropy, HTML) or of "
+             "generated images (FID, KID, IS)",
         description=(
             "Print scikit-learn's classification report of saved predictions, plus cross-entropy with its "
             "plain-language reading and the calibration error when class probabilities are given; "
-            "optionally write a self-contained HTML report."
+            "optionally write a self-contained HTML report. With --task generation, print FID, KID and "
+            "the Inception Score of generated images against real ones."
         ),
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--predictions", required=True, type=Path, metavar="FILE", help="predictions, .npz or .csv")
+    p.add_argument("--predictions", type=Path, metavar="FILE",
+                   help="predictions, .npz or .csv (--task classification)")
     p.add_argument("--task", choices=sorted(_TASKS), default="classification", help="what the predictions are")
     p.add_argument(
         "--target-names", metavar="NAMES",
@@ -47,6 +60,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--images", type=Path, metavar="FILE.npz", help="images of the samples, for the HTML mistakes grid")
     p.add_argument("--digits", type=int, default=2, help="decimals in the report (default 2)")
     p.add_argument("--bins", type=int, default=15, help="confidence bins for calibration (default 15)")
+    g = p.add_argument_group("generation (--task generation)")
+    g.add_argument("--real", type=Path, metavar="DIR|FILE.npz", help="real images: a folder, or .npz statistics")
+    g.add_argument("--fake", type=Path, metavar="DIR|FILE.npz", help="generated images: a folder, or .npz statistics")
+    g.add_argument("--extractor", choices=("fid_inception", "inception_v3"), default="fid_inception",
+                   help="feature network (default fid_inception, the TensorFlow FID one)")
+    g.add_argument("--weights", default="default", metavar="TAG|FILE",
+                   help="the extractor's weights: its published ones (default; cache, else download with hash "
+                        "check) or a checkpoint file")
+    g.add_argument("--kid-subsets", type=int, default=100, metavar="N", help="KID subsets (default 100)")
+    g.add_argument("--kid-subset-size", type=int, default=1000, metavar="N",
+                   help="images per KID subset (default 1000)")
+    g.add_argument("--is-splits", type=int, default=10, metavar="N", help="Inception Score splits (default 10)")
+    g.add_argument("--batch-size", type=int, default=50, metavar="N", help="images per forward pass (default 50)")
+    g.add_argument("--device", default="cpu", help="where the network runs (default cpu)")
     p.set_defaults(func=_run)
 
 
@@ -64,6 +91,8 @@ def _target_names(value: str | None) -> list[str] | None:
 
 
 def _classification(args: argparse.Namespace) -> int:
+    if args.predictions is None:
+        raise ValueError("--task classification needs --predictions FILE (.npz or .csv)")
     from ..metrics import (
         classification_report,
         cross_entropy_reading,
@@ -106,8 +135,22 @@ def _classification(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generation(args: argparse.Namespace) -> int:
+    if args.real is None or args.fake is None:
+        raise ValueError("--task generation needs --real DIR|FILE.npz and --fake DIR|FILE.npz")
+    from ..metrics import generation_report
+
+    report = generation_report(
+        args.real, args.fake, extractor=args.extractor, weights=args.weights, kid_subsets=args.kid_subsets,
+        kid_subset_size=args.kid_subset_size, is_splits=args.is_splits, batch_size=args.batch_size,
+        device=args.device,
+    )
+    print(report.format())
+    return 0
+
+
 # --task choices; another task adds its function here.
-_TASKS = {"classification": _classification}
+_TASKS = {"classification": _classification, "generation": _generation}
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Quality metrics: classification scores, calibration, streaming metrics and reports.
+"""Quality metrics: classification scores, calibration, streaming metrics, reports, generated images, perceptual similarity.
 
 Pure functions follow scikit-learn's names, argument order and edge cases
 (``y_true`` first, keyword-only options, ``zero_division``) and agree with it
@@ -20,7 +20,17 @@ input raises ``ValueError`` saying what and where, never a silent NaN.
   :class:`Recall`, :class:`F1Score`, ... with ``update / compute / reset /
   merge / sync``;
 * reports: :func:`classification_report`, :func:`html_report` /
-  :class:`HtmlReport`, :func:`load_predictions`.
+  :class:`HtmlReport`, :func:`load_predictions`;
+* generated images: :func:`fid`, :func:`kid`, :func:`inception_score` and
+  :func:`generation_report` over folders, tensors, datasets or pytorch-fid
+  ``.npz`` statistics, with the TensorFlow FID Inception (``"fid_inception"``,
+  the default) or torchvision's Inception v3 (``"inception_v3"``) as
+  :class:`FeatureExtractor`; the math alone in :func:`frechet_distance`,
+  :func:`feature_statistics`; features cached per folder
+  (:func:`compute_features`, :func:`save_statistics`);
+* perceptual similarity: :func:`perceptual_distance` and the differentiable
+  :class:`PerceptualLoss` (channel-normalized VGG16 features);
+* embeddings: :func:`cosine_knn`, :func:`near_duplicates`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
@@ -48,9 +58,26 @@ from ._html import (
     per_class_figure,
     reliability_figure,
 )
+from ._generation import FeatureStatisticsWarning, feature_statistics, frechet_distance
+from ._generation_io import (
+    FeatureExtractor,
+    Features,
+    GenerationReport,
+    compute_features,
+    fid,
+    generation_report,
+    get_extractor,
+    inception_score,
+    kid,
+    list_extractors,
+    register_extractor,
+    save_statistics,
+)
 from ._io import Predictions, load_images, load_predictions
+from ._perceptual import PerceptualLoss, perceptual_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
+from ._similarity import cosine_knn, near_duplicates
 from ._streaming import (
     ROCAUC,
     Accuracy,
@@ -82,9 +109,14 @@ __all__ = [
     "CrossEntropy",
     "F1Score",
     "FBetaScore",
+    "FeatureExtractor",
+    "FeatureStatisticsWarning",
+    "Features",
+    "GenerationReport",
     "HtmlReport",
     "MatthewsCorrCoef",
     "Metric",
+    "PerceptualLoss",
     "Precision",
     "PrecisionRecallFScoreSupport",
     "Predictions",
@@ -98,29 +130,43 @@ __all__ = [
     "calibration_curve",
     "classification_report",
     "cohen_kappa",
+    "compute_features",
     "confusion_matrix",
     "confusion_matrix_figure",
+    "cosine_knn",
     "cross_entropy",
     "cross_entropy_reading",
     "expected_calibration_error",
     "f1_score",
     "fbeta_score",
+    "feature_statistics",
+    "fid",
+    "frechet_distance",
+    "generation_report",
+    "get_extractor",
     "hamming_loss",
     "html_report",
+    "inception_score",
+    "kid",
+    "list_extractors",
     "load_images",
     "load_predictions",
     "log_loss",
     "matthews_corrcoef",
     "mistakes_figure",
     "multilabel_confusion_matrix",
+    "near_duplicates",
     "per_class_figure",
+    "perceptual_distance",
     "precision",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "recall",
+    "register_extractor",
     "reliability_curve",
     "reliability_figure",
     "roc_auc",
     "roc_curve",
+    "save_statistics",
     "top_k_accuracy",
 ]

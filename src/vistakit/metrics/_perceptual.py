@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Sequence
 
@@ -93,9 +94,19 @@ def perceptual_distance(a: torch.Tensor, b: torch.Tensor, *, backbone: str = "vg
                         weights: str | os.PathLike | None = "imagenet") -> torch.Tensor:
     """Perceptual distances between two image batches (see :class:`PerceptualLoss`).
 
+    The network is built once per (backbone, layers, weights) and reused by later calls.
+    ``weights=None`` (random initialization) is for tests only: real use wants
+    ``"imagenet"``, torchvision's VGG16 file from the cache or its published URL.
+
     Returns:
         (N,) distances; 0 for identical images.
     """
-    loss = PerceptualLoss(backbone=backbone, layers=layers, weights=weights)
+    loss = _shared_loss(backbone, tuple(layers), weights)
     with torch.no_grad():
-        return loss(a, b)
+        return loss(a.to(loss.mean.device), b.to(loss.mean.device))
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_loss(backbone: str, layers: tuple[str, ...], weights: str | os.PathLike | None) -> "PerceptualLoss":
+    """One frozen network per configuration: repeated calls do not rebuild (and reload) VGG16."""
+    return PerceptualLoss(backbone=backbone, layers=layers, weights=weights)

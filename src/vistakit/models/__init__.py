@@ -5,7 +5,14 @@
 """
 
 from ._base import ImageClassifier, parameter_groups
-from ._checkpoint import CheckpointError, read_checkpoint, register_adapter, save_safetensors
+from ._checkpoint import (
+    CheckpointError,
+    describe_state_dict,
+    parse_state_dict_description,
+    read_checkpoint,
+    register_adapter,
+    save_safetensors,
+)
 from ._factory import create_model, import_weights, load_weights, resolve_weights_file, weights_cache_path
 from ._flops import count_flops
 from ._inference import Prediction, load_image, predict, preprocess
@@ -36,6 +43,7 @@ __all__ = [
     "Weights",
     "count_flops",
     "create_model",
+    "describe_state_dict",
     "export_onnx",
     "import_weights",
     "list_models",
@@ -43,6 +51,7 @@ __all__ = [
     "load_weights",
     "model_info",
     "parameter_groups",
+    "parse_state_dict_description",
     "predict",
     "preprocess",
     "profile",

@@ -8,7 +8,7 @@ import pickle
 import struct
 import zipfile
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -178,6 +178,83 @@ def adapt_input_channels(weight: torch.Tensor, in_chans: int) -> torch.Tensor:
         return weight.sum(dim=1, keepdim=True)
     reps = -(-in_chans // c)
     return weight.repeat(1, reps, 1, 1)[:, :in_chans] * (c / in_chans)
+
+
+_BN_PARTS = ("weight", "bias", "running_mean", "running_var")
+
+
+def describe_state_dict(shapes: Mapping[str, torch.Tensor | Sequence[int]]) -> str:
+    """A compact text description of a state_dict's keys and shapes, one module a line.
+
+    The lines, in the state_dict's order:
+
+    * ``conv_bn PREFIX OxIxKHxKW``: a bias-free conv followed by BatchNorm,
+      ``PREFIX.conv.weight`` (O, I, KH, KW) and ``PREFIX.bn.{weight, bias,
+      running_mean, running_var}`` (O,), plus ``PREFIX.bn.num_batches_tracked`` ()
+      when the line ends with ``+nbt``;
+    * ``linear PREFIX OxI``: ``PREFIX.weight`` (O, I) and ``PREFIX.bias`` (O,);
+    * ``tensor KEY SHAPE``: anything else (SHAPE ``-`` for a 0-d tensor).
+
+    :func:`parse_state_dict_description` reads it back.
+
+    Args:
+        shapes: key -> tensor or shape.
+    """
+    sh = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else tuple(v) for k, v in shapes.items()}
+    keys = list(sh)
+    fmt = lambda s: "x".join(map(str, s)) if s else "-"  # noqa: E731
+    lines, i = [], 0
+    while i < len(keys):
+        k = keys[i]
+        if k.endswith(".conv.weight") and len(sh[k]) == 4:
+            p = k[: -len(".conv.weight")]
+            bn = [f"{p}.bn.{part}" for part in _BN_PARTS]
+            if keys[i + 1 : i + 5] == bn and all(sh[b] == sh[k][:1] for b in bn):
+                nbt = keys[i + 5 : i + 6] == [f"{p}.bn.num_batches_tracked"] and sh[keys[i + 5]] == ()
+                lines.append(f"conv_bn {p} {fmt(sh[k])}{' +nbt' if nbt else ''}")
+                i += 6 if nbt else 5
+                continue
+        if k.endswith(".weight") and len(sh[k]) == 2:
+            p = k[: -len(".weight")]
+            if keys[i + 1 : i + 2] == [f"{p}.bias"] and sh[keys[i + 1]] == sh[k][:1]:
+                lines.append(f"linear {p} {fmt(sh[k])}")
+                i += 2
+                continue
+        lines.append(f"tensor {k} {fmt(sh[k])}")
+        i += 1
+    return "\n".join(lines)
+
+
+def parse_state_dict_description(text: str) -> dict[str, tuple[int, ...]]:
+    """Key -> shape, in order, from the text of :func:`describe_state_dict`.
+
+    Raises:
+        ValueError: a line that is not one of the documented forms, naming it.
+    """
+    out: dict[str, tuple[int, ...]] = {}
+    for n, raw in enumerate(text.strip().splitlines(), 1):
+        parts = raw.split()
+        try:
+            kind, name, shape_s = parts[:3]
+            shape = () if shape_s == "-" else tuple(int(d) for d in shape_s.split("x"))
+            extra = parts[3:]
+            if kind == "conv_bn" and len(shape) == 4 and extra in ([], ["+nbt"]):
+                out[f"{name}.conv.weight"] = shape
+                out.update({f"{name}.bn.{part}": shape[:1] for part in _BN_PARTS})
+                if extra:
+                    out[f"{name}.bn.num_batches_tracked"] = ()
+            elif kind == "linear" and len(shape) == 2 and not extra:
+                out[f"{name}.weight"], out[f"{name}.bias"] = shape, shape[:1]
+            elif kind == "tensor" and not extra:
+                out[name] = shape
+            else:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"state_dict description, line {n}: {raw.strip()!r} is not 'conv_bn PREFIX OxIxKHxKW [+nbt]', "
+                "'linear PREFIX OxI' or 'tensor KEY SHAPE'"
+            ) from None
+    return out
 
 
 def state_dict_as_numpy(sd: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:

@@ -152,7 +152,7 @@ def load_weights(model: nn.Module, source: str | os.PathLike, *, spec: ModelSpec
 def create_model(
     name: str,
     *,
-    num_classes: int = 1000,
+    num_classes: int | None = None,
     in_chans: int = 3,
     weights: str | os.PathLike | None = None,
     **kwargs: Any,
@@ -161,8 +161,10 @@ def create_model(
 
     Args:
         name: registry name (see :func:`list_models`).
-        num_classes: classifier outputs. With weights of another class count,
-            everything but the classifier loads and the classifier is new.
+        num_classes: classifier outputs; by default the published weights' own count
+            (1000 for ImageNet, 1008 for ``fid_inception_v3``'s "fid"), else 1000. With
+            weights of another class count, everything but the classifier loads and the
+            classifier is new.
         in_chans: input channels; pretrained first-conv filters are summed for 1
             channel, repeated and rescaled for others.
         weights: None (random init), a path to a .pth/.pt/.safetensors file, or a
@@ -184,6 +186,8 @@ def create_model(
     if weights is not None and not Path(str(weights)).suffix and not Path(str(weights)).exists():
         published = spec.get_weights(str(weights))
         kwargs = {**dict(published.model_kwargs), **kwargs}
+    if num_classes is None:
+        num_classes = published.num_classes if published is not None else 1000
     model = builder(num_classes=num_classes, in_chans=in_chans, **kwargs)
     if weights is None:
         return model

@@ -63,6 +63,9 @@ class Weights:
         model_kwargs: constructor options these weights need (e.g. padding mode).
         license: license of the weights.
         origin: who published them (e.g. "torchvision MobileNet_V2_Weights.IMAGENET1K_V1").
+        layout: the published file's state_dict keys and shapes, in the compact text of
+            :func:`vistakit.models.describe_state_dict`, where recorded (tests hold the
+            model against it, so the file loads without downloading it first).
     """
 
     tag: str
@@ -78,6 +81,7 @@ class Weights:
     model_kwargs: tuple[tuple[str, Any], ...] = ()
     license: str | None = None
     origin: str | None = None
+    layout: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

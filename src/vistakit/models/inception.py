@@ -22,8 +22,9 @@ network. The published weights entries set ``transform_input=True`` (through
 defaults to ``False``, as torchvision's constructors do.
 
 The Inception v3 blocks take the pooling of their pool branch from an overridable
-:meth:`InceptionA._pool` (and friends), so the FID variant of Inception v3
-(different pooling in the pool branches, 1008 classes) can reuse them.
+:meth:`InceptionA._pool` (and friends), and :class:`InceptionV3` its block classes
+from class attributes, so the FID variant, :func:`fid_inception_v3` (TensorFlow's
+pooling in the pool branches, 1008 classes; pytorch-fid's checkpoint), reuses them.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ from ._base import ImageClassifier
 from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, register_model
 
 __all__ = [
+    "FIDInceptionV3",
     "GoogLeNet",
     "GoogLeNetOutputs",
     "InceptionOutputs",
     "InceptionV3",
     "conv_bn",
+    "fid_inception_v3",
     "googlenet",
     "inception_v3",
 ]
@@ -450,6 +453,10 @@ class InceptionV3(ImageClassifier):
     classifier_name = "fc"
     first_conv = "Conv2d_1a_3x3.conv"
     aux_heads = {"AuxLogits": "AuxLogits.fc"}
+    # The block classes; a variant (the FID Inception) swaps them for ones with another pooling.
+    block_a: type[InceptionA] = InceptionA
+    block_c: type[InceptionC] = InceptionC
+    block_e: tuple[type[InceptionE], type[InceptionE]] = (InceptionE, InceptionE)  # Mixed_7b, Mixed_7c
 
     def __init__(self, *, num_classes: int = 1000, in_chans: int = 3, aux_logits: bool = False,
                  transform_input: bool = False, drop_rate: float = 0.5) -> None:
@@ -467,18 +474,18 @@ class InceptionV3(ImageClassifier):
         self.Conv2d_3b_1x1 = conv_bn(64, 80, 1)
         self.Conv2d_4a_3x3 = conv_bn(80, 192, 3)
         self.maxpool2 = nn.MaxPool2d(3, stride=2)
-        self.Mixed_5b = InceptionA(192, pool_features=32)
-        self.Mixed_5c = InceptionA(256, pool_features=64)
-        self.Mixed_5d = InceptionA(288, pool_features=64)
+        self.Mixed_5b = self.block_a(192, pool_features=32)
+        self.Mixed_5c = self.block_a(256, pool_features=64)
+        self.Mixed_5d = self.block_a(288, pool_features=64)
         self.Mixed_6a = InceptionB(288)
-        self.Mixed_6b = InceptionC(768, channels_7x7=128)
-        self.Mixed_6c = InceptionC(768, channels_7x7=160)
-        self.Mixed_6d = InceptionC(768, channels_7x7=160)
-        self.Mixed_6e = InceptionC(768, channels_7x7=192)
+        self.Mixed_6b = self.block_c(768, channels_7x7=128)
+        self.Mixed_6c = self.block_c(768, channels_7x7=160)
+        self.Mixed_6d = self.block_c(768, channels_7x7=160)
+        self.Mixed_6e = self.block_c(768, channels_7x7=192)
         self.AuxLogits: InceptionV3Aux | None = InceptionV3Aux(768, num_classes) if aux_logits else None
         self.Mixed_7a = InceptionD(768)
-        self.Mixed_7b = InceptionE(1280)
-        self.Mixed_7c = InceptionE(2048)
+        self.Mixed_7b = self.block_e[0](1280)
+        self.Mixed_7c = self.block_e[1](2048)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(drop_rate)
         self.fc = _linear_or_identity(self.num_features, num_classes)
@@ -532,6 +539,79 @@ class InceptionV3(ImageClassifier):
             # the aux head is a classifier: it trains (and re-initializes) with the head
             "head": r"^(fc|AuxLogits)\.",
         }
+
+
+# --------------------------------------------------------------------------------------------
+# The FID variant of Inception v3
+
+
+class FIDInceptionA(InceptionA):
+    """InceptionA of the TensorFlow FID graph: the pool branch averages over the unpadded pixels only.
+
+    TensorFlow's average pooling divides by the number of real (non-padding) pixels under
+    the window, PyTorch's by 9 unless ``count_include_pad=False``; only the border differs.
+    """
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
+class FIDInceptionC(InceptionC):
+    """InceptionC of the TensorFlow FID graph (pool branch as :class:`FIDInceptionA`)."""
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
+class FIDInceptionE(InceptionE):
+    """The first InceptionE (Mixed_7b) of the TensorFlow FID graph (pool branch as :class:`FIDInceptionA`)."""
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
+class FIDInceptionEMaxPool(InceptionE):
+    """The second InceptionE (Mixed_7c) of the TensorFlow FID graph: its pool branch *max*-pools.
+
+    The 2015-12-05 graph has a 3x3/1 max pool there where the paper (and torchvision)
+    average; the FID weights were trained with it, so it stays.
+    """
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(x, 3, stride=1, padding=1)
+
+
+class FIDInceptionV3(InceptionV3):
+    """The Inception v3 of the TensorFlow FID code (the 2015-12-05 graph), as pytorch-fid ports it.
+
+    Inception v3 with three differences from torchvision's: the pool branches of
+    Mixed_5b-d, Mixed_6b-e and Mixed_7b average without counting the zero padding
+    (TensorFlow's rule), Mixed_7c's pool branch max-pools, and the classifier has 1008
+    outputs (1000 ImageNet classes plus 8 unused ones of the original graph). No
+    auxiliary head. The layout and keys are torchvision's, so pytorch-fid's
+    ``pt_inception-2015-12-05-6726825d.pth`` loads unchanged.
+
+    The network takes inputs scaled to [-1, 1] (``2 x - 1`` of [0, 1] images: the
+    weights entry's transform, mean = std = 0.5). FID resizes every image to 299x299
+    bilinearly first (see :mod:`vistakit.metrics`); its features are the 2048-d output
+    of the final average pool, ``forward_head(..., pre_logits=True)``.
+
+    Args:
+        num_classes: classifier outputs (1008 as published; 0: no classifier).
+        in_chans: input channels.
+        drop_rate: dropout before the classifier.
+
+    Shape:
+        (N, in_chans, H, W) -> (N, num_classes)
+    """
+
+    block_a = FIDInceptionA
+    block_c = FIDInceptionC
+    block_e = (FIDInceptionE, FIDInceptionEMaxPool)
+
+    def __init__(self, *, num_classes: int = 1008, in_chans: int = 3, drop_rate: float = 0.5) -> None:
+        super().__init__(num_classes=num_classes, in_chans=in_chans, aux_logits=False, transform_input=False,
+                         drop_rate=drop_rate)
 
 
 # --------------------------------------------------------------------------------------------
@@ -593,3 +673,146 @@ def googlenet(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> G
 def inception_v3(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> InceptionV3:
     """Inception v3; options as :class:`InceptionV3` (``aux_logits`` defaults to False)."""
     return InceptionV3(num_classes=num_classes, in_chans=in_chans, **kwargs)
+
+
+# The state_dict of pt_inception-2015-12-05-6726825d.pth (describe_state_dict's text): torchvision's
+# Inception v3 keys without AuxLogits, fc with 1008 outputs, every BatchNorm with num_batches_tracked
+# (pytorch-fid issue #34: loading it into torch 0.4.0, which lacks them, reports exactly those keys).
+# Derived from torchvision's own inception_v3 state_dict, not from this file's model code.
+PT_INCEPTION_2015_12_05_LAYOUT = """
+conv_bn Conv2d_1a_3x3 32x3x3x3 +nbt
+conv_bn Conv2d_2a_3x3 32x32x3x3 +nbt
+conv_bn Conv2d_2b_3x3 64x32x3x3 +nbt
+conv_bn Conv2d_3b_1x1 80x64x1x1 +nbt
+conv_bn Conv2d_4a_3x3 192x80x3x3 +nbt
+conv_bn Mixed_5b.branch1x1 64x192x1x1 +nbt
+conv_bn Mixed_5b.branch5x5_1 48x192x1x1 +nbt
+conv_bn Mixed_5b.branch5x5_2 64x48x5x5 +nbt
+conv_bn Mixed_5b.branch3x3dbl_1 64x192x1x1 +nbt
+conv_bn Mixed_5b.branch3x3dbl_2 96x64x3x3 +nbt
+conv_bn Mixed_5b.branch3x3dbl_3 96x96x3x3 +nbt
+conv_bn Mixed_5b.branch_pool 32x192x1x1 +nbt
+conv_bn Mixed_5c.branch1x1 64x256x1x1 +nbt
+conv_bn Mixed_5c.branch5x5_1 48x256x1x1 +nbt
+conv_bn Mixed_5c.branch5x5_2 64x48x5x5 +nbt
+conv_bn Mixed_5c.branch3x3dbl_1 64x256x1x1 +nbt
+conv_bn Mixed_5c.branch3x3dbl_2 96x64x3x3 +nbt
+conv_bn Mixed_5c.branch3x3dbl_3 96x96x3x3 +nbt
+conv_bn Mixed_5c.branch_pool 64x256x1x1 +nbt
+conv_bn Mixed_5d.branch1x1 64x288x1x1 +nbt
+conv_bn Mixed_5d.branch5x5_1 48x288x1x1 +nbt
+conv_bn Mixed_5d.branch5x5_2 64x48x5x5 +nbt
+conv_bn Mixed_5d.branch3x3dbl_1 64x288x1x1 +nbt
+conv_bn Mixed_5d.branch3x3dbl_2 96x64x3x3 +nbt
+conv_bn Mixed_5d.branch3x3dbl_3 96x96x3x3 +nbt
+conv_bn Mixed_5d.branch_pool 64x288x1x1 +nbt
+conv_bn Mixed_6a.branch3x3 384x288x3x3 +nbt
+conv_bn Mixed_6a.branch3x3dbl_1 64x288x1x1 +nbt
+conv_bn Mixed_6a.branch3x3dbl_2 96x64x3x3 +nbt
+conv_bn Mixed_6a.branch3x3dbl_3 96x96x3x3 +nbt
+conv_bn Mixed_6b.branch1x1 192x768x1x1 +nbt
+conv_bn Mixed_6b.branch7x7_1 128x768x1x1 +nbt
+conv_bn Mixed_6b.branch7x7_2 128x128x1x7 +nbt
+conv_bn Mixed_6b.branch7x7_3 192x128x7x1 +nbt
+conv_bn Mixed_6b.branch7x7dbl_1 128x768x1x1 +nbt
+conv_bn Mixed_6b.branch7x7dbl_2 128x128x7x1 +nbt
+conv_bn Mixed_6b.branch7x7dbl_3 128x128x1x7 +nbt
+conv_bn Mixed_6b.branch7x7dbl_4 128x128x7x1 +nbt
+conv_bn Mixed_6b.branch7x7dbl_5 192x128x1x7 +nbt
+conv_bn Mixed_6b.branch_pool 192x768x1x1 +nbt
+conv_bn Mixed_6c.branch1x1 192x768x1x1 +nbt
+conv_bn Mixed_6c.branch7x7_1 160x768x1x1 +nbt
+conv_bn Mixed_6c.branch7x7_2 160x160x1x7 +nbt
+conv_bn Mixed_6c.branch7x7_3 192x160x7x1 +nbt
+conv_bn Mixed_6c.branch7x7dbl_1 160x768x1x1 +nbt
+conv_bn Mixed_6c.branch7x7dbl_2 160x160x7x1 +nbt
+conv_bn Mixed_6c.branch7x7dbl_3 160x160x1x7 +nbt
+conv_bn Mixed_6c.branch7x7dbl_4 160x160x7x1 +nbt
+conv_bn Mixed_6c.branch7x7dbl_5 192x160x1x7 +nbt
+conv_bn Mixed_6c.branch_pool 192x768x1x1 +nbt
+conv_bn Mixed_6d.branch1x1 192x768x1x1 +nbt
+conv_bn Mixed_6d.branch7x7_1 160x768x1x1 +nbt
+conv_bn Mixed_6d.branch7x7_2 160x160x1x7 +nbt
+conv_bn Mixed_6d.branch7x7_3 192x160x7x1 +nbt
+conv_bn Mixed_6d.branch7x7dbl_1 160x768x1x1 +nbt
+conv_bn Mixed_6d.branch7x7dbl_2 160x160x7x1 +nbt
+conv_bn Mixed_6d.branch7x7dbl_3 160x160x1x7 +nbt
+conv_bn Mixed_6d.branch7x7dbl_4 160x160x7x1 +nbt
+conv_bn Mixed_6d.branch7x7dbl_5 192x160x1x7 +nbt
+conv_bn Mixed_6d.branch_pool 192x768x1x1 +nbt
+conv_bn Mixed_6e.branch1x1 192x768x1x1 +nbt
+conv_bn Mixed_6e.branch7x7_1 192x768x1x1 +nbt
+conv_bn Mixed_6e.branch7x7_2 192x192x1x7 +nbt
+conv_bn Mixed_6e.branch7x7_3 192x192x7x1 +nbt
+conv_bn Mixed_6e.branch7x7dbl_1 192x768x1x1 +nbt
+conv_bn Mixed_6e.branch7x7dbl_2 192x192x7x1 +nbt
+conv_bn Mixed_6e.branch7x7dbl_3 192x192x1x7 +nbt
+conv_bn Mixed_6e.branch7x7dbl_4 192x192x7x1 +nbt
+conv_bn Mixed_6e.branch7x7dbl_5 192x192x1x7 +nbt
+conv_bn Mixed_6e.branch_pool 192x768x1x1 +nbt
+conv_bn Mixed_7a.branch3x3_1 192x768x1x1 +nbt
+conv_bn Mixed_7a.branch3x3_2 320x192x3x3 +nbt
+conv_bn Mixed_7a.branch7x7x3_1 192x768x1x1 +nbt
+conv_bn Mixed_7a.branch7x7x3_2 192x192x1x7 +nbt
+conv_bn Mixed_7a.branch7x7x3_3 192x192x7x1 +nbt
+conv_bn Mixed_7a.branch7x7x3_4 192x192x3x3 +nbt
+conv_bn Mixed_7b.branch1x1 320x1280x1x1 +nbt
+conv_bn Mixed_7b.branch3x3_1 384x1280x1x1 +nbt
+conv_bn Mixed_7b.branch3x3_2a 384x384x1x3 +nbt
+conv_bn Mixed_7b.branch3x3_2b 384x384x3x1 +nbt
+conv_bn Mixed_7b.branch3x3dbl_1 448x1280x1x1 +nbt
+conv_bn Mixed_7b.branch3x3dbl_2 384x448x3x3 +nbt
+conv_bn Mixed_7b.branch3x3dbl_3a 384x384x1x3 +nbt
+conv_bn Mixed_7b.branch3x3dbl_3b 384x384x3x1 +nbt
+conv_bn Mixed_7b.branch_pool 192x1280x1x1 +nbt
+conv_bn Mixed_7c.branch1x1 320x2048x1x1 +nbt
+conv_bn Mixed_7c.branch3x3_1 384x2048x1x1 +nbt
+conv_bn Mixed_7c.branch3x3_2a 384x384x1x3 +nbt
+conv_bn Mixed_7c.branch3x3_2b 384x384x3x1 +nbt
+conv_bn Mixed_7c.branch3x3dbl_1 448x2048x1x1 +nbt
+conv_bn Mixed_7c.branch3x3dbl_2 384x448x3x3 +nbt
+conv_bn Mixed_7c.branch3x3dbl_3a 384x384x1x3 +nbt
+conv_bn Mixed_7c.branch3x3dbl_3b 384x384x3x1 +nbt
+conv_bn Mixed_7c.branch_pool 192x2048x1x1 +nbt
+linear fc 1008x2048
+"""
+
+_FID_WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+                    "pt_inception-2015-12-05-6726825d.pth")
+
+
+@register_model(ModelSpec(
+    name="fid_inception_v3",
+    family="inception",
+    paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016), as the "
+          "FID of GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium "
+          "(Heusel et al., NeurIPS 2017) uses it",
+    num_params=23_834_568,  # at 1000 classes, the registry's convention; 23,850,960 at the published 1008
+    gflops=5.7132,
+    input_size=299,
+    min_size=75,
+    weights=(
+        Weights(
+            tag="fid",
+            file_name="pt_inception-2015-12-05-6726825d.pth",
+            sha256="6726825d",
+            sources=(WeightSource("url", _FID_WEIGHTS_URL),),
+            num_classes=1008,
+            categories="inception-2015-12-05",  # the graph's own 1008-entry class map, not torchvision's order
+            transform=EvalTransform(resize=299, crop=299, interpolation="bilinear", mean=(0.5, 0.5, 0.5),
+                                    std=(0.5, 0.5, 0.5)),
+            license="Apache-2.0",
+            origin="pytorch-fid (Seitzer), ported from TensorFlow's inception-2015-12-05 graph",
+            layout=PT_INCEPTION_2015_12_05_LAYOUT,
+        ),
+    ),
+))
+def fid_inception_v3(*, num_classes: int = 1008, in_chans: int = 3, **kwargs: Any) -> FIDInceptionV3:
+    """The FID Inception v3; options as :class:`FIDInceptionV3`.
+
+    ``create_model("fid_inception_v3", weights="fid")`` keeps the published 1008-way
+    classifier (the Inception Score needs it; FID uses the pool features only); without
+    weights or with a file, ``create_model`` builds 1000 classes unless
+    ``num_classes=1008`` is asked for.
+    """
+    return FIDInceptionV3(num_classes=num_classes, in_chans=in_chans, **kwargs)
