@@ -311,19 +311,18 @@ def transfer_to_digits(
     size = image_size or _source_side(backbone)
     train, test = load_dataset("digits", "train"), load_dataset("digits", "test")
     base = TrainConfig(amp="auto", label_smoothing=0.1, warmup_epochs=0.0, weight_decay=0.05)
-    common = dict(image_size=size, batch_size=32, min_steps=steps, config=base, progress=progress)
+    common = dict(image_size=size, batch_size=32, min_steps=steps, config=base)
     methods = [
         Method("transferred, fine-tuned", None, backbone,
                dict(freeze="backbone", head_epochs=1, unfreeze_epochs=1, lr=3e-3, unfreeze_lr=1e-3, lr_mult=0.5,
                     **common)),
-        Method("transferred, linear probe", None, backbone, dict(linear_probe=True, image_size=size,
-                                                                 config=base, progress=progress)),
+        Method("transferred, linear probe", None, backbone, dict(linear_probe=True, image_size=size, config=base)),
         Method("from scratch", source.model, None,
                dict(freeze="none", head_epochs=1, lr=3e-3, **{**common, "min_steps": 2 * steps})),
     ]
     cmp = compare_label_budgets(methods, train, test, labels_per_class=labels_per_class, repeats=repeats,
                                 seed=seed, title=f"{source.model} from Fashion-MNIST to digits "
-                                                 f"(8x8 upsampled to {size}x{size})", on_run=on_run)
+                                                 f"(8x8 upsampled to {size}x{size})", progress=progress, on_run=on_run)
     cmp.notes += [f"Backbone: {source.description}, trained on Fashion-MNIST.",
                   f"Digits: scikit-learn's 8x8 grey digits, {len(train):,} training and {len(test):,} test images; "
                   f"labelled subsets nested per seed, {repeats} seed(s) per budget.",
@@ -459,7 +458,7 @@ def pretrained_comparison(
         k = test_limit // int(_targets_of(test).max() + 1)
         test = Subset(test, labelled_subset(_targets_of(test), per_class=k, seed=10_000 + seed).tolist())
     base = TrainConfig(amp="auto", label_smoothing=0.1, warmup_epochs=0.0, weight_decay=0.05)
-    common = dict(image_size=image_size, batch_size=32, config=base, progress=progress)
+    common = dict(image_size=image_size, batch_size=32, config=base)
     plan: list[Method] = []
     if "probe" in methods:
         plan += [Method(f"{b} {weights}, frozen + linear probe", b, weights, dict(linear_probe=True, **common))
@@ -478,7 +477,7 @@ def pretrained_comparison(
         cfg = fast.config(warmup_epochs=0.0)
         plan.append(Method("fastnet (fast recipe) from scratch, 28x28", fast.model, None,
                            dict(freeze="none", head_epochs=1, lr=cfg.lr, batch_size=cfg.batch_size,
-                                min_steps=fast_steps, config=cfg, progress=progress)))
+                                min_steps=fast_steps, config=cfg)))
     cache = None if out_dir is None else Path(out_dir) / "features"
     cmp = compare_label_budgets(plan, train, test, labels_per_class=labels_per_class, repeats=repeats, seed=seed,
                                 title=f"{dataset}: {weights}-pretrained vs from scratch ({image_size}x{image_size})",

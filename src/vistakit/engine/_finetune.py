@@ -55,7 +55,7 @@ from ._checkpoint import BEST, FORMAT, check_run_dir, load_training_checkpoint, 
 from ._config import TrainConfig, write_text_atomic
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors, num_classes_of
 from ._loop import autocast, evaluate, fit, resolve_amp
-from ._report import learning_curves_png, test_metrics
+from ._report import learning_curves_png, score_predictions
 from ._transfer import discriminative_param_groups, extract_features, freeze as freeze_groups, linear_probe
 
 PHASES = ("head", "unfreeze")
@@ -603,9 +603,7 @@ def finetune(
             if progress:
                 print(f"{phase} phase: {epochs} epochs, frozen {', '.join(frozen) or 'nothing'} "
                       f"({trainable[phase]:,} trainable parameters)")
-            # TEMPORARY until engine's fit() writes best.pt without validation data: no phase folder then
-            phase_dir = None if run_path is None or val is None else run_path / phase
-            res = fit(net, train, val, cfg, run_dir=phase_dir, overwrite=True,
+            res = fit(net, train, val, cfg, run_dir=None if run_path is None else run_path / phase, overwrite=True,
                       num_classes=num_classes, param_groups=groups, meta={**facts, "phase": phase},
                       progress=progress)
             if res.model is not net:  # the EMA copy: its weights, into the network that holds the hooks
@@ -636,7 +634,7 @@ def finetune(
         seconds["evaluate"] = time.perf_counter() - t0
         # float32 softmax rows sum to 1 within ~1e-7; the metrics check float64 rows to 2.5e-8
         probs = probs.double() / probs.double().sum(1, keepdim=True)
-        scores = test_metrics(probs, targets)
+        scores = score_predictions(probs, targets)
         if test is None:
             scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
         summary.update(scores)
