@@ -299,7 +299,8 @@ def cached_features(net: nn.Module, dataset: Any, indices: Sequence[int] | np.nd
         ``(features (len(indices), D) float32, labels (len(indices),), rows computed now)``.
     """
     indices = np.asarray(indices, dtype=np.int64)
-    key = {**key, "split": split, "data": _dataset_fingerprint(dataset)}
+    key = {**key, "split": split, "data": _dataset_fingerprint(dataset), "image_size": image_size,
+           "mean": [float(v) for v in mean], "std": [float(v) for v in std]}
     have_idx = np.zeros(0, np.int64)
     have_x: np.ndarray | None = None
     have_y = np.zeros(0, np.int64)
@@ -543,8 +544,7 @@ def finetune(
             if (run_path / stale).is_file():
                 (run_path / stale).unlink()
     cache = feature_cache if feature_cache is not None else run_path
-    feature_key = {"model": source.model, "weights": source.description, "image_size": image_size,
-                   "mean": list(mean), "std": list(std), "in_chans": in_chans}
+    feature_key = {"model": source.model, "weights": source.description, "in_chans": in_chans}
 
     history: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
