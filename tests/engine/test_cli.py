@@ -5,30 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 import yaml
 
 from vistakit.cli import main
-from vistakit.engine import _run
 from vistakit.models import create_model
 
-from ._toy import stripes
-
-
-class _Named(torch.utils.data.TensorDataset):
-    classes = ["top", "upper", "lower", "bottom"]
-
-
-def _tiny_split(name, split, *, root=None):
-    base = stripes({"train": 320, "test": 96}[split], size=16, seed={"train": 0, "test": 1}[split])
-    return _Named(*base.tensors)
-
-
-@pytest.fixture
-def tiny_dataset(monkeypatch):
-    monkeypatch.setattr(_run, "load_split", _tiny_split)
-    monkeypatch.setattr(_run, "check_dataset_name", lambda name: None)
-    monkeypatch.setattr(_run, "_splits", lambda name: ["train", "test"])
 
 
 def test_unknown_dataset_and_model_suggest_close_names(tmp_path, capsys):
@@ -51,36 +32,50 @@ def test_run_dir_with_another_run_is_refused(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_a_whole_run_writes_every_file_and_resumes(tmp_path, tiny_dataset, capsys):
+def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
+    # scikit-learn's 8x8 digits: a real registered data set small enough for a test
     out = tmp_path / "run"
-    code = main(["train", "--dataset", "tiny", "--model", "fastnet_fmnist", "--recipe", "fast", "--epochs", "2",
-                 "--batch-size", "64", "--lr", "0.05", "--seed", "1", "--out", str(out), "--quiet"])
+    aug = tmp_path / "aug.yaml"
+    aug.write_text("- {name: BatchRandomCrop, padding: 1}\n")
+    code = main(["train", "--dataset", "digits", "--model", "fastnet_fmnist", "--epochs", "2", "--augment", str(aug),
+                 "--batch-size", "32", "--lr", "0.01", "--seed", "1", "--out", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "images/s" in printed
     for name in ("config.yaml", "metrics.jsonl", "checkpoint.pt", "best.pt", "summary.json", "report.html"):
         assert (out / name).is_file(), name
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["model"] == "fastnet_fmnist" and config["train"]["epochs"] == 2 and config["num_classes"] == 4
+    assert config["model"] == "fastnet_fmnist" and config["train"]["epochs"] == 2 and config["num_classes"] == 10
+    assert config["train"]["augment"] == [{"name": "BatchRandomCrop", "padding": 1}]  # inlined: the run stands alone
     summary = json.loads((out / "summary.json").read_text())
     for key in ("test_accuracy", "macro_f1", "cross_entropy", "cross_entropy_reading", "num_params",
                 "train_seconds", "images_per_second"):
         assert key in summary, key
-    assert 0 <= summary["test_accuracy"] <= 1 and summary["num_params"] > 0
+    assert summary["test_accuracy"] > 0.5 and summary["num_params"] > 0  # chance is 0.1
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
     assert "<img" in (out / "report.html").read_text()
     # best.pt loads into the zoo model as it is
-    model = create_model("fastnet_fmnist", num_classes=4, in_chans=1, weights=out / "best.pt")
-    assert model.fc.out_features == 4
+    model = create_model("fastnet_fmnist", num_classes=10, in_chans=1, weights=out / "best.pt")
+    assert model.fc.out_features == 10
     # --resume of a finished run only re-evaluates; options may not be changed on resume
     assert main(["train", "--resume", str(out), "--epochs", "5"]) == 2
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
     assert json.loads((out / "summary.json").read_text())["epochs"] == 2
 
 
-def test_lr_find_command(tmp_path, tiny_dataset, capsys):
+def test_lr_find_command(tmp_path, capsys):
     png = tmp_path / "lr.png"
-    assert main(["lr-find", "--dataset", "tiny", "--model", "fastnet_fmnist", "--batch-size", "32",
+    assert main(["lr-find", "--dataset", "digits", "--model", "fastnet_fmnist", "--batch-size", "32",
                  "--steps", "20", "--plot", str(png)]) == 0
     assert "suggested learning rate" in capsys.readouterr().out
     assert png.is_file()
+
+
+def test_unknown_augmentation_op_is_refused_before_anything_is_written(tmp_path, capsys):
+    aug = tmp_path / "aug.yaml"
+    aug.write_text("- {name: BatchHorizontalFlop}\n")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--recipe", "fast", "--augment", str(aug), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown batch op 'BatchHorizontalFlop'" in err and "BatchHorizontalFlip" in err
+    assert not out.exists()

@@ -112,6 +112,8 @@ def _train(args: argparse.Namespace) -> int:
     summary = train_run(out=out, dataset=args.dataset, model=args.model, recipe=args.recipe or "default",
                         overrides=_overrides(args), resume=bool(args.resume), overwrite=args.overwrite,
                         val_fraction=args.val_fraction, data_root=args.data_root, progress=not args.quiet)
+    if "num_params" not in summary:  # another process of a torchrun run: rank 0 reports
+        return 0
     if "test_accuracy" in summary:
         print(f"test accuracy {summary['test_accuracy']:.4f}  macro F1 {summary['macro_f1']:.4f}  "
               f"cross-entropy {summary['cross_entropy']:.4f} ({summary['cross_entropy_reading']})")

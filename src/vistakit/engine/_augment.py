@@ -17,6 +17,7 @@ The pipeline is called as ``augment(images, labels) -> (images, labels)`` on
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -53,6 +54,11 @@ class BatchPipeline:
     def __repr__(self) -> str:
         names = [type(op).__name__ for op in self.ops + self.mixers]
         return f"BatchPipeline({', '.join(names)})"
+
+
+def read_augment_spec(spec: str | os.PathLike | Sequence[Any] | dict[str, Any]) -> list[Any]:
+    """The list of batch ops of a YAML file (or of an already parsed document)."""
+    return _read_spec(spec)[0]
 
 
 def _read_spec(spec: str | os.PathLike | Sequence[Any] | dict[str, Any]) -> tuple[list[Any], str]:
@@ -102,7 +108,9 @@ def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | Non
             cls = getattr(batch, name, None) if name in batch.__all__ else None
             if cls is None or not isinstance(cls, type) or not issubclass(cls, batch.BatchTransform):
                 known = sorted(n for n in batch.__all__ if n not in ("BatchTransform", "BatchCompose"))
-                raise ValueError(f"{where}[{i}]: unknown batch op {name!r}; known: {', '.join(known)}")
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise ValueError(f"{where}[{i}]: unknown batch op {name!r}; {hint}known: {', '.join(known)}")
             if name in ("BatchMixUp", "BatchCutMix"):
                 args.setdefault("num_classes", num_classes)
             try:

@@ -14,8 +14,10 @@ class EMA:
 
     ``ema = decay * ema + (1 - decay) * weights`` after each :meth:`update`; the
     decay ramps up as ``min(decay, (1 + n) / (10 + n))`` over the first updates so
-    that the average does not remember the random initialization. Buffers
-    (BatchNorm running statistics) are copied, not averaged.
+    that the average does not remember the random initialization. Floating-point
+    buffers (BatchNorm running statistics) are averaged too, as in timm's
+    ``ModelEmaV2``, so the statistics match the averaged weights; integer buffers
+    are copied.
 
     Args:
         model: the model being trained (unwrapped, not DDP or compiled).
@@ -32,11 +34,14 @@ class EMA:
         """Move the average towards the current weights of ``model``."""
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        ema_p = [p for p in self.module.parameters()]
-        cur_p = [p.detach() for p in model.parameters()]
-        torch._foreach_lerp_(ema_p, cur_p, 1 - d)
-        for b_ema, b in zip(self.module.buffers(), model.buffers()):
-            b_ema.copy_(b)
+        ema_t, cur_t = [], []
+        for e, c in zip(self.module.state_dict().values(), model.state_dict().values()):
+            if e.is_floating_point():
+                ema_t.append(e)
+                cur_t.append(c.detach())
+            else:
+                e.copy_(c)  # counters such as BatchNorm's num_batches_tracked
+        torch._foreach_lerp_(ema_t, cur_t, 1 - d)
 
     def state_dict(self) -> dict[str, Any]:
         return {"module": self.module.state_dict(), "updates": self.updates, "decay": self.decay}

@@ -36,7 +36,15 @@ from ._checkpoint import (
 )
 from ._config import TrainConfig, write_text_atomic
 from ._data import BatchPrep, Loader, channel_stats, num_classes_of
-from ._distributed import DistInfo, all_reduce_sum, barrier, broadcast_flag, init_distributed, resolve_device
+from ._distributed import (
+    DistInfo,
+    all_reduce_sum,
+    barrier,
+    broadcast_flag,
+    gather_objects,
+    init_distributed,
+    resolve_device,
+)
 from ._ema import EMA
 from ._schedule import lr_factor
 
@@ -385,9 +393,11 @@ def fit(
             if ema is not None:
                 ema.module.load_state_dict(ck["model_ema"])
                 ema.updates = ck["ema_updates"]
-            restore_rng_state(ck["rng"])
-            if augment is not None and ck.get("augment_rng") is not None and hasattr(augment, "generator"):
-                augment.generator.set_state(ck["augment_rng"])
+            # each process continues its own random streams (augmentation, dropout)
+            mine = ck["rng"][info.rank] if info.rank < len(ck["rng"]) else ck["rng"][0]
+            restore_rng_state(mine["global"])
+            if mine["augment"] is not None and hasattr(augment, "generator"):
+                augment.generator.set_state(mine["augment"])
         eval_model = ema.module if ema is not None else model
         best_state = None
         if run_path is not None and info.is_main:
@@ -399,7 +409,7 @@ def fit(
             return evaluate(eval_model, val_loader, mean=mean, std=std, tta=cfg.tta, device=device, amp=amp,
                             channels_last=cfg.channels_last, info=info)
 
-        def state_for(kind: str, epoch: int) -> dict[str, Any]:
+        def state_for(kind: str, epoch: int, rng: list[dict[str, Any]] | None = None) -> dict[str, Any]:
             common = {"format": FORMAT, "kind": kind, "epoch": epoch, "config": cfg.to_dict(), "mean": list(mean),
                       "std": list(std), "num_classes": num_classes, "meta": meta or {}}
             if kind == "best":
@@ -407,9 +417,8 @@ def fit(
                         "val_accuracy": best["val_accuracy"] if best else None}
             return {**common, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scaler": scaler.state_dict(), "step": step, "history": history, "best": best,
-                    "bad_epochs": bad_epochs, "train_seconds": train_seconds, "rng": capture_rng_state(),
-                    **({"model_ema": ema.module.state_dict(), "ema_updates": ema.updates} if ema else {}),
-                    "augment_rng": augment.generator.get_state() if hasattr(augment, "generator") else None}
+                    "bad_epochs": bad_epochs, "train_seconds": train_seconds, "rng": rng,
+                    **({"model_ema": ema.module.state_dict(), "ema_updates": ema.updates} if ema else {})}
 
         stopped_early = False
         first_loss = None
@@ -484,12 +493,15 @@ def fit(
                 bad_epochs += 1
             if progress and info.is_main:
                 tqdm.write(_epoch_line(record, cfg.epochs))
+            if run_path is not None:
+                rng = gather_objects({"global": capture_rng_state(), "augment": augment.generator.get_state()
+                                      if hasattr(augment, "generator") else None}, info)
             if run_path is not None and info.is_main:
                 with open(run_path / METRICS, "a") as f:
                     f.write(json.dumps(record) + "\n")
                 if improved or (val is None):
                     save_atomic(state_for("best", epoch + 1), run_path / BEST)
-                save_atomic(state_for("last", epoch + 1), run_path / CHECKPOINT)
+                save_atomic(state_for("last", epoch + 1, rng), run_path / CHECKPOINT)
             if on_epoch is not None:
                 on_epoch(record, eval_model)
             if cfg.early_stop_patience and bad_epochs >= cfg.early_stop_patience:

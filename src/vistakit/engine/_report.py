@@ -13,11 +13,17 @@ from typing import Any, Sequence
 import torch
 
 
+def as_probabilities(probs: torch.Tensor) -> torch.Tensor:
+    """float64 rows that sum to 1 to float64 precision (float32 softmax rows are off by ~1e-7)."""
+    p = probs.double().clamp_min(0)
+    return p / p.sum(1, keepdim=True)
+
+
 def score_predictions(probs: torch.Tensor, targets: torch.Tensor) -> dict[str, Any]:
     """Accuracy, macro F1 and cross-entropy (with its plain-language reading) of test predictions."""
     from ..metrics import accuracy, cross_entropy_reading, f1_score, log_loss
 
-    p = probs.double().numpy()
+    p = as_probabilities(probs).numpy()
     t = targets.numpy()
     k = p.shape[1]
     ce = float(log_loss(t, p, num_classes=k))
@@ -75,7 +81,7 @@ def write_report(path: Any, *, title: str, summary: dict[str, Any], history: Seq
                      header=["epoch", "train loss", "val loss", "val accuracy", "lr", "seconds"])
     report.add_heading("Test set", level=2)
     imgs = None if images is None else images.numpy()
-    add_classification_sections(report, targets.numpy(), y_prob=probs.double().numpy(),
+    add_classification_sections(report, targets.numpy(), y_prob=as_probabilities(probs).numpy(),
                                 target_names=list(class_names) if class_names else None, images=imgs)
     report.save(path)
 

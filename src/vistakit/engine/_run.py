@@ -19,6 +19,7 @@ import torch
 import yaml
 from torch.utils.data import Subset
 
+from ._augment import build_augment, read_augment_spec
 from ._checkpoint import check_run_dir
 from ._config import TrainConfig, write_text_atomic
 from ._data import dataset_tensors, num_classes_of
@@ -124,7 +125,7 @@ def train_run(
             count that does not fit the checkpoint being resumed.
         RunDirError: ``out`` holds another run and neither ``resume`` nor ``overwrite`` is set.
     """
-    from ..models import create_model, model_info
+    from ..models import model_info
 
     out = Path(out)
     if resume:
@@ -143,12 +144,14 @@ def train_run(
             raise ValueError("name a data set (--dataset), e.g. fashion-mnist")
         if model is None:
             raise ValueError(f"recipe {recipe!r} has no default model: name one (--model)")
+        if isinstance(cfg.augment, (str, os.PathLike)):  # the run keeps the ops, not a path to them
+            cfg = cfg.replace(augment=read_augment_spec(cfg.augment))
+        build_augment(cfg.augment, num_classes=2)  # a bad op fails here, before anything is written
     # names first: an unknown name must not touch RUN_DIR
     check_dataset_name(dataset)
-    spec = model_info(model)
+    model_info(model)
     info = init_distributed(cfg.device)
-    if info.is_main:
-        check_run_dir(out, overwrite=overwrite, resume=resume)  # before loading anything
+    check_run_dir(out, overwrite=overwrite, resume=resume)  # before loading anything (every process)
 
     train = load_split(dataset, "train", root=data_root)
     test = load_split(dataset, "test", root=data_root) if "test" in _splits(dataset) else None
@@ -166,6 +169,20 @@ def train_run(
     facts = {"dataset": dataset, "model": model, "recipe": recipe, "num_classes": num_classes,
              "in_chans": in_chans, "val_fraction": val_fraction, "classes": names}
 
+    try:
+        return _train_and_report(out, cfg, facts, train, val, test, info=info, resume=resume,
+                                 overwrite=overwrite, progress=progress)
+    finally:
+        if info.enabled and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train: Any, val: Any,
+                      test: Any, *, info: Any, resume: bool, overwrite: bool, progress: bool) -> dict[str, Any]:
+    from ..models import count_flops, create_model
+
+    dataset, model, recipe = facts["dataset"], facts["model"], facts["recipe"]
+    num_classes, in_chans, names = facts["num_classes"], facts["in_chans"], facts["classes"]
     torch.manual_seed(cfg.seed)  # the initial weights follow the seed
     net = create_model(model, num_classes=num_classes, in_chans=in_chans)
     result = fit(net, train, val, cfg, run_dir=out, resume=resume, overwrite=overwrite, num_classes=num_classes,
@@ -186,7 +203,9 @@ def train_run(
                 scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
             summary.update(scores)
             summary["evaluated_on"] = "test" if test is not None else "validation"
-        summary.update({"num_params": result.num_params, "gflops": spec.gflops if spec.gflops else None,
+        size = tuple(int(v) for v in (evaluated if evaluated is not None else train)[0][0].shape[-2:])
+        gflops = count_flops(result.model, size, in_chans=in_chans)
+        summary.update({"num_params": result.num_params, "gflops_per_image": gflops, "image_size": list(size),
                         "train_seconds": result.train_seconds, "images_per_second": result.images_per_second,
                         "tta": cfg.tta, "stopped_early": result.stopped_early, "world_size": info.world_size})
         write_text_atomic(out / SUMMARY, json.dumps(summary, indent=2) + "\n")

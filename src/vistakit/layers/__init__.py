@@ -1,8 +1,9 @@
 """Building blocks shared by the model families, written once and tested once."""
 
-from ._conv import Conv2dNormActivation, ConvNormAct, make_divisible
+from ._conv import Conv2dNormActivation, ConvNormAct, conv2d, make_divisible
 from ._drop import DropPath, drop_path
 from ._inverted_residual import FusedMBConv, InvertedResidual
+from ._padding import Conv2dSame, freeze_same_padding, same_padding
 from ._selective_kernel import SelectiveKernel, SelectiveKernelAttention
 from ._split_attention import SplitAttention
 from ._squeeze_excite import SqueezeExcite
@@ -18,6 +19,7 @@ from ._window_attention import (
 
 __all__ = [
     "Conv2dNormActivation",
+    "Conv2dSame",
     "ConvNormAct",
     "DropPath",
     "FusedMBConv",
@@ -28,10 +30,13 @@ __all__ = [
     "ShiftedWindowAttentionV2",
     "SplitAttention",
     "SqueezeExcite",
+    "conv2d",
     "drop_path",
+    "freeze_same_padding",
     "log_spaced_relative_coords",
     "make_divisible",
     "relative_position_index",
+    "same_padding",
     "shifted_window_mask",
     "window_partition",
     "window_reverse",

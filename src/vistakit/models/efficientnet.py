@@ -111,7 +111,11 @@ class EfficientNet(ImageClassifier):
         activation: activation of the stem, the blocks and the head (SiLU in the papers).
         se_ratio: squeeze channels of MBConv blocks relative to the block's input
             channels; 0 for no squeeze-excite.
+        stem_channels: stem width; defaults to the first stage's input channels.
         last_channel: head conv width; defaults to 4x the last stage's output.
+        padding: padding of the stem and the kxk convs: None (PyTorch's symmetric
+            ``(k - 1) // 2``) or "same" (TensorFlow's rule, which TensorFlow-trained
+            checkpoints such as EfficientNet-Lite's need; see :class:`vistakit.layers.Conv2dSame`).
 
     Shape:
         (N, in_chans, H, W) -> (N, num_classes).
@@ -131,15 +135,17 @@ class EfficientNet(ImageClassifier):
         norm_layer: Layer = nn.BatchNorm2d,
         activation: Layer = nn.SiLU,
         se_ratio: float = 0.25,
+        stem_channels: int | None = None,
         last_channel: int | None = None,
+        padding: str | None = None,
     ) -> None:
         super().__init__()
         if not setting:
             raise ValueError("EfficientNet: the stage table is empty")
-        stem = setting[0].in_channels  # a fixed stem (EfficientNet-Lite) is a fixed first-stage input
+        stem = stem_channels or setting[0].in_channels
         total = sum(s.num_layers for s in setting)
         layers: list[nn.Module] = [
-            Conv2dNormActivation(in_chans, stem, 3, 2, norm_layer=norm_layer, activation_layer=activation)
+            Conv2dNormActivation(in_chans, stem, 3, 2, padding, norm_layer=norm_layer, activation_layer=activation)
         ]
         self.feature_info = []
         block_id, reduction = 0, 2
@@ -153,13 +159,13 @@ class EfficientNet(ImageClassifier):
                 if cfg.block == "fused":
                     stage.append(FusedMBConv(in_ch, cfg.out_channels, expanded_channels=expanded,
                                              kernel_size=cfg.kernel, stride=stride, activation=activation,
-                                             norm_layer=norm_layer, drop_path=p))
+                                             norm_layer=norm_layer, drop_path=p, padding=padding))
                 elif cfg.block == "mbconv":
                     stage.append(InvertedResidual(
                         in_ch, cfg.out_channels, expanded_channels=expanded, kernel_size=cfg.kernel, stride=stride,
                         activation=activation, norm_layer=norm_layer,
                         se_channels=max(1, int(in_ch * se_ratio)) if se_ratio > 0 else 0,
-                        se_activation=activation, se_gate=nn.Sigmoid, drop_path=p,
+                        se_activation=activation, se_gate=nn.Sigmoid, drop_path=p, padding=padding,
                     ))
                 else:
                     raise ValueError(f"EfficientNet: stage {i} has unknown block kind {cfg.block!r}; "

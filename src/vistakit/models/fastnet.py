@@ -100,16 +100,16 @@ class FastNet(ImageClassifier):
 _PAPER = "Page, 'How to train your ResNet' (2018); Jordan, '94% on CIFAR-10 in 3.29 seconds' (airbench, 2024)"
 
 
-@register_model(ModelSpec(name="fastnet_fmnist", family="fastnet", paper=_PAPER, num_params=0, gflops=0.0,
-                          input_size=28, min_size=16))
+@register_model(ModelSpec(name="fastnet_fmnist", family="fastnet", paper=_PAPER, num_params=423_200,
+                          gflops=0.00849728, input_size=28, min_size=8))
 def fastnet_fmnist(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """FastNet for 28x28 images, sized for the "fast" Fashion-MNIST recipe (2 CPU cores)."""
     return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 24, "widths": (32, 64, 128),
                                                                   "depths": (1, 1, 1), **kwargs})
 
 
-@register_model(ModelSpec(name="fastnet_fmnist_wide", family="fastnet", paper=_PAPER, num_params=0, gflops=0.0,
-                          input_size=28, min_size=16))
+@register_model(ModelSpec(name="fastnet_fmnist_wide", family="fastnet", paper=_PAPER, num_params=1_420_936,
+                          gflops=0.030572032, input_size=28, min_size=8))
 def fastnet_fmnist_wide(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """Wider FastNet for 28x28 images, for the "best" Fashion-MNIST recipe."""
     return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 32, "widths": (64, 128, 256),
