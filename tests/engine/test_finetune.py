@@ -233,7 +233,8 @@ def test_compare_label_budgets_and_digits_transfer(tmp_path, digits):
         run_dir=tmp_path / "src", progress=False, meta={"model": MODEL, "dataset": "digits"})
     cmp = transfer_to_digits(tmp_path / "src", labels_per_class=(1, 2), repeats=1, steps=2, out_dir=tmp_path / "out")
     assert {(r["method"], r["labels_per_class"]) for r in cmp.rows} == {
-        (m, k) for m in ("transferred, fine-tuned", "transferred, linear probe", "from scratch") for k in (1, 2)}
+        (m, k) for m in ("transferred: head, then unfrozen", "transferred: all layers fine-tuned",
+                         "transferred: frozen + linear probe", "from scratch") for k in (1, 2)}
     assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 for r in cmp.rows)
     assert cmp.test_images == 297
     for suffix in ("png", "md", "json", "html"):

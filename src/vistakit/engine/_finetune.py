@@ -55,7 +55,7 @@ from ._checkpoint import BEST, FORMAT, check_run_dir, load_training_checkpoint, 
 from ._config import TrainConfig, write_text_atomic
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors, num_classes_of
 from ._loop import autocast, evaluate, fit, resolve_amp
-from ._report import learning_curves_png, score_predictions
+from ._report import as_probabilities, learning_curves_png, score_predictions
 from ._transfer import discriminative_param_groups, extract_features, freeze as freeze_groups, linear_probe
 
 PHASES = ("head", "unfreeze")
@@ -632,8 +632,7 @@ def finetune(
                           batch_size=base.eval_batch_size or 2 * max(bs, 128))
             probs, targets = ev.probs, ev.targets
         seconds["evaluate"] = time.perf_counter() - t0
-        # float32 softmax rows sum to 1 within ~1e-7; the metrics check float64 rows to 2.5e-8
-        probs = probs.double() / probs.double().sum(1, keepdim=True)
+        probs = as_probabilities(probs)
         scores = score_predictions(probs, targets)
         if test is None:
             scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
