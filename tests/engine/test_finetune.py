@@ -252,3 +252,33 @@ def test_linear_probe_without_test_data_and_errors(tmp_path):
     assert res.probe is not None and "test_accuracy" not in res.summary
     with pytest.raises(ValueError, match="linear probe trains no network"):
         finetune(MODEL, data, linear_probe=True, unfreeze_epochs=2, progress=False)
+
+
+def test_freeze_bn_stats_keeps_every_statistic(tmp_path):
+    path, start = _checkpoint(tmp_path)
+    res = finetune(MODEL, stripes(64, classes=4, size=12), weights=str(path), freeze="none", head_epochs=1,
+                   freeze_bn_stats=True, batch_size=32, config=CFG, progress=False)
+    after = res.model.state_dict()
+    stats = [k for k in after if "running_" in k or k.endswith("num_batches_tracked")]
+    assert stats and all(torch.equal(after[k], start[k]) for k in stats)
+    assert not torch.equal(after["stem.conv.weight"], start["stem.conv.weight"])  # the weights did train
+    assert not torch.equal(after["stem.bn.weight"], start["stem.bn.weight"])  # and the BatchNorm scale
+    res.model.train()
+    res.model(torch.rand(4, 1, 12, 12))  # the hooks are gone afterwards: BatchNorm trains again
+    assert not torch.equal(res.model.state_dict()["stem.bn.running_mean"], start["stem.bn.running_mean"])
+
+
+def test_precise_bn_statistics_are_those_of_the_data():
+    from vistakit.engine._finetune import recompute_bn_statistics
+
+    torch.manual_seed(0)
+    net = create_model(MODEL, num_classes=3, in_chans=1)
+    data = stripes(64, classes=3, size=12)
+    x = (data.tensors[0].float() / 255 - 0.3) / 0.4
+    with torch.no_grad():
+        pre_bn = net.stem.conv(x)  # what the stem's BatchNorm sees does not depend on any statistic
+    assert recompute_bn_statistics(net, data, mean=(0.3,), std=(0.4,)) == sum(
+        isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    torch.testing.assert_close(net.stem.bn.running_mean, pre_bn.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(net.stem.bn.running_var, pre_bn.var((0, 2, 3), unbiased=True), rtol=1e-4, atol=1e-5)
+    assert net.stem.bn.momentum == 0.1 and net.training

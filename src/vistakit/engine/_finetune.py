@@ -56,7 +56,8 @@ from ._config import TrainConfig, write_text_atomic
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors, num_classes_of
 from ._loop import autocast, evaluate, fit, resolve_amp
 from ._report import as_probabilities, learning_curves_png, score_predictions
-from ._transfer import discriminative_param_groups, extract_features, freeze as freeze_groups, linear_probe
+from ._transfer import _BN_TYPES, _keep_eval, discriminative_param_groups, extract_features, linear_probe
+from ._transfer import freeze as freeze_groups
 
 PHASES = ("head", "unfreeze")
 SUMMARY = "summary.json"
@@ -165,6 +166,69 @@ def attach_resize(model: nn.Module, size: int | None) -> torch.utils.hooks.Remov
     model._vistakit_resize_hook = handle
     model.image_size = size
     return handle
+
+
+def hold_bn_statistics(model: nn.Module, on: bool = True) -> int:
+    """Keep every BatchNorm layer of ``model`` in eval mode during forward passes (``on``), or stop.
+
+    Their running statistics then stay as loaded while their scale and shift, when trainable,
+    still learn. Independent of :func:`freeze` (which holds the frozen layers' BatchNorm).
+
+    Returns:
+        The number of BatchNorm layers affected.
+    """
+    count = 0
+    for mod in model.modules():
+        if isinstance(mod, _BN_TYPES):
+            handle = getattr(mod, "_vistakit_hold_bn_hook", None)
+            if handle is not None:
+                handle.remove()
+                mod._vistakit_hold_bn_hook = None
+            if on:
+                mod._vistakit_hold_bn_hook = mod.register_forward_pre_hook(_keep_eval)
+            count += 1
+    return count
+
+
+@torch.no_grad()
+def recompute_bn_statistics(model: nn.Module, data: Any, *, mean: tuple[float, ...], std: tuple[float, ...],
+                            max_images: int = 2048, batch_size: int = 128) -> int:
+    """Replace the running statistics of the BatchNorm layers that trained by exact ones ("precise BN").
+
+    A running average with a slow momentum (EfficientNet-Lite's 0.01) lags behind weights that
+    change quickly in a short run; one pass over up to ``max_images`` training images (no
+    augmentation, the cumulative average of their batch statistics) gives the statistics of
+    the final weights. The images go through ``model`` as in training (its resize hook
+    included), normalized with ``mean`` / ``std``. Layers held in eval mode (frozen by :func:`freeze` or by
+    :func:`hold_bn_statistics`) are left exactly as they are.
+
+    Returns:
+        The number of BatchNorm layers recomputed.
+    """
+    layers = [m for m in model.modules() if isinstance(m, _BN_TYPES) and m.track_running_stats
+              and getattr(m, "_vistakit_freeze_hook", None) is None
+              and getattr(m, "_vistakit_hold_bn_hook", None) is None]
+    if not layers:
+        return 0
+    device = next(model.parameters()).device
+    n = len(data)
+    idx = np.linspace(0, n - 1, min(n, max_images)).round().astype(np.int64)
+    was_training = model.training
+    model.eval()
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+        m.train()
+    prep = BatchPrep(mean, std, device=device, channels_last=True)
+    for images, targets in Loader(Subset(data, idx.tolist()), batch_size=batch_size, shuffle=False, drop_last=False):
+        x, _ = prep(images, targets)
+        model(x)  # the resize hook, if any, applies
+    for m, momentum in zip(layers, momenta):
+        m.momentum = momentum
+        m.eval()
+    model.train(was_training)
+    return len(layers)
 
 
 def _gray(values: Sequence[float], in_chans: int) -> tuple[float, ...]:
@@ -411,6 +475,8 @@ def finetune(
     labels_per_class: int | None = None,
     batch_size: int = 64,
     min_steps: int = 0,
+    freeze_bn_stats: bool = False,
+    precise_bn: bool = True,
     config: TrainConfig | None = None,
     linear_probe: bool = False,
     head_init: str = "random",
@@ -450,6 +516,13 @@ def finetune(
         batch_size: images per step (lowered to the training-set size when that is smaller).
         min_steps: each phase runs at least this many optimizer steps (its epochs are
             raised to reach it): with one label per class an epoch is a single step.
+        freeze_bn_stats: keep the statistics of every BatchNorm layer as loaded, the trained
+            ones too (their scale and shift still learn). Batch statistics of small batches
+            from another domain would otherwise change the features under a probe-initialised
+            head, and a layer with a slow momentum (EfficientNet-Lite's 0.01) evaluates with
+            statistics far from the ones it trained with.
+        precise_bn: after training, recompute the statistics of the BatchNorm layers that
+            trained on the training images (:func:`recompute_bn_statistics`).
         config: base :class:`TrainConfig` of both phases (optimizer, schedule, augmentation,
             amp, device...); epochs, lr, batch size, normalization and seed are set here.
         linear_probe: fit a logistic regression on the frozen network's features instead of
@@ -533,6 +606,7 @@ def finetune(
              "unfreeze_epochs": unfreeze_epochs, "unfreeze_stages": unfreeze_stages, "lr": lr,
              "unfreeze_lr": unfreeze_lr, "lr_mult": lr_mult, "image_size": image_size,
              "labels_per_class": labels_per_class, "linear_probe": linear_probe, "head_init": head_init,
+             "freeze_bn_stats": freeze_bn_stats, "precise_bn": precise_bn,
              "num_classes": num_classes, "in_chans": in_chans, "classes": names, "train_images": n_train,
              "seed": seed, **(meta or {})}
     if run_path is not None:
@@ -589,6 +663,7 @@ def finetune(
             else:
                 mode = "backbone" if unfreeze_stages == 0 else f"stages:{stages - unfreeze_stages}"
             phases.append(("unfreeze", mode, unfreeze_epochs, ulr, lr_mult))
+        hold_bn_statistics(net, freeze_bn_stats)
         for phase, mode, epochs, phase_lr, mult in phases:
             frozen = freeze_groups(net, mode)
             epochs = _epochs(epochs, n_train, bs, min_steps)
@@ -610,7 +685,13 @@ def finetune(
                 net.load_state_dict(res.model.state_dict())
             history += [{"phase": phase, **r} for r in res.history]
             seconds[phase] = res.train_seconds
+        if precise_bn:
+            t0 = time.perf_counter()
+            recomputed = recompute_bn_statistics(net, train, mean=mean, std=std)
+            if recomputed:
+                seconds["precise_bn"] = time.perf_counter() - t0
         freeze_groups(net, "none")
+        hold_bn_statistics(net, False)
     net.eval()
 
     # --- test metrics, summary, best.pt and the report
@@ -787,5 +868,5 @@ def finetune_run(
 
 
 __all__ = ["FinetuneResult", "WeightsSource", "attach_resize", "build_model", "cached_features", "check_freeze_mode",
-           "finetune", "finetune_run", "fit_linear_probe", "labelled_subset", "probe_to_linear", "resize_batch",
+           "finetune", "hold_bn_statistics", "recompute_bn_statistics", "finetune_run", "fit_linear_probe", "labelled_subset", "probe_to_linear", "resize_batch",
            "resolve_weights", "write_finetune_report"]
