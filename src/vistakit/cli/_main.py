@@ -14,6 +14,7 @@ _COMMAND_MODULES = [
     "_augment",
     "_models",
     "_train",
+    "_finetune",
     "_evaluate",
     "_embed",
     "_demo",
@@ -27,6 +28,8 @@ EPILOG = """examples:
   vistakit similar feats.npz query.jpg -k 10
   vistakit demo
   vistakit train --dataset fashion-mnist --recipe fast --out runs/fmnist
+  vistakit finetune --dataset fashion-mnist --model mobilenet_v2 --weights imagenet --image-size 64 \
+      --labels-per-class 30 --linear-probe --out runs/mnv2-probe
 """
 
 

@@ -11,7 +11,9 @@ channels_last, ``torch.compile``, bf16 / fp16 autocast, deterministic seeds),
 writes ``metrics.jsonl``, ``checkpoint.pt`` and ``best.pt`` atomically, resumes
 exactly, and runs under ``torchrun`` with DistributedDataParallel.
 :func:`train_run` is what ``vistakit train`` does: names in, a run folder with a
-report out.
+report out. :func:`finetune` transfers a (pretrained) classifier to new classes: head
+with the backbone frozen, then discriminative unfreezing, or a linear probe;
+:func:`compare_label_budgets` measures accuracy against labelled images per class.
 """
 
 from ._augment import BatchPipeline, build_augment
@@ -19,7 +21,10 @@ from ._checkpoint import RunDirError, load_training_checkpoint, prepare_run_dir,
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors
 from ._distributed import DistInfo, init_distributed
+from ._compare import Comparison, Method, compare_label_budgets, pretrained_comparison, transfer_comparison
+from ._compare import transfer_to_digits
 from ._ema import EMA
+from ._finetune import FinetuneResult, finetune, finetune_run, labelled_subset
 from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit
 from ._lr_find import LRFindResult, lr_find
 from ._recipes import get_recipe, list_recipes
@@ -27,6 +32,9 @@ from ._run import train_run
 from ._schedule import lr_factor
 
 __all__ = [
+    "Comparison",
+    "FinetuneResult",
+    "Method",
     "EMA",
     "BatchPipeline",
     "BatchPrep",
@@ -41,16 +49,23 @@ __all__ = [
     "build_augment",
     "build_optimizer",
     "channel_stats",
+    "compare_label_budgets",
     "dataset_tensors",
     "evaluate",
+    "finetune",
+    "finetune_run",
     "fit",
     "get_recipe",
     "init_distributed",
+    "labelled_subset",
     "list_recipes",
     "load_training_checkpoint",
     "lr_factor",
     "lr_find",
     "prepare_run_dir",
+    "pretrained_comparison",
     "save_atomic",
     "train_run",
+    "transfer_comparison",
+    "transfer_to_digits",
 ]

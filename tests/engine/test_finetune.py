@@ -1,0 +1,284 @@
+"""finetune(): frozen means frozen through the real path, discriminative unfreezing, RUN_DIR weights,
+the linear probe and its feature cache, and the few-label comparisons."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import Subset, TensorDataset
+
+from vistakit.data import load_dataset
+from vistakit.engine import RunDirError, TrainConfig, fit
+from vistakit.engine._checkpoint import load_training_checkpoint
+from vistakit.engine._compare import Method, compare_label_budgets, transfer_to_digits
+from vistakit.engine._finetune import (
+    attach_resize,
+    cached_features,
+    finetune,
+    fit_linear_probe,
+    labelled_subset,
+    probe_to_linear,
+)
+from vistakit.models import CheckpointError, create_model, parameter_groups
+
+from ._toy import stripes
+
+MODEL = "fastnet_fmnist"  # registered, small, with BatchNorm in every stage
+CFG = TrainConfig(amp="off", warmup_epochs=0.0, label_smoothing=0.1)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", "train"), load_dataset("digits", "test")
+
+
+def _checkpoint(tmp_path, seed=0):
+    """A FastNet state unlike any fresh init: random weights and BatchNorm statistics moved by data."""
+    torch.manual_seed(seed)
+    net = create_model(MODEL, num_classes=7, in_chans=1)
+    net.train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(torch.randn(16, 1, 12, 12) * 2 + 1)
+    path = tmp_path / "start.pt"
+    torch.save(net.state_dict(), path)
+    return path, {k: v.clone() for k, v in net.state_dict().items()}
+
+
+def _group_of(model):
+    return {pname: g for g, params in parameter_groups(model) for pname, _ in params}
+
+
+def test_frozen_head_phase_is_bit_identical(tmp_path):
+    path, start = _checkpoint(tmp_path)
+    data = stripes(96, classes=4, size=12)
+    res = finetune(MODEL, data, weights=str(path), freeze="backbone", head_epochs=2, batch_size=32, config=CFG,
+                   run_dir=tmp_path / "run", progress=False)
+    after = res.model.state_dict()
+    groups = _group_of(res.model)
+    head = [k for k in after if k.startswith("fc.")]
+    assert head and all(groups.get(k) == "head" for k in head)
+    for k, v in after.items():
+        if k in head:
+            continue
+        assert torch.equal(v, start[k]), f"{k} moved although frozen (BatchNorm running stats included)"
+    assert any(k.endswith("running_mean") for k in after)  # the BatchNorm buffers were compared too
+    # the new 4-class head trained; the optimizer held state for the head only
+    assert after["fc.weight"].shape == (4, 128)
+    ck = load_training_checkpoint(tmp_path / "run" / "head" / "checkpoint.pt")
+    assert len(ck["optimizer"]["state"]) == 2
+    assert sum(len(g["params"]) for g in ck["optimizer"]["param_groups"]) == 2
+    assert [r["phase"] for r in res.history] == ["head", "head"]
+    assert res.summary["trainable_params"]["head"] == 4 * 128 + 4
+
+
+def test_unfreeze_phase_uses_discriminative_learning_rates(tmp_path):
+    path, start = _checkpoint(tmp_path)
+    res = finetune(MODEL, stripes(96, classes=4, size=12), weights=str(path), freeze="backbone", head_epochs=1,
+                   unfreeze_epochs=2, unfreeze_stages=2, unfreeze_lr=1e-3, lr_mult=0.5, batch_size=32,
+                   config=CFG.replace(schedule="constant"), run_dir=tmp_path / "run", progress=False)
+    ck = load_training_checkpoint(tmp_path / "run" / "unfreeze" / "checkpoint.pt")
+    groups = {g["name"]: g for g in ck["optimizer"]["param_groups"]}
+    assert set(groups) == {"stage1", "stage1.no_decay", "stage2", "stage2.no_decay", "head", "head.no_decay"}
+    assert groups["head"]["lr"] == pytest.approx(1e-3)
+    assert groups["stage2"]["lr"] == pytest.approx(5e-4)
+    assert groups["stage1"]["lr"] == pytest.approx(2.5e-4)
+    assert groups["stage1.no_decay"]["weight_decay"] == 0.0
+    # the stem and the first stage stayed frozen through both phases, BatchNorm statistics included
+    after, owner = res.model.state_dict(), _group_of(res.model)
+    for k, v in after.items():
+        g = owner.get(k, owner.get(k.rsplit(".", 1)[0] + ".weight"))
+        if g in ("stem", "stage0"):
+            assert torch.equal(v, start[k]), k
+        elif g in ("stage1", "stage2") and k.endswith("running_mean"):
+            assert not torch.equal(v, start[k]), f"{k}: unfrozen BatchNorm should adapt"
+    assert [r["phase"] for r in res.history] == ["head", "unfreeze", "unfreeze"]
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["phase"] for x in lines] == ["head", "unfreeze", "unfreeze"]
+
+
+def test_weights_run_dir(tmp_path, digits):
+    train, test = digits
+    sub = Subset(train, list(range(200)))
+    torch.manual_seed(0)
+    net = create_model(MODEL, num_classes=10, in_chans=1)
+    fit(net, sub, None, CFG.replace(epochs=1, batch_size=50), run_dir=tmp_path / "src", progress=False,
+        meta={"model": MODEL, "dataset": "digits"})
+    best = load_training_checkpoint(tmp_path / "src" / "best.pt")
+    data = stripes(64, classes=3, size=8)  # another class count: the head is replaced
+    res = finetune(None, data, weights=tmp_path / "src", head_epochs=1, batch_size=32, config=CFG,
+                   run_dir=tmp_path / "ft", progress=False)
+    assert res.summary["model"] == MODEL and res.mean == tuple(best["mean"])
+    after = res.model.state_dict()
+    for k, v in best["model"].items():
+        if not k.startswith("fc."):
+            assert torch.equal(after[k], v), k
+    assert after["fc.weight"].shape == (3, 128)
+    # the fine-tuned run is itself a RUN_DIR, and its best.pt loads into a plain model
+    again = create_model(MODEL, num_classes=3, in_chans=1, weights=tmp_path / "ft" / "best.pt")
+    assert torch.equal(again.state_dict()["fc.weight"], after["fc.weight"])
+    with pytest.raises(ValueError, match="holds a fastnet_fmnist checkpoint, not fastnet_fmnist_wide"):
+        finetune("fastnet_fmnist_wide", data, weights=tmp_path / "src", progress=False)
+    with pytest.raises(FileNotFoundError, match="no best.pt"):
+        finetune(None, data, weights=tmp_path, progress=False)
+
+
+def test_clear_errors(tmp_path):
+    data = stripes(64, classes=3, size=8)
+    with pytest.raises(ValueError, match="did you mean fastnet_fmnist"):
+        finetune("fastnet_fmnst", data, progress=False)
+    with pytest.raises(ValueError, match="not understood"):
+        finetune(MODEL, data, freeze="layers", progress=False)
+    with pytest.raises(ValueError, match="nothing to train"):
+        finetune(MODEL, data, head_epochs=0, progress=False)
+    with pytest.raises(ValueError, match="only 3 stages"):
+        finetune(MODEL, data, head_epochs=0, unfreeze_epochs=1, unfreeze_stages=5, config=CFG, progress=False)
+    with pytest.raises(ValueError, match="fewer than --labels-per-class 40"):
+        finetune(MODEL, data, labels_per_class=40, progress=False)
+    # a checkpoint of another architecture: every mis-shaped key is listed
+    torch.save(create_model("fastnet_fmnist_wide", num_classes=3, in_chans=1).state_dict(), tmp_path / "wide.pt")
+    with pytest.raises(CheckpointError, match="mis-shaped keys"):
+        finetune(MODEL, data, weights=tmp_path / "wide.pt", progress=False)
+    # a folder holding a run is refused, untouched, without overwrite
+    run = tmp_path / "run"
+    finetune(MODEL, data, head_epochs=1, batch_size=32, config=CFG, run_dir=run, progress=False)
+    before = (run / "best.pt").read_bytes()
+    with pytest.raises(RunDirError, match="already holds a run"):
+        finetune(MODEL, data, head_epochs=1, batch_size=32, config=CFG, run_dir=run, progress=False)
+    assert (run / "best.pt").read_bytes() == before
+
+
+def test_labelled_subset_is_nested_and_balanced():
+    t = np.repeat(np.arange(5), 40)
+    small, big = labelled_subset(t, per_class=3, seed=2), labelled_subset(t, per_class=10, seed=2)
+    assert set(small) <= set(big)
+    assert all((t[big] == c).sum() == 10 for c in range(5))
+    assert not np.array_equal(small, labelled_subset(t, per_class=3, seed=3))
+    with pytest.raises(ValueError, match="fewer than"):
+        labelled_subset(t, per_class=41)
+
+
+def test_resize_hook_keeps_the_state_dict():
+    net = create_model(MODEL, num_classes=3, in_chans=1).eval()
+    seen = []
+    net.stem.register_forward_pre_hook(lambda m, a: seen.append(tuple(a[0].shape[-2:])))
+    keys = list(net.state_dict())
+    attach_resize(net, 20)
+    net(torch.rand(2, 1, 8, 8))
+    attach_resize(net, 16)  # replaces, does not stack
+    net(torch.rand(2, 1, 8, 8))
+    attach_resize(net, None)
+    net(torch.rand(2, 1, 8, 8))
+    assert seen == [(20, 20), (16, 16), (8, 8)]
+    assert list(net.state_dict()) == keys
+
+
+def test_probe_head_equals_the_probe():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 6)) * [1, 2, 3, 4, 5, 6] + 3
+    y = np.repeat(np.arange(3), 20)
+    x[y == 1, 0] += 4
+    x[y == 2, 3] -= 6
+    probe = fit_linear_probe(x, y)
+    linear = torch.nn.Linear(6, 4)  # a fourth class the probe never saw
+    probe_to_linear(probe, linear)
+    with torch.no_grad():
+        p = linear(torch.as_tensor(x, dtype=torch.float32)).softmax(1).numpy()
+    np.testing.assert_allclose(p[:, :3], probe.predict_proba(x), atol=1e-5)
+    assert p[:, 3].max() < 1e-10
+
+
+def test_cached_features_add_only_missing_rows(tmp_path, digits):
+    train, _ = digits
+    net = create_model(MODEL, num_classes=0, in_chans=1)
+    key = {"model": MODEL}
+    kw = dict(split="train", key=key, cache=tmp_path, mean=(0.3,), std=(0.4,), image_size=12, amp="off")
+    a, ya, n1 = cached_features(net, train, [5, 1, 9], **kw)
+    b, yb, n2 = cached_features(net, train, [1, 2, 5, 9, 30], **kw)
+    c, _, n3 = cached_features(net, train, [9, 1], **kw)
+    assert (n1, n2, n3) == (3, 2, 0)
+    np.testing.assert_array_equal(ya, train.targets[[5, 1, 9]].numpy())
+    np.testing.assert_allclose(b[[2, 0, 3]], a, rtol=1e-6)
+    np.testing.assert_allclose(c, a[[2, 1]], rtol=1e-6)
+    _, _, n4 = cached_features(net, train, [1], **{**kw, "image_size": 16})  # another key starts afresh
+    assert n4 == 1
+    sidecar = json.loads((tmp_path / "features_train.json").read_text())
+    assert sidecar["indices"] == [1] and sidecar["key"]["image_size"] == 16
+
+
+def test_linear_probe_on_pretrained_mobilenet_v2(tmp_path, digits):
+    train, test = digits
+    kw = dict(weights="imagenet", linear_probe=True, labels_per_class=8, image_size=32, progress=False)
+    res = finetune("mobilenet_v2", train, test=test, run_dir=tmp_path / "probe", **kw)
+    s = res.summary
+    assert s["train_images"] == 80 and s["evaluated_images"] == 297
+    assert s["test_accuracy"] > 0.5  # chance is 0.1: ImageNet features through the summed grey filters
+    assert s["features_computed"] == {"train": 80, "test": 297}
+    assert res.mean == pytest.approx((0.449,), abs=1e-3)  # ImageNet mean averaged over RGB
+    for name in ("features_train.npy", "features_test.npy", "probe.npz", "summary.json", "report.html"):
+        assert (tmp_path / "probe" / name).is_file()
+    again = finetune("mobilenet_v2", train, test=test, run_dir=tmp_path / "probe", overwrite=True, **kw)
+    assert again.summary["features_computed"] == {"train": 0, "test": 0}
+    assert again.summary["test_accuracy"] == s["test_accuracy"]
+
+
+def test_compare_label_budgets_and_digits_transfer(tmp_path, digits):
+    train, test = digits
+    fmnist_like = Subset(train, list(range(300)))  # any RUN_DIR works as the source
+    torch.manual_seed(0)
+    fit(create_model(MODEL, num_classes=10, in_chans=1), fmnist_like, None, CFG.replace(epochs=1, batch_size=50),
+        run_dir=tmp_path / "src", progress=False, meta={"model": MODEL, "dataset": "digits"})
+    cmp = transfer_to_digits(tmp_path / "src", labels_per_class=(1, 2), repeats=1, steps=2, out_dir=tmp_path / "out")
+    assert {(r["method"], r["labels_per_class"]) for r in cmp.rows} == {
+        (m, k) for m in ("transferred: head, then unfrozen", "transferred: all layers fine-tuned",
+                         "transferred: frozen + linear probe", "from scratch") for k in (1, 2)}
+    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 for r in cmp.rows)
+    assert cmp.test_images == 297
+    for suffix in ("png", "md", "json", "html"):
+        assert (tmp_path / "out" / f"transfer-digits.{suffix}").is_file()
+    assert (tmp_path / "out" / "transfer-digits.png").read_bytes()[:4] == b"\x89PNG"
+    md = (tmp_path / "out" / "transfer-digits.md").read_text()
+    assert "| from scratch |" in md and "1/class" in md
+    with pytest.raises(ValueError, match="exceed"):
+        compare_label_budgets([Method("x", MODEL)], train, test, labels_per_class=(1000,))
+
+
+def test_linear_probe_without_test_data_and_errors(tmp_path):
+    data = TensorDataset((torch.rand(40, 1, 8, 8) * 255).to(torch.uint8), torch.arange(40) % 2)
+    res = finetune(MODEL, data, linear_probe=True, progress=False)
+    assert res.probe is not None and "test_accuracy" not in res.summary
+    with pytest.raises(ValueError, match="linear probe trains no network"):
+        finetune(MODEL, data, linear_probe=True, unfreeze_epochs=2, progress=False)
+
+
+def test_freeze_bn_stats_keeps_every_statistic(tmp_path):
+    path, start = _checkpoint(tmp_path)
+    res = finetune(MODEL, stripes(64, classes=4, size=12), weights=str(path), freeze="none", head_epochs=1,
+                   freeze_bn_stats=True, batch_size=32, config=CFG, progress=False)
+    after = res.model.state_dict()
+    stats = [k for k in after if "running_" in k or k.endswith("num_batches_tracked")]
+    assert stats and all(torch.equal(after[k], start[k]) for k in stats)
+    assert not torch.equal(after["stem.conv.weight"], start["stem.conv.weight"])  # the weights did train
+    assert not torch.equal(after["stem.bn.weight"], start["stem.bn.weight"])  # and the BatchNorm scale
+    res.model.train()
+    res.model(torch.rand(4, 1, 12, 12))  # the hooks are gone afterwards: BatchNorm trains again
+    assert not torch.equal(res.model.state_dict()["stem.bn.running_mean"], start["stem.bn.running_mean"])
+
+
+def test_precise_bn_statistics_are_those_of_the_data():
+    from vistakit.engine._finetune import recompute_bn_statistics
+
+    torch.manual_seed(0)
+    net = create_model(MODEL, num_classes=3, in_chans=1)
+    data = stripes(64, classes=3, size=12)
+    x = (data.tensors[0].float() / 255 - 0.3) / 0.4
+    with torch.no_grad():
+        pre_bn = net.stem.conv(x)  # what the stem's BatchNorm sees does not depend on any statistic
+    assert recompute_bn_statistics(net, data, mean=(0.3,), std=(0.4,)) == sum(
+        isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    torch.testing.assert_close(net.stem.bn.running_mean, pre_bn.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(net.stem.bn.running_var, pre_bn.var((0, 2, 3), unbiased=True), rtol=1e-4, atol=1e-5)
+    assert net.stem.bn.momentum == 0.1 and net.training
