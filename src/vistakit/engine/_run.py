@@ -199,6 +199,10 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
                           amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last, collect=True,
                           batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
             scores = score_predictions(ev.probs, ev.targets)
+            from ..metrics import classification_report
+
+            scores["classification_report"] = classification_report(
+                ev.targets.numpy(), ev.probs.argmax(1).numpy(), target_names=names, digits=4)
             if test is None:
                 scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
             summary.update(scores)
