@@ -41,7 +41,7 @@ def test_scratch_then_transfer_from_the_run_dir(tmp_path, capsys):
     # --weights RUN_DIR: the model comes from the run; head phase, then two stages unfrozen
     ft = tmp_path / "ft"
     code, out, err = run(capsys, "finetune", *FAST, "--weights", src, "--freeze", "stages:1", "--head-epochs", "1",
-                         "--unfreeze-epochs", "1", "--unfreeze-stages", "2", "--lr-mult", "0.5",
+                         "--unfreeze-epochs", "1", "--unfreeze-stages", "2", "--lr-mult", "0.5", "--freeze-bn-stats",
                          "--labels-per-class", "5", "--out", ft)
     assert code == 0, err
     assert "fine-tuned: test accuracy" in out
@@ -50,7 +50,8 @@ def test_scratch_then_transfer_from_the_run_dir(tmp_path, capsys):
     lrs = {g["name"]: g["lr_scale"] for g in ck["optimizer"]["param_groups"]}
     assert lrs == {"stage1": 0.25, "stage1.no_decay": 0.25, "stage2": 0.5, "stage2.no_decay": 0.5, "head": 1.0,
                    "head.no_decay": 1.0}
-    assert load_training_checkpoint(ft / "best.pt")["meta"]["model"] == "fastnet_fmnist"
+    facts = load_training_checkpoint(ft / "best.pt")["meta"]
+    assert facts["model"] == "fastnet_fmnist" and facts["freeze_bn_stats"] is True
 
     # the same folder again: refused without --overwrite, and left as it was
     before = (ft / "best.pt").read_bytes()
@@ -100,3 +101,4 @@ def test_unknown_dataset_and_help(tmp_path, capsys):
         main(["finetune", "--help"])
     out = capsys.readouterr().out
     assert "vistakit finetune --dataset fashion-mnist --model efficientnet_lite0 --weights imagenet" in out
+    assert "--freeze-bn-stats" in out and "--linear-probe" in out

@@ -8,7 +8,8 @@ from ._main import HelpFormatter
 
 EPILOG = """examples:
   vistakit finetune --dataset fashion-mnist --model efficientnet_lite0 --weights imagenet \\
-      --image-size 64 --labels-per-class 100 --head-epochs 3 --unfreeze-epochs 2 --out runs/lite0-ft
+      --image-size 96 --labels-per-class 100 --head-init probe --head-epochs 0 --unfreeze-epochs 5 \\
+      --unfreeze-stages 3 --unfreeze-lr 1e-3 --freeze-bn-stats --out runs/lite0-ft
   vistakit finetune --dataset fashion-mnist --model mobilenet_v2 --weights imagenet --image-size 64 \\
       --labels-per-class 30 --linear-probe --out runs/mnv2-probe
   vistakit finetune --dataset digits --weights runs/fmnist --freeze stages:1 --head-epochs 5 \\
@@ -52,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--head-init", choices=["random", "probe"], default="random",
                    help="start the head from random weights or from the linear probe (default random)")
     p.add_argument("--probe-c", type=float, default=1.0, help="inverse L2 strength of the probe (default 1)")
+    p.add_argument("--freeze-bn-stats", action="store_true",
+                   help="keep every BatchNorm's statistics as loaded, trained layers too (small data sets from "
+                        "another domain: grey garments on ImageNet weights)")
+    p.add_argument("--no-precise-bn", action="store_true",
+                   help="keep the running BatchNorm statistics of training instead of recomputing them on the "
+                        "training images at the end")
     p.add_argument("--val-fraction", type=float, default=0.0,
                    help="share of the (labelled) training images held out for validation (default 0)")
     p.add_argument("--augment", metavar="AUG_YAML", help="YAML list of batch augmentation ops")
@@ -77,7 +84,8 @@ def _finetune(args: argparse.Namespace) -> int:
         unfreeze_epochs=args.unfreeze_epochs, unfreeze_stages=args.unfreeze_stages, lr=args.lr,
         unfreeze_lr=args.unfreeze_lr, lr_mult=args.lr_mult, image_size=args.image_size,
         labels_per_class=args.labels_per_class, batch_size=args.batch_size, min_steps=args.min_steps,
-        linear_probe=args.linear_probe, head_init=args.head_init, probe_C=args.probe_c, seed=args.seed,
+        linear_probe=args.linear_probe, head_init=args.head_init, probe_C=args.probe_c,
+        freeze_bn_stats=args.freeze_bn_stats, precise_bn=not args.no_precise_bn, seed=args.seed,
         config=config, progress=not args.quiet)
     s = res.summary
     where = "test" if s.get("evaluated_on") == "test" else "validation"
