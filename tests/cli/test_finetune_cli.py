@@ -41,7 +41,7 @@ def test_scratch_then_transfer_from_the_run_dir(tmp_path, capsys):
     # --weights RUN_DIR: the model comes from the run; head phase, then two stages unfrozen
     ft = tmp_path / "ft"
     code, out, err = run(capsys, "finetune", *FAST, "--weights", src, "--freeze", "stages:1", "--head-epochs", "1",
-                         "--unfreeze-epochs", "1", "--unfreeze-stages", "2", "--lr-mult", "0.5", "--freeze-bn-stats",
+                         "--unfreeze-epochs", "1", "--unfreeze-stages", "2", "--lr-mult", "0.5", "--bn-stats", "frozen",
                          "--labels-per-class", "5", "--out", ft)
     assert code == 0, err
     assert "fine-tuned: test accuracy" in out
@@ -101,4 +101,4 @@ def test_unknown_dataset_and_help(tmp_path, capsys):
         main(["finetune", "--help"])
     out = capsys.readouterr().out
     assert "vistakit finetune --dataset fashion-mnist --model efficientnet_lite0 --weights imagenet" in out
-    assert "--freeze-bn-stats" in out and "--linear-probe" in out
+    assert "--bn-stats" in out and "--linear-probe" in out

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+import yaml
 from torch.utils.data import Subset, TensorDataset
 
 from vistakit.data import load_dataset
@@ -112,6 +113,8 @@ def test_weights_run_dir(tmp_path, digits):
     res = finetune(None, data, weights=tmp_path / "src", head_epochs=1, batch_size=32, config=CFG,
                    run_dir=tmp_path / "ft", progress=False)
     assert res.summary["model"] == MODEL and res.mean == tuple(best["mean"])
+    facts = yaml.safe_load((tmp_path / "ft" / "config.yaml").read_text())["finetune"]
+    assert facts["freeze_bn_stats"] is False  # auto: BatchNorm trains for weights other than published ones
     after = res.model.state_dict()
     for k, v in best["model"].items():
         if not k.startswith("fc."):

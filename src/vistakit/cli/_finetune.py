@@ -9,7 +9,7 @@ from ._main import HelpFormatter
 EPILOG = """examples:
   vistakit finetune --dataset fashion-mnist --model efficientnet_lite0 --weights imagenet \\
       --image-size 96 --labels-per-class 100 --head-init probe --head-epochs 0 --unfreeze-epochs 5 \\
-      --unfreeze-stages 3 --unfreeze-lr 1e-3 --freeze-bn-stats --out runs/lite0-ft
+      --unfreeze-stages 3 --unfreeze-lr 1e-3 --out runs/lite0-ft
   vistakit finetune --dataset fashion-mnist --model mobilenet_v2 --weights imagenet --image-size 64 \\
       --labels-per-class 30 --linear-probe --out runs/mnv2-probe
   vistakit finetune --dataset digits --weights runs/fmnist --freeze stages:1 --head-epochs 5 \\
@@ -53,9 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--head-init", choices=["random", "probe"], default="random",
                    help="start the head from random weights or from the linear probe (default random)")
     p.add_argument("--probe-c", type=float, default=1.0, help="inverse L2 strength of the probe (default 1)")
-    p.add_argument("--freeze-bn-stats", action="store_true",
-                   help="keep every BatchNorm's statistics as loaded, trained layers too (small data sets from "
-                        "another domain: grey garments on ImageNet weights)")
+    p.add_argument("--bn-stats", choices=["auto", "frozen", "train"], default="auto",
+                   help="BatchNorm statistics of the layers that train: frozen (as loaded) or train; auto: frozen "
+                        "for published weights (ImageNet statistics beat those of small batches of another "
+                        "domain), train otherwise (default auto)")
     p.add_argument("--no-precise-bn", action="store_true",
                    help="keep the running BatchNorm statistics of training instead of recomputing them on the "
                         "training images at the end")
@@ -85,7 +86,8 @@ def _finetune(args: argparse.Namespace) -> int:
         unfreeze_lr=args.unfreeze_lr, lr_mult=args.lr_mult, image_size=args.image_size,
         labels_per_class=args.labels_per_class, batch_size=args.batch_size, min_steps=args.min_steps,
         linear_probe=args.linear_probe, head_init=args.head_init, probe_C=args.probe_c,
-        freeze_bn_stats=args.freeze_bn_stats, precise_bn=not args.no_precise_bn, seed=args.seed,
+        freeze_bn_stats={"auto": None, "frozen": True, "train": False}[args.bn_stats],
+        precise_bn=not args.no_precise_bn, seed=args.seed,
         config=config, progress=not args.quiet)
     s = res.summary
     where = "test" if s.get("evaluated_on") == "test" else "validation"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -509,7 +508,8 @@ def pretrained_comparison(
            "the trained BatchNorm layers' statistics recomputed on the training images at the end."),
         f"From scratch: {scratch_steps}+ steps, AdamW lr 3e-3, batch 32, label smoothing 0.1, BatchNorm statistics "
         "recomputed on the training images at the end (precise BN: Lite0's momentum 0.01 lags a short run). "
-        f"Fast recipe: {fast_steps}+ steps with its own options (batch up to 512, SGD one-cycle, flip+shift, flip TTA).",
+        f"Fast recipe: {fast_steps}+ steps with its own options (batch up to 512, SGD one-cycle, its "
+        "augmentation, flip TTA).",
     ]
     if out_dir is not None:
         cmp.save(out_dir, stem="transfer")
