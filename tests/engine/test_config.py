@@ -61,5 +61,11 @@ def test_recipes():
     assert {"default", "fast", "best"} <= set(list_recipes())
     fast = get_recipe("fast").config(epochs=2)
     assert fast.epochs == 2 and fast.tta and fast.channels_last
+    # a shorter run keeps the warm-up's share of the recipe (and stays valid at 1 epoch)
+    rec = get_recipe("fast")
+    share = rec.options["warmup_epochs"] / rec.options["epochs"]
+    assert fast.warmup_epochs == pytest.approx(2 * share)
+    assert get_recipe("fast").config(epochs=1).warmup_epochs == pytest.approx(share)
+    assert get_recipe("fast").config(epochs=1, warmup_epochs=0.0).warmup_epochs == 0.0
     with pytest.raises(ValueError, match="did you mean fast"):
         get_recipe("fats")

@@ -26,3 +26,13 @@ def test_stages_halve_the_resolution():
         h = stage(h)
         assert h.shape[1] == info["num_chs"] and h.shape[-1] == 28 // info["reduction"]
     assert model(x).shape == (2, 10)
+
+
+def test_flops_are_counted_where_the_model_lives():
+    # the probe image follows the model's device and dtype (a CUDA or float64 model must not get
+    # a CPU float32 probe); the meta device stands in for CUDA on a machine without one
+    cpu = count_flops(create_model("fastnet_fmnist", num_classes=10, in_chans=1), 28, in_chans=1)
+    meta = create_model("fastnet_fmnist", num_classes=10, in_chans=1).to("meta")
+    double = create_model("fastnet_fmnist", num_classes=10, in_chans=1).double()
+    assert count_flops(meta, 28, in_chans=1) == cpu
+    assert count_flops(double, 28, in_chans=1) == cpu

@@ -47,12 +47,7 @@ def _demo(args) -> int:
 
     _step("2/5  train from scratch: the fast recipe (FastNet, one-cycle, batch augmentation, flip TTA)")
     run = out / "fashion-mnist-fast"
-    overrides = None
-    if args.epochs:  # a shorter run keeps the recipe's warm-up share
-        from ..engine import get_recipe
-
-        base = get_recipe("fast").config()
-        overrides = {"epochs": args.epochs, "warmup_epochs": base.warmup_epochs * args.epochs / base.epochs}
+    overrides = {"epochs": args.epochs} if args.epochs else None  # the recipe keeps its warm-up share
     summary = train_run(out=run, dataset="fashion-mnist", recipe="fast", overrides=overrides, overwrite=True,
                         progress=not args.quiet)
     written.append(("training report (learning curves, confusion matrix, mistakes)", run / "report.html"))

@@ -68,7 +68,7 @@ def count_flops(model: nn.Module, input_size: int | tuple[int, int], *, in_chans
     published tables.
 
     Args:
-        model: any module taking (1, in_chans, H, W).
+        model: any module taking (1, in_chans, H, W), on any device and in any float dtype.
         input_size: H = W, or (H, W).
         in_chans: input channels.
 
@@ -78,7 +78,9 @@ def count_flops(model: nn.Module, input_size: int | tuple[int, int], *, in_chans
     h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
     was_training = model.training
     model.eval()
-    x = torch.zeros(1, in_chans, h, w)
+    p = next(model.parameters(), None)  # the probe lives where the model does (CUDA, float64, meta...)
+    x = torch.zeros(1, in_chans, h, w, device=p.device if p is not None else None,
+                    dtype=p.dtype if p is not None and p.is_floating_point() else None)
     with _Counter() as c:
         model(x)
     model.train(was_training)

@@ -111,6 +111,14 @@ def fastnet_fmnist(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any)
 @register_model(ModelSpec(name="fastnet_fmnist_wide", family="fastnet", paper=_PAPER, num_params=1_420_936,
                           gflops=0.030572032, input_size=28, min_size=8))
 def fastnet_fmnist_wide(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
-    """Wider FastNet for 28x28 images, for the "best" Fashion-MNIST recipe."""
+    """Wider FastNet for 28x28 images (about 2x the "fast" recipe's network's cost per image)."""
     return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 32, "widths": (64, 128, 256),
+                                                                  "depths": (1, 1, 1), **kwargs})
+
+
+@register_model(ModelSpec(name="fastnet_fmnist_large", family="fastnet", paper=_PAPER, num_params=3_001_816,
+                          gflops=0.06808704, input_size=28, min_size=8))
+def fastnet_fmnist_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
+    """FastNet 1.5x wider than ``fastnet_fmnist_wide``, for the "best" Fashion-MNIST recipe (95% within an hour)."""
+    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 48, "widths": (96, 192, 384),
                                                                   "depths": (1, 1, 1), **kwargs})
