@@ -119,6 +119,40 @@ def _summarize(name: str, accs: list[dict[str, Any]], target: float, *, num_para
     return out
 
 
+# The issue's targets on 2 CPU cores: accuracy first reached within a training-time budget, and for
+# the fast recipe a time to 91% at least 3x shorter than the baseline's in the same run.
+TARGETS: dict[str, dict[str, float]] = {
+    "fast": {"accuracy": 0.93, "within_seconds": 300.0, "speedup_to_91": 3.0},
+    "best": {"accuracy": 0.95, "within_seconds": 3600.0},
+}
+
+
+def target_verdict(recipe: str, result: dict[str, Any]) -> dict[str, Any] | None:
+    """Which of ``recipe``'s targets a :func:`benchmark_fashion_mnist` result meets (None: no targets).
+
+    The accuracy target is met when some epoch reaches it within the budget of training seconds.
+    """
+    target = TARGETS.get(recipe)
+    if target is None:
+        return None
+    first = next((e for e in result["recipe"]["epochs"] if e["test_accuracy"] >= target["accuracy"]), None)
+    out: dict[str, Any] = {
+        "accuracy_target": f">= {target['accuracy']:.1%} within {target['within_seconds']:.0f} s of training",
+        "accuracy_met": first is not None and first["train_seconds"] <= target["within_seconds"],
+    }
+    if "speedup_to_91" in target:
+        speedup = result.get("speedup_to_91")
+        recipe_91, base = result["recipe"].get("seconds_to_91"), result["baseline"]
+        if speedup is None and recipe_91 and base.get("seconds_to_91") is None:
+            # the baseline never got there: its whole training time bounds the speed-up from below
+            speedup = base["train_seconds"] / recipe_91
+            out["speedup_lower_bound"] = round(speedup, 2)
+        out["speedup_target"] = f">= {target['speedup_to_91']:g}x shorter time to 91% than the baseline"
+        out["speedup_met"] = speedup is not None and speedup >= target["speedup_to_91"]
+    out["all_met"] = all(v for k, v in out.items() if k.endswith("_met"))
+    return out
+
+
 def benchmark_fashion_mnist(*, recipe: str = "fast", threads: int = 2, baseline_epochs: int = 15,
                             target: float = 0.91, progress: bool = True,
                             data_root: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -131,7 +165,7 @@ def benchmark_fashion_mnist(*, recipe: str = "fast", threads: int = 2, baseline_
     base = run_baseline(train, test, epochs=baseline_epochs, target=target, progress=progress)
     key = f"seconds_to_{round(target * 100)}"
     ratio = base[key] / fast[key] if base[key] and fast[key] else None
-    return {
+    result = {
         "benchmark": "fashion-mnist",
         "machine": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "threads": threads,
                     "torch": torch.__version__, "load_average_before": [round(v, 2) for v in load_before],
@@ -142,3 +176,5 @@ def benchmark_fashion_mnist(*, recipe: str = "fast", threads: int = 2, baseline_
         "note": None if base[key] else f"the baseline did not reach {target:.0%} in {baseline_epochs} epochs; "
                                        "the speed-up is larger than the recipe's time suggests",
     }
+    result["targets"] = target_verdict(recipe, result)
+    return result

@@ -1,0 +1,71 @@
+"""The Fashion-MNIST benchmark's pieces: the baseline loop, the summary and the verdict on the targets."""
+
+from __future__ import annotations
+
+import torch
+
+from vistakit.engine._benchmark import TARGETS, _summarize, run_baseline, target_verdict
+
+
+class _Tiny(torch.utils.data.Dataset):
+    """uint8 (1, 28, 28) images whose class is the bright quadrant: learnable in one epoch."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        g = torch.Generator().manual_seed(seed)
+        self.targets = torch.randint(0, 4, (n,), generator=g)
+        self.images = torch.randint(0, 40, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
+        for i, t in enumerate(self.targets.tolist()):
+            r, c = divmod(t, 2)
+            self.images[i, 0, r * 14:(r + 1) * 14, c * 14:(c + 1) * 14] += 200
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return self.images[i], int(self.targets[i])
+
+
+def _result(recipe_accs, base_accs, seconds=10.0):
+    def run(accs):
+        epochs = [{"epoch": i + 1, "test_accuracy": a, "train_seconds": seconds * (i + 1)} for i, a in enumerate(accs)]
+        return _summarize("x", epochs, 0.91, num_params=1)
+    rec, base = run(recipe_accs), run(base_accs)
+    speed = base["seconds_to_91"] / rec["seconds_to_91"] if base["seconds_to_91"] and rec["seconds_to_91"] else None
+    return {"recipe": rec, "baseline": base, "speedup_to_91": speed}
+
+
+def test_summary_finds_the_first_epoch_at_each_level():
+    out = _result([0.90, 0.912, 0.905, 0.931], [0.5])["recipe"]
+    assert (out["epoch_to_91"], out["seconds_to_91"]) == (2, 20.0)
+    assert (out["epoch_to_93"], out["seconds_to_93"]) == (4, 40.0)
+    assert out["seconds_to_95"] is None and out["final_test_accuracy"] == 0.931
+
+
+def test_verdict_on_the_fast_targets():
+    assert set(TARGETS) == {"fast", "best"}
+    # 91% at epoch 1 (10 s) against the baseline's epoch 4 (40 s): 4x; 93% at 30 s
+    ok = target_verdict("fast", _result([0.915, 0.92, 0.935], [0.8, 0.85, 0.9, 0.911]))
+    assert ok["accuracy_met"] and ok["speedup_met"] and ok["all_met"]
+    # 2x only
+    slow = target_verdict("fast", _result([0.90, 0.915, 0.935], [0.8, 0.85, 0.9, 0.911]))
+    assert slow["accuracy_met"] and not slow["speedup_met"] and not slow["all_met"]
+    # 93% reached, but after the 300 s budget
+    late = target_verdict("fast", _result([0.915] * 30 + [0.931], [0.8, 0.85, 0.9, 0.911]))
+    assert not late["accuracy_met"]
+    # the baseline never reached 91%: its whole training time bounds the speed-up from below
+    never = target_verdict("fast", _result([0.915, 0.935], [0.8, 0.85, 0.9]))
+    assert never["speedup_lower_bound"] == 3.0 and never["speedup_met"]
+
+
+def test_verdict_on_the_best_target_and_other_recipes():
+    assert target_verdict("best", _result([0.949] * 5 + [0.951], [0.9]))["all_met"]
+    assert not target_verdict("best", _result([0.9491] * 6, [0.9]))["accuracy_met"]
+    assert target_verdict("default", _result([0.9], [0.9])) is None
+
+
+def test_baseline_trains_and_reports_per_epoch():
+    out = run_baseline(_Tiny(512, 0), _Tiny(256, 1), epochs=2, target=0.91, progress=False)
+    assert [e["epoch"] for e in out["epochs"]] == [1, 2]
+    assert out["num_params"] == 225_034  # the tutorial CNN, 10-way head
+    assert out["epochs"][-1]["test_accuracy"] > 0.9  # the bright quadrant is easy
+    assert out["train_seconds"] > 0
