@@ -85,21 +85,28 @@ class Conv2dNormActivation(nn.Sequential):
         dilation: int = 1,
         bias: bool | None = None,
     ) -> None:
-        if bias is None:
-            bias = norm_layer is None
-        layers: list[nn.Module] = [
-            conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups, bias=bias)
-        ]
-        if norm_layer is not None:
-            layers.append(norm_layer(out_channels))
-        if activation_layer is not None:
-            layers.append(activation_layer(inplace=True) if _takes_inplace(activation_layer) else activation_layer())
-        super().__init__(*layers)
+        conv, norm, act = _conv_norm_act(in_channels, out_channels, kernel_size, stride, padding, groups,
+                                         norm_layer, activation_layer, dilation, bias)
+        super().__init__(*(m for m in (conv, norm, act) if m is not None))
         self.out_channels = out_channels
 
 
 def _takes_inplace(layer: Callable[..., nn.Module]) -> bool:
     return layer in (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU)
+
+
+def _conv_norm_act(in_channels, out_channels, kernel_size, stride, padding, groups, norm_layer, activation_layer,
+                   dilation, bias) -> tuple[nn.Module, nn.Module | None, nn.Module | None]:
+    """The conv, norm (or None) and activation (or None) both conv-norm-act layouts are made of."""
+    if bias is None:
+        bias = norm_layer is None
+    conv = conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups, bias=bias)
+    norm = norm_layer(out_channels) if norm_layer is not None else None
+    if activation_layer is None:
+        act = None
+    else:
+        act = activation_layer(inplace=True) if _takes_inplace(activation_layer) else activation_layer()
+    return conv, norm, act
 
 
 class ConvNormAct(nn.Module):
@@ -122,15 +129,11 @@ class ConvNormAct(nn.Module):
         bias: bool | None = None,
     ) -> None:
         super().__init__()
-        if bias is None:
-            bias = norm_layer is None
-        self.conv = conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation,
-                           groups=groups, bias=bias)
-        self.bn = norm_layer(out_channels) if norm_layer is not None else nn.Identity()
-        if activation_layer is None:
-            self.act = nn.Identity()
-        else:
-            self.act = activation_layer(inplace=True) if _takes_inplace(activation_layer) else activation_layer()
+        conv, norm, act = _conv_norm_act(in_channels, out_channels, kernel_size, stride, padding, groups,
+                                         norm_layer, activation_layer, dilation, bias)
+        self.conv = conv
+        self.bn = norm if norm is not None else nn.Identity()
+        self.act = act if act is not None else nn.Identity()
         self.out_channels = out_channels
 
     def forward(self, x):
