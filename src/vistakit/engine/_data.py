@@ -198,6 +198,15 @@ def channel_stats(dataset: Dataset, *, max_samples: int = 2048) -> tuple[tuple[f
     return tuple(mean.tolist()), tuple(max(v, 1e-3) for v in std.tolist())
 
 
+def class_names(dataset: Any) -> list[str] | None:
+    """The class names of ``dataset`` (or of the data set a ``Subset`` wraps), if it has them."""
+    for obj in (dataset, getattr(dataset, "dataset", None)):
+        names = getattr(obj, "classes", None) if obj is not None else None
+        if names is not None and not callable(names):
+            return [str(c) for c in names]
+    return None
+
+
 def num_classes_of(dataset: Any) -> int | None:
     """Class count from ``classes`` / ``num_classes`` / ``info.num_classes``, else the targets' max + 1."""
     for obj in (dataset, getattr(dataset, "dataset", None), getattr(dataset, "info", None)):

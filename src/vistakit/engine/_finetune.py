@@ -61,9 +61,11 @@ from .._download import atomic_write_bytes
 from ._checkpoint import BEST, FORMAT, check_run_dir, load_training_checkpoint, prepare_run_dir, save_atomic
 from ._config import TrainConfig, write_text_atomic
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors, num_classes_of
+from ._data import class_names as dataset_class_names
 from ._loop import autocast, evaluate, fit, resolve_amp
 from ._report import as_probabilities, learning_curves_png, score_predictions
-from ._transfer import _BN_TYPES, _keep_eval, discriminative_param_groups, extract_features, linear_probe
+from ._transfer import _BN_TYPES, _keep_eval, _replace_pre_hook, discriminative_param_groups, extract_features
+from ._transfer import linear_probe
 from ._transfer import freeze as freeze_groups
 
 PHASES = ("head", "unfreeze")
@@ -161,17 +163,13 @@ def attach_resize(model: nn.Module, size: int | None) -> torch.utils.hooks.Remov
     The hook keeps the state dict unchanged (checkpoints load into a plain model); any
     earlier resize hook of :func:`attach_resize` is replaced. None removes it.
     """
-    old = getattr(model, "_vistakit_resize_hook", None)
-    if old is not None:
-        old.remove()
-        model._vistakit_resize_hook = None
-    if size is None:
-        return None
-    if size < 8:
+    if size is not None and size < 8:
+        _replace_pre_hook(model, "_vistakit_resize_hook", None)  # a refused size leaves no resize behind
         raise ValueError(f"image_size must be at least 8 pixels, got {size}")
-    handle = model.register_forward_pre_hook(lambda _m, args: (resize_batch(args[0], size), *args[1:]))
-    model._vistakit_resize_hook = handle
-    model.image_size = size
+    hook = None if size is None else (lambda _m, args: (resize_batch(args[0], size), *args[1:]))
+    handle = _replace_pre_hook(model, "_vistakit_resize_hook", hook)
+    if size is not None:
+        model.image_size = size
     return handle
 
 
@@ -187,12 +185,7 @@ def hold_bn_statistics(model: nn.Module, on: bool = True) -> int:
     count = 0
     for mod in model.modules():
         if isinstance(mod, _BN_TYPES):
-            handle = getattr(mod, "_vistakit_hold_bn_hook", None)
-            if handle is not None:
-                handle.remove()
-                mod._vistakit_hold_bn_hook = None
-            if on:
-                mod._vistakit_hold_bn_hook = mod.register_forward_pre_hook(_keep_eval)
+            _replace_pre_hook(mod, "_vistakit_hold_bn_hook", _keep_eval if on else None)
             count += 1
     return count
 
@@ -594,7 +587,7 @@ def finetune(
     else:
         mean, std = channel_stats(train)
     bs = min(batch_size, n_train)
-    names = list(class_names) if class_names is not None else _class_names(train)
+    names = list(class_names) if class_names is not None else dataset_class_names(train)
 
     # --- the network: new classifier and input channels, weights loaded, input resized
     if isinstance(model, nn.Module):
@@ -776,14 +769,6 @@ def _save_probe(path: Path, probe: Any) -> None:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
-
-
-def _class_names(dataset: Any) -> list[str] | None:
-    for obj in (dataset, getattr(dataset, "dataset", None)):
-        names = getattr(obj, "classes", None) if obj is not None else None
-        if names is not None and not callable(names):
-            return [str(c) for c in names]
-    return None
 
 
 def write_finetune_report(path: str | os.PathLike, *, summary: dict[str, Any], history: Sequence[dict[str, Any]],

@@ -22,7 +22,7 @@ from torch.utils.data import Subset
 from ._augment import build_augment, read_augment_spec
 from ._checkpoint import check_run_dir
 from ._config import TrainConfig, write_text_atomic
-from ._data import dataset_tensors, num_classes_of
+from ._data import class_names, dataset_tensors, num_classes_of
 from ._distributed import init_distributed
 from ._loop import evaluate, fit, resolve_amp
 from ._recipes import get_recipe
@@ -54,14 +54,6 @@ def _splits(name: str) -> list[str]:
     from ..data import dataset_info
 
     return list(dataset_info(name).splits)
-
-
-def class_names(dataset: Any) -> list[str] | None:
-    for obj in (dataset, getattr(dataset, "dataset", None)):
-        names = getattr(obj, "classes", None) if obj is not None else None
-        if names is not None and not callable(names):
-            return [str(c) for c in names]
-    return None
 
 
 def holdout(train: Any, fraction: float, seed: int) -> tuple[Any, Any]:

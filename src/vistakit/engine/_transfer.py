@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -18,6 +18,20 @@ _BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 def _keep_eval(module: nn.Module, _args) -> None:
     """Forward pre-hook of a frozen norm layer: its statistics never move."""
     module.training = False
+
+
+def _replace_pre_hook(module: nn.Module, attr: str, hook: Any | None) -> Any | None:
+    """Swap the forward pre-hook that ``module`` keeps under ``attr`` for ``hook`` (None: only remove it).
+
+    Returns:
+        The new hook's handle, or None.
+    """
+    old = getattr(module, attr, None)
+    if old is not None:
+        old.remove()
+    handle = module.register_forward_pre_hook(hook) if hook is not None else None
+    setattr(module, attr, handle)
+    return handle
 
 
 def _frozen_group_names(model: ImageClassifier, mode: str) -> set[str]:
@@ -60,13 +74,10 @@ def freeze(model: ImageClassifier, mode: str = "backbone") -> list[str]:
                 frozen_params.add(id(p))
     for mod in model.modules():
         if isinstance(mod, _BN_TYPES):
-            handle = getattr(mod, "_vistakit_freeze_hook", None)
-            if handle is not None:
-                handle.remove()
-                mod._vistakit_freeze_hook = None
             own = list(mod.parameters(recurse=False))
-            if own and all(id(p) in frozen_params for p in own):
-                mod._vistakit_freeze_hook = mod.register_forward_pre_hook(_keep_eval)
+            frozen = bool(own) and all(id(p) in frozen_params for p in own)
+            _replace_pre_hook(mod, "_vistakit_freeze_hook", _keep_eval if frozen else None)
+            if frozen:
                 mod.eval()
     return [name for name, _ in parameter_groups(model) if name in frozen_groups]
 
