@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import yaml
@@ -42,6 +43,7 @@ def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "images/s" in printed
+    assert "label smoothing 0.1" in printed and "0.094 on the hard labels" in printed  # -log(0.91)
     for name in ("config.yaml", "metrics.jsonl", "checkpoint.pt", "best.pt", "summary.json", "report.html"):
         assert (out / name).is_file(), name
     config = yaml.safe_load((out / "config.yaml").read_text())
@@ -52,6 +54,9 @@ def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
                 "train_seconds", "images_per_second"):
         assert key in summary, key
     assert summary["test_accuracy"] > 0.5 and summary["num_params"] > 0  # chance is 0.1
+    # the default recipe smooths labels by 0.1 over 10 classes: the hard-label floor is -log(0.91)
+    assert summary["label_smoothing"] == 0.1
+    assert summary["cross_entropy_floor"] == pytest.approx(-math.log(0.91))
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
     assert "<img" in (out / "report.html").read_text()
     # best.pt loads into the zoo model as it is

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -29,10 +28,11 @@ def _print_comparison(comp) -> None:
 
 def _demo(args) -> int:
     from ..data import load_dataset, save_preview
-    from ..engine import get_recipe, train_run
+    from ..engine import train_run
     from ..engine._compare import available_pretrained, pretrained_comparison, transfer_to_digits
     from ..metrics import cross_entropy_reading
     from ._main import main as cli_main
+    from ._train import smoothing_note
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,12 +60,8 @@ def _demo(args) -> int:
     ce = summary["cross_entropy"]
     print(f"test accuracy {summary['test_accuracy']:.4f}   macro F1 {summary['macro_f1']:.4f}")
     print(f"cross-entropy {ce:.4f}: {cross_entropy_reading(ce)}")
-    smoothing = get_recipe("fast").config(**(overrides or {})).label_smoothing
-    if smoothing > 0:  # the trained model aims at the smoothed targets, not at probability 1
-        k = len(test.classes)
-        floor = -math.log(1 - smoothing + smoothing / k)
-        print(f"  (trained with label smoothing {smoothing:g}: a model that predicts its smoothed targets exactly "
-              f"scores {floor:.3f} on the hard labels; read the cross-entropy against that floor)")
+    if note := smoothing_note(summary):
+        print(note)
     print(f"{summary['num_params']:,} parameters, {summary['train_seconds']:.0f} s of training, "
           f"{summary['images_per_second']:,.0f} images/s")
 

@@ -98,6 +98,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_benchmark)
 
 
+def smoothing_note(summary: dict) -> str | None:
+    """How to read a run's cross-entropy when it was trained with label smoothing (None: it was not)."""
+    if "cross_entropy_floor" not in summary:
+        return None
+    return (f"  (trained with label smoothing {summary['label_smoothing']:g}: a model that predicts its smoothed "
+            f"targets exactly scores {summary['cross_entropy_floor']:.3f} on the hard labels; read the "
+            "cross-entropy against that floor)")
+
+
 def _train(args: argparse.Namespace) -> int:
     from ..engine import train_run
 
@@ -117,6 +126,8 @@ def _train(args: argparse.Namespace) -> int:
     if "test_accuracy" in summary:
         print(f"test accuracy {summary['test_accuracy']:.4f}  macro F1 {summary['macro_f1']:.4f}  "
               f"cross-entropy {summary['cross_entropy']:.4f} ({summary['cross_entropy_reading']})")
+        if note := smoothing_note(summary):
+            print(note)
     print(f"{summary['num_params']:,} parameters, {summary['train_seconds']:.1f} s of training, "
           f"{summary['images_per_second']:,.0f} images/s; run folder: {out}")
     return 0

@@ -11,6 +11,7 @@ RUN_DIR/report.html       learning curves, classification report, confusion matr
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,12 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
             if test is None:
                 scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
             summary.update(scores)
+            if cfg.label_smoothing > 0:
+                # the model aims at the smoothed targets, not at probability 1: a model that predicts
+                # them exactly scores -log(1 - s + s / K) on the hard labels, not 0
+                summary["label_smoothing"] = cfg.label_smoothing
+                summary["cross_entropy_floor"] = -math.log(1 - cfg.label_smoothing
+                                                           + cfg.label_smoothing / num_classes)
             summary["evaluated_on"] = "test" if test is not None else "validation"
         size = tuple(int(v) for v in (evaluated if evaluated is not None else train)[0][0].shape[-2:])
         gflops = count_flops(result.model, size, in_chans=in_chans)
