@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from vistakit.engine._benchmark import TARGETS, _summarize, run_baseline, target_verdict
+from vistakit.engine._benchmark import TARGETS, _summarize, run_baseline, speedup, target_verdict
 
 
 class _Tiny(torch.utils.data.Dataset):
@@ -30,8 +30,7 @@ def _result(recipe_accs, base_accs, seconds=10.0):
         epochs = [{"epoch": i + 1, "test_accuracy": a, "train_seconds": seconds * (i + 1)} for i, a in enumerate(accs)]
         return _summarize("x", epochs, 0.91, num_params=1)
     rec, base = run(recipe_accs), run(base_accs)
-    speed = base["seconds_to_91"] / rec["seconds_to_91"] if base["seconds_to_91"] and rec["seconds_to_91"] else None
-    return {"recipe": rec, "baseline": base, "speedup_to_91": speed}
+    return {"recipe": rec, "baseline": base, "speedup_to_91": speedup(rec, base, "seconds_to_91")}
 
 
 def test_summary_finds_the_first_epoch_at_each_level():
