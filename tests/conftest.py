@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 import torch
 
 # `make test` runs two pytest workers on a 2-core machine: one torch thread each keeps them from
@@ -9,3 +10,13 @@ import torch
 # against 2.5 s with 1 while the other core was busy).
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread for a test, restored after: tiny ops on a shared 2-core machine are faster
+    without thread barriers (this also holds when the suite runs in a single process)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from vistakit.cli import main
 from vistakit.engine._checkpoint import load_training_checkpoint
@@ -13,12 +12,7 @@ from vistakit.engine._checkpoint import load_training_checkpoint
 FAST = ["--dataset", "digits", "--amp", "off", "--batch-size", "32", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def run(capsys, *argv):
