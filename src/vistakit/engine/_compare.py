@@ -33,6 +33,12 @@ from ._config import TrainConfig, write_text_atomic
 from ._finetune import _targets_of, finetune, labelled_subset, resolve_weights
 
 
+def _comparison_config() -> TrainConfig:
+    """The training settings every method of both comparisons starts from (a fresh copy each call:
+    each method sets its own epochs, learning rates and freezing on top)."""
+    return TrainConfig(amp="auto", label_smoothing=0.1, warmup_epochs=0.0, weight_decay=0.05)
+
+
 @dataclass(frozen=True)
 class Method:
     """One way to train, as :func:`finetune` arguments.
@@ -310,7 +316,7 @@ def transfer_to_digits(
     source = resolve_weights(None, backbone)
     size = image_size or _source_side(backbone)
     train, test = load_dataset("digits", "train"), load_dataset("digits", "test")
-    base = TrainConfig(amp="auto", label_smoothing=0.1, warmup_epochs=0.0, weight_decay=0.05)
+    base = _comparison_config()
     common = dict(image_size=size, batch_size=32, min_steps=steps, config=base)
     methods = [
         Method("transferred: head, then unfrozen", None, backbone,
@@ -469,7 +475,7 @@ def pretrained_comparison(
     if test_limit is not None:
         k = test_limit // int(_targets_of(test).max() + 1)
         test = Subset(test, labelled_subset(_targets_of(test), per_class=k, seed=10_000 + seed).tolist())
-    base = TrainConfig(amp="auto", label_smoothing=0.1, warmup_epochs=0.0, weight_decay=0.05)
+    base = _comparison_config()
     common = dict(image_size=image_size, batch_size=32, config=base)
     plan: list[Method] = []
     if "probe" in methods:
