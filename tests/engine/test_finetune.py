@@ -278,8 +278,13 @@ def test_precise_bn_statistics_are_those_of_the_data():
     net = create_model(MODEL, num_classes=3, in_chans=1)
     data = stripes(64, classes=3, size=12)
     x = (data.tensors[0].float() / 255 - 0.3) / 0.4
+    seen = []  # what the stem's BatchNorm sees does not depend on any statistic
+    hook = net.stem.bn.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
     with torch.no_grad():
-        pre_bn = net.stem.conv(x)  # what the stem's BatchNorm sees does not depend on any statistic
+        net.eval()(x)
+    hook.remove()
+    net.train()
+    pre_bn = seen[0]
     assert recompute_bn_statistics(net, data, mean=(0.3,), std=(0.4,)) == sum(
         isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
     torch.testing.assert_close(net.stem.bn.running_mean, pre_bn.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)

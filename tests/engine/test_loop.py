@@ -59,6 +59,7 @@ def _kill_after(epoch: int):
     dict(ema_decay=0.9, label_smoothing=0.1, augment=[{"name": "BatchHorizontalFlip"},
                                                       {"name": "BatchRandomCrop", "padding": 1}]),
     dict(optimizer="adamw", lr=3e-3, schedule="cosine", grad_clip=1.0, accum_steps=2, tta=True),
+    dict(whiten_stem=True),  # the resumed run keeps its trained first layer (no second whitening)
 ])
 def test_resume_reaches_the_same_weights_bit_for_bit(tmp_path, options):
     train, val = stripes(192, seed=0), stripes(64, seed=1)

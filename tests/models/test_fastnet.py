@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from vistakit.models import count_flops, create_model, list_models, model_info
+from vistakit.models.fastnet import FastNet, PooledStem
 
 
 @pytest.mark.parametrize("name", list_models("fastnet*"))
@@ -17,15 +18,36 @@ def test_spec_matches_the_network(name):
     assert spec.weights == ()  # trained by the engine's recipes; nothing published
 
 
-def test_stages_halve_the_resolution():
-    model = create_model("fastnet_fmnist", num_classes=10, in_chans=1).eval()
+@pytest.mark.parametrize("name", list_models("fastnet*"))
+def test_stages_halve_the_resolution(name):
+    model = create_model(name, num_classes=10, in_chans=1).eval()
     x = torch.randn(2, 1, 28, 28)
     h = model.stem(x)
-    assert h.shape[-1] == 28
+    assert h.shape[1] == model.feature_info[0]["num_chs"] and h.shape[-1] == 28 // model.feature_info[0]["reduction"]
     for info, stage in zip(model.feature_info[1:], model.stages):
         h = stage(h)
         assert h.shape[1] == info["num_chs"] and h.shape[-1] == 28 // info["reduction"]
+    assert [i["reduction"] for i in model.feature_info[1:]] == [2, 4, 8]
     assert model(x).shape == (2, 10)
+
+
+def test_pooled_stem_is_the_same_function_reordered():
+    # max-pool commutes with a BatchNorm of positive scale and a ReLU: the pooled stem computes
+    # the same network from the same weights (the state dicts are interchangeable)
+    torch.manual_seed(0)
+    plain = FastNet(num_classes=10, in_chans=1, stem_width=16, widths=(32, 64, 128), stem_pool=False)
+    pooled = FastNet(num_classes=10, in_chans=1, stem_width=16, widths=(32, 64, 128), stem_pool=True)
+    with torch.no_grad():
+        for m in plain.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    pooled.load_state_dict(plain.state_dict())
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(pooled.eval()(x), plain.eval()(x))
+    assert isinstance(create_model("fastnet_fmnist").stem, PooledStem)  # the fast recipe's network pools in its stem
 
 
 def test_flops_are_counted_where_the_model_lives():

@@ -48,6 +48,9 @@ class TrainConfig:
         early_stop_patience: stop after this many epochs without a better
             validation accuracy; 0 disables.
         tta: average the predictions of the image and its horizontal flip when evaluating.
+        whiten_stem: before the first step, set the model's first convolution to the PCA
+            whitening of the training images' patches (both signs of each direction; airbench's
+            trick: faster first epochs). Ignored when resuming.
         channels_last: NHWC memory format for the model and batches.
         compile: wrap the model in ``torch.compile``.
         amp: "off", "bf16" (CPU autocast or GPU AMP), "fp16" (GPU AMP with a gradient
@@ -86,6 +89,7 @@ class TrainConfig:
     accum_steps: int = 1
     early_stop_patience: int = 0
     tta: bool = False
+    whiten_stem: bool = False
     channels_last: bool = True
     compile: bool = False
     amp: str = "off"

@@ -174,6 +174,16 @@ class BatchPrep:
         return x, y
 
 
+def sample_images(dataset: Dataset, *, max_samples: int) -> torch.Tensor:
+    """Up to ``max_samples`` evenly spaced images of ``dataset`` as one (N, C, H, W) batch (uint8 or float)."""
+    tensors = dataset_tensors(dataset)
+    n = len(tensors[0]) if tensors is not None else len(dataset)  # type: ignore[arg-type]
+    idx = np.linspace(0, n - 1, min(n, max_samples)).round().astype(int)
+    if tensors is not None:
+        return tensors[0][torch.from_numpy(idx)]
+    return collate([dataset[int(i)] for i in idx])[0]
+
+
 def channel_stats(dataset: Dataset, *, max_samples: int = 2048) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std of the [0, 1] pixels (all of an in-memory set, else evenly spaced samples)."""
     tensors = dataset_tensors(dataset)
@@ -181,9 +191,7 @@ def channel_stats(dataset: Dataset, *, max_samples: int = 2048) -> tuple[tuple[f
         images = tensors[0]
         chunks = [images[i:i + 8192] for i in range(0, len(images), 8192)]
     else:
-        n = len(dataset)  # type: ignore[arg-type]
-        idx = np.linspace(0, n - 1, min(n, max_samples)).round().astype(int)
-        images = collate([dataset[int(i)] for i in idx])[0]
+        images = sample_images(dataset, max_samples=max_samples)
         chunks = [images]
     scale = 255.0 if images.dtype == torch.uint8 else 1.0
     s = s2 = 0.0

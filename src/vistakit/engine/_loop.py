@@ -35,7 +35,7 @@ from ._checkpoint import (
     save_atomic,
 )
 from ._config import TrainConfig, write_text_atomic
-from ._data import BatchPrep, Loader, channel_stats, num_classes_of
+from ._data import BatchPrep, Loader, channel_stats, num_classes_of, sample_images
 from ._distributed import (
     DistInfo,
     all_reduce_sum,
@@ -47,8 +47,10 @@ from ._distributed import (
 )
 from ._ema import EMA
 from ._schedule import lr_factor
+from ._whiten import first_conv, whiten_conv_
 
 METRICS = "metrics.jsonl"
+WHITEN_SAMPLES = 5000  # training images whose patches set the whitened first convolution
 CONFIG = "config.yaml"
 # Options that may change when a run is resumed (they do not change the weights it reaches).
 RESUMABLE_CHANGES = {"epochs", "early_stop_patience", "log_every", "num_workers", "device", "compile",
@@ -348,6 +350,11 @@ def fit(
                                     cutmix_alpha=cfg.cutmix_alpha, seed=cfg.seed + 1_000_003 * info.rank)
 
         # --- model and optimizer (channels_last: NHWC convolutions, ~1.6x faster on this CPU in bf16)
+        if cfg.whiten_stem and not resume:  # same evenly spaced images on every process: same filters
+            sample = sample_images(train_data, max_samples=WHITEN_SAMPLES)
+            sample, _ = BatchPrep(mean, std, device=torch.device("cpu"), channels_last=False)(
+                sample, torch.zeros(len(sample), dtype=torch.long))
+            whiten_conv_(first_conv(model), sample)
         model.to(device)
         if cfg.channels_last:
             model.to(memory_format=torch.channels_last)

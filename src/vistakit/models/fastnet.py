@@ -2,10 +2,15 @@
 
 Shape in the spirit of the fast CIFAR-10 networks (Page's ResNet-9 for DAWNBench,
 Jordan's airbench): a 3x3 stem at full resolution, then three stages that each
-halve the resolution with a max-pool *before* their first convolution (a
-convolution at full resolution costs 4x one at half; pooling first keeps the
-28x28 cost to the stem), BatchNorm after every convolution, a residual
-convolution per stage, global max pooling and one linear layer.
+work at half the resolution of the one before, BatchNorm after every
+convolution, a residual convolution per stage, global max pooling and one
+linear layer. The stages halve the resolution with a max-pool *before* their
+first convolution (a convolution at full resolution costs 4x one at half).
+With ``stem_pool`` the stem pools its convolution's output before its
+BatchNorm and ReLU (airbench's conv -> pool -> norm -> act order) and the first
+stage does not pool: the same convolutions, but the stem's normalization and
+activation run on a quarter of the pixels (7% more images/s for
+``fastnet_fmnist`` on 2 CPU cores, the same accuracy).
 
 The variants are trained from scratch by :mod:`vistakit.engine` recipes ("fast"
 and "best"); no published weights exist.
@@ -23,6 +28,27 @@ from ._base import ImageClassifier
 from ._registry import ModelSpec, register_model
 
 
+class PooledStem(nn.Module):
+    """conv -> max-pool 2 -> bn -> act: the stem's normalization and activation at half resolution.
+
+    Args:
+        in_chs: input channels.
+        out_chs: output channels.
+        act_layer: activation constructor.
+    """
+
+    def __init__(self, in_chs: int, out_chs: int, *, act_layer: type[nn.Module] = nn.ReLU) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_chs, out_chs, 3, padding=1, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.bn = nn.BatchNorm2d(out_chs)
+        self.act = act_layer(inplace=True)
+        self.out_channels = out_chs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.pool(self.conv(x))))
+
+
 class FastStage(nn.Module):
     """max-pool 2 -> conv-bn-act (widen) -> [x + conv-bn-act(x)] * ``depth``.
 
@@ -31,11 +57,13 @@ class FastStage(nn.Module):
         out_chs: output channels.
         depth: residual convolutions after the widening one.
         act_layer: activation constructor.
+        pool: halve the resolution first (False: the input is already pooled).
     """
 
-    def __init__(self, in_chs: int, out_chs: int, *, depth: int = 1, act_layer: type[nn.Module] = nn.ReLU) -> None:
+    def __init__(self, in_chs: int, out_chs: int, *, depth: int = 1, act_layer: type[nn.Module] = nn.ReLU,
+                 pool: bool = True) -> None:
         super().__init__()
-        self.pool = nn.MaxPool2d(2)
+        self.pool = nn.MaxPool2d(2) if pool else nn.Identity()
         self.conv = ConvNormAct(in_chs, out_chs, 3, activation_layer=act_layer)
         self.blocks = nn.ModuleList(ConvNormAct(out_chs, out_chs, 3, activation_layer=act_layer) for _ in range(depth))
 
@@ -57,6 +85,8 @@ class FastNet(ImageClassifier):
         depths: residual convolutions per stage.
         act_layer: activation constructor.
         drop_rate: dropout before the classifier.
+        stem_pool: pool inside the stem, before its BatchNorm (see :class:`PooledStem`),
+            instead of at the start of the first stage.
     """
 
     classifier_name = "fc"
@@ -64,15 +94,17 @@ class FastNet(ImageClassifier):
 
     def __init__(self, *, num_classes: int = 1000, in_chans: int = 3, stem_width: int = 32,
                  widths: tuple[int, ...] = (64, 128, 256), depths: tuple[int, ...] = (1, 1, 1),
-                 act_layer: type[nn.Module] = nn.ReLU, drop_rate: float = 0.0) -> None:
+                 act_layer: type[nn.Module] = nn.ReLU, drop_rate: float = 0.0, stem_pool: bool = False) -> None:
         super().__init__()
         if len(widths) != len(depths):
             raise ValueError(f"FastNet: widths {widths} and depths {depths} must have the same length")
-        self.stem = ConvNormAct(in_chans, stem_width, 3, activation_layer=act_layer)
+        self.stem = (PooledStem(in_chans, stem_width, act_layer=act_layer) if stem_pool
+                     else ConvNormAct(in_chans, stem_width, 3, activation_layer=act_layer))
         stages, chs = [], stem_width
-        self.feature_info: list[dict[str, Any]] = [{"num_chs": stem_width, "reduction": 1, "module": "stem"}]
+        self.feature_info: list[dict[str, Any]] = [{"num_chs": stem_width, "reduction": 2 if stem_pool else 1,
+                                                    "module": "stem"}]
         for i, (w, d) in enumerate(zip(widths, depths)):
-            stages.append(FastStage(chs, w, depth=d, act_layer=act_layer))
+            stages.append(FastStage(chs, w, depth=d, act_layer=act_layer, pool=not (stem_pool and i == 0)))
             chs = w
             self.feature_info.append({"num_chs": w, "reduction": 2 ** (i + 1), "module": f"stages.{i}"})
         self.stages = nn.Sequential(*stages)
@@ -100,16 +132,22 @@ class FastNet(ImageClassifier):
 _PAPER = "Page, 'How to train your ResNet' (2018); Jordan, '94% on CIFAR-10 in 3.29 seconds' (airbench, 2024)"
 
 
-@register_model(ModelSpec(name="fastnet_fmnist", family="fastnet", paper=_PAPER, num_params=420_664,
-                          gflops=0.007876352, input_size=28, min_size=8))
+@register_model(ModelSpec(name="fastnet_fmnist", family="fastnet", paper=_PAPER, num_params=235_960,
+                          gflops=0.004742912, input_size=28, min_size=8))
 def fastnet_fmnist(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """FastNet for 28x28 images, sized for the "fast" Fashion-MNIST recipe (2 CPU cores).
 
-    The stem is 16 wide: its full-resolution activations are the costliest memory traffic, and
-    16 instead of 24 trains 8% more images/s with the same accuracy after 2 epochs (91.15%).
+    Shaped for the most test accuracy after two epochs per second of training (measured with
+    the fast recipe and its whitened stem, two seeds per row, accuracy after epoch 2):
+
+    - a stem 16 wide instead of 24: 8% more images/s, the same accuracy;
+    - the stem pooling before its BatchNorm: 7% more images/s again, the same accuracy;
+    - a residual convolution in the first stage only (the 7x7 and 3x3 ones cost more than
+      they add early on): about 35% more images/s, 91.6-91.7% against 91.5-91.8% with
+      one per stage (the full run ends 0.3% lower, still above 93%).
     """
     return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 16, "widths": (32, 64, 128),
-                                                                  "depths": (1, 1, 1), **kwargs})
+                                                                  "depths": (1, 0, 0), "stem_pool": True, **kwargs})
 
 
 @register_model(ModelSpec(name="fastnet_fmnist_wide", family="fastnet", paper=_PAPER, num_params=1_420_936,
@@ -123,6 +161,9 @@ def fastnet_fmnist_wide(*, num_classes: int = 1000, in_chans: int = 3, **kwargs:
 @register_model(ModelSpec(name="fastnet_fmnist_large", family="fastnet", paper=_PAPER, num_params=3_001_816,
                           gflops=0.06808704, input_size=28, min_size=8))
 def fastnet_fmnist_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
-    """FastNet 1.5x wider than ``fastnet_fmnist_wide``, for the "best" Fashion-MNIST recipe (95% within an hour)."""
+    """FastNet 1.5x wider than ``fastnet_fmnist_wide``, for the "best" Fashion-MNIST recipe (95% within an hour).
+
+    Its stem pools before its BatchNorm (5-15% more images/s on 2 CPU cores).
+    """
     return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 48, "widths": (96, 192, 384),
-                                                                  "depths": (1, 1, 1), **kwargs})
+                                                                  "depths": (1, 1, 1), "stem_pool": True, **kwargs})
