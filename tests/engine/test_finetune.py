@@ -290,3 +290,22 @@ def test_precise_bn_statistics_are_those_of_the_data():
     torch.testing.assert_close(net.stem.bn.running_mean, pre_bn.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(net.stem.bn.running_var, pre_bn.var((0, 2, 3), unbiased=True), rtol=1e-4, atol=1e-5)
     assert net.stem.bn.momentum == 0.1 and net.training
+
+
+def test_whitening_never_overwrites_loaded_or_trained_weights(tmp_path, monkeypatch):
+    # a config asking for a whitened stem (the fast recipe's) whitens only a network that starts from
+    # no weights, once: loaded weights and the first phase's training are kept
+    from vistakit.engine import _loop
+
+    calls = []
+    real = _loop.whiten_conv_
+    monkeypatch.setattr(_loop, "whiten_conv_", lambda conv, images: calls.append(conv) or real(conv, images))
+    cfg = CFG.replace(whiten_stem=True)
+    path, start = _checkpoint(tmp_path)
+    data = stripes(96, classes=4, size=12)
+    finetune(MODEL, data, weights=str(path), freeze="none", head_epochs=1, unfreeze_epochs=1, batch_size=32,
+             config=cfg, progress=False)
+    assert calls == []
+    finetune(MODEL, data, freeze="none", head_epochs=1, unfreeze_epochs=1, batch_size=32, config=cfg,
+             progress=False)
+    assert len(calls) == 1  # from no weights: the first phase whitens, the second keeps what it trained

@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vistakit.engine import TrainConfig, channel_stats, fit
-from vistakit.engine._whiten import first_conv, patch_whitening_filters, whiten_conv_
+from vistakit.engine import TrainConfig, channel_stats, first_conv, fit, patch_whitening_filters, whiten_conv_
 from vistakit.models import create_model
 
 from ._toy import small_cnn, stripes
@@ -86,3 +85,11 @@ def test_fit_whitens_the_first_convolution_before_training():
     untouched = small_cnn(seed=5)
     fit(untouched, train, None, TrainConfig(**{**cfg.to_dict(), "whiten_stem": False}), progress=False)
     assert not torch.allclose(untouched[0].weight, model[0].weight)
+
+
+def test_a_frozen_first_convolution_is_left_alone():
+    model = small_cnn(seed=5)
+    model[0].weight.requires_grad_(False)
+    before = model[0].weight.detach().clone()
+    fit(model, stripes(128, seed=0), None, TrainConfig(epochs=1, batch_size=64, whiten_stem=True), progress=False)
+    assert torch.equal(model[0].weight, before)

@@ -7,7 +7,8 @@
 :func:`fit` is configured by one :class:`TrainConfig` (AdamW or Nesterov SGD,
 cosine / one-cycle schedules with warm-up, label smoothing, MixUp / CutMix,
 EMA, gradient clipping and accumulation, early stopping, flip TTA,
-channels_last, ``torch.compile``, bf16 / fp16 autocast, deterministic seeds),
+channels_last, ``torch.compile``, bf16 / fp16 autocast, deterministic seeds, a
+first convolution initialised to whiten the data: :func:`whiten_conv_`),
 writes ``metrics.jsonl``, ``checkpoint.pt`` and ``best.pt`` atomically, resumes
 exactly, and runs under ``torchrun`` with DistributedDataParallel.
 :func:`train_run` is what ``vistakit train`` does: names in, a run folder with a
@@ -30,6 +31,7 @@ from ._lr_find import LRFindResult, lr_find
 from ._recipes import get_recipe, list_recipes
 from ._run import train_run
 from ._schedule import lr_factor
+from ._whiten import first_conv, patch_whitening_filters, whiten_conv_
 
 __all__ = [
     "Comparison",
@@ -54,6 +56,7 @@ __all__ = [
     "evaluate",
     "finetune",
     "finetune_run",
+    "first_conv",
     "fit",
     "get_recipe",
     "init_distributed",
@@ -62,10 +65,12 @@ __all__ = [
     "load_training_checkpoint",
     "lr_factor",
     "lr_find",
+    "patch_whitening_filters",
     "prepare_run_dir",
     "pretrained_comparison",
     "save_atomic",
     "train_run",
     "transfer_comparison",
     "transfer_to_digits",
+    "whiten_conv_",
 ]

@@ -50,7 +50,9 @@ class TrainConfig:
         tta: average the predictions of the image and its horizontal flip when evaluating.
         whiten_stem: before the first step, set the model's first convolution to the PCA
             whitening of the training images' patches (both signs of each direction; airbench's
-            trick: faster first epochs). Ignored when resuming.
+            trick: faster first epochs). Ignored when resuming; a frozen first convolution
+            (``requires_grad=False``) is left as it is, and :func:`finetune` whitens only a
+            network that starts from no weights, in its first phase.
         channels_last: NHWC memory format for the model and batches.
         compile: wrap the model in ``torch.compile``.
         amp: "off", "bf16" (CPU autocast or GPU AMP), "fp16" (GPU AMP with a gradient

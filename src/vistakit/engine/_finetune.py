@@ -432,10 +432,14 @@ def probe_to_linear(probe: Any, linear: nn.Linear) -> None:
 # ----------------------------------------------------------------------------- the transfer
 
 
-def _phase_config(base: TrainConfig, *, epochs: int, lr: float, batch_size: int, mean, std, seed: int) -> TrainConfig:
-    # the warm-up keeps its share of the schedule (the fast recipe's 2 of 8 epochs: a quarter)
+def _phase_config(base: TrainConfig, *, epochs: int, lr: float, batch_size: int, mean, std, seed: int,
+                  whiten: bool) -> TrainConfig:
+    # the warm-up keeps its share of the schedule (the fast recipe's 2 of 8 epochs: a quarter); the first
+    # convolution is whitened (if the config asks) only when it holds no weights yet: loaded or trained in
+    # an earlier phase, it is kept
     return base.replace(epochs=epochs, lr=lr, batch_size=batch_size, mean=list(mean), std=list(std), seed=seed,
-                        warmup_epochs=epochs * min(1.0, base.warmup_epochs / base.epochs))
+                        warmup_epochs=epochs * min(1.0, base.warmup_epochs / base.epochs),
+                        whiten_stem=base.whiten_stem and whiten)
 
 
 def _stage_count(model: nn.Module) -> int:
@@ -666,10 +670,11 @@ def finetune(
                 mode = "backbone" if unfreeze_stages == 0 else f"stages:{stages - unfreeze_stages}"
             phases.append(("unfreeze", mode, unfreeze_epochs, ulr, lr_mult))
         hold_bn_statistics(net, freeze_bn_stats)
-        for phase, mode, epochs, phase_lr, mult in phases:
+        for i, (phase, mode, epochs, phase_lr, mult) in enumerate(phases):
             frozen = freeze_groups(net, mode)
             epochs = _epochs(epochs, n_train, bs, min_steps)
-            cfg = _phase_config(base, epochs=epochs, lr=phase_lr, batch_size=bs, mean=mean, std=std, seed=seed)
+            cfg = _phase_config(base, epochs=epochs, lr=phase_lr, batch_size=bs, mean=mean, std=std, seed=seed,
+                                whiten=i == 0 and source.kind == "none")
             groups = None
             if mult is not None:  # discriminative learning rates, as scales of the phase's peak lr
                 groups = [{**g, "lr_scale": g.pop("lr") / phase_lr}
