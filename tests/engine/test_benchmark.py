@@ -68,3 +68,17 @@ def test_baseline_trains_and_reports_per_epoch():
     assert out["num_params"] == 225_034  # the tutorial CNN, 10-way head
     assert out["epochs"][-1]["test_accuracy"] > 0.9  # the bright quadrant is easy
     assert out["train_seconds"] > 0
+
+
+def test_progress_goes_to_stderr_so_stdout_carries_only_the_json(monkeypatch, capsys):
+    from vistakit.engine import _benchmark
+
+    monkeypatch.setattr(_benchmark, "load_split",
+                        lambda name, split, root=None: _Tiny(256, 0) if split == "train" else _Tiny(128, 1))
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # the suite's one thread stays
+    result = _benchmark.benchmark_fashion_mnist(recipe="fast", baseline_epochs=1, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "epoch 10/10" in captured.err and "baseline epoch 1" in captured.err
+    assert [e["epoch"] for e in result["recipe"]["epochs"]] == list(range(1, 11))
+    assert result["targets"]["accuracy_target"].startswith(">= 93.0%")

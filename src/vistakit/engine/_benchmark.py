@@ -11,8 +11,10 @@ move less than wall-clock seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import sys
 import time
 from typing import Any
 
@@ -161,13 +163,17 @@ def target_verdict(recipe: str, result: dict[str, Any]) -> dict[str, Any] | None
 def benchmark_fashion_mnist(*, recipe: str = "fast", threads: int = 2, baseline_epochs: int = 15,
                             target: float = 0.91, progress: bool = True,
                             data_root: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Run the recipe and the baseline on Fashion-MNIST and return the comparison (JSON-ready)."""
+    """Run the recipe and the baseline on Fashion-MNIST and return the comparison (JSON-ready).
+
+    Progress (bars and a line per epoch) goes to stderr, so that a caller's stdout can carry the JSON alone.
+    """
     torch.set_num_threads(threads)
     train = load_split("fashion-mnist", "train", root=data_root)
     test = load_split("fashion-mnist", "test", root=data_root)
     load_before = os.getloadavg()
-    fast = run_recipe(train, test, recipe=recipe, target=target, progress=progress)
-    base = run_baseline(train, test, epochs=baseline_epochs, target=target, progress=progress)
+    with contextlib.redirect_stdout(sys.stderr):
+        fast = run_recipe(train, test, recipe=recipe, target=target, progress=progress)
+        base = run_baseline(train, test, epochs=baseline_epochs, target=target, progress=progress)
     key = f"seconds_to_{round(target * 100)}"
     ratio = speedup(fast, base, key)
     result = {
