@@ -3,8 +3,8 @@
 Shape in the spirit of the fast CIFAR-10 networks (Page's ResNet-9 for DAWNBench,
 Jordan's airbench): a 3x3 stem at full resolution, then three stages that each
 work at half the resolution of the one before, BatchNorm after every
-convolution, a residual convolution per stage, global max pooling and one
-linear layer. The stages halve the resolution with a max-pool *before* their
+convolution, residual convolutions per stage (``depths``), global max pooling
+and one linear layer. The stages halve the resolution with a max-pool *before* their
 first convolution (a convolution at full resolution costs 4x one at half).
 With ``stem_pool`` the stem pools its convolution's output before its
 BatchNorm and ReLU (airbench's conv -> pool -> norm -> act order) and the first
