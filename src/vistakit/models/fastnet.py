@@ -28,8 +28,9 @@ from ._base import ImageClassifier
 from ._registry import ModelSpec, register_model
 
 
-class PooledStem(nn.Module):
-    """conv -> max-pool 2 -> bn -> act: the stem's normalization and activation at half resolution.
+class PooledStem(ConvNormAct):
+    """conv -> max-pool 2 -> bn -> act: a :class:`ConvNormAct` (same parts, same state dict) that
+    pools before its normalization, so that the norm and activation run at half resolution.
 
     Args:
         in_chs: input channels.
@@ -38,12 +39,8 @@ class PooledStem(nn.Module):
     """
 
     def __init__(self, in_chs: int, out_chs: int, *, act_layer: type[nn.Module] = nn.ReLU) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_chs, out_chs, 3, padding=1, bias=False)
+        super().__init__(in_chs, out_chs, 3, activation_layer=act_layer)
         self.pool = nn.MaxPool2d(2)
-        self.bn = nn.BatchNorm2d(out_chs)
-        self.act = act_layer(inplace=True)
-        self.out_channels = out_chs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.bn(self.pool(self.conv(x))))
