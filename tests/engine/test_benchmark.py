@@ -82,3 +82,22 @@ def test_progress_goes_to_stderr_so_stdout_carries_only_the_json(monkeypatch, ca
     assert "epoch 10/10" in captured.err and "baseline epoch 1" in captured.err
     assert [e["epoch"] for e in result["recipe"]["epochs"]] == list(range(1, 11))
     assert result["targets"]["accuracy_target"].startswith(">= 93.0%")
+
+
+def test_an_ensemble_recipe_is_watched_as_the_networks_trained_so_far(monkeypatch):
+    from vistakit.engine import _recipes
+    from vistakit.engine._benchmark import run_recipe
+
+    tiny = _recipes.Recipe(name="tiny", description="two small networks averaged", model="fastnet_fmnist",
+                           options=dict(epochs=2, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5,
+                                        tta=True, ensemble=2))
+    monkeypatch.setitem(_recipes._RECIPES, "tiny", tiny)
+    out = run_recipe(_Tiny(200, seed=0), _Tiny(100, seed=1), recipe="tiny", target=0.91, progress=False)
+    lines = out["epochs"]
+    assert [(r["epoch"], r["member"], r["member_epoch"]) for r in lines] == [(1, 1, 1), (2, 1, 2), (3, 2, 1),
+                                                                            (4, 2, 2)]
+    # while the first network trains it is the whole ensemble; then the two are averaged
+    assert all(r["test_accuracy"] == r["member_test_accuracy"] for r in lines[:2])
+    assert lines[-1]["train_seconds"] > lines[1]["train_seconds"] > 0
+    assert out["final_test_accuracy"] == lines[-1]["test_accuracy"] and "x2 averaged" in out["name"]
+    assert out["num_params"] == 2 * 107_962  # fastnet_fmnist at 1 channel, 10 classes

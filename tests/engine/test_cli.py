@@ -84,3 +84,25 @@ def test_unknown_augmentation_op_is_refused_before_anything_is_written(tmp_path,
     err = capsys.readouterr().err
     assert "unknown batch op 'BatchHorizontalFlop'" in err and "BatchHorizontalFlip" in err
     assert not out.exists()
+
+
+def test_an_ensemble_run_trains_each_member_in_its_folder_and_resumes(tmp_path, capsys):
+    out = tmp_path / "ens"
+    code = main(["train", "--dataset", "digits", "--model", "fastnet_fmnist", "--epochs", "1", "--ensemble", "2",
+                 "--batch-size", "32", "--lr", "0.01", "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert "test accuracy" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ensemble"] == 2 and summary["members"] == ["member-1", "member-2"]
+    assert summary["num_params"] == 2 * sum(p.numel() for p in create_model(
+        "fastnet_fmnist", num_classes=10, in_chans=1).parameters())
+    for k in (1, 2):  # each member's best.pt loads into the zoo model as it is
+        create_model("fastnet_fmnist", num_classes=10, in_chans=1, weights=out / f"member-{k}" / "best.pt")
+    assert [json.loads(x)["member"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    report = (out / "report.html").read_text()
+    assert "x2 (averaged)" in report and "member" in report
+    assert main(["train", "--resume", str(out), "--quiet"]) == 0  # finished: reloads both members, re-evaluates
+    assert json.loads((out / "summary.json").read_text())["test_accuracy"] == summary["test_accuracy"]
+    # an ensemble has no single best.pt: transfer says which member folder to use instead
+    assert main(["finetune", "--dataset", "digits", "--weights", str(out), "--out", str(tmp_path / "ft")]) == 2
+    assert f"--weights {out / 'member-1'}" in capsys.readouterr().err

@@ -12,6 +12,7 @@ TRAIN_EPILOG = """examples:
   vistakit train --dataset fashion-mnist --recipe fast --out runs/fmnist
   vistakit train --dataset fashion-mnist --model resnet18 --epochs 20 --lr 3e-3 --augment aug.yaml --out runs/r18
   vistakit train --resume runs/fmnist
+  vistakit train --dataset fashion-mnist --recipe fast --ensemble 3 --out runs/three
   torchrun --nproc_per_node=2 -m vistakit train --dataset fashion-mnist --recipe fast --out runs/ddp
 
 aug.yaml lists batch ops of vistakit.transforms.batch, e.g.
@@ -35,6 +36,7 @@ def _overrides(args: argparse.Namespace) -> dict:
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
         "augment": args.augment, "device": args.device, "amp": args.amp,
         "compile": True if args.compile else None, "num_workers": args.workers,
+        "ensemble": getattr(args, "ensemble", None),
     }
 
 
@@ -63,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=TRAIN_EPILOG, formatter_class=HelpFormatter)
     _add_common(p)
     p.add_argument("--out", metavar="RUN_DIR", help="the run folder")
+    p.add_argument("--ensemble", type=int, metavar="N",
+                   help="train N networks one after another (seeds seed..seed+N-1) and average their predictions; "
+                        "each gets RUN_DIR/member-K/ (the best recipe trains 2)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace another run found in RUN_DIR")
     p.add_argument("--val-fraction", type=float, default=0.1,

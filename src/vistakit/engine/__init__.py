@@ -11,6 +11,8 @@ channels_last, ``torch.compile``, bf16 / fp16 autocast, deterministic seeds, a
 first convolution initialised to whiten the data: :func:`whiten_conv_`),
 writes ``metrics.jsonl``, ``checkpoint.pt`` and ``best.pt`` atomically, resumes
 exactly, and runs under ``torchrun`` with DistributedDataParallel.
+:func:`fit_ensemble` trains several networks from their own seeds, one after another,
+and returns an :class:`Ensemble` that averages their probabilities.
 :func:`train_run` is what ``vistakit train`` does: names in, a run folder with a
 report out. :func:`finetune` transfers a (pretrained) classifier to new classes: head
 with the backbone frozen, then discriminative unfreezing, or a linear probe;
@@ -25,6 +27,7 @@ from ._distributed import DistInfo, init_distributed
 from ._compare import Comparison, Method, compare_label_budgets, pretrained_comparison, transfer_comparison
 from ._compare import transfer_to_digits
 from ._ema import EMA
+from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneResult, finetune, finetune_run, labelled_subset
 from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit
 from ._lr_find import LRFindResult, lr_find
@@ -38,6 +41,7 @@ __all__ = [
     "FinetuneResult",
     "Method",
     "EMA",
+    "Ensemble",
     "BatchPipeline",
     "BatchPrep",
     "DistInfo",
@@ -58,6 +62,7 @@ __all__ = [
     "finetune_run",
     "first_conv",
     "fit",
+    "fit_ensemble",
     "get_recipe",
     "init_distributed",
     "labelled_subset",

@@ -23,7 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._loop import fit
+from ._data import channel_stats
+from ._ensemble import fit_ensemble
+from ._loop import evaluate, resolve_amp
 from ._recipes import get_recipe
 from ._run import load_split
 
@@ -84,27 +86,52 @@ def run_baseline(train: Any, test: Any, *, epochs: int, target: float, progress:
 
 
 def run_recipe(train: Any, test: Any, *, recipe: str, target: float, progress: bool = True) -> dict[str, Any]:
-    """Train a recipe's model with :func:`fit`, evaluating on the test set after every epoch.
+    """Train a recipe's model with :func:`fit_ensemble`, evaluating on the test set after every epoch.
 
-    The test set is only watched (no early stopping, no checkpoint selection on it).
+    The test set is only watched (no early stopping, no checkpoint selection on it). For a
+    recipe that averages several networks, each epoch's accuracy is the one of the networks
+    trained so far averaged with the current one: what stopping at that moment would give.
     """
     from ..models import create_model
 
     rec = get_recipe(recipe)
-    cfg = rec.config()
-    torch.manual_seed(cfg.seed)
-    model = create_model(rec.model, num_classes=10, in_chans=1)
+    mean, std = channel_stats(train)  # given to the members, so the watching below normalizes alike
+    cfg = rec.config(mean=mean, std=std)
     c0, w0 = time.process_time(), time.perf_counter()
-    cpu_marks: list[float] = []
-    res = fit(model, train, test, cfg, progress=progress,
-              on_epoch=lambda record, _m: cpu_marks.append(time.process_time() - c0))
+    finished: list[torch.Tensor] = []  # test probabilities of the members done
+    latest: dict[int, torch.Tensor] = {}
+    accs: list[dict[str, Any]] = []
+    seconds = 0.0
+
+    def watch(record: dict[str, Any], model: nn.Module) -> None:
+        nonlocal seconds
+        seconds += record["seconds"]
+        member = record.get("member", 1)
+        if member - 1 > len(finished):  # a new member started: the previous one is done
+            finished.append(latest[member - 1])
+        device = next(model.parameters()).device
+        ev = evaluate(model, test, mean=mean, std=std, tta=cfg.tta, device=device, amp=resolve_amp(cfg.amp, device),
+                      channels_last=cfg.channels_last, collect=True,
+                      batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
+        latest[member] = ev.probs
+        probs = torch.stack([*finished, ev.probs]).mean(0)
+        acc = (probs.argmax(1) == ev.targets).float().mean().item()
+        line = {"epoch": len(accs) + 1, "test_accuracy": round(acc, 4), "train_seconds": round(seconds, 2),
+                "train_cpu_seconds_incl_eval": round(time.process_time() - c0, 2)}
+        if cfg.ensemble > 1:
+            line.update({"member": member, "member_epoch": record["epoch"],
+                         "member_test_accuracy": round(ev.accuracy, 4)})
+        accs.append(line)
+        if progress:
+            what = f"member {member} epoch {record['epoch']}" if cfg.ensemble > 1 else f"epoch {record['epoch']}"
+            print(f"{recipe} {what}: test accuracy {acc:.4f} ({seconds:.1f} s of training)", file=sys.stderr,
+                  flush=True)
+
+    res = fit_ensemble(lambda k: create_model(rec.model, num_classes=10, in_chans=1), train, None, cfg,
+                       progress=progress, on_epoch=watch)
     wall = time.perf_counter() - w0
-    accs, seconds = [], 0.0
-    for r, cpu in zip(res.history, cpu_marks):
-        seconds += r["seconds"]
-        accs.append({"epoch": r["epoch"], "test_accuracy": r["val_accuracy"], "train_seconds": round(seconds, 2),
-                     "train_cpu_seconds_incl_eval": round(cpu, 2)})
-    out = _summarize(f"vistakit recipe {recipe!r}: {rec.model}; {rec.description}", accs, target,
+    name = f"{rec.model} x{cfg.ensemble} averaged" if cfg.ensemble > 1 else rec.model
+    out = _summarize(f"vistakit recipe {recipe!r}: {name}; {rec.description}", accs, target,
                      num_params=res.num_params)
     out["images_per_second"] = round(res.images_per_second, 1)
     out["wall_seconds_incl_eval"] = round(wall, 1)  # everything fit did: training and every evaluation

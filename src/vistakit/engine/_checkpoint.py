@@ -97,7 +97,8 @@ def check_run_dir(run_dir: str | os.PathLike, *, overwrite: bool = False, resume
     if run_dir.exists() and not run_dir.is_dir():
         raise NotADirectoryError(f"run directory {run_dir} is a file")
     if resume:
-        if not (run_dir / CHECKPOINT).is_file():
+        ensemble = (run_dir / "config.yaml").is_file() and any(run_dir.glob("member-*/checkpoint.pt"))
+        if not (run_dir / CHECKPOINT).is_file() and not ensemble:
             raise FileNotFoundError(f"cannot resume: {run_dir / CHECKPOINT} does not exist")
         return run_dir
     found = holds_run(run_dir)

@@ -69,6 +69,10 @@ class TrainConfig:
         diverge_factor: stop when the running training loss exceeds this multiple of
             its first value (a non-finite loss always stops the run).
         log_every: steps between progress-bar updates.
+        ensemble: networks to train, one after another, each from its own seed (``seed``,
+            ``seed + 1``, ...) with every other option the same; they predict together, with
+            the mean of their softmax probabilities (:func:`fit_ensemble`, ``vistakit train``;
+            :func:`fit` itself trains one network).
     """
 
     epochs: int = 10
@@ -104,6 +108,7 @@ class TrainConfig:
     deterministic: bool = True
     diverge_factor: float = 10.0
     log_every: int = 10
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         self.validate()
@@ -135,6 +140,7 @@ class TrainConfig:
         need(self.batch_size % self.accum_steps == 0, "batch_size", f"a multiple of accum_steps={self.accum_steps}")
         need(isinstance(self.early_stop_patience, int) and self.early_stop_patience >= 0, "early_stop_patience",
              "an integer >= 0 (0 disables early stopping)")
+        need(isinstance(self.ensemble, int) and self.ensemble >= 1, "ensemble", "an integer >= 1 (networks trained)")
         need(self.amp in AMP_MODES, "amp", f"one of {', '.join(AMP_MODES)}")
         need(isinstance(self.num_workers, int) and self.num_workers >= 0, "num_workers", "an integer >= 0")
         need(isinstance(self.eval_batch_size, int) and self.eval_batch_size >= 0, "eval_batch_size", "an integer >= 0")

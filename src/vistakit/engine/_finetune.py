@@ -290,6 +290,10 @@ def resolve_weights(model: str | None, weights: str | os.PathLike | None) -> Wei
     if path.is_dir():
         best = path / BEST
         if not best.is_file():
+            members = sorted(p.name for p in path.glob("member-*") if (p / BEST).is_file())
+            if members:  # an ensemble run: transfer one of its networks
+                raise FileNotFoundError(f"--weights {path}: an ensemble run has no {BEST} of its own; transfer one "
+                                        f"of its networks, e.g. --weights {path / members[0]}")
             raise FileNotFoundError(f"--weights {path}: no {BEST} there; a RUN_DIR is a folder written by "
                                     "`vistakit train` or `vistakit finetune`")
         ck = load_training_checkpoint(best)

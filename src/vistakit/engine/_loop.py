@@ -315,6 +315,9 @@ def fit(
         RunDirError: ``run_dir`` holds another run, without ``overwrite`` or ``resume``.
     """
     cfg = config or TrainConfig()
+    if cfg.ensemble != 1:
+        raise ValueError(f"fit trains one network (TrainConfig.ensemble = {cfg.ensemble}); "
+                         "train an ensemble with fit_ensemble (or vistakit train)")
     info = init_distributed(cfg.device)
     device = resolve_device(cfg.device, info)
     amp = resolve_amp(cfg.amp, device)

@@ -42,20 +42,24 @@ def learning_curves_png(history: Sequence[dict[str, Any]]) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    epochs = [r["epoch"] for r in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
-    ax1.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    if any(r["val_loss"] is not None for r in history):
-        ax1.plot(epochs, [r["val_loss"] for r in history], "o-", label="validation")
+    members = sorted({r.get("member", 0) for r in history})  # an ensemble: one set of curves per network
+    for member in members:
+        rows = [r for r in history if r.get("member", 0) == member]
+        epochs = [r["epoch"] for r in rows]
+        tag = f"member {member} " if member else ""
+        ax1.plot(epochs, [r["train_loss"] for r in rows], "o-", label=f"{tag}train", markersize=3)
+        ax2.plot(epochs, [r["train_accuracy"] for r in rows], "o-", label=f"{tag}train (augmented)", markersize=3)
+        if any(r["val_loss"] is not None for r in rows):
+            ax1.plot(epochs, [r["val_loss"] for r in rows], "o-", label=f"{tag}validation", markersize=3)
+        if any(r["val_accuracy"] is not None for r in rows):
+            ax2.plot(epochs, [r["val_accuracy"] for r in rows], "o-", label=f"{tag}validation", markersize=3)
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("cross-entropy")
-    ax1.legend()
-    ax2.plot(epochs, [r["train_accuracy"] for r in history], "o-", label="train (augmented)")
-    if any(r["val_accuracy"] is not None for r in history):
-        ax2.plot(epochs, [r["val_accuracy"] for r in history], "o-", label="validation")
+    ax1.legend(fontsize="small")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy")
-    ax2.legend()
+    ax2.legend(fontsize="small")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
@@ -71,14 +75,17 @@ def write_report(path: Any, *, title: str, summary: dict[str, Any], history: Seq
 
     report = HtmlReport(title)
     report.add_heading("Run")
-    rows = [[k, _fmt(v)] for k, v in summary.items() if not isinstance(v, (dict, list))]
+    rows = [[k, ", ".join(_fmt(x) for x in v) if isinstance(v, list) else _fmt(v)] for k, v in summary.items()
+            if not isinstance(v, dict) and not (isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v))]
     report.add_table(rows, header=["", "value"])
     report.add_heading("Learning curves")
     report.add_png(learning_curves_png(history), caption="Per epoch; validation with the evaluated weights "
                    "(EMA when on).", alt="learning curves")
-    report.add_table([[r["epoch"], _fmt(r["train_loss"]), _fmt(r["val_loss"]), _fmt(r["val_accuracy"]),
-                       f"{r['lr']:.3g}", f"{r['seconds']:.1f}"] for r in history],
-                     header=["epoch", "train loss", "val loss", "val accuracy", "lr", "seconds"])
+    member = ["member"] if any("member" in r for r in history) else []
+    report.add_table([[*([r.get("member", "-")] if member else []), r["epoch"], _fmt(r["train_loss"]),
+                       _fmt(r["val_loss"]), _fmt(r["val_accuracy"]), f"{r['lr']:.3g}", f"{r['seconds']:.1f}"]
+                      for r in history],
+                     header=[*member, "epoch", "train loss", "val loss", "val accuracy", "lr", "seconds"])
     report.add_heading("Test set", level=2)
     imgs = None if images is None else images.numpy()
     add_classification_sections(report, targets.numpy(), y_prob=as_probabilities(probs).numpy(),

@@ -6,6 +6,11 @@ RUN_DIR/checkpoint.pt     the last epoch, everything needed to resume
 RUN_DIR/best.pt           the weights of the best validation epoch (loadable by create_model(weights=...))
 RUN_DIR/summary.json      test accuracy, macro F1, cross-entropy and its reading, parameters, seconds, images/s
 RUN_DIR/report.html       learning curves, classification report, confusion matrix, mistakes
+
+With ``ensemble`` > 1 (e.g. the "best" recipe) each network is trained in its own
+``RUN_DIR/member-K/`` folder (config, metrics, checkpoints, best.pt); RUN_DIR keeps
+config.yaml, metrics.jsonl (every member's epochs), summary.json and report.html of
+the networks averaged (see :func:`vistakit.engine.fit_ensemble`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from ._checkpoint import check_run_dir
 from ._config import TrainConfig, write_text_atomic
 from ._data import class_names, dataset_tensors, num_classes_of
 from ._distributed import init_distributed
-from ._loop import evaluate, fit, resolve_amp
+from ._ensemble import fit_ensemble
+from ._loop import evaluate, resolve_amp
 from ._recipes import get_recipe
 from ._report import score_predictions, write_report
 
@@ -176,14 +182,18 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
 
     dataset, model, recipe = facts["dataset"], facts["model"], facts["recipe"]
     num_classes, in_chans, names = facts["num_classes"], facts["in_chans"], facts["classes"]
-    torch.manual_seed(cfg.seed)  # the initial weights follow the seed
-    net = create_model(model, num_classes=num_classes, in_chans=in_chans)
-    result = fit(net, train, val, cfg, run_dir=out, resume=resume, overwrite=overwrite, num_classes=num_classes,
-                 meta=facts, progress=progress)
+    # the initial weights follow the seed (member k of an ensemble: seed + k)
+    result = fit_ensemble(lambda k: create_model(model, num_classes=num_classes, in_chans=in_chans), train, val,
+                          cfg, run_dir=out, resume=resume, overwrite=overwrite, num_classes=num_classes, meta=facts,
+                          progress=progress)
 
     summary: dict[str, Any] = {"dataset": dataset, "model": model, "recipe": recipe,
                                "epochs": len(result.history), "best_epoch": result.best_epoch,
                                "best_val_accuracy": result.best_val_accuracy}
+    if cfg.ensemble > 1:  # several networks averaged: each has its own folder (and best.pt) in RUN_DIR
+        summary.update({"ensemble": cfg.ensemble, "epochs": cfg.epochs,
+                        "member_val_accuracy": result.extra["member_val_accuracy"],
+                        "members": [Path(m).name for m in result.extra["members"]]})
     if info.is_main:
         device = next(result.model.parameters()).device
         evaluated = test if test is not None else val
@@ -214,7 +224,7 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
         write_text_atomic(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
         if evaluated is not None:
             tensors = dataset_tensors(evaluated)
-            write_report(out / REPORT, title=f"{model} on {dataset} ({recipe} recipe)", summary=summary,
+            write_report(out / REPORT, title=f"{model}{f' x{cfg.ensemble} (averaged)' if cfg.ensemble > 1 else ''} on {dataset} ({recipe} recipe)", summary=summary,
                          history=result.history, probs=ev.probs, targets=ev.targets,
                          images=tensors[0] if tensors is not None else None, class_names=names)
     return summary
