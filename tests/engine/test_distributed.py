@@ -10,7 +10,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from vistakit.engine import TrainConfig, fit, load_training_checkpoint
+from vistakit.engine import TrainConfig, fit, fit_ensemble, load_training_checkpoint
 
 from ._toy import small_cnn, stripes
 
@@ -85,3 +85,30 @@ def test_two_process_resume_is_exact(tmp_path):
     resumed = torch.load(os.path.join(b, "final.pt"), weights_only=True)
     for k in full:
         assert torch.equal(full[k], resumed[k]), k
+
+
+def _ensemble_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    try:
+        res = fit_ensemble(lambda k: small_cnn(bn=False, seed=10 + k), stripes(160), stripes(70, seed=1),
+                           TrainConfig(**{**CFG, "epochs": 1, "ensemble": 2}), progress=False,
+                           run_dir=os.path.join(out, "run"))
+        if rank == 0:
+            torch.save({"state": res.model.state_dict(), "val": res.best_val_accuracy}, os.path.join(out, "ens.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_an_ensemble_under_two_processes_matches_one_process(tmp_path):
+    cfg = TrainConfig(**{**CFG, "epochs": 1, "ensemble": 2})
+    single = fit_ensemble(lambda k: small_cnn(bn=False, seed=10 + k), stripes(160), stripes(70, seed=1), cfg,
+                          progress=False)
+    mp.spawn(_ensemble_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    ddp = torch.load(tmp_path / "ens.pt", weights_only=True)
+    for (k, a), b in zip(single.model.state_dict().items(), ddp["state"].values()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=k)
+    assert ddp["val"] == pytest.approx(single.best_val_accuracy)  # the ensemble's, all-reduced over both halves
+    assert (tmp_path / "run" / "member-2" / "final.pt").is_file()
