@@ -24,23 +24,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, out: str) -> None:
+def _join(rank: int, world: int, port: int) -> None:
+    """What torchrun would give this process: its rank in the group, one thread."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
+
+
+def _net(k: int) -> torch.nn.Module:
+    return small_cnn(bn=False, seed=k)
+
+
+def _worker(rank: int, world: int, port: int, out: str, cfg: TrainConfig) -> None:
+    _join(rank, world, port)
     try:
-        res = fit(small_cnn(bn=False), stripes(160), stripes(70, seed=1), TrainConfig(**CFG), progress=False,
-                  run_dir=os.path.join(out, "run"))
+        res = fit_ensemble(_net, stripes(160), stripes(70, seed=1), cfg, progress=False,
+                           run_dir=os.path.join(out, "run"))
         if rank == 0:
-            torch.save({"state": res.model.state_dict(), "history": res.history}, os.path.join(out, "result.pt"))
+            torch.save({"state": res.model.state_dict(), "history": res.history, "val": res.best_val_accuracy},
+                       os.path.join(out, "result.pt"))
     finally:
         dist.destroy_process_group()
 
 
 @pytest.mark.slow
 def test_two_gloo_processes_match_one_process(tmp_path):
-    single = fit(small_cnn(bn=False), stripes(160), stripes(70, seed=1), TrainConfig(**CFG), progress=False)
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    single = fit(_net(0), stripes(160), stripes(70, seed=1), TrainConfig(**CFG), progress=False)
+    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path), TrainConfig(**CFG)), nprocs=2, join=True)
     ddp = torch.load(tmp_path / "result.pt", weights_only=True)
     for (k, a), b in zip(single.model.state_dict().items(), ddp["state"].values()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=k)
@@ -54,9 +64,7 @@ def test_two_gloo_processes_match_one_process(tmp_path):
 
 
 def _resume_worker(rank: int, world: int, port: int, out: str, kill_after: int, resume: bool) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
+    _join(rank, world, port)
     cfg = TrainConfig(**{**CFG, "epochs": 3, "augment": [{"name": "BatchHorizontalFlip"}]})
 
     def hook(record, _model):
@@ -87,27 +95,12 @@ def test_two_process_resume_is_exact(tmp_path):
         assert torch.equal(full[k], resumed[k]), k
 
 
-def _ensemble_worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
-    try:
-        res = fit_ensemble(lambda k: small_cnn(bn=False, seed=10 + k), stripes(160), stripes(70, seed=1),
-                           TrainConfig(**{**CFG, "epochs": 1, "ensemble": 2}), progress=False,
-                           run_dir=os.path.join(out, "run"))
-        if rank == 0:
-            torch.save({"state": res.model.state_dict(), "val": res.best_val_accuracy}, os.path.join(out, "ens.pt"))
-    finally:
-        dist.destroy_process_group()
-
-
 @pytest.mark.slow
 def test_an_ensemble_under_two_processes_matches_one_process(tmp_path):
     cfg = TrainConfig(**{**CFG, "epochs": 1, "ensemble": 2})
-    single = fit_ensemble(lambda k: small_cnn(bn=False, seed=10 + k), stripes(160), stripes(70, seed=1), cfg,
-                          progress=False)
-    mp.spawn(_ensemble_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
-    ddp = torch.load(tmp_path / "ens.pt", weights_only=True)
+    single = fit_ensemble(_net, stripes(160), stripes(70, seed=1), cfg, progress=False)
+    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path), cfg), nprocs=2, join=True)
+    ddp = torch.load(tmp_path / "result.pt", weights_only=True)
     for (k, a), b in zip(single.model.state_dict().items(), ddp["state"].values()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=k)
     assert ddp["val"] == pytest.approx(single.best_val_accuracy)  # the ensemble's, all-reduced over both halves
