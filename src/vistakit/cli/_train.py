@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="RUN_DIR", help="the run folder")
     p.add_argument("--ensemble", type=int, metavar="N",
                    help="train N networks one after another (seeds seed..seed+N-1) and average their predictions; "
-                        "each gets RUN_DIR/member-K/ (the best recipe trains 2)")
+                        "each gets RUN_DIR/member-K/")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace another run found in RUN_DIR")
     p.add_argument("--val-fraction", type=float, default=0.1,

@@ -7,7 +7,7 @@ RUN_DIR/best.pt           the weights of the best validation epoch (loadable by 
 RUN_DIR/summary.json      test accuracy, macro F1, cross-entropy and its reading, parameters, seconds, images/s
 RUN_DIR/report.html       learning curves, classification report, confusion matrix, mistakes
 
-With ``ensemble`` > 1 (e.g. the "best" recipe) each network is trained in its own
+With ``ensemble`` > 1 (``--ensemble N``) each network is trained in its own
 ``RUN_DIR/member-K/`` folder (config, metrics, checkpoints, best.pt); RUN_DIR keeps
 config.yaml, metrics.jsonl (every member's epochs), summary.json and report.html of
 the networks averaged (see :func:`vistakit.engine.fit_ensemble`).
@@ -224,7 +224,8 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
         write_text_atomic(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
         if evaluated is not None:
             tensors = dataset_tensors(evaluated)
-            write_report(out / REPORT, title=f"{model}{f' x{cfg.ensemble} (averaged)' if cfg.ensemble > 1 else ''} on {dataset} ({recipe} recipe)", summary=summary,
+            what = f"{model} x{cfg.ensemble} (averaged)" if cfg.ensemble > 1 else model
+            write_report(out / REPORT, title=f"{what} on {dataset} ({recipe} recipe)", summary=summary,
                          history=result.history, probs=ev.probs, targets=ev.targets,
                          images=tensors[0] if tensors is not None else None, class_names=names)
     return summary
