@@ -27,8 +27,22 @@ def test_stages_halve_the_resolution(name):
     for info, stage in zip(model.feature_info[1:], model.stages):
         h = stage(h)
         assert h.shape[1] == info["num_chs"] and h.shape[-1] == 28 // info["reduction"]
-    assert [i["reduction"] for i in model.feature_info[1:]] == [2, 4, 8]
+    reductions = [i["reduction"] for i in model.feature_info]
+    # each stage keeps or halves the resolution; the last three each halve it, down to 1/8
+    assert all(b in (a, 2 * a) for a, b in zip(reductions, reductions[1:]))
+    assert reductions[-3:] == [2, 4, 8]
     assert model(x).shape == (2, 10)
+
+
+def test_first_pool_keeps_the_first_stage_at_full_resolution():
+    model = FastNet(num_classes=10, in_chans=1, stem_width=8, widths=(8, 16, 16, 16), depths=(1, 0, 0, 0),
+                    first_pool=False).eval()
+    assert [i["reduction"] for i in model.feature_info] == [1, 1, 2, 4, 8]
+    assert model.stages[0](model.stem(torch.randn(1, 1, 28, 28))).shape == (1, 8, 28, 28)
+    # with a pooled stem the first stage never pools again, whatever first_pool says
+    pooled = FastNet(num_classes=10, in_chans=1, stem_width=8, widths=(8, 16, 16), stem_pool=True, first_pool=True)
+    assert [i["reduction"] for i in pooled.feature_info] == [2, 2, 4, 8]
+    assert create_model("fastnet_fmnist_fullres").feature_info[1]["reduction"] == 1
 
 
 def test_pooled_stem_is_the_same_function_reordered():
