@@ -87,7 +87,8 @@ class FastNet(ImageClassifier):
         stem_pool: pool inside the stem, before its BatchNorm (see :class:`PooledStem`),
             instead of at the start of the first stage.
         first_pool: the first stage halves the resolution (False: it works at the stem's
-            resolution, and only the later stages pool).
+            resolution, and only the later stages pool). Ignored with ``stem_pool``, whose
+            stem has already halved it.
     """
 
     classifier_name = "fc"
