@@ -164,7 +164,10 @@ def fastnet_fmnist_wide(*, num_classes: int = 1000, in_chans: int = 3, **kwargs:
 @register_model(ModelSpec(name="fastnet_fmnist_large", family="fastnet", paper=_PAPER, num_params=3_001_816,
                           gflops=0.06808704, input_size=28, min_size=8))
 def fastnet_fmnist_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
-    """FastNet 1.5x wider than ``fastnet_fmnist_wide``, for the "best" Fashion-MNIST recipe (95% within an hour)."""
+    """FastNet 1.5x wider than ``fastnet_fmnist_wide``: the "best" Fashion-MNIST recipe's network.
+
+    Measured with that recipe on 2 CPU cores: 94.88% test accuracy after 38 epochs (3,391 s of training).
+    """
     return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 48, "widths": (96, 192, 384),
                                                                   "depths": (1, 1, 1), **kwargs})
 
