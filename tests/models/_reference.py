@@ -10,6 +10,9 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +101,66 @@ def check_logits(ours: torch.Tensor, golden: np.ndarray) -> tuple[bool, str]:
     return ok, f"max |y-g| = {err.max():.3e} (tol {tol:.3e}); max |d-dg| = {derr.max():.3e} (tol {dtol:.3e})"
 
 
+AUX = {"googlenet", "inception_v3"}  # built with their aux heads, as in the published checkpoints
+
+
+def filled_logits(name: str) -> torch.Tensor:
+    """The model ``name`` under the documented fill, run in float64 on the documented input: (2, classes)."""
+    from vistakit.models import create_model
+
+    ref = load_reference()[name]
+    torch.manual_seed(0)
+    model = create_model(name, **({"aux_logits": True} if name in AUX else {})).eval()
+    apply_fill(model)
+    model = model.double()
+    with torch.no_grad():
+        out = model(reference_input(int(ref["input_size"])).double())
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+# Where the strict check fails, the same forward is run again with MKL's "compatible" code path:
+# other GEMM kernels, so every float64 sum rounds differently. A network that this moves by more
+# than the tolerance amplifies rounding itself (EfficientNetV2-M/L under this fill: 1e-16 grows
+# about tenfold per block to 10% of the logits), and its golden logits can only be matched on the
+# generator's own arithmetic. For those, what rounding cannot explain is checked instead: measured
+# on such a network, a 1% change of one BatchNorm eps or 1e-6 added to one weight gives errors of
+# 69-105% of the largest logit and correlations of 0.66-0.81 with the golden ones; rounding alone
+# gives at most ~12% and above 0.99. BLAS builds without MKL ignore the variable: no spread, and
+# the strict failure stands.
+CHAOS_ENV = {"MKL_CBWR": "COMPATIBLE"}
+CHAOS_MAX_ERROR = 0.3  # of max |golden|
+CHAOS_MIN_CORRELATION = 0.98
+
+
+def logits_on_other_arithmetic(name: str) -> np.ndarray:
+    """:func:`filled_logits` in a fresh process with :data:`CHAOS_ENV` (read by MKL when it loads)."""
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "logits.npy"
+        subprocess.run([sys.executable, "-m", "tests.models._reference", name, str(out)], cwd=root, check=True,
+                       env={**os.environ, **CHAOS_ENV}, timeout=600)
+        return np.load(out)
+
+
+def check_chaotic_logits(ours: np.ndarray, other: np.ndarray, golden: np.ndarray) -> tuple[bool, bool, str]:
+    """(chaotic, ok, message) for a network whose strict check failed.
+
+    ``other``: the same forward on other arithmetic. Chaotic when that moves the logits by more
+    than the strict tolerance; then ok when the golden error and correlation stay within what
+    rounding explains.
+    """
+    g = np.asarray(golden, dtype=np.float64)
+    scale = np.abs(g).max()
+    spread = float(np.abs(ours - other).max() / scale)
+    err = float(np.abs(ours - g).max() / scale)
+    corr = float(np.corrcoef(ours.ravel(), g.ravel())[0, 1])
+    chaotic = spread > 1e-6
+    ok = chaotic and err <= CHAOS_MAX_ERROR and corr >= CHAOS_MIN_CORRELATION
+    return chaotic, ok, (f"float64 rounding alone moves the logits by {spread:.1e} of the largest; error against "
+                         f"the golden {err:.1e} (at most {CHAOS_MAX_ERROR}), correlation {corr:.4f} "
+                         f"(at least {CHAOS_MIN_CORRELATION})")
+
+
 def _parse_torchvision_transform(text: str) -> dict:
     """torchvision's ``ImageClassification(...)`` repr -> resize, crop, interpolation, mean, std."""
     def field(name):
@@ -163,3 +226,7 @@ def published_weights_mismatches(spec, entry: dict) -> list[str]:
                                 tuple(cfg["mean"]), tuple(cfg["std"]))}
         problems += [f"{k}: {ours[k]!r}, expected {theirs[k]!r}" for k in ours if ours[k] != theirs[k]]
     return problems
+
+
+if __name__ == "__main__":  # python -m tests.models._reference NAME OUT.npy: see logits_on_other_arithmetic
+    np.save(sys.argv[2], filled_logits(sys.argv[1]).numpy())

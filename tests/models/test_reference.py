@@ -5,15 +5,16 @@ One test per model builds it once and checks everything, so the suite stays lean
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from vistakit.models import count_flops, create_model, list_models, model_info
 
-from ._reference import apply_fill, check_logits, load_reference, reference_input, reference_names
+from ._reference import (AUX, apply_fill, check_chaotic_logits, check_logits, load_reference,
+                         logits_on_other_arithmetic, reference_input, reference_names)
 
 NAMES = reference_names()
-AUX = {"googlenet", "inception_v3"}  # built with their aux heads, as in the published checkpoints
 
 
 def test_every_reference_model_is_registered():
@@ -55,4 +56,21 @@ def test_matches_reference(name):
     if isinstance(out, (tuple, list)):
         out = out[0]
     ok, msg = check_logits(out, ref["golden_logits"])
+    if not ok:  # a wrong network, or one that amplifies float64 rounding (see CHAOS_ENV)
+        chaotic, ok, why = check_chaotic_logits(out.numpy(), logits_on_other_arithmetic(name), ref["golden_logits"])
+        msg = f"{msg}; {why}" if chaotic else f"{msg}; other float64 rounding moves them by less than that"
     assert ok, f"{name}: golden logits differ: {msg}"
+
+
+def test_the_chaos_fallback_tells_rounding_from_a_wrong_network():
+    from ._reference import check_chaotic_logits
+
+    g = np.linspace(-100.0, 100.0, 20).reshape(2, 10)
+    noisy = g + 8.0 * np.sin(np.arange(20.0)).reshape(2, 10)  # 8% of the largest logit, still correlated
+    # rounding on other arithmetic moves this network by 5%: it is chaotic, and 8% is within reach of rounding
+    assert check_chaotic_logits(noisy, noisy + 5.0, g)[:2] == (True, True)
+    # other rounding barely moves it: the 8% error is the network's, not the arithmetic's
+    assert check_chaotic_logits(noisy, noisy + 1e-9, g)[:2] == (False, False)
+    # chaotic, but the logits are another network's (each row reversed: 95% off, correlation 0.50)
+    chaotic, ok, msg = check_chaotic_logits(g[:, ::-1].copy(), g[:, ::-1] + 5.0, g)
+    assert chaotic and not ok and "golden 9.5e-01" in msg and "correlation 0.5038" in msg
