@@ -101,3 +101,37 @@ def test_an_ensemble_recipe_is_watched_as_the_networks_trained_so_far(monkeypatc
     assert lines[-1]["train_seconds"] > lines[1]["train_seconds"] > 0
     assert out["final_test_accuracy"] == lines[-1]["test_accuracy"] and "x2 averaged" in out["name"]
     assert out["num_params"] == 2 * 107_962  # fastnet_fmnist at 1 channel, 10 classes
+
+
+def test_the_seed_reaches_the_recipe_and_the_baseline(monkeypatch):
+    from vistakit.engine import _benchmark, _recipes
+
+    seen = []
+    real_fit = _benchmark.fit_ensemble
+    monkeypatch.setattr(_benchmark, "fit_ensemble", lambda *a, **k: seen.append(a[3].seed) or real_fit(*a, **k))
+    tiny = _recipes.Recipe(name="tiny", description="one small network", model="fastnet_fmnist",
+                           options=dict(epochs=1, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5))
+    monkeypatch.setitem(_recipes._RECIPES, "tiny", tiny)
+    monkeypatch.setattr(_benchmark, "load_split",
+                        lambda name, split, root=None: _Tiny(200, 0) if split == "train" else _Tiny(100, 1))
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    result = _benchmark.benchmark_fashion_mnist(recipe="tiny", baseline_epochs=1, progress=False, seed=3)
+    assert seen == [3] and result["seed"] == 3
+    # the baseline's weights and shuffling follow the seed
+    seeds, real_seed = [], torch.manual_seed
+    monkeypatch.setattr(torch, "manual_seed", lambda s: seeds.append(s) or real_seed(s))
+    run_baseline(_Tiny(64, 0), _Tiny(32, 1), epochs=1, target=0.99, progress=False, seed=5)
+    assert seeds == [5]
+
+
+def test_the_machine_is_named_by_its_processor_model(tmp_path):
+    from vistakit.engine._benchmark import cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n"
+                    "flags\t\t: fpu vme\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n")
+    assert cpu_model(str(info)) == "AMD EPYC 9R14 96-Core Processor"
+    # no such file, or no model name in it (some ARM kernels): the architecture, never an error
+    assert cpu_model(str(tmp_path / "missing"))
+    (tmp_path / "arm").write_text("processor\t: 0\nBogoMIPS\t: 50.00\n")
+    assert cpu_model(str(tmp_path / "arm")) == cpu_model(str(tmp_path / "missing"))

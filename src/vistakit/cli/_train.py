@@ -98,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--recipe", default="fast", help="recipe to measure (default fast)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.add_argument("--baseline-epochs", type=int, default=15, help="epochs of the baseline at most (default 15)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the recipe and the baseline (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the JSON here")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_benchmark)
@@ -155,7 +156,8 @@ def _benchmark(args: argparse.Namespace) -> int:
     from ..engine._benchmark import benchmark_fashion_mnist
 
     result = benchmark_fashion_mnist(recipe=args.recipe, threads=args.threads,
-                                     baseline_epochs=args.baseline_epochs, progress=not args.quiet)
+                                     baseline_epochs=args.baseline_epochs, seed=args.seed,
+                                     progress=not args.quiet)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
