@@ -104,17 +104,23 @@ def check_logits(ours: torch.Tensor, golden: np.ndarray) -> tuple[bool, str]:
 AUX = {"googlenet", "inception_v3"}  # built with their aux heads, as in the published checkpoints
 
 
-def filled_logits(name: str) -> torch.Tensor:
-    """The model ``name`` under the documented fill, run in float64 on the documented input: (2, classes)."""
+def reference_model(name: str) -> torch.nn.Module:
+    """The model ``name`` as the reference lists it (aux heads where published), seed 0, eval mode."""
     from vistakit.models import create_model
 
-    ref = load_reference()[name]
     torch.manual_seed(0)
-    model = create_model(name, **({"aux_logits": True} if name in AUX else {})).eval()
+    return create_model(name, **({"aux_logits": True} if name in AUX else {})).eval()
+
+
+def filled_logits(model: torch.nn.Module, size: int) -> torch.Tensor:
+    """``model`` under the documented fill, run in float64 on the documented input: (2, classes).
+
+    Fills and converts ``model`` in place; the first output where it returns several.
+    """
     apply_fill(model)
     model = model.double()
     with torch.no_grad():
-        out = model(reference_input(int(ref["input_size"])).double())
+        out = model(reference_input(size).double())
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
@@ -133,7 +139,7 @@ CHAOS_MIN_CORRELATION = 0.98
 
 
 def logits_on_other_arithmetic(name: str) -> np.ndarray:
-    """:func:`filled_logits` in a fresh process with :data:`CHAOS_ENV` (read by MKL when it loads)."""
+    """:func:`filled_logits` of ``name`` in a fresh process with :data:`CHAOS_ENV` (read by MKL when it loads)."""
     root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "logits.npy"
@@ -229,4 +235,5 @@ def published_weights_mismatches(spec, entry: dict) -> list[str]:
 
 
 if __name__ == "__main__":  # python -m tests.models._reference NAME OUT.npy: see logits_on_other_arithmetic
-    np.save(sys.argv[2], filled_logits(sys.argv[1]).numpy())
+    np.save(sys.argv[2], filled_logits(reference_model(sys.argv[1]),
+                                       int(load_reference()[sys.argv[1]]["input_size"])).numpy())

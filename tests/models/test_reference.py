@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
-from vistakit.models import count_flops, create_model, list_models, model_info
+from vistakit.models import count_flops, list_models, model_info
 
-from ._reference import (AUX, apply_fill, check_chaotic_logits, check_logits, load_reference,
-                         logits_on_other_arithmetic, reference_input, reference_names)
+from ._reference import (check_chaotic_logits, check_logits, filled_logits, load_reference,
+                         logits_on_other_arithmetic, reference_model, reference_names)
 
 NAMES = reference_names()
 
@@ -29,9 +28,7 @@ def test_matches_reference(name):
     if name == "none":
         pytest.skip("no reference models registered yet")
     ref = load_reference()[name]
-    kwargs = {"aux_logits": True} if name in AUX else {}
-    torch.manual_seed(0)
-    model = create_model(name, **kwargs).eval()
+    model = reference_model(name)
 
     # layout: every key with its shape and dtype, in the same order
     ours = [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in model.state_dict().items()]
@@ -49,12 +46,7 @@ def test_matches_reference(name):
     # GFLOPs claimed in the registry, recomputed with our counter (float32, default size)
     assert count_flops(model, size) == pytest.approx(spec.gflops, rel=1e-3)
 
-    apply_fill(model)
-    model = model.double()
-    with torch.no_grad():
-        out = model(reference_input(size).double())
-    if isinstance(out, (tuple, list)):
-        out = out[0]
+    out = filled_logits(model, size)
     ok, msg = check_logits(out, ref["golden_logits"])
     if not ok:  # a wrong network, or one that amplifies float64 rounding (see CHAOS_ENV)
         chaotic, ok, why = check_chaotic_logits(out.numpy(), logits_on_other_arithmetic(name), ref["golden_logits"])
@@ -63,8 +55,6 @@ def test_matches_reference(name):
 
 
 def test_the_chaos_fallback_tells_rounding_from_a_wrong_network():
-    from ._reference import check_chaotic_logits
-
     g = np.linspace(-100.0, 100.0, 20).reshape(2, 10)
     noisy = g + 8.0 * np.sin(np.arange(20.0)).reshape(2, 10)  # 8% of the largest logit, still correlated
     # rounding on other arithmetic moves this network by 5%: it is chaotic, and 8% is within reach of rounding
