@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from vistakit._download import ChecksumError, atomic_write_bytes, cache_dir, check_hash, download_url, file_hash
+from vistakit._files import atomic_write
+from vistakit._download import ChecksumError, cache_dir, check_hash, download_url, file_hash
 
 
 def _file(tmp_path, name, data):
@@ -49,7 +50,7 @@ def test_all_urls_failing_lists_each(tmp_path):
 
 def test_hash_prefix_and_atomic_write(tmp_path):
     p = tmp_path / "f"
-    atomic_write_bytes(p, b"hello")
+    atomic_write(p, b"hello")
     umask = os.umask(0)
     os.umask(umask)
     assert p.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Iterable
 
 from tqdm import tqdm
+
+from ._files import atomic_open
 
 _CHUNK = 1 << 20
 
@@ -63,27 +64,6 @@ def check_hash(
                 )
 
 
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a written file gets the usual umask mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def download_url(
     urls: str | Iterable[str],
     dest: str | os.PathLike,
@@ -115,23 +95,19 @@ def download_url(
     url_list = [urls] if isinstance(urls, str) else list(urls)
     errors = []
     for url in url_list:
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
+            with urllib.request.urlopen(url, timeout=timeout) as resp, atomic_open(dest) as out:
                 total = int(resp.headers.get("Content-Length") or 0) or None
                 with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
                           disable=not progress, leave=False) as bar:
                     for chunk in iter(lambda: resp.read(_CHUNK), b""):
                         out.write(chunk)
                         bar.update(len(chunk))
-            check_hash(tmp, sha256=sha256, md5=md5)
-            os.chmod(tmp, _default_mode())
-            os.replace(tmp, dest)
+                out.flush()
+                check_hash(out.name, sha256=sha256, md5=md5)  # a wrong file is removed, never renamed
             return dest
         except ChecksumError:
-            Path(tmp).unlink(missing_ok=True)
             raise
         except (urllib.error.URLError, OSError, ValueError) as e:
-            Path(tmp).unlink(missing_ok=True)
             errors.append(f"  {url}: {e}")
     raise OSError(f"could not download {dest.name}:\n" + "\n".join(errors))

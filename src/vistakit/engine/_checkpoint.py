@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._files import atomic_open
+
 FORMAT = "vistakit-train/1"
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -22,22 +24,9 @@ class RunDirError(FileExistsError):
 
 
 def save_atomic(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save`` to a temporary file in the same folder, fsync, then rename over ``path``.
-
-    A crash at any point leaves either the old file or the new one, never half a file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """``torch.save`` through the atomic writer: a crash leaves the old file or the new one, never half a file."""
+    with atomic_open(path) as f:
+        torch.save(obj, f)
 
 
 def load_training_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

@@ -29,7 +29,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 from torch.utils.data import Subset
 
-from ._config import TrainConfig, write_text_atomic
+from .._files import atomic_write
+from ._config import TrainConfig
 from ._finetune import _targets_of, finetune, labelled_subset, resolve_weights
 
 
@@ -152,7 +153,6 @@ class Comparison:
 
     def save(self, out_dir: str | os.PathLike, *, stem: str = "comparison") -> dict[str, Path]:
         """Write ``{stem}.png``, ``{stem}.md``, ``{stem}.json`` and ``{stem}.html`` into ``out_dir``."""
-        from .._download import atomic_write_bytes
         from ..metrics import HtmlReport
 
         out = Path(out_dir)
@@ -160,10 +160,10 @@ class Comparison:
         png = self.plot_png()
         paths = {"png": out / f"{stem}.png", "md": out / f"{stem}.md", "json": out / f"{stem}.json",
                  "html": out / f"{stem}.html"}
-        atomic_write_bytes(paths["png"], png)
-        write_text_atomic(paths["md"], f"# {self.title}\n\n" + self.markdown()
+        atomic_write(paths["png"], png)
+        atomic_write(paths["md"], f"# {self.title}\n\n" + self.markdown()
                           + "".join(f"\n- {n}" for n in self.notes) + "\n")
-        write_text_atomic(paths["json"], json.dumps({"title": self.title, "notes": self.notes,
+        atomic_write(paths["json"], json.dumps({"title": self.title, "notes": self.notes,
                                                      "test_images": self.test_images, "table": self.table(),
                                                      "rows": self.rows}, indent=2) + "\n")
         report = HtmlReport(self.title)

@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from .._files import atomic_write
+
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "onecycle", "constant")
 AMP_MODES = ("off", "auto", "bf16", "fp16")
@@ -193,7 +195,7 @@ class TrainConfig:
         """The config as YAML text; also written (atomically) to ``path`` when given."""
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         if path is not None:
-            write_text_atomic(path, text)
+            atomic_write(path, text)
         return text
 
     @classmethod
@@ -214,15 +216,3 @@ def _read_yaml_source(path_or_text: str | os.PathLike) -> tuple[str, str]:
             raise FileNotFoundError(f"config file not found: {p}")
         return str(p), p.read_text()
     return "config text", str(path_or_text)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -46,7 +46,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .._download import atomic_write_bytes
+from .._files import atomic_write
 from ..metrics._similarity import cosine_knn
 from ..models import EvalTransform, create_model, load_image, model_info, preprocess
 from ..models._registry import IMAGENET_MEAN, IMAGENET_STD
@@ -137,13 +137,13 @@ class Embeddings:
             if self.labels is not None:
                 arrays["labels"] = np.asarray(self.labels)
             np.savez(buf, **arrays)
-            atomic_write_bytes(path, buf.getvalue())
+            atomic_write(path, buf.getvalue())
             return path
         np.save(buf, self.features)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         side = {**self._meta(), "paths": self.paths,
                 "labels": None if self.labels is None else np.asarray(self.labels).tolist()}
-        atomic_write_bytes(path.with_suffix(".json"), json.dumps(side).encode())
+        atomic_write(path.with_suffix(".json"), json.dumps(side).encode())
         return path
 
     @classmethod
@@ -534,7 +534,7 @@ def write_similar_html(path: str | os.PathLike, embeddings: Embeddings, query: s
         query=_img_tag(_thumb_uri(qimg, thumb_size), qname), query_caption=html.escape(qname),
         n=len(neighbours), cells="\n".join(cells),
     )
-    atomic_write_bytes(path, page.encode("utf-8"))
+    atomic_write(path, page.encode("utf-8"))
     return Path(path)
 
 

@@ -25,7 +25,8 @@ import yaml
 from torch import nn
 
 from ._checkpoint import CHECKPOINT, FORMAT, RUN_FILES, load_training_checkpoint, prepare_run_dir, save_atomic
-from ._config import TrainConfig, write_text_atomic
+from .._files import atomic_write
+from ._config import TrainConfig
 from ._distributed import barrier, init_distributed, resolve_device
 from ._loop import CONFIG, METRICS, TrainResult, evaluate, fit, resolve_amp
 
@@ -116,7 +117,7 @@ def fit_ensemble(
         else:
             prepare_run_dir(run_path, overwrite=overwrite)
             _clear_members(run_path)
-            write_text_atomic(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
+            atomic_write(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
                                                                 sort_keys=False))
     barrier(info)
 
@@ -203,7 +204,7 @@ def _write_metrics(run_path: Path, done: list[dict[str, Any]], k: int, folder: P
     if folder is not None and (folder / METRICS).is_file():
         lines += [json.dumps({"member": k + 1, **json.loads(line)})
                   for line in (folder / METRICS).read_text().splitlines() if line.strip()]
-    write_text_atomic(run_path / METRICS, "".join(line + "\n" for line in lines))
+    atomic_write(run_path / METRICS, "".join(line + "\n" for line in lines))
 
 
 def _clear_members(run_path: Path) -> None:

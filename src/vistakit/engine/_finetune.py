@@ -57,9 +57,9 @@ import yaml
 from torch import nn
 from torch.utils.data import Subset
 
-from .._download import atomic_write_bytes
 from ._checkpoint import BEST, FORMAT, check_run_dir, load_training_checkpoint, prepare_run_dir, save_atomic
-from ._config import TrainConfig, write_text_atomic
+from .._files import atomic_write
+from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors, num_classes_of
 from ._data import class_names as dataset_class_names
 from ._loop import autocast, evaluate, fit, resolve_amp
@@ -402,8 +402,8 @@ def cached_features(net: nn.Module, dataset: Any, indices: Sequence[int] | np.nd
         if npy is not None:
             buf = io.BytesIO()
             np.save(buf, have_x)
-            atomic_write_bytes(npy, buf.getvalue())
-            write_text_atomic(json_path, json.dumps({"key": key, "indices": have_idx.tolist(),
+            atomic_write(npy, buf.getvalue())
+            atomic_write(json_path, json.dumps({"key": key, "indices": have_idx.tolist(),
                                                      "labels": have_y.tolist()}))
     pos = np.searchsorted(have_idx, indices)
     return have_x[pos], have_y[pos], int(len(missing))
@@ -736,13 +736,13 @@ def finetune(
                     "features_computed": features_computed, "trainable_params": trainable,
                     "num_params": sum(p.numel() for p in net.parameters()), "mean": list(mean), "std": list(std)})
     if run_path is not None:
-        write_text_atomic(run_path / "config.yaml", yaml.safe_dump({"finetune": facts, **configs}, sort_keys=False))
-        write_text_atomic(run_path / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        atomic_write(run_path / "config.yaml", yaml.safe_dump({"finetune": facts, **configs}, sort_keys=False))
+        atomic_write(run_path / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
         if not linear_probe:
             save_atomic({"format": FORMAT, "kind": "best", "epoch": len(history), "model": net.state_dict(),
                          "mean": list(mean), "std": list(std), "num_classes": num_classes, "meta": facts,
                          "config": base.to_dict()}, run_path / BEST)
-        write_text_atomic(run_path / SUMMARY, json.dumps(summary, indent=2) + "\n")
+        atomic_write(run_path / SUMMARY, json.dumps(summary, indent=2) + "\n")
         if probs is not None:
             tensors = dataset_tensors(evaluated)
             write_finetune_report(run_path / REPORT, summary=summary, history=history, probs=probs, targets=targets,
@@ -777,7 +777,7 @@ def _save_probe(path: Path, probe: Any) -> None:
         arrays.update(mean=probe[0].mean_, scale=probe[0].scale_)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
 
 
 def write_finetune_report(path: str | os.PathLike, *, summary: dict[str, Any], history: Sequence[dict[str, Any]],

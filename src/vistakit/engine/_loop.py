@@ -34,7 +34,8 @@ from ._checkpoint import (
     restore_rng_state,
     save_atomic,
 )
-from ._config import TrainConfig, write_text_atomic
+from .._files import atomic_write
+from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, num_classes_of, sample_images
 from ._distributed import (
     DistInfo,
@@ -329,7 +330,7 @@ def fit(
     if run_path is not None and info.is_main:
         prepare_run_dir(run_path, overwrite=overwrite, resume=resume)
         if not resume:  # what the run is: the facts given in meta, and every option
-            write_text_atomic(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
+            atomic_write(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
                                                                  sort_keys=False))
     barrier(info)  # the other processes wait for the folder
 
@@ -537,7 +538,7 @@ def fit(
 
 
 def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
-    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in history))
+    atomic_write(path, "".join(json.dumps(r) + "\n" for r in history))
 
 
 def _epoch_line(r: dict[str, Any], epochs: int) -> str:

@@ -27,7 +27,8 @@ from torch.utils.data import Subset
 
 from ._augment import build_augment, read_augment_spec
 from ._checkpoint import check_run_dir
-from ._config import TrainConfig, write_text_atomic
+from .._files import atomic_write
+from ._config import TrainConfig
 from ._data import class_names, dataset_tensors, num_classes_of
 from ._distributed import init_distributed
 from ._ensemble import fit_ensemble
@@ -221,7 +222,7 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
         summary.update({"num_params": result.num_params, "gflops_per_image": gflops, "image_size": list(size),
                         "train_seconds": result.train_seconds, "images_per_second": result.images_per_second,
                         "tta": cfg.tta, "stopped_early": result.stopped_early, "world_size": info.world_size})
-        write_text_atomic(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
+        atomic_write(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
         if evaluated is not None:
             tensors = dataset_tensors(evaluated)
             what = f"{model} x{cfg.ensemble} (averaged)" if cfg.ensemble > 1 else model

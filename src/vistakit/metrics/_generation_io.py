@@ -43,7 +43,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .._download import atomic_write_bytes, cache_dir
+from .._download import cache_dir
+from .._files import atomic_write
 from ._generation import (
     FeatureStatisticsWarning,
     _fid_low_rank,
@@ -401,7 +402,7 @@ def compute_features(source, *, extractor: FeatureExtractor, batch_size: int = 5
             bar.update(len(x))
     f, p = np.concatenate(feats), np.concatenate(probs)
     if cfile is not None:
-        atomic_write_bytes(cfile, _npz_bytes(features=f, probs=p,
+        atomic_write(cfile, _npz_bytes(features=f, probs=p,
                                              meta=json.dumps({"source": label, "extractor": extractor.name})))
     mu, sigma = feature_statistics(f, name=name)
     return Features(f, p, mu, sigma, label, extractor.name, len(f))
@@ -410,7 +411,7 @@ def compute_features(source, *, extractor: FeatureExtractor, batch_size: int = 5
 def save_statistics(features: Features, path: str | os.PathLike) -> None:
     """Write ``mu`` and ``sigma`` (pytorch-fid's .npz format, which it reads as is) plus the extractor and count."""
     extra = {"count": np.array(features.count)} if features.count is not None else {}
-    atomic_write_bytes(path, _npz_bytes(mu=features.mu, sigma=features.sigma,
+    atomic_write(path, _npz_bytes(mu=features.mu, sigma=features.sigma,
                                         extractor=np.array(features.extractor), **extra))
 
 

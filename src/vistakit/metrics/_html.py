@@ -135,10 +135,10 @@ class HtmlReport:
 
     def save(self, path: str | Path) -> Path:
         """Write the page (atomically) and return its path."""
-        from .._download import atomic_write_bytes
+        from .._files import atomic_write
 
         path = Path(path)
-        atomic_write_bytes(path, self.render().encode("utf-8"))
+        atomic_write(path, self.render().encode("utf-8"))
         return path
 
 

@@ -75,7 +75,7 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike) -> None:
     """Write a state_dict as a .safetensors file (atomically)."""
-    from .._download import atomic_write_bytes
+    from .._files import atomic_write
 
     rev = {v: k for k, v in _ST_DTYPES.items()}
     header, chunks, offset = {}, [], 0
@@ -88,7 +88,7 @@ def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: str | os.Path
         offset += len(raw)
     hb = json.dumps(header).encode()
     hb += b" " * (-len(hb) % 8)
-    atomic_write_bytes(path, struct.pack("<Q", len(hb)) + hb + b"".join(chunks))
+    atomic_write(path, struct.pack("<Q", len(hb)) + hb + b"".join(chunks))
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .._download import ChecksumError, cache_dir, check_hash, download_url, file_hash
+from .._files import atomic_write
 from ._base import ImageClassifier
 from ._checkpoint import (
     CheckpointError,
@@ -106,11 +107,7 @@ def import_weights(name: str, path: str | os.PathLike, *, tag: str | None = None
     for w in candidates:
         if w.sha256 and digest.startswith(w.sha256.lower()):
             dest = weights_cache_path(w)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.part")
-            tmp.write_bytes(Path(path).read_bytes())
-            os.replace(tmp, dest)
-            return dest
+            return atomic_write(dest, Path(path).read_bytes())
     known = ", ".join(f"{w.tag}: {w.file_name} (sha256 {w.sha256}...)" for w in candidates) or "none"
     raise ChecksumError(
         f"{path} (sha256 {digest}) is not a known checkpoint of {name}; published weights: {known}"

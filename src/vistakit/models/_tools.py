@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._files import atomic_open
+
 
 @dataclass(frozen=True)
 class LayerRow:
@@ -106,12 +108,10 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, *, input_size: int, i
     path = Path(path)
     model = model.eval()
     x = torch.randn(2, in_chans, input_size, input_size)
-    tmp = path.with_name(f".{path.name}.part")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), atomic_open(path) as f:
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), str(tmp), dynamo=False, input_names=["input"], output_names=["logits"],
+        torch.onnx.export(model, (x,), f, dynamo=False, input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=opset)
-    os.replace(tmp, path)
     if not check:
         return None
     import onnxruntime as ort
