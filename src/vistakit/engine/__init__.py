@@ -1,8 +1,13 @@
-"""Training: one readable loop for any ``nn.Module`` and any Dataset.
+"""Training: one readable loop for any ``nn.Module``, any Dataset and any task.
 
 >>> from vistakit.engine import TrainConfig, fit
 >>> result = fit(model, train_set, val_set, TrainConfig(epochs=5, lr=3e-3), run_dir="runs/a")
 >>> result.history[-1]["val_accuracy"]
+>>> fit(detector, SampleDataset(samples), None, cfg, task="detection")
+
+A task object (:mod:`vistakit.engine.tasks`: ``classification``, ``detection``,
+``instance_segmentation``, ``keypoints``, ``semantic_segmentation``) owns what differs
+between tasks: batching, the loss (or the model's loss dict), predictions, metrics.
 
 :func:`fit` is configured by one :class:`TrainConfig` (AdamW or Nesterov SGD,
 cosine / one-cycle schedules with warm-up, label smoothing, MixUp / CutMix,
@@ -29,14 +34,35 @@ from ._compare import transfer_to_digits
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneResult, finetune, finetune_run, labelled_subset
-from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit
+from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit, train_step
 from ._lr_find import LRFindResult, lr_find
 from ._recipes import get_recipe, list_recipes
 from ._run import train_run
 from ._schedule import lr_factor
 from ._whiten import first_conv, patch_whitening_filters, whiten_conv_
+from .tasks import (
+    ClassificationTask,
+    DetectionTask,
+    InstanceSegmentationTask,
+    KeypointTask,
+    SemanticSegmentationTask,
+    Task,
+    get_task,
+    list_tasks,
+    register_task,
+)
 
 __all__ = [
+    "ClassificationTask",
+    "DetectionTask",
+    "InstanceSegmentationTask",
+    "KeypointTask",
+    "SemanticSegmentationTask",
+    "Task",
+    "get_task",
+    "list_tasks",
+    "register_task",
+    "train_step",
     "Comparison",
     "FinetuneResult",
     "Method",

@@ -89,23 +89,31 @@ def collate(items: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(images), torch.stack(labels)
 
 
+_AUTO = object()
+
+
 class Loader:
     """Iterable of raw ``(images, targets)`` batches of one process, epoch after epoch.
 
     Args:
-        dataset: any ``Dataset`` of (image, label); in-memory ones are sliced directly.
+        dataset: any ``Dataset``; in-memory ones are sliced directly.
         batch_size: images per batch over all processes (each gets ``1/world_size``).
         shuffle: reshuffle every epoch (``set_epoch``).
         drop_last: drop the last incomplete batch.
         seed: seed of the order.
         info: this process's rank and the world size.
         num_workers: ``DataLoader`` workers (not-in-memory datasets only).
+        collate_fn: items -> ``(images, targets)`` batch (a task's ``collate``; default: classification's).
+        tensors: the dataset's whole ``(images, targets)`` tensors to slice, or None to go through
+            ``collate_fn`` (default: :func:`dataset_tensors`).
     """
 
     def __init__(self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, seed: int = 0,
-                 info: DistInfo = DistInfo(), num_workers: int = 0) -> None:
+                 info: DistInfo = DistInfo(), num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
+                 tensors: Any = _AUTO) -> None:
         self.dataset = dataset
-        self.tensors = dataset_tensors(dataset)
+        self.collate_fn = collate_fn or collate
+        self.tensors = dataset_tensors(dataset) if tensors is _AUTO else tensors
         self.n = len(self.tensors[1]) if self.tensors is not None else len(dataset)  # type: ignore[arg-type]
         if self.n == 0:
             raise ValueError("the dataset is empty")
@@ -137,61 +145,105 @@ class Loader:
                 yield images[idx], targets[idx]
             return
         batches = [b.tolist() for b in batches if len(b)]
-        loader = DataLoader(self.dataset, batch_sampler=batches, num_workers=self.num_workers, collate_fn=collate,
+        loader = DataLoader(self.dataset, batch_sampler=batches, num_workers=self.num_workers, collate_fn=self.collate_fn,
                             persistent_workers=False)
         yield from loader
+
+
+def to_device(obj: Any, device: torch.device) -> Any:
+    """Tensors inside ``obj`` (a tensor, or dicts / lists / tuples of them) moved to ``device``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device, non_blocking=True)
+    if isinstance(obj, dict):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_device(v, device) for v in obj)
+    return obj
 
 
 class BatchPrep:
     """Raw batch -> model input: to the device, float in [0, 1], augment, normalize, channels_last.
 
     Args:
-        mean: per-channel mean of [0, 1] pixels.
-        std: per-channel standard deviation.
+        mean: per-channel mean of [0, 1] pixels; None: no normalization (the model gets [0, 1]
+            pixels, as torchvision's detectors expect).
+        std: per-channel standard deviation (None with ``mean``).
         device: where the model is.
         channels_last: NHWC memory format (faster convolutions on CPU and tensor cores).
+
+    Images come as one (N, C, H, W) tensor or, for detectors, a list of (C, H, W) tensors of
+    different sizes; targets (a tensor, or a list of dicts of tensors) go to the device as they are.
     """
 
-    def __init__(self, mean: tuple[float, ...], std: tuple[float, ...], *, device: torch.device,
+    def __init__(self, mean: tuple[float, ...] | None, std: tuple[float, ...] | None, *, device: torch.device,
                  channels_last: bool) -> None:
-        self.mean = torch.tensor(mean, device=device).view(1, -1, 1, 1)
-        self.inv_std = 1 / torch.tensor(std, device=device).view(1, -1, 1, 1)
+        if (mean is None) != (std is None):
+            raise ValueError("give both mean and std, or neither (no normalization)")
+        self.mean = None if mean is None else torch.tensor(mean, device=device).view(1, -1, 1, 1)
+        self.inv_std = None if std is None else 1 / torch.tensor(std, device=device).view(1, -1, 1, 1)
         self.device, self.channels_last = device, channels_last
 
-    def __call__(self, images: torch.Tensor, targets: torch.Tensor,
-                 augment: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    def images(self, images: torch.Tensor | list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+        """Float, normalized images on the device (no augmentation)."""
+        if isinstance(images, (list, tuple)):
+            return [self.images(im[None])[0] for im in images]
         x = images.to(self.device, non_blocking=True)
-        y = targets.to(self.device, non_blocking=True)
+        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+        return self._finish(x)
+
+    def _finish(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mean is not None:
+            if x.shape[1] != self.mean.shape[1]:
+                raise ValueError(f"images have {x.shape[1]} channels but the normalization has {self.mean.shape[1]}")
+            x = (x - self.mean) * self.inv_std
+        if self.channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def __call__(self, images: Any, targets: Any,
+                 augment: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
+                 ) -> tuple[Any, Any]:
+        y = to_device(targets, self.device)
+        if isinstance(images, (list, tuple)):
+            if augment is not None:
+                raise ValueError("whole-batch augmentation needs images of one size")
+            return self.images(images), y
+        x = images.to(self.device, non_blocking=True)
         x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
         if augment is not None:
             x, y = augment(x, y)  # whole-batch ops, per-sample parameters
-        if x.shape[1] != self.mean.shape[1]:
-            raise ValueError(f"images have {x.shape[1]} channels but the normalization has {self.mean.shape[1]}")
-        x = (x - self.mean) * self.inv_std
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, y
+        return self._finish(x), y
 
 
-def sample_images(dataset: Dataset, *, max_samples: int) -> torch.Tensor:
-    """Up to ``max_samples`` evenly spaced images of ``dataset`` as one (N, C, H, W) batch (uint8 or float)."""
-    tensors = dataset_tensors(dataset)
+def sample_images(dataset: Dataset, *, max_samples: int, collate_fn: Callable[[list[Any]], Any] | None = None,
+                  tensors: Any = _AUTO) -> torch.Tensor:
+    """Up to ``max_samples`` evenly spaced images of ``dataset`` as one (N, C, H, W) batch (uint8 or float).
+
+    ``collate_fn`` and ``tensors`` as for :class:`Loader`.
+    """
+    tensors = dataset_tensors(dataset) if tensors is _AUTO else tensors
     n = len(tensors[0]) if tensors is not None else len(dataset)  # type: ignore[arg-type]
     idx = np.linspace(0, n - 1, min(n, max_samples)).round().astype(int)
     if tensors is not None:
         return tensors[0][torch.from_numpy(idx)]
-    return collate([dataset[int(i)] for i in idx])[0]
+    images = (collate_fn or collate)([dataset[int(i)] for i in idx])[0]
+    if isinstance(images, list):
+        raise ValueError("the images differ in size: give the normalization (TrainConfig.mean / std) explicitly")
+    return images
 
 
-def channel_stats(dataset: Dataset, *, max_samples: int = 2048) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Per-channel mean and std of the [0, 1] pixels (all of an in-memory set, else evenly spaced samples)."""
-    tensors = dataset_tensors(dataset)
+def channel_stats(dataset: Dataset, *, max_samples: int = 2048, collate_fn: Callable[[list[Any]], Any] | None = None,
+                  tensors: Any = _AUTO) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of the [0, 1] pixels (all of an in-memory set, else evenly spaced samples).
+
+    ``collate_fn`` and ``tensors`` as for :class:`Loader`.
+    """
+    tensors = dataset_tensors(dataset) if tensors is _AUTO else tensors
     if tensors is not None:
         images = tensors[0]
         chunks = [images[i:i + 8192] for i in range(0, len(images), 8192)]
     else:
-        images = sample_images(dataset, max_samples=max_samples)
+        images = sample_images(dataset, max_samples=max_samples, collate_fn=collate_fn, tensors=None)
         chunks = [images]
     scale = 255.0 if images.dtype == torch.uint8 else 1.0
     s = s2 = 0.0

@@ -1,13 +1,15 @@
-"""fit(): the whole training loop, readable top to bottom.
+"""fit() and evaluate(): the training loop for every task, readable top to bottom.
 
 data -> model -> optimizer -> schedule -> (resume) -> for each epoch: steps, evaluation,
-metrics line, checkpoints, early stopping. Options come from one :class:`TrainConfig`.
+metrics line, checkpoints, early stopping. Options come from one :class:`TrainConfig`;
+what differs between classification, detection and segmentation (batching, loss,
+predictions, metrics) comes from the task object (:mod:`vistakit.engine.tasks`); what a
+resumed run needs lives in :class:`~vistakit.engine._state.TrainState`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import random
@@ -18,44 +20,23 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 import yaml
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._augment import build_augment
-from ._checkpoint import (
-    BEST,
-    CHECKPOINT,
-    FORMAT,
-    capture_rng_state,
-    load_training_checkpoint,
-    prepare_run_dir,
-    restore_rng_state,
-    save_atomic,
-)
 from .._files import atomic_write
+from ._checkpoint import CHECKPOINT, prepare_run_dir
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, num_classes_of, sample_images
-from ._distributed import (
-    DistInfo,
-    all_reduce_sum,
-    barrier,
-    broadcast_flag,
-    gather_objects,
-    init_distributed,
-    resolve_device,
-)
+from ._distributed import DistInfo, all_reduce_sum, barrier, broadcast_flag, init_distributed, resolve_device
 from ._ema import EMA
 from ._schedule import lr_factor
+from ._state import METRICS, TrainState
 from ._whiten import first_conv, whiten_conv_
+from .tasks import Task, get_task
 
-METRICS = "metrics.jsonl"
 WHITEN_SAMPLES = 5000  # training images whose patches set the whitened first convolution
 CONFIG = "config.yaml"
-# Options that may change when a run is resumed (they do not change the weights it reaches).
-RESUMABLE_CHANGES = {"epochs", "early_stop_patience", "log_every", "num_workers", "device", "compile",
-                     "eval_batch_size"}
 
 
 class TrainingDiverged(RuntimeError):
@@ -64,21 +45,31 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class EvalResult:
-    """Loss and accuracy over a dataset (summed over all processes).
+    """The task's validation metrics over a dataset (summed over all processes).
 
     Attributes:
-        loss: mean cross-entropy (no label smoothing) of the (TTA-averaged) predictions.
-        accuracy: fraction of correct top-1 predictions.
+        metrics: the task's metrics by name (classification: ``loss``, the mean cross-entropy
+            without label smoothing of the (TTA-averaged) predictions, and ``accuracy``).
         count: images evaluated.
-        probs: (count, num_classes) probabilities, when collected (one process only).
-        targets: (count,) true classes, when collected.
+        probs: classification with ``collect``: (count, num_classes) probabilities (one process only).
+        targets: classification with ``collect``: (count,) true classes.
     """
 
-    loss: float
-    accuracy: float
+    metrics: dict[str, float]
     count: int
     probs: torch.Tensor | None = None
     targets: torch.Tensor | None = None
+
+    @property
+    def loss(self) -> float | None:
+        return self.metrics.get("loss")
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.metrics.get("accuracy")
+
+    def __getitem__(self, name: str) -> float:
+        return self.metrics[name]
 
 
 @dataclass
@@ -89,14 +80,16 @@ class TrainResult:
         model: the trained weights to use, in eval mode: the EMA copy when EMA is on,
             and the best epoch's weights when early stopping is on.
         history: one dict per epoch (the lines of ``metrics.jsonl``).
-        best_epoch: epoch (1-based) of the best validation accuracy, None without validation data.
-        best_val_accuracy: that accuracy.
+        best_epoch: epoch (1-based) of the best validation score, None without validation data.
+        best_val_accuracy: the validation accuracy of that epoch (classification; else None).
         train_seconds: seconds spent in training steps (evaluation and checkpoints excluded).
         images_per_second: training images per second over the run (all processes).
         stopped_early: early stopping ended the run.
-        mean: normalization mean of the run (apply it at inference).
+        mean: normalization mean of the run (apply it at inference); None: [0, 1] pixels.
         std: normalization std of the run.
         num_params: parameters of the model.
+        task: the name of the task trained.
+        best_val_score: the best epoch's value of the task's primary metric.
     """
 
     model: nn.Module
@@ -106,11 +99,13 @@ class TrainResult:
     train_seconds: float
     images_per_second: float
     stopped_early: bool
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    mean: tuple[float, ...] | None
+    std: tuple[float, ...] | None
     num_params: int
     run_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    task: str = "classification"
+    best_val_score: float | None = None
 
 
 # ----------------------------------------------------------------------------- small pieces
@@ -188,81 +183,86 @@ def _determinism(on: bool, device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = prev[2]
 
 
-def _hard(y: torch.Tensor) -> torch.Tensor:
-    """Class indices from indices or soft targets."""
-    return y.argmax(1) if y.ndim == 2 else y
+# ----------------------------------------------------------------------------- evaluation and the step
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Any, *, mean: tuple[float, ...], std: tuple[float, ...],
-             batch_size: int = 256, tta: bool = False, device: torch.device | str | None = None,
-             amp: torch.dtype | None = None, channels_last: bool = True, info: DistInfo = DistInfo(),
-             collect: bool = False, num_workers: int = 0) -> EvalResult:
-    """Loss and accuracy of ``model`` over ``data`` (a Dataset or a :class:`Loader`).
+def evaluate(model: nn.Module, data: Any, *, task: str | Task | None = None, mean: tuple[float, ...] | None = None,
+             std: tuple[float, ...] | None = None, batch_size: int = 256, tta: bool = False,
+             device: torch.device | str | None = None, amp: torch.dtype | None = None, channels_last: bool = True,
+             info: DistInfo = DistInfo(), collect: bool = False, num_workers: int = 0) -> EvalResult:
+    """The task's metrics of ``model`` over ``data`` (a Dataset or a :class:`Loader`).
 
     Args:
-        model: any classifier of (N, C, H, W) -> (N, K) logits.
+        model: a model of the task's convention (classification: (N, C, H, W) -> (N, K) logits).
         data: the dataset.
-        mean: normalization mean (the one the model was trained with).
+        task: a registered task name or object (default: classification).
+        mean: normalization mean (the one the model was trained with); None: the model gets
+            [0, 1] pixels (what the detection tasks use).
         std: normalization std.
         batch_size: images per forward pass (over all processes).
-        tta: average the softmax of the image and of its horizontal flip.
+        tta: test-time augmentation (classification and segmentation: the mirrored image votes too).
         device: defaults to the model's.
         amp: autocast dtype (None: float32).
         channels_last: NHWC batches.
         info: rank / world size; each process evaluates its share and the sums are all-reduced.
-        collect: also return the probabilities and targets (single process only).
+        collect: classification: also return the probabilities and targets (single process only).
         num_workers: DataLoader workers for datasets that are not in memory.
     """
+    task = get_task(task)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     loader = data if isinstance(data, Loader) else Loader(
-        data, batch_size=batch_size, shuffle=False, drop_last=False, info=info, num_workers=num_workers)
+        data, batch_size=batch_size, shuffle=False, drop_last=False, info=info, num_workers=num_workers,
+        collate_fn=task.collate, tensors=task.tensors(data))
     prep = BatchPrep(mean, std, device=device, channels_last=channels_last)
+    meter = task.meter(collect=collect)
     was_training = model.training
     model.eval()
-    loss_sum = correct = count = 0.0
-    all_probs, all_targets = [], []
     for images, targets in loader:
         x, y = prep(images, targets)
         with autocast(device, amp):
-            logits = model(x).float()
-            if tta:  # test-time augmentation: the mirrored image votes too
-                probs = (logits.softmax(1) + model(x.flip(3)).float().softmax(1)) / 2
-        if not tta:
-            probs = logits.softmax(1)
-            loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
-        else:
-            loss_sum += F.nll_loss(probs.clamp_min(1e-12).log(), y, reduction="sum").item()
-        correct += (probs.argmax(1) == y).sum().item()
-        count += len(y)
-        if collect:
-            all_probs.append(probs.cpu())
-            all_targets.append(y.cpu())
+            outputs = task.predict(model, x, tta=tta)
+        meter.update(outputs, y)
     model.train(was_training)
-    loss_sum, correct, count = all_reduce_sum([loss_sum, correct, count], device, info)
-    count = max(count, 1)
-    return EvalResult(loss=loss_sum / count, accuracy=correct / count, count=int(count),
-                      probs=torch.cat(all_probs) if collect and all_probs else None,
-                      targets=torch.cat(all_targets) if collect and all_targets else None)
+    meter.reduce(device, info)
+    return EvalResult(metrics=meter.compute(), count=int(meter.count), **meter.collected())
 
 
-def _check_fits(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """A clear error when a checkpoint's tensors do not fit the model (e.g. another class count)."""
-    own = model.state_dict()
-    bad = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}"
-           for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    if bad or missing or unexpected:
-        hint = ""
-        head = getattr(model, "classifier_name", None)
-        if head and any(k.startswith(head + ".") for k in (b.split(":")[0] for b in bad)):
-            k = f"{head}.weight"
-            hint = (f" (the checkpoint was trained for {state[k].shape[0]} classes, "
-                    f"the model has {own[k].shape[0]})") if k in state and k in own else ""
-        raise ValueError(f"{source} does not fit the model{hint}: "
-                         + "; ".join(bad[:5] + [f"missing {k}" for k in missing[:5]]
-                                     + [f"unexpected {k}" for k in unexpected[:5]]))
+def _split(obj: Any, size: int) -> list[Any]:
+    """A batch (a tensor, or a list of images / targets) in pieces of ``size``."""
+    if isinstance(obj, torch.Tensor):
+        return list(obj.split(size))
+    return [obj[i:i + size] for i in range(0, len(obj), size)]
+
+
+def train_step(state: TrainState, train_model: nn.Module, ddp: nn.Module, x: Any, y: Any, *, task: Task,
+               cfg: TrainConfig, micro: int, trainable: list[torch.Tensor], device: torch.device,
+               amp: torch.dtype | None, info: DistInfo) -> dict[str, torch.Tensor]:
+    """One optimizer step on a prepared batch; returns the batch's sums (``loss`` and the task's statistics).
+
+    The batch is cut into ``accum_steps`` micro-batches whose gradients add up; under DDP the
+    gradients are synchronised on the last one only.
+    """
+    chunks = list(zip(_split(x, micro), _split(y, micro)))
+    sums: dict[str, torch.Tensor] = {"loss": torch.zeros((), device=device)}
+    for k, (xm, ym) in enumerate(chunks):
+        sync = k == len(chunks) - 1 or not info.enabled
+        with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast(device, amp):
+            loss, outputs = task.loss(train_model, xm, ym, cfg)
+        state.scaler.scale(loss / len(chunks)).backward()
+        sums["loss"] += loss.detach() * len(xm)
+        for name, value in task.train_stats(outputs, ym).items():
+            sums[name] = sums.get(name, torch.zeros((), device=device)) + value
+    if cfg.grad_clip > 0:
+        state.scaler.unscale_(state.optimizer)
+        torch.nn.utils.clip_grad_norm_(trainable, cfg.grad_clip)
+    state.scaler.step(state.optimizer)
+    state.scaler.update()
+    state.optimizer.zero_grad(set_to_none=True)
+    state.step += 1
+    if state.ema is not None and state.step % cfg.ema_every == 0:
+        state.ema.update(state.model)
+    return sums
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -274,6 +274,7 @@ def fit(
     val_data: Any = None,
     config: TrainConfig | None = None,
     *,
+    task: str | Task | None = None,
     run_dir: str | os.PathLike | None = None,
     resume: bool = False,
     overwrite: bool = False,
@@ -284,27 +285,31 @@ def fit(
     progress: bool = True,
     on_epoch: Callable[[dict[str, Any], nn.Module], None] | None = None,
 ) -> TrainResult:
-    """Train ``model`` on ``train_data``; any ``nn.Module`` classifier and any Dataset of (image, label).
+    """Train ``model`` on ``train_data`` for a task: classification (the default), detection, segmentation...
 
     Args:
-        model: maps (N, C, H, W) float images to (N, num_classes) logits. Parameters with
-            ``requires_grad=False`` are left alone (no optimizer state, no updates).
-        train_data: Dataset of (image tensor (C, H, W) uint8 or float in [0, 1], class index);
-            in-memory datasets (``.data`` / ``.targets``) are batched as whole tensors.
-        val_data: evaluated after every epoch (loss, accuracy; best.pt and early stopping use it).
-        config: the options (default :class:`TrainConfig`).
+        model: a model of the task's convention. Classification: (N, C, H, W) float images to
+            (N, num_classes) logits; detection: torchvision's (a loss dict for ``(images,
+            targets)`` in training mode, one dict per image in eval mode); semantic
+            segmentation: (N, K, H, W) logits. Parameters with ``requires_grad=False`` are left
+            alone (no optimizer state, no updates).
+        train_data: a Dataset: of ``(image, label)`` or ``Sample`` items for classification, of
+            ``Sample`` items (:class:`vistakit.data.SampleDataset`) for the other tasks.
+        val_data: validation Dataset (None: no evaluation, no best epoch).
+        config: the options (default ``TrainConfig()``).
+        task: a registered task name or :class:`~vistakit.engine.tasks.Task` (default: classification).
         run_dir: where ``config.yaml``, ``metrics.jsonl``, ``checkpoint.pt`` and ``best.pt``
             go; None: nothing is written.
         resume: continue from ``run_dir/checkpoint.pt`` (model, optimizer, schedule, EMA, RNG
             states, epoch); the result equals an uninterrupted run's.
         overwrite: replace another run found in ``run_dir`` (else that is an error).
         augment: batch augmentation ``(images [0, 1], labels) -> (images, labels)``;
-            default: built from ``config.augment`` / ``mixup_alpha`` / ``cutmix_alpha``.
+            default: the task's, built from ``config.augment`` / ``mixup_alpha`` / ``cutmix_alpha``.
         num_classes: class count (for soft targets); default: from the dataset.
         param_groups: custom optimizer groups (see :func:`build_optimizer`).
         meta: facts about the run (dataset and model names, classes...), written at the top of
             ``config.yaml`` and stored in the checkpoints.
-        progress: show a progress bar with loss, accuracy and images/s.
+        progress: show a progress bar with the loss, the task's statistics and images/s.
         on_epoch: called after each epoch with its metrics and the model being evaluated.
 
     Returns:
@@ -316,6 +321,7 @@ def fit(
         RunDirError: ``run_dir`` holds another run, without ``overwrite`` or ``resume``.
     """
     cfg = config or TrainConfig()
+    task = get_task(task)
     if cfg.ensemble != 1:
         raise ValueError(f"fit trains one network (TrainConfig.ensemble = {cfg.ensemble}); "
                          "train an ensemble with fit_ensemble (or vistakit train)")
@@ -330,8 +336,8 @@ def fit(
     if run_path is not None and info.is_main:
         prepare_run_dir(run_path, overwrite=overwrite, resume=resume)
         if not resume:  # what the run is: the facts given in meta, and every option
-            atomic_write(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
-                                                                 sort_keys=False))
+            atomic_write(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "task": task.name,
+                                                            "train": cfg.to_dict()}, sort_keys=False))
     barrier(info)  # the other processes wait for the folder
 
     with _determinism(cfg.deterministic, device):
@@ -340,32 +346,36 @@ def fit(
         np.random.seed(cfg.seed + info.rank)
 
         # --- data: whole-tensor batches when in memory; normalization measured on the training set
+        tensors = task.tensors(train_data)
         if num_classes is None:
             num_classes = num_classes_of(train_data)
-        mean, std = (cfg.mean, cfg.std) if cfg.mean is not None else channel_stats(train_data)
+        if not task.normalize:
+            mean = std = None  # the model normalizes inside (torchvision's detectors)
+        elif cfg.mean is not None:
+            mean, std = cfg.mean, cfg.std
+        else:
+            mean, std = channel_stats(train_data, collate_fn=task.collate, tensors=tensors)
         train_loader = Loader(train_data, batch_size=cfg.batch_size, shuffle=True, drop_last=True, seed=cfg.seed,
-                              info=info, num_workers=cfg.num_workers)
-        eval_bs = cfg.eval_batch_size or 2 * cfg.batch_size
+                              info=info, num_workers=cfg.num_workers, collate_fn=task.collate, tensors=tensors)
         val_loader = None if val_data is None else Loader(
-            val_data, batch_size=eval_bs, shuffle=False, drop_last=False, info=info, num_workers=cfg.num_workers)
-        prep = BatchPrep(mean, std, device=device, channels_last=cfg.channels_last)
+            val_data, batch_size=cfg.eval_batch_size or 2 * cfg.batch_size, shuffle=False, drop_last=False,
+            info=info, num_workers=cfg.num_workers, collate_fn=task.collate, tensors=task.tensors(val_data))
         if augment is None:
-            augment = build_augment(cfg.augment, num_classes=num_classes or 0, mixup_alpha=cfg.mixup_alpha,
-                                    cutmix_alpha=cfg.cutmix_alpha, seed=cfg.seed + 1_000_003 * info.rank)
+            augment = task.build_augment(cfg, num_classes=num_classes, seed=cfg.seed + 1_000_003 * info.rank)
 
         # --- model and optimizer (channels_last: NHWC convolutions, ~1.6x faster on this CPU in bf16)
         stem = first_conv(model) if cfg.whiten_stem and not resume else None
         if stem is not None and stem.weight.requires_grad:  # same evenly spaced images everywhere: same filters
-            sample = sample_images(train_data, max_samples=WHITEN_SAMPLES)
-            sample, _ = BatchPrep(mean, std, device=torch.device("cpu"), channels_last=False)(
-                sample, torch.zeros(len(sample), dtype=torch.long))
-            whiten_conv_(stem, sample)
+            sample = sample_images(train_data, max_samples=WHITEN_SAMPLES, collate_fn=task.collate, tensors=tensors)
+            whiten_conv_(stem, BatchPrep(mean, std, device=torch.device("cpu"), channels_last=False).images(sample))
         model.to(device)
         if cfg.channels_last:
             model.to(memory_format=torch.channels_last)
         optimizer = build_optimizer(model, cfg, param_groups)
         trainable = [p for g in optimizer.param_groups for p in g["params"]]
-        scaler = torch.amp.GradScaler(device.type, enabled=amp == torch.float16)
+        state = TrainState(model, optimizer, torch.amp.GradScaler(device.type, enabled=amp == torch.float16),
+                           EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None, augment,
+                           mean=mean, std=std, primary=task.primary)
         steps_per_epoch = len(train_loader)
         total_steps = cfg.epochs * steps_per_epoch
         warmup_steps = round(cfg.warmup_epochs * steps_per_epoch)
@@ -374,178 +384,111 @@ def fit(
             raise ValueError(f"batch_size {cfg.batch_size} is too small for {info.world_size} processes "
                              f"x {cfg.accum_steps} accumulation steps")
 
-        # --- resume: everything but the EMA before DDP (which broadcasts rank 0's weights)
-        start_epoch, step, history, best, bad_epochs, train_seconds = 0, 0, [], None, 0, 0.0
-        ck = None
+        # --- resume (before DDP, which broadcasts rank 0's weights): weights, optimizer, EMA, RNG, history
         if resume:
-            ck = load_training_checkpoint(run_path / CHECKPOINT)
-            before = ck["config"]
-            changed = [f"{k}: {before.get(k)!r} -> {v!r}" for k, v in cfg.to_dict().items()
-                       if k not in RESUMABLE_CHANGES and before.get(k) != v]
-            if changed:
-                raise ValueError(f"{run_path / CHECKPOINT}: the run was started with other options "
-                                 f"({'; '.join(changed)}); resume with the run's config.yaml")
-            _check_fits(model, ck["model"], str(run_path / CHECKPOINT))
-            model.load_state_dict(ck["model"])
-            optimizer.load_state_dict(ck["optimizer"])
-            scaler.load_state_dict(ck["scaler"])
-            start_epoch, step, history = ck["epoch"], ck["step"], list(ck["history"])
-            best, bad_epochs, train_seconds = ck["best"], ck["bad_epochs"], ck["train_seconds"]
-            mean, std = tuple(ck["mean"]), tuple(ck["std"])
-            prep = BatchPrep(mean, std, device=device, channels_last=cfg.channels_last)
-        train_model = model
-        if info.enabled:
-            train_model = nn.parallel.DistributedDataParallel(
-                model, device_ids=[device.index] if device.type == "cuda" else None)
-        ddp = train_model
+            state.resume(run_path, cfg=cfg, info=info, early_stopping=bool(cfg.early_stop_patience))
+        prep = BatchPrep(state.mean, state.std, device=device, channels_last=cfg.channels_last)
+        train_model = ddp = (nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None) if info.enabled else model)
         if cfg.compile:
             train_model = torch.compile(train_model)
-        ema = EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-        if ck is not None:
-            if ema is not None:
-                ema.module.load_state_dict(ck["model_ema"])
-                ema.updates = ck["ema_updates"]
-            # each process continues its own random streams (augmentation, dropout)
-            mine = ck["rng"][info.rank] if info.rank < len(ck["rng"]) else ck["rng"][0]
-            restore_rng_state(mine["global"])
-            if mine["augment"] is not None and hasattr(augment, "generator"):
-                augment.generator.set_state(mine["augment"])
-        eval_model = ema.module if ema is not None else model
-        best_state = None
-        if ck is not None and cfg.early_stop_patience and best is not None and (run_path / BEST).is_file():
-            best_state = load_training_checkpoint(run_path / BEST)["model"]  # early stopping returns the best
         if run_path is not None and info.is_main:
-            _write_history(run_path / METRICS, history)  # a resumed run rewrites what the checkpoint knows
-
-        def evaluate_now() -> EvalResult | None:
-            if val_loader is None:
-                return None
-            return evaluate(eval_model, val_loader, mean=mean, std=std, tta=cfg.tta, device=device, amp=amp,
-                            channels_last=cfg.channels_last, info=info)
-
-        def state_for(kind: str, epoch: int, rng: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-            common = {"format": FORMAT, "kind": kind, "epoch": epoch, "config": cfg.to_dict(), "mean": list(mean),
-                      "std": list(std), "num_classes": num_classes, "meta": meta or {}}
-            if kind == "best":
-                return {**common, "model": eval_model.state_dict(),
-                        "val_accuracy": best["val_accuracy"] if best else None}
-            return {**common, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scaler": scaler.state_dict(), "step": step, "history": history, "best": best,
-                    "bad_epochs": bad_epochs, "train_seconds": train_seconds, "rng": rng,
-                    **({"model_ema": ema.module.state_dict(), "ema_updates": ema.updates} if ema else {})}
+            state.write_history(run_path)  # a resumed run rewrites what the checkpoint knows
+        facts = (meta or {}) | {"task": task.name}
 
         stopped_early = False
         first_loss = None
-        for epoch in range(start_epoch, cfg.epochs):
+        for epoch in range(state.epoch, cfg.epochs):
             train_loader.set_epoch(epoch)
             model.train()
             t0 = time.perf_counter()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device)
+            sums: dict[str, torch.Tensor] = {}
             seen, lr = 0, cfg.lr
             bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
                        disable=not (progress and info.is_main), dynamic_ncols=True, leave=True)
             for i, (images, targets) in enumerate(train_loader):
                 # schedule: a pure function of the optimizer step
-                lr = cfg.lr * lr_factor(step, total_steps, schedule=cfg.schedule, warmup_steps=warmup_steps,
+                lr = cfg.lr * lr_factor(state.step, total_steps, schedule=cfg.schedule, warmup_steps=warmup_steps,
                                         final_fraction=cfg.final_lr_fraction)
                 for g in optimizer.param_groups:
                     g["lr"] = lr * g["lr_scale"]
                 # whole-batch augmentation on tensors, then normalize (+ channels_last)
                 x, y = prep(images, targets, augment)
-                # one optimizer step = accum_steps micro-batches; DDP syncs gradients on the last one only
-                chunks = list(zip(x.split(micro), y.split(micro)))
-                for k, (xm, ym) in enumerate(chunks):
-                    sync = k == len(chunks) - 1 or not info.enabled
-                    with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast(device, amp):
-                        logits = train_model(xm)
-                        loss = F.cross_entropy(logits.float(), ym, label_smoothing=cfg.label_smoothing)
-                    scaler.scale(loss / len(chunks)).backward()
-                    loss_sum += loss.detach() * len(xm)
-                    correct += (logits.detach().argmax(1) == _hard(ym)).sum()
-                if cfg.grad_clip > 0:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(trainable, cfg.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
+                for name, value in train_step(state, train_model, ddp, x, y, task=task, cfg=cfg, micro=micro,
+                                              trainable=trainable, device=device, amp=amp, info=info).items():
+                    sums[name] = sums[name] + value if name in sums else value
                 seen += len(x)
-                if ema is not None and step % cfg.ema_every == 0:
-                    ema.update(model)
                 # divergence watch and progress bar, every log_every steps
                 if (i + 1) % cfg.log_every == 0 or i + 1 == steps_per_epoch:
-                    running = (loss_sum / max(seen, 1)).item()
+                    running = (sums["loss"] / max(seen, 1)).item()
                     first_loss = running if first_loss is None else first_loss
                     bad = not math.isfinite(running) or running > cfg.diverge_factor * max(first_loss, 1e-3)
                     if broadcast_flag(bad, device, info):
                         bar.close()
-                        raise TrainingDiverged(_diverged_message(running, first_loss, epoch, step, lr, cfg, run_path))
+                        raise TrainingDiverged(_diverged_message(running, first_loss, epoch, state.step, lr, cfg,
+                                                                 run_path))
                     ips = seen * info.world_size / max(time.perf_counter() - t0, 1e-9)
-                    bar.set_postfix_str(f"loss {running:.4f} acc {(correct / max(seen, 1)).item():.4f} "
-                                        f"{ips:,.0f} img/s lr {lr:.3g}", refresh=False)
+                    stats = "".join(f" {_SHORT.get(k, k)} {(sums[k] / max(seen, 1)).item():.4f}"
+                                    for k in task.train_stat_names if k in sums)
+                    bar.set_postfix_str(f"loss {running:.4f}{stats} {ips:,.0f} img/s lr {lr:.3g}", refresh=False)
                 bar.update(1)
             bar.close()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             seconds = time.perf_counter() - t0
-            train_seconds += seconds
+            state.train_seconds += seconds
 
             # --- evaluation and the epoch's metrics line (sums over all processes)
-            tl, tc, tn = all_reduce_sum([loss_sum.item(), correct.item(), float(seen)], device, info)
-            val = evaluate_now()
-            record = {"epoch": epoch + 1, "train_loss": tl / tn, "train_accuracy": tc / tn,
-                      "val_loss": val.loss if val else None, "val_accuracy": val.accuracy if val else None,
+            names = ["loss", *task.train_stat_names]
+            *totals, tn = all_reduce_sum([float(sums[k]) if k in sums else 0.0 for k in names] + [float(seen)],
+                                         device, info)
+            val = None if val_loader is None else evaluate(
+                state.eval_model, val_loader, task=task, mean=state.mean, std=state.std, tta=cfg.tta, device=device,
+                amp=amp, channels_last=cfg.channels_last, info=info)
+            record = {"epoch": epoch + 1, **{f"train_{k}": v / tn for k, v in zip(names, totals)},
+                      **{f"val_{k}": val.metrics.get(k) if val else None for k in task.metric_names},
                       "lr": lr, "seconds": seconds, "images_per_second": tn / seconds}
-            history.append(record)
-            improved = val is not None and (best is None or val.accuracy > best["val_accuracy"])
-            if improved:
-                best, bad_epochs = {"epoch": epoch + 1, "val_accuracy": val.accuracy, "val_loss": val.loss}, 0
-                if cfg.early_stop_patience:
-                    best_state = {k: v.detach().clone() for k, v in eval_model.state_dict().items()}
-            elif val is not None:
-                bad_epochs += 1
+            improved = state.record(record, keep_best_weights=bool(cfg.early_stop_patience))
             if progress and info.is_main:
                 tqdm.write(_epoch_line(record, cfg.epochs))
-            # every process's random streams (a collective: all processes take part, writer or not)
-            rng = gather_objects({"global": capture_rng_state(), "augment": augment.generator.get_state()
-                                  if hasattr(augment, "generator") else None}, info)
+            rng = state.random_streams(info)
             if run_path is not None and info.is_main:
-                with open(run_path / METRICS, "a") as f:
-                    f.write(json.dumps(record) + "\n")
-                if improved or (val is None):
-                    save_atomic(state_for("best", epoch + 1), run_path / BEST)
-                save_atomic(state_for("last", epoch + 1, rng), run_path / CHECKPOINT)
+                state.save(run_path, improved=improved, cfg=cfg, meta=facts, num_classes=num_classes, rng=rng)
             if on_epoch is not None:
-                on_epoch(record, eval_model)
-            if cfg.early_stop_patience and bad_epochs >= cfg.early_stop_patience:
+                on_epoch(record, state.eval_model)
+            if cfg.early_stop_patience and state.bad_epochs >= cfg.early_stop_patience:
                 stopped_early = True
                 if progress and info.is_main:
-                    tqdm.write(f"early stop: no better validation accuracy for {bad_epochs} epochs "
-                               f"(best {best['val_accuracy']:.4f} at epoch {best['epoch']})")
+                    tqdm.write(f"early stop: no better validation {task.primary} for {state.bad_epochs} epochs "
+                               f"(best {state.best_score:.4f} at epoch {state.best['epoch']})")
                 break
         barrier(info)
 
-    if best_state is not None:
-        eval_model.load_state_dict(best_state)
+    eval_model = state.eval_model
+    if state.best_weights is not None:
+        eval_model.load_state_dict(state.best_weights)
     eval_model.eval()
+    history = state.history
     images = sum(r["images_per_second"] * r["seconds"] for r in history)
     return TrainResult(
-        model=eval_model, history=history, best_epoch=best["epoch"] if best else None,
-        best_val_accuracy=best["val_accuracy"] if best else None, train_seconds=train_seconds,
-        images_per_second=images / max(train_seconds, 1e-9), stopped_early=stopped_early, mean=tuple(mean),
-        std=tuple(std), num_params=sum(p.numel() for p in model.parameters()), run_dir=run_path)
+        model=eval_model, history=history, best_epoch=state.best["epoch"] if state.best else None,
+        best_val_accuracy=state.best.get("val_accuracy") if state.best else None,
+        train_seconds=state.train_seconds, images_per_second=images / max(state.train_seconds, 1e-9),
+        stopped_early=stopped_early, mean=None if state.mean is None else tuple(state.mean),
+        std=None if state.std is None else tuple(state.std), num_params=sum(p.numel() for p in model.parameters()),
+        run_dir=run_path, task=task.name, best_val_score=state.best_score)
 
 
-def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
-    atomic_write(path, "".join(json.dumps(r) + "\n" for r in history))
+_SHORT = {"accuracy": "acc", "pixel_accuracy": "pix acc"}
 
 
 def _epoch_line(r: dict[str, Any], epochs: int) -> str:
-    val = (f"  val loss {r['val_loss']:.4f}  val acc {r['val_accuracy']:.4f}"
-           if r["val_accuracy"] is not None else "")
-    return (f"epoch {r['epoch']}/{epochs}  train loss {r['train_loss']:.4f}  train acc {r['train_accuracy']:.4f}"
-            f"{val}  lr {r['lr']:.3g}  {r['seconds']:.1f}s  {r['images_per_second']:,.0f} img/s")
+    """One readable line per epoch: train loss and statistics, validation metrics, lr, time, speed."""
+    parts = [f"epoch {r['epoch']}/{epochs}"]
+    parts += [f"train {_SHORT.get(k[6:], k[6:])} {v:.4f}" for k, v in r.items() if k.startswith("train_")]
+    parts += [f"val {_SHORT.get(k[4:], k[4:])} {v:.4f}" for k, v in r.items() if k.startswith("val_") and v is not None]
+    parts += [f"lr {r['lr']:.3g}", f"{r['seconds']:.1f}s", f"{r['images_per_second']:,.0f} img/s"]
+    return "  ".join(parts)
 
 
 def _diverged_message(loss: float, first: float, epoch: int, step: int, lr: float, cfg: TrainConfig,

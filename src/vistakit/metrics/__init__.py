@@ -30,7 +30,12 @@ input raises ``ValueError`` saying what and where, never a silent NaN.
   (:func:`compute_features`, :func:`save_statistics`);
 * perceptual similarity: :func:`perceptual_distance` and the differentiable
   :class:`PerceptualLoss` (channel-normalized VGG16 features);
-* embeddings: :func:`cosine_knn`, :func:`near_duplicates`.
+* embeddings: :func:`cosine_knn`, :func:`near_duplicates`;
+* detection: :func:`box_iou`, :func:`mask_iou`, :func:`match_detections` (greedy matching
+  at an IoU threshold: :class:`DetectionMatches` with precision / recall),
+  :func:`average_precision_at` (VOC all-point AP of the matches);
+* semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
+  :func:`per_class_iou`, :func:`mean_iou`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
@@ -58,6 +63,7 @@ from ._html import (
     per_class_figure,
     reliability_figure,
 )
+from ._detection import DetectionMatches, average_precision_at, box_iou, mask_iou, match_detections
 from ._generation import FeatureStatisticsWarning, feature_statistics, frechet_distance
 from ._generation_io import (
     FeatureExtractor,
@@ -77,6 +83,7 @@ from ._io import Predictions, load_images, load_predictions
 from ._perceptual import PerceptualLoss, perceptual_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
+from ._segmentation import mean_iou, per_class_iou, pixel_accuracy, pixel_confusion_matrix
 from ._similarity import cosine_knn, near_duplicates
 from ._streaming import (
     ROCAUC,
@@ -98,6 +105,15 @@ from ._streaming import (
 from ._validation import UndefinedMetricWarning
 
 __all__ = [
+    "DetectionMatches",
+    "average_precision_at",
+    "box_iou",
+    "mask_iou",
+    "match_detections",
+    "mean_iou",
+    "per_class_iou",
+    "pixel_accuracy",
+    "pixel_confusion_matrix",
     "CROSS_ENTROPY_BANDS",
     "ROCAUC",
     "Accuracy",
