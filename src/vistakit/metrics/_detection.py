@@ -4,10 +4,10 @@ These are the scores of matched instances that the detection, instance-segmentat
 keypoint tasks report while training (the full COCO protocol, with its 101-point
 interpolation over ten IoU thresholds, areas and ``maxDets``, is a separate module).
 
-Matching follows the PASCAL VOC / COCO rule: per image and class, predictions are taken
-in order of decreasing score, and each is matched to the unmatched ground-truth instance
-of the same class with the highest IoU, if that IoU is at least the threshold; otherwise
-it is a false positive. Unmatched ground truth are false negatives.
+Matching follows COCO's rule: per image and class, predictions are taken in order of
+decreasing score, and each is matched to the still unmatched ground-truth instance of the
+same class with the highest IoU, if that IoU is at least the threshold; otherwise it is a
+false positive. Unmatched ground truth are false negatives.
 """
 
 from __future__ import annotations
