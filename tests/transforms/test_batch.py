@@ -173,3 +173,38 @@ def test_batch_ops_leave_their_input_alone(dtype):
         out, _ = op(x, labels, generator=torch.Generator().manual_seed(0))
         assert torch.equal(x, before), type(op).__name__
         assert out.dtype == (torch.float32 if isinstance(op, B.BatchNormalize) else dtype), type(op).__name__
+
+
+# ----------------------------------------------------------------------------- one registry for both kinds
+
+
+def test_one_registry_holds_per_sample_and_batched_transforms():
+    import vistakit.transforms as T
+
+    sample, batched = T.registered_transforms(), T.registered_transforms("batch")
+    assert "HorizontalFlip" in sample and "BatchHorizontalFlip" in batched
+    assert not set(sample) & set(batched)
+    assert T.registered_transforms(None) == {**sample, **batched}
+    assert all(issubclass(c, T.Transform) for c in sample.values())
+    assert all(issubclass(c, B.BatchTransform) for c in batched.values())
+    assert T.get_transform_class("BatchCutMix", kind="batch") is B.BatchCutMix
+    with pytest.raises(ValueError, match="unknown transform 'BatchCutMix'"):
+        T.get_transform_class("BatchCutMix")
+
+
+@pytest.mark.parametrize("name", sorted(__import__("vistakit.transforms", fromlist=["x"]).registered_transforms("batch")))
+def test_every_batch_op_keeps_the_batch_shape(name):
+    """Registry-driven: every batched op built with its defaults maps a batch to a batch of the same shape."""
+    import vistakit.transforms as T
+
+    cls = T.get_transform_class(name, kind="batch")
+    required = {"BatchMixUp": {"num_classes": 3}, "BatchCutMix": {"num_classes": 3},
+                "BatchRandomResizedCrop": {"size": 16},
+                "BatchNormalize": {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)}}
+    op = cls(**required.get(name, {}))
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 3, 16, 16, generator=g)
+    y = torch.tensor([0, 1, 2, 1])
+    out, labels = op(x, y, generator=g)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    assert labels.shape[0] == 4

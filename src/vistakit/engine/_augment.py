@@ -17,7 +17,6 @@ The pipeline is called as ``augment(images, labels) -> (images, labels)`` on
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,7 +24,7 @@ from typing import Any, Callable, Sequence
 import torch
 import yaml
 
-from ..transforms import batch
+from ..transforms import batch, get_transform_class
 
 BatchAugment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -105,12 +104,10 @@ def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | Non
                 raise ValueError(f"{where}[{i}]: expected {{name: BatchOp, ...}}, got {item!r}")
             args = {k: v for k, v in item.items() if k != "name"}
             name = str(item["name"])
-            cls = getattr(batch, name, None) if name in batch.__all__ else None
-            if cls is None or not isinstance(cls, type) or not issubclass(cls, batch.BatchTransform):
-                known = sorted(n for n in batch.__all__ if n not in ("BatchTransform", "BatchCompose"))
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"did you mean {close[0]}? " if close else ""
-                raise ValueError(f"{where}[{i}]: unknown batch op {name!r}; {hint}known: {', '.join(known)}")
+            try:
+                cls = get_transform_class(name, kind="batch")
+            except ValueError as e:
+                raise ValueError(f"{where}[{i}]: {e}") from None
             if name in ("BatchMixUp", "BatchCutMix"):
                 args.setdefault("num_classes", num_classes)
             try:

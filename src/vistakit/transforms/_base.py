@@ -15,6 +15,7 @@ transform's keyword arguments back from attributes of the same name, so every
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import os
@@ -38,7 +39,20 @@ __all__ = [
     "randint",
 ]
 
-_REGISTRY: dict[str, type["Transform"]] = {}
+# The one registry of transforms: per-sample classes (``Transform``) and batched ops
+# (``vistakit.transforms.batch.BatchTransform``) alike, each with its kind.
+_REGISTRY: dict[str, tuple[str, type]] = {}
+KINDS = ("sample", "batch")
+
+
+def register_transform(cls: type, *, kind: str) -> type:
+    """Enter a public transform class under its name (subclasses of both bases call this themselves)."""
+    check_choice(kind, KINDS, owner="register_transform", name="kind")
+    if cls.__name__ in _REGISTRY and _REGISTRY[cls.__name__][1] is not cls:
+        other = _REGISTRY[cls.__name__][1]
+        raise ValueError(f"a transform named {cls.__name__} is registered already ({other.__module__})")
+    _REGISTRY[cls.__name__] = (kind, cls)
+    return cls
 
 # Bumped in every forked child, so random streams notice a fork without a
 # getpid() system call per transform call.
@@ -54,17 +68,27 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def registered_transforms() -> dict[str, type["Transform"]]:
-    """Every public transform class by name (what :func:`from_dict` can build)."""
-    return dict(sorted(_REGISTRY.items()))
+def registered_transforms(kind: str | None = "sample") -> dict[str, type]:
+    """Public transform classes by name.
+
+    Args:
+        kind: ``"sample"`` (per-sample ``Transform`` classes: what :func:`from_dict` builds),
+            ``"batch"`` (the batched ops of :mod:`vistakit.transforms.batch`), or None for both.
+    """
+    if kind is not None:
+        check_choice(kind, KINDS, owner="registered_transforms", name="kind")
+    return {name: cls for name, (k, cls) in sorted(_REGISTRY.items()) if kind in (None, k)}
 
 
-def get_transform_class(name: str) -> type["Transform"]:
-    """The transform class registered under ``name``."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown transform {name!r}; known: {sorted(_REGISTRY)}") from None
+def get_transform_class(name: str, *, kind: str | None = "sample") -> type:
+    """The transform class registered under ``name`` (of ``kind``, as for :func:`registered_transforms`)."""
+    known = registered_transforms(kind)
+    if name in known:
+        return known[name]
+    close = difflib.get_close_matches(name, list(known), n=1)
+    what = "batch op" if kind == "batch" else "transform"
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise ValueError(f"unknown {what} {name!r}; {hint}known: {', '.join(known)}")
 
 
 # ----------------------------------------------------------------------------- parameter helpers
@@ -258,7 +282,7 @@ class Transform:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):
-            _REGISTRY[cls.__name__] = cls
+            register_transform(cls, kind="sample")
 
     def __init__(self, *, p: float = 1.0) -> None:
         self.p = check_p(p, type(self).__name__)

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _functional_color as C
-from ._base import check_p, size_pair, to_range
+from ._base import check_p, register_transform, size_pair, to_range
 
 __all__ = [
     "BatchTransform",
@@ -98,6 +98,11 @@ class BatchTransform:
     Args:
         p: probability of applying the op to each sample.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            register_transform(cls, kind="batch")
 
     def __init__(self, *, p: float = 1.0) -> None:
         self.p = check_p(p, type(self).__name__)
