@@ -56,6 +56,7 @@ def test_train_tree_uses_official_labels(tmp_path):
     for k, w in enumerate(chosen):
         for i in range(2):
             write_image(tmp_path / "train" / w / f"{w}_{i}.JPEG", solid(10 * k + i))
+    write_image(tmp_path / "train" / WNIDS[0] / f".{WNIDS[0]}_9.JPEG", solid(99))  # hidden: skipped
     ds = load_dataset("imagenet", "train", root=tmp_path, download=False)
     assert ds.targets.tolist() == [0, 0, 5, 5, 998, 998]
     assert len(ds.classes) == 1000 and ds.classes[ds[2][1]] == imagenet_classes()[5]
@@ -76,6 +77,8 @@ def test_flat_val_with_devkit(tmp_path, archive):
     write_devkit(tmp_path, ids, ground_truth, archive=archive)
     for k in (1, 2, 3, 5):  # image 4 is absent from the folder
         write_image(tmp_path / "val" / f"ILSVRC2012_val_{k:08d}.JPEG", solid(k))
+    # Hidden files (macOS resource forks) are skipped by the one walker, not rejected as misnamed images.
+    write_image(tmp_path / "val" / "._ILSVRC2012_val_00000002.JPEG", solid(9))
     ds = load_dataset("imagenet", "val", root=tmp_path, download=False)
     assert [p.rsplit("_", 1)[1] for p in ds.paths] == ["00000001.JPEG", "00000002.JPEG", "00000003.JPEG", "00000005.JPEG"]
     assert ds.targets.tolist() == [3, 10, 700, 3]

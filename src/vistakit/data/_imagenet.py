@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import DatasetError
-from ._imagefolder import _walk_images, is_image_file
+from .._files import list_images
 from ._registry import imagenet_wnids
 
 _WNID = re.compile(r"n\d{8}\Z")
@@ -46,7 +46,7 @@ def read_wnid_tree(folder: str | os.PathLike) -> tuple[list[str], list[int]]:
     paths: list[str] = []
     labels: list[int] = []
     for wnid in subdirs:
-        found = _walk_images(folder / wnid)
+        found = [str(p) for p in list_images(folder / wnid)]
         paths += found
         labels += [index[wnid]] * len(found)
     if not paths:
@@ -107,7 +107,7 @@ def read_devkit(devkit: str | os.PathLike) -> np.ndarray:
 def read_flat_val(folder: str | os.PathLike, labels: np.ndarray) -> tuple[list[str], list[int]]:
     """Flat validation images ``ILSVRC2012_val_<n>.JPEG`` labelled by the ground truth."""
     folder = Path(folder)
-    names = sorted(n for n in os.listdir(folder) if is_image_file(n))
+    names = [p.name for p in list_images(folder, recursive=False)]
     paths, targets = [], []
     for name in names:
         m = _VAL_FILE.match(name)
