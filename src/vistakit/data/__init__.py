@@ -12,7 +12,7 @@
   training can slice and augment whole batches on tensors.
 * :func:`fetch_dataset`: files from ``root``, the cache (``$VISTAKIT_DATA``),
   system folders, or a verified atomic download.
-* :func:`dataset_stats`, :func:`check_dataset`, :func:`preview_grid`: mean/std and
+* :func:`dataset_stats`, :func:`check_dataset`, :func:`dataset_grid`: mean/std and
   class balance; unreadable files, duplicates, train/test leaks and (optionally)
   near-duplicate leaks by embedding similarity; a labelled grid.
 """
@@ -37,7 +37,7 @@ from ._errors import DatasetError, DatasetNotFoundError
 from ._imagefolder import ImageFolder
 from ._info import DataFile, DatasetInfo
 from ._load import CIFAR100, load_dataset
-from ._preview import preview_grid, save_preview
+from ._preview import dataset_grid, save_preview
 from ._registry import dataset_info, imagenet_classes, imagenet_wnids, list_datasets
 from ._resolve import Located, fetch_dataset, locate
 
@@ -60,6 +60,7 @@ __all__ = [
     "VisionDataset",
     "check_dataset",
     "check_splits",
+    "dataset_grid",
     "dataset_info",
     "dataset_stats",
     "decode_image",
@@ -72,7 +73,6 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "locate",
-    "preview_grid",
     "save_preview",
     "thumbnail_embeddings",
 ]
