@@ -17,6 +17,8 @@
   near-duplicate leaks by embedding similarity; a labelled grid.
 """
 
+# The readers register their cards on import; this order is the order of list_datasets().
+from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
 from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
 from ._celeba import CelebA
 from ._check import (
@@ -35,10 +37,11 @@ from ._check import (
 )
 from ._errors import DatasetError, DatasetNotFoundError
 from ._imagefolder import ImageFolder
+from ._imagenet import imagenet_classes, imagenet_wnids
 from ._info import DataFile, DatasetInfo
-from ._load import CIFAR100, load_dataset
+from ._cifar import CIFAR100
 from ._preview import dataset_grid, save_preview
-from ._registry import dataset_info, imagenet_classes, imagenet_wnids, list_datasets
+from ._registry import dataset_info, dataset_options, list_datasets, load_dataset, register_dataset
 from ._resolve import Located, fetch_dataset, locate
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "check_splits",
     "dataset_grid",
     "dataset_info",
+    "dataset_options",
     "dataset_stats",
     "decode_image",
     "duplicate_groups",
@@ -73,6 +77,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "locate",
+    "register_dataset",
     "save_preview",
     "thumbnail_embeddings",
 ]

@@ -12,9 +12,10 @@ import torch
 from PIL import Image
 
 from .._files import IMAGE_SUFFIXES, list_images
-from ._base import ImageFileDataset, Transform
+from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
 from ._info import DatasetInfo
+from ._registry import register_dataset
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -131,3 +132,32 @@ class ImageFolder(ImageFileDataset):
             transform=transform,
             mode=mode,
         )
+
+
+IMAGEFOLDER = DatasetInfo(
+    name="imagefolder",
+    title="Any ImageNet-style folder of images",
+    task="classification",
+    classes=(),
+    description=(
+        "root/<class>/<image> trees, optionally one per split (root/train/<class>/..., "
+        "root/val/<class>/...). Classes are the sorted folder names. Pass root=."
+    ),
+)
+
+
+@register_dataset(IMAGEFOLDER)
+def load_imagefolder(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Transform | None,
+    on_error: str = "raise",
+    mode: str = "RGB",
+) -> VisionDataset:
+    """The ``root`` tree (or ``root/<split>``); ``download`` does not apply."""
+    if root is None:
+        raise ValueError('imagefolder needs root=: load_dataset("imagefolder", root="path/to/tree")')
+    return ImageFolder(split_folder(root, split), info=info, split=split, transform=transform, mode=mode, on_error=on_error)
