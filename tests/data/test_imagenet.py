@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
-
-import numpy as np
 import pytest
-from scipy.io import savemat
 
 from vistakit.data import DatasetError, imagenet_classes, imagenet_wnids, load_dataset
 
-from ._formats import solid, write_image
+from ._formats import solid, write_devkit, write_image
 
 WNIDS = imagenet_wnids()
 
@@ -26,29 +21,6 @@ def test_class_lists():
     assert names[wnids.index("n02119789")] == "kit fox"
     assert names[wnids.index("n03126707")] == "crane"
     assert names[wnids.index("n02012849")] == "crane bird"
-
-
-def write_devkit(root, ilsvrc_ids_by_wnid: dict[str, int], ground_truth: list[int], *, archive: bool):
-    """meta.mat (synsets: ILSVRC2012_ID, WNID, words, num_children) and the ground-truth file."""
-    rows = [(i, w, f"words {w}", 0) for w, i in ilsvrc_ids_by_wnid.items()]
-    rows.append((1001, "n00001740", "entity", 5))  # an inner node, as in the real meta.mat
-    dtype = [("ILSVRC2012_ID", "O"), ("WNID", "O"), ("words", "O"), ("num_children", "O")]
-    synsets = np.array(rows, dtype=dtype).reshape(-1, 1)
-    meta = io.BytesIO()
-    savemat(meta, {"synsets": synsets})
-    gt = ("\n".join(str(g) for g in ground_truth) + "\n").encode()
-    files = {"ILSVRC2012_devkit_t12/data/meta.mat": meta.getvalue(),
-             "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt": gt}
-    if archive:
-        with tarfile.open(root / "ILSVRC2012_devkit_t12.tar.gz", "w:gz") as tf:
-            for name, data in files.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                tf.addfile(info, io.BytesIO(data))
-    else:
-        for name, data in files.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(data)
 
 
 def test_train_tree_uses_official_labels(tmp_path):

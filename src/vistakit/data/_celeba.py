@@ -19,6 +19,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..structures import Keypoints, Sample
+
 from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
 from ._info import DataFile, DatasetInfo
@@ -33,6 +35,8 @@ TARGET_FILES = {
     "landmarks": "list_landmarks_align_celeba.txt",
 }
 PARTITION_FILE = "list_eval_partition.txt"
+#: The five aligned landmarks, in the order of list_landmarks_align_celeba.txt.
+LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "left_mouth", "right_mouth")
 _SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 # Columns per target file, and whether it starts with a count and a header line.
 _LAYOUT = {"attr": (40, True), "identity": (1, False), "bbox": (4, True), "landmarks": (10, True), "partition": (1, False)}
@@ -186,6 +190,36 @@ class CelebA(ImageFileDataset):
             v = self.target_tensors[t][index]
             out.append(int(v) if v.ndim == 0 else v)
         return out[0] if len(out) == 1 else tuple(out)
+
+    def get_sample(self, index: int) -> Sample:
+        """Item ``index`` as a typed sample, each loaded target where it belongs.
+
+        * ``label``: the first of ``attr`` ((40,) int64 0/1) and ``identity``
+          (int) in ``target_types`` order, or None when neither was loaded.
+        * ``keypoints``: the ``landmarks`` as (1, 5, 2) float32 x, y in the aligned
+          image (names :data:`LANDMARK_NAMES`), so transforms move them with it.
+        * ``meta``: ``index``, ``path``, the other of ``attr``/``identity`` when
+          both were loaded, and ``uncropped_bbox`` ((4,) x, y, width, height of the
+          face in the *uncropped* photograph: not in this image's frame, so it is
+          not given as ``boxes``).
+        """
+        sample = super().get_sample(index)
+        i = sample.meta["index"]
+        labels = [t for t in self.target_types if t in ("attr", "identity")]
+        sample.label = None
+        for k, t in enumerate(labels):
+            v = self.target_tensors[t][i]
+            value = int(v) if v.ndim == 0 else v
+            if k == 0:
+                sample.label = value
+            else:
+                sample.meta[t] = value
+        if "landmarks" in self.target_tensors:
+            points = self.target_tensors["landmarks"][i].to(torch.float32).reshape(1, 5, 2)
+            sample.keypoints = Keypoints(points, names=LANDMARK_NAMES)
+        if "bbox" in self.target_tensors:
+            sample.meta["uncropped_bbox"] = self.target_tensors["bbox"][i]
+        return sample
 
 
 CELEBA_ATTRIBUTES = (
