@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 from ..structures import Keypoints, Sample
-
 from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
 from ._info import DataFile, DatasetInfo

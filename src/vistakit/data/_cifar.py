@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 from ..structures import Sample
-
 from ._base import TensorImageDataset, Transform, VisionDataset
 from ._errors import DatasetError
 from ._info import DataFile, DatasetInfo
