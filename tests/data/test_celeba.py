@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import zipfile
+import functools
 
 import numpy as np
 import pytest
@@ -10,40 +10,12 @@ import torch
 
 from vistakit.data import DatasetError, dataset_info, load_dataset
 
-from ._formats import solid, write_image
+from . import _formats
+from ._formats import CELEBA_N as N
+from ._formats import CELEBA_PARTITION as PARTITION
 
 ATTRS = dataset_info("celeba").classes
-N = 7
-PARTITION = [0, 0, 1, 2, 0, 2, 1]
-
-
-def write_celeba(root, *, seed=0, attr_rows=None, zip_images=False):
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    names = [f"{i:06d}.jpg" for i in range(1, N + 1)]
-    attr = rng.choice([-1, 1], size=(N, 40))
-    ident = rng.integers(1, 10177, N)
-    bbox = rng.integers(0, 300, (N, 4))
-    marks = rng.integers(0, 200, (N, 10))
-    # The real files pad values with double spaces; keep that.
-    lines = [str(N), " ".join(ATTRS) + " "] + (attr_rows or [f"{n} " + " ".join(f"{v:2d}" for v in row) for n, row in zip(names, attr)])
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    (root / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for n, i in zip(names, ident)))
-    (root / "list_bbox_celeba.txt").write_text(
-        f"{N}\nimage_id x_1 y_1 width height\n" + "".join(f"{n}     {' '.join(f'{v:4d}' for v in r)}\n" for n, r in zip(names, bbox)))
-    header = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
-    (root / "list_landmarks_align_celeba.txt").write_text(
-        f"{N}\n{header}\n" + "".join(f"{n} {' '.join(f'{v:4d}' for v in r)}\n" for n, r in zip(names, marks)))
-    (root / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, PARTITION)))
-    for i, n in enumerate(names):
-        write_image(root / "img_align_celeba" / n, solid(i, size=(218 // 10, 178 // 10)))
-    if zip_images:
-        with zipfile.ZipFile(root / "img_align_celeba.zip", "w") as zf:
-            for n in names:
-                zf.write(root / "img_align_celeba" / n, f"img_align_celeba/{n}")
-                (root / "img_align_celeba" / n).unlink()
-        (root / "img_align_celeba").rmdir()
-    return {"attr": (attr + 1) // 2, "identity": ident, "bbox": bbox, "landmarks": marks}
+write_celeba = functools.partial(_formats.write_celeba, attributes=ATTRS)
 
 
 @pytest.mark.parametrize("zip_images", [False, True])

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import tarfile
-
 import numpy as np
 import pytest
 from scipy.io import savemat
 
 from vistakit.data import DatasetError, dataset_info, load_dataset
 
-from ._formats import solid, write_image
-
-LABELS = [3, 1, 102, 3, 7, 1, 50, 2]  # 1-based classes of images 1..8
-SETID = {"trnid": [2, 5], "valid": [1, 8], "tstid": [3, 4, 6, 7]}
-
-
-def write_flowers(root, *, labels=LABELS, setid=SETID, archive=False):
-    root.mkdir(parents=True, exist_ok=True)
-    # Shapes as in the official files: (1, N) double rows.
-    savemat(root / "imagelabels.mat", {"labels": np.array([labels], dtype=np.float64)})
-    savemat(root / "setid.mat", {k: np.array([v], dtype=np.float64) for k, v in setid.items()})
-    for i in range(1, len(labels) + 1):
-        write_image(root / "jpg" / f"image_{i:05d}.jpg", solid(i, size=(10, 12)))
-    if archive:
-        with tarfile.open(root / "102flowers.tgz", "w:gz") as tf:
-            tf.add(root / "jpg", arcname="jpg")
-        for p in (root / "jpg").iterdir():
-            p.unlink()
-        (root / "jpg").rmdir()
+from ._formats import FLOWERS_LABELS as LABELS
+from ._formats import write_flowers
 
 
 @pytest.mark.parametrize("archive", [False, True])

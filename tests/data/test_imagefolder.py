@@ -105,3 +105,25 @@ def test_dataloader_workers(tmp_path):
     images = torch.cat([b[0] for b in batches])
     labels = torch.cat([b[1] for b in batches])
     assert images.shape == (12, 3, 6, 5) and labels.tolist() == ds.targets.tolist()
+
+
+
+def test_one_walker_hidden_files_and_folders_skipped_suffixes_shared(tmp_path):
+    """Class folders are read with vistakit._files.list_images: nested folders, any case, hidden entries skipped."""
+    from vistakit._files import IMAGE_SUFFIXES
+
+    tree = tmp_path / "tree"
+    write_image(tree / "cat" / "a.png", solid(1))
+    write_image(tree / "cat" / "deeper" / "b.PNG", solid(2))  # suffixes match in any case
+    write_image(tree / "cat" / ".c.png", solid(3))  # hidden file
+    write_image(tree / "cat" / ".thumbs" / "d.png", solid(4))  # hidden folder
+    write_image(tree / "dog" / "e.tiff", solid(5))
+    ds = load_dataset("imagefolder", root=tree)
+    assert [p[len(str(tree)) + 1:] for p in ds.paths] == ["cat/a.png", "cat/deeper/b.PNG", "dog/e.tiff"]
+    assert ds.targets.tolist() == [0, 0, 1]
+    (tmp_path / "empty" / "emu").mkdir(parents=True)
+    (tmp_path / "empty" / "emu" / "x.txt").write_text("no image")
+    write_image(tmp_path / "empty" / "emu" / ".hidden.png", solid(6))
+    with pytest.raises(DatasetError, match="hold no images") as e:
+        load_dataset("imagefolder", root=tmp_path / "empty")
+    assert all(s in str(e.value) for s in IMAGE_SUFFIXES)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
-
-import numpy as np
 import pytest
-from scipy.io import savemat
 
 from vistakit.data import DatasetError, imagenet_classes, imagenet_wnids, load_dataset
 
-from ._formats import solid, write_image
+from ._formats import solid, write_devkit, write_image
 
 WNIDS = imagenet_wnids()
 
@@ -28,34 +23,12 @@ def test_class_lists():
     assert names[wnids.index("n02012849")] == "crane bird"
 
 
-def write_devkit(root, ilsvrc_ids_by_wnid: dict[str, int], ground_truth: list[int], *, archive: bool):
-    """meta.mat (synsets: ILSVRC2012_ID, WNID, words, num_children) and the ground-truth file."""
-    rows = [(i, w, f"words {w}", 0) for w, i in ilsvrc_ids_by_wnid.items()]
-    rows.append((1001, "n00001740", "entity", 5))  # an inner node, as in the real meta.mat
-    dtype = [("ILSVRC2012_ID", "O"), ("WNID", "O"), ("words", "O"), ("num_children", "O")]
-    synsets = np.array(rows, dtype=dtype).reshape(-1, 1)
-    meta = io.BytesIO()
-    savemat(meta, {"synsets": synsets})
-    gt = ("\n".join(str(g) for g in ground_truth) + "\n").encode()
-    files = {"ILSVRC2012_devkit_t12/data/meta.mat": meta.getvalue(),
-             "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt": gt}
-    if archive:
-        with tarfile.open(root / "ILSVRC2012_devkit_t12.tar.gz", "w:gz") as tf:
-            for name, data in files.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                tf.addfile(info, io.BytesIO(data))
-    else:
-        for name, data in files.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(data)
-
-
 def test_train_tree_uses_official_labels(tmp_path):
     chosen = [WNIDS[5], WNIDS[0], WNIDS[998]]
     for k, w in enumerate(chosen):
         for i in range(2):
             write_image(tmp_path / "train" / w / f"{w}_{i}.JPEG", solid(10 * k + i))
+    write_image(tmp_path / "train" / WNIDS[0] / f".{WNIDS[0]}_9.JPEG", solid(99))  # hidden: skipped
     ds = load_dataset("imagenet", "train", root=tmp_path, download=False)
     assert ds.targets.tolist() == [0, 0, 5, 5, 998, 998]
     assert len(ds.classes) == 1000 and ds.classes[ds[2][1]] == imagenet_classes()[5]
@@ -76,6 +49,8 @@ def test_flat_val_with_devkit(tmp_path, archive):
     write_devkit(tmp_path, ids, ground_truth, archive=archive)
     for k in (1, 2, 3, 5):  # image 4 is absent from the folder
         write_image(tmp_path / "val" / f"ILSVRC2012_val_{k:08d}.JPEG", solid(k))
+    # Hidden files (macOS resource forks) are skipped by the one walker, not rejected as misnamed images.
+    write_image(tmp_path / "val" / "._ILSVRC2012_val_00000002.JPEG", solid(9))
     ds = load_dataset("imagenet", "val", root=tmp_path, download=False)
     assert [p.rsplit("_", 1)[1] for p in ds.paths] == ["00000001.JPEG", "00000002.JPEG", "00000003.JPEG", "00000005.JPEG"]
     assert ds.targets.tolist() == [3, 10, 700, 3]

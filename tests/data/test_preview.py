@@ -1,12 +1,13 @@
-"""The labelled preview grid."""
+"""The labelled grid of a dataset (dataset_grid, save_preview)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
-from vistakit.data import TensorImageDataset, dataset_info, load_dataset, preview_grid, save_preview
+from vistakit.data import TensorImageDataset, dataset_info, load_dataset, dataset_grid, save_preview
 
 
 def test_grid_shape_and_content(tmp_path):
@@ -33,5 +34,28 @@ def test_long_labels_and_multilabel_targets():
     targets[:3, 0] = 1
     targets[3:, 5] = 1
     ds = TensorImageDataset(data, targets, info=info, split="test")
-    grid = preview_grid(ds, per_class=2, max_classes=6)
+    grid = dataset_grid(ds, per_class=2, max_classes=6)
     assert grid.height == 6 * (56 + 2) + 2
+
+
+def test_distinct_names_and_atomic_save(tmp_path, monkeypatch):
+    import vistakit.data as data
+    import vistakit.transforms as T
+
+    assert not hasattr(data, "preview_grid") and data.dataset_grid is not T.preview_grid
+    ds = load_dataset("digits", "test")
+    jpg = save_preview(ds, tmp_path / "grid.JPG", per_class=2, max_classes=2, cell=20)
+    assert Image.open(jpg).format == "JPEG"
+    old = tmp_path / "keep.png"
+    old.write_bytes(b"old")
+    with pytest.raises(ValueError, match=r"keep\.xyz: unknown image suffix"):
+        save_preview(ds, tmp_path / "keep.xyz")
+    # A failing write leaves the previous file as it was and no temporary file behind.
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_preview(ds, old, per_class=1, max_classes=1)
+    monkeypatch.undo()
+    assert old.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["grid.JPG", "keep.png"]

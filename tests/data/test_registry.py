@@ -64,3 +64,58 @@ def test_names_are_forgiving_and_unknown_names_helpful():
     assert dataset_info("fashionmnist").name == "fashion-mnist"
     with pytest.raises(ValueError, match=r"unknown dataset 'cifar1000'; did you mean cifar100"):
         dataset_info("cifar1000")
+
+
+def test_one_registry_cards_and_readers_together():
+    """Every card comes with its reader; the old second table is gone."""
+    from vistakit.data import _registry
+
+    assert list(_registry._DATASETS) == NAMES
+    for name in NAMES:
+        entry = _registry._DATASETS[name]
+        assert entry.info is dataset_info(name) and callable(entry.reader)
+    assert not hasattr(_registry, "_CARDS")
+    with pytest.raises(ModuleNotFoundError):
+        __import__("vistakit.data._load")
+
+
+def test_options_come_from_the_reader_signature():
+    from vistakit.data import dataset_options, load_dataset
+
+    assert dataset_options("cifar100") == ("label",)
+    assert dataset_options("celeba") == ("target_type",)
+    assert set(dataset_options("imagefolder")) == {"on_error", "mode"}
+    assert dataset_options("Fashion_MNIST") == ()
+    with pytest.raises(TypeError, match=r"load_dataset\('digits'\) takes no option\(s\) \['label'\]$"):
+        load_dataset("digits", label="coarse")
+    with pytest.raises(TypeError, match=r"load_dataset\('cifar100'\) takes no option\(s\) \['colour'\]; it takes label"):
+        load_dataset("cifar100", colour=True)
+    with pytest.raises(ValueError, match=r"digits has splits \['train', 'test', 'all'\], not 'val'"):
+        load_dataset("digits", "val")
+
+
+def test_register_dataset_decorator(monkeypatch):
+    """A data set registered by a user is listed, described and loaded like the built-in ones."""
+    import torch
+
+    from vistakit.data import TensorImageDataset, load_dataset, register_dataset
+    from vistakit.data import _registry
+
+    monkeypatch.setattr(_registry, "_DATASETS", dict(_registry._DATASETS))
+    card = DatasetInfo(name="toy-set", title="Toy", task="classification", classes=("a", "b"), splits={"train": 3})
+
+    @register_dataset(card)
+    def load_toy(info, split, *, root, download, transform, scale: int = 1):
+        data = torch.arange(3 * 4, dtype=torch.uint8).reshape(3, 1, 2, 2) * scale
+        return TensorImageDataset(data, torch.tensor([0, 1, 0]), info=info, split=split, transform=transform)
+
+    assert list_datasets()[-1] == "toy-set" and dataset_info("Toy_Set") is card
+    ds = load_dataset("toy-set", scale=2)
+    assert ds.info is card and ds[1][0].flatten().tolist() == [8, 10, 12, 14] and ds[1][1] == 1
+    with pytest.raises(ValueError, match="'toy-set' is registered twice"):
+        register_dataset(card)(load_toy)
+    with pytest.raises(ValueError, match="must be lower case with '-', e.g. 'my-set'"):
+        register_dataset(dataclasses.replace(card, name="My_Set"))(load_toy)
+    with pytest.raises(TypeError, match=r"must take keyword-only \['download', 'transform'\]"):
+        register_dataset(dataclasses.replace(card, name="other"))(lambda info, split, *, root: None)
+    assert "other" not in list_datasets()

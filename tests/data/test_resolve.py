@@ -32,8 +32,14 @@ def fake_mnist(tmp_path, monkeypatch):
         for f in info.files
     )
     fake = dataclasses.replace(info, files=files, system_dirs=(str(system),))
-    monkeypatch.setitem(_registry._CARDS, "mnist", fake)
+    replace_card(monkeypatch, fake)
     return fake, written, system
+
+
+def replace_card(monkeypatch, card):
+    """Register ``card`` in place of the card of the same name, keeping its reader."""
+    entry = _registry._DATASETS[card.name]
+    monkeypatch.setitem(_registry._DATASETS, card.name, dataclasses.replace(entry, info=card))
 
 
 def test_download_into_cache_with_mirror_fallback(fake_mnist, data_cache):
@@ -62,7 +68,7 @@ def test_order_root_cache_system(fake_mnist, data_cache, tmp_path):
 def test_checksum_mismatch_leaves_no_file(fake_mnist, data_cache, monkeypatch):
     fake, _, _ = fake_mnist
     bad = tuple(dataclasses.replace(f, md5="0" * 32) for f in fake.files)
-    monkeypatch.setitem(_registry._CARDS, "mnist", dataclasses.replace(fake, files=bad))
+    replace_card(monkeypatch, dataclasses.replace(fake, files=bad))
     with pytest.raises(ChecksumError, match="md5 is"):
         load_dataset("mnist", "test")
     leftovers = list((data_cache / "mnist").iterdir()) if (data_cache / "mnist").exists() else []

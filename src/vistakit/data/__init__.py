@@ -1,22 +1,31 @@
 """Data sets: cards, readers of the official formats, and tools to look at them.
 
->>> from vistakit.data import load_dataset, dataset_info
+>>> from vistakit.data import SampleDataset, dataset_info, load_dataset
 >>> ds = load_dataset("digits", "train")        # ships with scikit-learn: no download
 >>> image, label = ds[0]                          # uint8 (1, 8, 8), int
 >>> ds.data.shape, ds.targets.shape               # (1500, 1, 8, 8), (1500,)
+>>> SampleDataset(ds)[0]                          # Sample(image=..., label=..., meta={'index': 0})
 
-* :func:`list_datasets`, :func:`dataset_info`: the registry of :class:`DatasetInfo` cards.
+* :func:`list_datasets`, :func:`dataset_info`, :func:`dataset_options`: the one
+  registry; each reader registers its :class:`DatasetInfo` card(s) with
+  :func:`register_dataset` next to its code.
 * :func:`load_dataset`: one split as a ``torch.utils.data.Dataset`` of
   ``(image, target)``, images uint8 (C, H, W). Small data sets are
   :class:`TensorImageDataset` with every image in ``.data`` (N, C, H, W), so
   training can slice and augment whole batches on tensors.
+* ``ds.get_sample(i)``: the same item as a typed :class:`~vistakit.structures.Sample`
+  (image, label and any other targets); :class:`SampleDataset` turns a data set,
+  a ``Subset`` of one, any ``(image, label)`` data set or a list of samples into a
+  data set of samples, with transforms that move every target with the image.
 * :func:`fetch_dataset`: files from ``root``, the cache (``$VISTAKIT_DATA``),
   system folders, or a verified atomic download.
-* :func:`dataset_stats`, :func:`check_dataset`, :func:`preview_grid`: mean/std and
+* :func:`dataset_stats`, :func:`check_dataset`, :func:`dataset_grid`: mean/std and
   class balance; unreadable files, duplicates, train/test leaks and (optionally)
   near-duplicate leaks by embedding similarity; a labelled grid.
 """
 
+# The readers register their cards on import; this order is the order of list_datasets().
+from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
 from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
 from ._celeba import CelebA
 from ._check import (
@@ -35,11 +44,13 @@ from ._check import (
 )
 from ._errors import DatasetError, DatasetNotFoundError
 from ._imagefolder import ImageFolder
+from ._imagenet import imagenet_classes, imagenet_wnids
 from ._info import DataFile, DatasetInfo
-from ._load import CIFAR100, load_dataset
-from ._preview import preview_grid, save_preview
-from ._registry import dataset_info, imagenet_classes, imagenet_wnids, list_datasets
+from ._cifar import CIFAR100
+from ._preview import dataset_grid, save_preview
+from ._registry import dataset_info, dataset_options, list_datasets, load_dataset, register_dataset
 from ._resolve import Located, fetch_dataset, locate
+from ._samples import SampleDataset
 
 __all__ = [
     "CIFAR100",
@@ -55,12 +66,15 @@ __all__ = [
     "Leak",
     "Located",
     "NearLeak",
+    "SampleDataset",
     "SplitCheck",
     "TensorImageDataset",
     "VisionDataset",
     "check_dataset",
     "check_splits",
+    "dataset_grid",
     "dataset_info",
+    "dataset_options",
     "dataset_stats",
     "decode_image",
     "duplicate_groups",
@@ -72,7 +86,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "locate",
-    "preview_grid",
+    "register_dataset",
     "save_preview",
     "thumbnail_embeddings",
 ]

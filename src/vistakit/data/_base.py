@@ -9,6 +9,8 @@
 
 Both return ``(image, target)`` with ``image`` a uint8 tensor (C, H, W) unless
 ``transform`` changes it, and expose ``classes``, ``targets``, ``info`` and ``split``.
+``get_sample(i)`` gives the same item as a typed :class:`~vistakit.structures.Sample`
+(image, label and whatever other targets the data set has), before any transform.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..structures import Sample
 from ._errors import DatasetError
 from ._info import DatasetInfo
 
@@ -55,13 +58,41 @@ class VisionDataset(torch.utils.data.Dataset):
         t = self.targets[index]
         return int(t) if t.ndim == 0 else t
 
+    def _check_index(self, index: int) -> int:
+        """``index`` as a non-negative int; IndexError outside ``-len .. len - 1``."""
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} out of range for {self.info.name} {self.split} ({n} items)")
+        return int(index) + n if index < 0 else int(index)
+
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} out of range for {self.info.name} {self.split} ({len(self)} items)")
+        index = self._check_index(index)
         image = self.load_image(index)
         if self.transform is not None:
             image = self.transform(image)
         return image, self.target(index)
+
+    def get_sample(self, index: int) -> Sample:
+        """Item ``index`` as a typed sample: the raw item, before any transform.
+
+        Indices behave as in ``ds[index]`` (negative ones count from the end,
+        others raise IndexError), and the image and label are those of ``ds[index]``
+        without ``transform``.
+
+        Returns:
+            A :class:`~vistakit.structures.Sample` with ``image`` uint8 (C, H, W),
+            ``label`` an int (or a (K,) tensor for multi-label targets) and
+            ``meta`` holding ``index`` (non-negative) and, for data sets of
+            files, ``path``; data sets with further targets add them
+            (see :class:`CelebA`, :class:`CIFAR100`).
+        """
+        index = self._check_index(index)
+        return Sample(image=self.load_image(index), label=self.target(index), meta={"index": index})
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes (or attributes, for multi-label targets): ``len(classes)``."""
+        return len(self.classes)
 
     @property
     def class_to_idx(self) -> dict[str, int]:
@@ -163,3 +194,9 @@ class ImageFileDataset(VisionDataset):
 
     def load_image(self, index: int) -> torch.Tensor:
         return decode_image(self.paths[index], mode=self.mode)
+
+    def get_sample(self, index: int) -> Sample:
+        """As :meth:`VisionDataset.get_sample`, with the image file in ``meta["path"]``."""
+        sample = super().get_sample(index)
+        sample.meta["path"] = self.paths[sample.meta["index"]]
+        return sample

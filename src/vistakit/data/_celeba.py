@@ -19,9 +19,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ._base import ImageFileDataset, Transform
+from ..structures import Keypoints, Sample
+from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
-from ._info import DatasetInfo
+from ._info import DataFile, DatasetInfo
+from ._registry import register_dataset
+from ._resolve import archive_member, fetch_files
 
 TARGET_TYPES = ("attr", "identity", "bbox", "landmarks")
 TARGET_FILES = {
@@ -31,6 +34,8 @@ TARGET_FILES = {
     "landmarks": "list_landmarks_align_celeba.txt",
 }
 PARTITION_FILE = "list_eval_partition.txt"
+#: The five aligned landmarks, in the order of list_landmarks_align_celeba.txt.
+LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "left_mouth", "right_mouth")
 _SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 # Columns per target file, and whether it starts with a count and a header line.
 _LAYOUT = {"attr": (40, True), "identity": (1, False), "bbox": (4, True), "landmarks": (10, True), "partition": (1, False)}
@@ -184,3 +189,113 @@ class CelebA(ImageFileDataset):
             v = self.target_tensors[t][index]
             out.append(int(v) if v.ndim == 0 else v)
         return out[0] if len(out) == 1 else tuple(out)
+
+    def get_sample(self, index: int) -> Sample:
+        """Item ``index`` as a typed sample, each loaded target where it belongs.
+
+        * ``label``: the first of ``attr`` ((40,) int64 0/1) and ``identity``
+          (int) in ``target_types`` order, or None when neither was loaded.
+        * ``keypoints``: the ``landmarks`` as (1, 5, 2) float32 x, y in the aligned
+          image (names :data:`LANDMARK_NAMES`), so transforms move them with it.
+        * ``meta``: ``index``, ``path``, the other of ``attr``/``identity`` when
+          both were loaded, and ``uncropped_bbox`` ((4,) x, y, width, height of the
+          face in the *uncropped* photograph: not in this image's frame, so it is
+          not given as ``boxes``).
+        """
+        sample = super().get_sample(index)
+        i = sample.meta["index"]
+        labels = [t for t in self.target_types if t in ("attr", "identity")]
+        sample.label = None
+        for k, t in enumerate(labels):
+            v = self.target_tensors[t][i]
+            value = int(v) if v.ndim == 0 else v
+            if k == 0:
+                sample.label = value
+            else:
+                sample.meta[t] = value
+        if "landmarks" in self.target_tensors:
+            points = self.target_tensors["landmarks"][i].to(torch.float32).reshape(1, 5, 2)
+            sample.keypoints = Keypoints(points, names=LANDMARK_NAMES)
+        if "bbox" in self.target_tensors:
+            sample.meta["uncropped_bbox"] = self.target_tensors["bbox"][i]
+        return sample
+
+
+CELEBA_ATTRIBUTES = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
+    "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows",
+    "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones",
+    "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin",
+    "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair",
+    "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace",
+    "Wearing_Necktie", "Young",
+)
+
+
+def _gdrive(file_id: str) -> tuple[str, ...]:
+    return (f"https://drive.google.com/uc?export=download&id={file_id}",)
+
+
+CELEBA = DatasetInfo(
+    name="celeba",
+    title="CelebA (CelebFaces Attributes, aligned and cropped)",
+    task="attributes",
+    classes=CELEBA_ATTRIBUTES,
+    splits={"train": 162_770, "val": 19_867, "test": 19_962, "all": 202_599},
+    image_size=(218, 178),
+    channels=3,
+    license="non-commercial research and educational use only (CelebA agreement)",
+    homepage="https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html",
+    citation=(
+        "Z. Liu, P. Luo, X. Wang and X. Tang. Deep Learning Face Attributes in the Wild. "
+        "International Conference on Computer Vision (ICCV), 2015."
+    ),
+    files=(
+        DataFile("img_align_celeba.zip", urls=_gdrive("0B7EVK8r0v71pZjFTYXZWM3FlRnM"),
+                 md5="00d2c5bc6d35e252742224ab0c1e8fcb", extracted="img_align_celeba"),
+        DataFile("list_attr_celeba.txt", urls=_gdrive("0B7EVK8r0v71pblRyaVFSWGxPY0U"),
+                 md5="75e246fa4810816ffd6ee81facbd244c"),
+        DataFile("identity_CelebA.txt", urls=_gdrive("1_ee_0u7vcNLOfNLegJRHmolfH5ICW-XS"),
+                 md5="32bd1bd63d3c78cd57e08160ec5ed1e2"),
+        DataFile("list_bbox_celeba.txt", urls=_gdrive("0B7EVK8r0v71pbThiMVRxWXZ4dU0"),
+                 md5="00566efa6fedff7a56946cd1c10f1c16"),
+        DataFile("list_landmarks_align_celeba.txt", urls=_gdrive("0B7EVK8r0v71pd0FJY3Blby1HUTQ"),
+                 md5="cc24ecafdb5b50baae59b03474781f8c"),
+        DataFile("list_eval_partition.txt", urls=_gdrive("0B7EVK8r0v71pY0NSMzRuSXJEVkk"),
+                 md5="d32c9cbf5e040fd4025c592c306e6668"),
+    ),
+    description=(
+        "202,599 aligned and cropped 178x218 face images of 10,177 identities with 40 binary "
+        "attributes (list_attr_celeba.txt, -1/1), identities, boxes (of the uncropped images), "
+        "5 aligned landmarks and the official train/val/test partition."
+    ),
+    manual_download=(
+        "CelebA is published on Google Drive, which refuses scripted downloads of the 1.4 GB "
+        "img_align_celeba.zip: fetch it from the homepage's 'Align&Cropped Images' link "
+        "and put it (or the extracted img_align_celeba/ folder) in the data folder."
+    ),
+)
+
+
+@register_dataset(CELEBA)
+def load_celeba(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Transform | None,
+    target_type: str | Sequence[str] = "attr",
+) -> VisionDataset:
+    """The aligned images with the targets of ``target_type`` (one of :data:`TARGET_TYPES` or a list)."""
+    types = [target_type] if isinstance(target_type, str) else list(target_type)
+    unknown = [t for t in types if t not in TARGET_TYPES]
+    if unknown or not types:
+        raise ValueError(f"celeba target_type must be one or more of {TARGET_TYPES}, got {target_type!r}")
+    names = ["img_align_celeba.zip", PARTITION_FILE] + [TARGET_FILES[t] for t in types]
+    found = fetch_files(info, names=names, root=root, download=download)
+    images = archive_member(found["img_align_celeba.zip"], root=root, info=info)
+    image_names, targets = read_celeba(
+        {n: loc.path for n, loc in found.items()}, split=split, target_types=types, attributes=info.classes
+    )
+    return CelebA(images, image_names, targets, info=info, split=split, target_types=types, transform=transform)

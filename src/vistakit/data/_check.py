@@ -35,8 +35,7 @@ from tqdm import tqdm
 from ._base import TensorImageDataset, VisionDataset
 from ._errors import DatasetError
 from ._imagefolder import SPLIT_NAMES
-from ._load import load_dataset
-from ._registry import dataset_info
+from ._registry import dataset_info, load_dataset
 
 _CHUNK = 4096
 THUMBNAIL_SIZE = 16

@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..structures import Sample
+from ._base import TensorImageDataset, Transform, VisionDataset
 from ._errors import DatasetError
+from ._info import DataFile, DatasetInfo
+from ._registry import register_dataset
+from ._resolve import archive_member, fetch_files
 
 _CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 _SPLIT_FILES = {
@@ -150,3 +155,140 @@ def read_cifar(
             labels[key].append(_labels(batch, key, path, data.shape[0], len(names)))
     images = torch.from_numpy(np.concatenate(chunks).reshape(-1, 3, 32, 32))
     return images, {k: torch.from_numpy(np.concatenate(v)) for k, v in labels.items()}
+
+
+_CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+)
+
+CIFAR10 = DatasetInfo(
+    name="cifar10",
+    title="CIFAR-10",
+    task="classification",
+    classes=_CIFAR10_CLASSES,
+    splits={"train": 50_000, "test": 10_000},
+    image_size=(32, 32),
+    channels=3,
+    license="no licence stated; free for research, cite the technical report",
+    homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+    citation="A. Krizhevsky. Learning Multiple Layers of Features from Tiny Images. Technical report, University of Toronto, 2009.",
+    files=(
+        DataFile(
+            "cifar-10-python.tar.gz",
+            urls=("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+            size=170_498_071,
+            md5="c58f30108f718f92721af3b95e74349a",
+            extracted="cifar-10-batches-py",
+        ),
+    ),
+    description=(
+        "60,000 colour 32x32 images in 10 classes. The python version: five training "
+        "batches and one test batch, each a pickled dict with a (10000, 3072) uint8 'data' "
+        "array (R, G, B planes) and a list of 'labels'; batches.meta names the classes."
+    ),
+)
+
+_CIFAR100_FINE = (
+    "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
+    "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
+    "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
+    "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
+    "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain",
+    "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
+    "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket",
+    "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
+    "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
+    "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
+)
+_CIFAR100_COARSE = (
+    "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
+    "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
+    "large_man-made_outdoor_things", "large_natural_outdoor_scenes",
+    "large_omnivores_and_herbivores", "medium_mammals", "non-insect_invertebrates", "people",
+    "reptiles", "small_mammals", "trees", "vehicles_1", "vehicles_2",
+)
+
+CIFAR100_INFO = DatasetInfo(
+    name="cifar100",
+    title="CIFAR-100",
+    task="classification",
+    classes=_CIFAR100_FINE,
+    splits={"train": 50_000, "test": 10_000},
+    image_size=(32, 32),
+    channels=3,
+    license="no licence stated; free for research, cite the technical report",
+    homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+    citation=CIFAR10.citation,
+    files=(
+        DataFile(
+            "cifar-100-python.tar.gz",
+            urls=("https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",),
+            size=169_001_437,
+            md5="eb9058c3a382ffc7106e4002c42a8d85",
+            extracted="cifar-100-python",
+        ),
+    ),
+    description=(
+        "60,000 colour 32x32 images in 100 fine classes grouped into 20 coarse ones. Pickled "
+        "'train' and 'test' dicts with 'data', 'fine_labels' and 'coarse_labels'; 'meta' names both."
+    ),
+    other_labels={"coarse": _CIFAR100_COARSE},
+)
+
+
+class CIFAR100(TensorImageDataset):
+    """CIFAR-100: ``targets`` are the fine (or, with ``label="coarse"``, the coarse) labels.
+
+    Attributes:
+        fine_targets: (N,) int64 labels into ``fine_classes`` (100 names).
+        coarse_targets: (N,) int64 labels into ``coarse_classes`` (20 names).
+    """
+
+    fine_targets: torch.Tensor
+    coarse_targets: torch.Tensor
+    fine_classes: list[str]
+    coarse_classes: list[str]
+
+    def get_sample(self, index: int) -> Sample:
+        """As :meth:`VisionDataset.get_sample`, with both label sets in ``meta``
+        (``fine_label``, ``coarse_label``)."""
+        sample = super().get_sample(index)
+        i = sample.meta["index"]
+        sample.meta["fine_label"] = int(self.fine_targets[i])
+        sample.meta["coarse_label"] = int(self.coarse_targets[i])
+        return sample
+
+
+@register_dataset(CIFAR10, CIFAR100_INFO)
+def load_cifar(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Transform | None,
+    label: str = "fine",
+) -> VisionDataset:
+    """CIFAR-10 or CIFAR-100 (``label="fine"|"coarse"`` picks CIFAR-100's label set)."""
+    found = fetch_files(info, split=split, root=root, download=download)
+    (loc,) = found.values()
+    folder = archive_member(loc, root=root, info=info)
+    coarse = info.other_labels.get("coarse", ())
+    data, labels = read_cifar(folder, variant=info.name, split=split, classes=info.classes, coarse_classes=coarse)
+    if info.name == "cifar10":
+        if label != "fine":
+            raise ValueError("cifar10 has one label set; label= applies to cifar100 only")
+        return TensorImageDataset(data, labels["labels"], info=info, split=split, transform=transform)
+    if label not in ("fine", "coarse"):
+        raise ValueError(f"cifar100 label must be 'fine' or 'coarse', got {label!r}")
+    ds = CIFAR100(
+        data,
+        labels[f"{label}_labels"],
+        info=info,
+        split=split,
+        classes=info.classes if label == "fine" else coarse,
+        transform=transform,
+    )
+    ds.fine_targets, ds.coarse_targets = labels["fine_labels"], labels["coarse_labels"]
+    ds.fine_classes, ds.coarse_classes = list(info.classes), list(coarse)
+    return ds

@@ -7,14 +7,20 @@ as ``round(v * 255 / 16)``.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from ._base import TensorImageDataset, Transform, VisionDataset
 from ._errors import DatasetError
 from ._idx import read_bytes
+from ._info import DataFile, DatasetInfo
+from ._registry import register_dataset
+from ._resolve import fetch_files
 
 TRAIN_SIZE = 1_500
 
@@ -58,3 +64,53 @@ def digits_split(data: torch.Tensor, targets: torch.Tensor, split: str) -> tuple
     if split == "all":
         return data, targets
     raise ValueError(f"digits has splits 'train', 'test' and 'all', not {split!r}")
+
+
+def _sklearn_data_dir() -> str | None:
+    """Where scikit-learn keeps the files it ships, found without importing it."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        return None
+    return str(Path(spec.origin).parent / "datasets" / "data")
+
+
+DIGITS = DatasetInfo(
+    name="digits",
+    title="Optical recognition of handwritten digits (8x8, as shipped by scikit-learn)",
+    task="classification",
+    classes=tuple(str(i) for i in range(10)),
+    splits={"train": 1_500, "test": 297, "all": 1_797},
+    image_size=(8, 8),
+    channels=1,
+    license="CC BY 4.0 (UCI Machine Learning Repository)",
+    homepage="https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits",
+    citation=(
+        "E. Alpaydin and C. Kaynak. Optical Recognition of Handwritten Digits. UCI Machine "
+        "Learning Repository, 1998."
+    ),
+    files=(
+        DataFile(
+            "digits.csv.gz",
+            urls=("https://raw.githubusercontent.com/scikit-learn/scikit-learn/main/sklearn/datasets/data/digits.csv.gz",),
+            size=57_523,
+            md5="9b335364a7bfd63947c7480a5bd51f2d",
+        ),
+    ),
+    description=(
+        "1,797 grey 8x8 digits (the UCI optdigits test set) read from the digits.csv.gz that "
+        "scikit-learn installs, so it is there without any download. Each row holds 64 pixel "
+        "counts 0..16 and the label; vistakit scales them to uint8 0..255 (round(v * 255 / 16)). "
+        "Splits: 'train' is the first 1,500 rows, 'test' the remaining 297, 'all' every row."
+    ),
+    system_dirs=tuple(d for d in (_sklearn_data_dir(),) if d),
+)
+
+
+@register_dataset(DIGITS)
+def load_digits(
+    info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool, transform: Transform | None
+) -> VisionDataset:
+    """The 8x8 digits from scikit-learn's installed file (or ``root``, or a download)."""
+    found = fetch_files(info, split=split, root=root, download=download)
+    data, targets = digits_split(*read_digits(found["digits.csv.gz"].path), split)
+    return TensorImageDataset(data, targets, info=info, split=split, transform=transform)

@@ -11,8 +11,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
+from ._info import DataFile, DatasetInfo
+from ._registry import package_lines, register_dataset
+from ._resolve import archive_member, fetch_files
 
 _SPLIT_KEYS = {"train": "trnid", "val": "valid", "test": "tstid"}
 
@@ -71,3 +76,66 @@ def read_flowers(
     if missing:
         raise DatasetError(f"{missing[0]}: image listed in {setid_mat.name} ({key}) is missing ({len(missing)} missing in all)")
     return paths, labels[ids - 1] - 1
+
+
+FLOWERS102 = DatasetInfo(
+    name="flowers102",
+    title="Oxford 102 Flowers",
+    task="classification",
+    classes=package_lines("flowers102_classes.txt"),
+    splits={"train": 1_020, "val": 1_020, "test": 6_149},
+    image_size=None,
+    channels=3,
+    license="no licence stated; free for research, cite the paper",
+    homepage="https://www.robots.ox.ac.uk/~vgg/data/flowers/102/",
+    citation=(
+        "M.-E. Nilsback and A. Zisserman. Automated flower classification over a large number "
+        "of classes. Indian Conference on Computer Vision, Graphics and Image Processing, 2008."
+    ),
+    files=(
+        DataFile(
+            "102flowers.tgz",
+            urls=(
+                "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz",
+                "https://thor.robots.ox.ac.uk/datasets/flowers-102/102flowers.tgz",
+            ),
+            size=344_862_509,
+            md5="52808999861908f626f3c1f4e79d11fa",
+            extracted="jpg",
+        ),
+        DataFile(
+            "imagelabels.mat",
+            urls=(
+                "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/imagelabels.mat",
+                "https://thor.robots.ox.ac.uk/datasets/flowers-102/imagelabels.mat",
+            ),
+            md5="e0620be6f572b9609742df49c70aed4d",
+        ),
+        DataFile(
+            "setid.mat",
+            urls=(
+                "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/setid.mat",
+                "https://thor.robots.ox.ac.uk/datasets/flowers-102/setid.mat",
+            ),
+            md5="a5357ecc9cb78c4bef273ce3793fc85c",
+        ),
+    ),
+    description=(
+        "8,189 flower photographs of 102 species: jpg/image_%05d.jpg, the labels (1..102) in "
+        "imagelabels.mat and the official train/val/test image ids (trnid, valid, tstid) in "
+        "setid.mat. Class names follow the order of the labels."
+    ),
+)
+
+
+@register_dataset(FLOWERS102)
+def load_flowers(
+    info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool, transform: Transform | None
+) -> VisionDataset:
+    """The jpg folder (or 102flowers.tgz) with the labels and the official split ids."""
+    found = fetch_files(info, split=split, root=root, download=download)
+    images = archive_member(found["102flowers.tgz"], root=root, info=info)
+    paths, labels = read_flowers(
+        images, found["imagelabels.mat"].path, found["setid.mat"].path, split=split, num_classes=info.num_classes
+    )
+    return ImageFileDataset(paths, torch.from_numpy(labels), info=info, split=split, transform=transform)

@@ -18,7 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ._base import TensorImageDataset, Transform, VisionDataset
 from ._errors import DatasetError
+from ._info import DataFile, DatasetInfo
+from ._registry import register_dataset
+from ._resolve import fetch_files
 
 # IDX type byte -> big-endian numpy dtype.
 _IDX_TYPES = {
@@ -144,3 +148,101 @@ def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike, *, num_c
             "the two files must come from the same split"
         )
     return data, targets
+
+
+def _idx_files(bases: tuple[str, ...], names_md5_size: tuple[tuple[str, str, int, str], ...]) -> tuple[DataFile, ...]:
+    return tuple(
+        DataFile(name, urls=tuple(b + name for b in bases), size=size, md5=md5, splits=(split,))
+        for name, md5, size, split in names_md5_size
+    )
+
+
+_MNIST_LIKE_NOTE = (
+    "Four IDX files (big-endian header, then raw uint8 pixels), gzip-compressed as "
+    "published; the decompressed files are accepted as well."
+)
+
+MNIST = DatasetInfo(
+    name="mnist",
+    title="MNIST handwritten digits",
+    task="classification",
+    classes=tuple(str(i) for i in range(10)),
+    splits={"train": 60_000, "test": 10_000},
+    image_size=(28, 28),
+    channels=1,
+    license="CC BY-SA 3.0 (as stated by the data set's maintainers)",
+    homepage="http://yann.lecun.com/exdb/mnist/",
+    citation=(
+        "Y. LeCun, L. Bottou, Y. Bengio and P. Haffner. Gradient-based learning applied to "
+        "document recognition. Proceedings of the IEEE, 86(11):2278-2324, 1998."
+    ),
+    files=_idx_files(
+        (
+            "http://yann.lecun.com/exdb/mnist/",
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        ),
+        (
+            ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9_912_422, "train"),
+            ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432", 28_881, "train"),
+            ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3", 1_648_877, "test"),
+            ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c", 4_542, "test"),
+        ),
+    ),
+    description="70,000 grey 28x28 images of handwritten digits 0-9. " + _MNIST_LIKE_NOTE,
+)
+
+FASHION_MNIST = DatasetInfo(
+    name="fashion-mnist",
+    title="Fashion-MNIST (Zalando article images)",
+    task="classification",
+    classes=(
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+    splits={"train": 60_000, "test": 10_000},
+    image_size=(28, 28),
+    channels=1,
+    license="MIT",
+    homepage="https://github.com/zalandoresearch/fashion-mnist",
+    citation=(
+        "H. Xiao, K. Rasul and R. Vollgraf. Fashion-MNIST: a Novel Image Dataset for "
+        "Benchmarking Machine Learning Algorithms. arXiv:1708.07747, 2017."
+    ),
+    files=_idx_files(
+        (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+            "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
+        ),
+        (
+            ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d", 26_421_880, "train"),
+            ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe", 29_515, "train"),
+            ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79", 4_422_102, "test"),
+            ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310", 5_148, "test"),
+        ),
+    ),
+    description=(
+        "70,000 grey 28x28 images of clothing in 10 classes, a drop-in replacement for MNIST. "
+        + _MNIST_LIKE_NOTE
+        + " Debian's package dataset-fashion-mnist installs them under "
+        "/usr/share/datasets/fashion-mnist/ (recompressed without the gzip file name, so "
+        "the .gz bytes differ from the published md5 while the data are the same)."
+    ),
+    system_dirs=("/usr/share/datasets/fashion-mnist",),
+)
+
+
+@register_dataset(MNIST, FASHION_MNIST)
+def load_mnist_like(
+    info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool, transform: Transform | None
+) -> VisionDataset:
+    """MNIST or Fashion-MNIST: the split's image and label IDX files, in memory."""
+    found = fetch_files(info, split=split, root=root, download=download)
+    prefix = "train" if split == "train" else "t10k"
+    data, targets = load_idx_pair(
+        found[f"{prefix}-images-idx3-ubyte.gz"].path,
+        found[f"{prefix}-labels-idx1-ubyte.gz"].path,
+        num_classes=info.num_classes,
+    )
+    return TensorImageDataset(data, targets, info=info, split=split, transform=transform)

@@ -11,25 +11,13 @@ from typing import Sequence
 import torch
 from PIL import Image
 
-from ._base import ImageFileDataset, Transform
+from .._files import IMAGE_SUFFIXES, list_images
+from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
 from ._info import DatasetInfo
+from ._registry import register_dataset
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".pbm", ".tif", ".tiff", ".webp", ".gif")
 SPLIT_NAMES = ("train", "val", "test")
-
-
-def is_image_file(name: str) -> bool:
-    """True when the file name has one of :data:`IMAGE_EXTENSIONS` (any case)."""
-    return name.lower().endswith(IMAGE_EXTENSIONS)
-
-
-def _walk_images(folder: Path) -> list[str]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        files += [os.path.join(dirpath, f) for f in sorted(filenames) if is_image_file(f) and not f.startswith(".")]
-    return files
 
 
 def scan_image_folder(folder: str | os.PathLike) -> tuple[list[str], list[str], list[int]]:
@@ -39,7 +27,9 @@ def scan_image_folder(folder: str | os.PathLike) -> tuple[list[str], list[str], 
         folder: the tree; each direct subfolder is a class (hidden ones are ignored).
 
     Returns:
-        ``classes`` (sorted folder names), ``paths`` (sorted within each class)
+        ``classes`` (sorted folder names), ``paths`` (the images of each class
+        as :func:`vistakit._files.list_images` finds them: sorted, hidden files
+        and folders skipped)
         and ``labels`` (the class index of each path).
 
     Raises:
@@ -56,11 +46,11 @@ def scan_image_folder(folder: str | os.PathLike) -> tuple[list[str], list[str], 
     paths: list[str] = []
     labels: list[int] = []
     for i, c in enumerate(classes):
-        found = _walk_images(folder / c)
+        found = [str(p) for p in list_images(folder / c)]
         paths += found
         labels += [i] * len(found)
     if not paths:
-        raise DatasetError(f"{folder}: the class folders {classes[:5]} hold no images ({', '.join(IMAGE_EXTENSIONS)})")
+        raise DatasetError(f"{folder}: the class folders {classes[:5]} hold no images ({', '.join(IMAGE_SUFFIXES)})")
     return classes, paths, labels
 
 
@@ -142,3 +132,32 @@ class ImageFolder(ImageFileDataset):
             transform=transform,
             mode=mode,
         )
+
+
+IMAGEFOLDER = DatasetInfo(
+    name="imagefolder",
+    title="Any ImageNet-style folder of images",
+    task="classification",
+    classes=(),
+    description=(
+        "root/<class>/<image> trees, optionally one per split (root/train/<class>/..., "
+        "root/val/<class>/...). Classes are the sorted folder names. Pass root=."
+    ),
+)
+
+
+@register_dataset(IMAGEFOLDER)
+def load_imagefolder(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Transform | None,
+    on_error: str = "raise",
+    mode: str = "RGB",
+) -> VisionDataset:
+    """The ``root`` tree (or ``root/<split>``); ``download`` does not apply."""
+    if root is None:
+        raise ValueError('imagefolder needs root=: load_dataset("imagefolder", root="path/to/tree")')
+    return ImageFolder(split_folder(root, split), info=info, split=split, transform=transform, mode=mode, on_error=on_error)

@@ -18,9 +18,28 @@ from pathlib import Path
 
 import numpy as np
 
+import torch
+
+from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
-from ._imagefolder import _walk_images, is_image_file
-from ._registry import imagenet_wnids
+from .._files import list_images
+from ._info import DataFile, DatasetInfo
+from ._registry import package_lines, register_dataset
+from ._resolve import archive_member, fetch_files
+
+def imagenet_classes() -> list[str]:
+    """The 1000 ImageNet-1k (ILSVRC-2012) class names in the official label order.
+
+    Index ``i`` is the class of the ``i``-th WordNet id in sorted order (the order
+    of :func:`imagenet_wnids`), which is the order every ImageNet classifier uses.
+    """
+    return list(package_lines("imagenet_classes.txt"))
+
+
+def imagenet_wnids() -> list[str]:
+    """The 1000 ImageNet-1k WordNet ids (``n01440764`` ...), sorted: label ``i`` is ``wnids[i]``."""
+    return list(package_lines("imagenet_wnids.txt"))
+
 
 _WNID = re.compile(r"n\d{8}\Z")
 _VAL_FILE = re.compile(r"ILSVRC2012_val_(\d{8})\.", re.IGNORECASE)
@@ -46,7 +65,7 @@ def read_wnid_tree(folder: str | os.PathLike) -> tuple[list[str], list[int]]:
     paths: list[str] = []
     labels: list[int] = []
     for wnid in subdirs:
-        found = _walk_images(folder / wnid)
+        found = [str(p) for p in list_images(folder / wnid)]
         paths += found
         labels += [index[wnid]] * len(found)
     if not paths:
@@ -107,7 +126,7 @@ def read_devkit(devkit: str | os.PathLike) -> np.ndarray:
 def read_flat_val(folder: str | os.PathLike, labels: np.ndarray) -> tuple[list[str], list[int]]:
     """Flat validation images ``ILSVRC2012_val_<n>.JPEG`` labelled by the ground truth."""
     folder = Path(folder)
-    names = sorted(n for n in os.listdir(folder) if is_image_file(n))
+    names = [p.name for p in list_images(folder, recursive=False)]
     paths, targets = [], []
     for name in names:
         m = _VAL_FILE.match(name)
@@ -127,3 +146,63 @@ def has_wnid_folders(folder: str | os.PathLike) -> bool:
     """True when ``folder`` is laid out as ``<wnid>/<image>``."""
     return any(e.is_dir() and _WNID.match(e.name) for e in os.scandir(folder))
 
+
+IMAGENET = DatasetInfo(
+    name="imagenet",
+    title="ImageNet-1k (ILSVRC-2012 classification)",
+    task="classification",
+    classes=package_lines("imagenet_classes.txt"),
+    splits={"train": 1_281_167, "val": 50_000},
+    image_size=None,
+    channels=3,
+    license="ImageNet terms of access: non-commercial research and education only",
+    homepage="https://image-net.org/challenges/LSVRC/2012/",
+    citation=(
+        "O. Russakovsky et al. ImageNet Large Scale Visual Recognition Challenge. "
+        "International Journal of Computer Vision, 115(3):211-252, 2015."
+    ),
+    files=(
+        DataFile("ILSVRC2012_img_train.tar", size=147_897_477_120,
+                 md5="1d675b47d978889d74fa0da5fadfb00e", extracted="train", splits=("train",)),
+        DataFile("ILSVRC2012_img_val.tar", size=6_744_924_160,
+                 md5="29b22e2961454d5413ddabcf34fc5622", extracted="val", splits=("val",)),
+        DataFile("ILSVRC2012_devkit_t12.tar.gz", md5="fa75699e90414af021442c21a62c3abf",
+                 extracted="ILSVRC2012_devkit_t12", splits=("val",)),
+    ),
+    description=(
+        "1.28 million training and 50,000 validation images of 1000 classes. Reads the "
+        "extracted train tree (train/<wnid>/*.JPEG) and the validation images either as "
+        "val/<wnid>/*.JPEG or flat (val/ILSVRC2012_val_00000001.JPEG ...) with the devkit's "
+        "ILSVRC2012_validation_ground_truth.txt and meta.mat."
+    ),
+    manual_download=(
+        "ImageNet needs an account: download ILSVRC2012_img_train.tar, ILSVRC2012_img_val.tar "
+        "and ILSVRC2012_devkit_t12.tar.gz from https://image-net.org/download-images.php, then "
+        "extract them into the data folder: `mkdir train && tar -xf ILSVRC2012_img_train.tar -C train "
+        "&& for f in train/*.tar; do d=${f%.tar}; mkdir -p $d && tar -xf $f -C $d && rm $f; done`, "
+        "`mkdir val && tar -xf ILSVRC2012_img_val.tar -C val`; the devkit archive is unpacked automatically."
+    ),
+)
+
+
+@register_dataset(IMAGENET)
+def load_imagenet(
+    info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool, transform: Transform | None
+) -> VisionDataset:
+    """The extracted train tree, or the validation images (wnid folders, or flat with the devkit)."""
+    archive = "ILSVRC2012_img_train.tar" if split == "train" else "ILSVRC2012_img_val.tar"
+    found = fetch_files(info, names=[archive], root=root, download=download)
+    loc = found[archive]
+    if loc.path.name != loc.file.extracted:
+        raise DatasetError(
+            f"{loc.path}: found the archive but not its extracted {loc.file.extracted}/ folder beside it. "
+            + (info.manual_download or "")
+        )
+    folder = loc.path
+    if split == "train" or has_wnid_folders(folder):
+        paths, labels = read_wnid_tree(folder)
+    else:
+        dev = fetch_files(info, names=["ILSVRC2012_devkit_t12.tar.gz"], root=root, download=download)
+        devkit = archive_member(dev["ILSVRC2012_devkit_t12.tar.gz"], root=root, info=info)
+        paths, labels = read_flat_val(folder, read_devkit(devkit))
+    return ImageFileDataset(paths, torch.tensor(labels, dtype=torch.int64), info=info, split=split, transform=transform)

@@ -1,4 +1,7 @@
-"""A labelled grid of samples: one row per class, a few images each."""
+"""A labelled grid of a dataset's images: one row per class, a few images each.
+
+(:func:`vistakit.transforms.preview_grid` is a different thing: augmented variants of given samples.)
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .._files import atomic_open
 from ._base import VisionDataset
 from ._errors import DatasetError
 
@@ -48,7 +52,7 @@ def _pick(ds: VisionDataset, per_class: int, max_classes: int) -> list[tuple[str
     return rows
 
 
-def preview_grid(
+def dataset_grid(
     ds: VisionDataset, *, per_class: int = 6, max_classes: int = 10, cell: int | None = None
 ) -> Image.Image:
     """A grid with one labelled row per class and ``per_class`` samples in each.
@@ -97,8 +101,16 @@ def preview_grid(
 
 
 def save_preview(ds: VisionDataset, out: str | os.PathLike, **kwargs) -> Path:
-    """Write :func:`preview_grid` to ``out`` (PNG by extension) and return the path."""
+    """Write :func:`dataset_grid` to ``out`` atomically and return the path.
+
+    The image format comes from the suffix (``.png``, ``.jpg`` ...); ``kwargs``
+    go to :func:`dataset_grid`.
+    """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    preview_grid(ds, **kwargs).save(out)
+    grid = dataset_grid(ds, **kwargs)
+    fmt = Image.registered_extensions().get(out.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{out}: unknown image suffix {out.suffix!r}; use .png or .jpg")
+    with atomic_open(out) as f:
+        grid.save(f, format=fmt)
     return out
