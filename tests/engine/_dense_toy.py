@@ -63,19 +63,6 @@ def shapes(n: int, *, seed: int = 0, size: int = SIZE) -> list[Sample]:
     return out
 
 
-class ListDataset(torch.utils.data.Dataset):
-    """The samples as a Dataset."""
-
-    def __init__(self, samples: list[Sample]) -> None:
-        self.samples = samples
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, i: int) -> Sample:
-        return self.samples[i]
-
-
 class ToyCenterNet(nn.Module):
     """A tiny anchor-free detector of torchvision's calling convention (see the module notes).
 

@@ -10,11 +10,14 @@ import pytest
 import torch
 import yaml
 
+from vistakit.data import SampleDataset
 from vistakit.engine import TrainConfig, evaluate, fit, get_task, list_tasks, register_task
 from vistakit.engine.tasks import ClassificationTask, Task, _base
 from vistakit.structures import Sample
 
-from ._dense_toy import ListDataset, ToyCenterNet, shapes, toy_segmenter
+from vistakit.data import SampleDataset
+
+from ._dense_toy import ToyCenterNet, shapes, toy_segmenter
 from ._toy import small_cnn, stripes
 
 
@@ -23,7 +26,7 @@ def _classification():
 
 
 def _dense(model):
-    return lambda: (model(), ListDataset(shapes(24)), ListDataset(shapes(8, seed=1)))
+    return lambda: (model(), SampleDataset(shapes(24)), SampleDataset(shapes(8, seed=1)))
 
 
 # One toy per registered task: a task registered without one fails test_every_task_has_a_toy.
@@ -87,7 +90,7 @@ def test_classification_is_the_default():
 
 def test_toy_detector_learns_squares_and_discs():
     """The acceptance test of the contract: a tiny detector trains through fit and scores."""
-    train, val = ListDataset(shapes(48)), ListDataset(shapes(16, seed=1))
+    train, val = SampleDataset(shapes(48)), SampleDataset(shapes(16, seed=1))
     cfg = TrainConfig(epochs=40, batch_size=8, lr=1e-2, warmup_epochs=0.5, amp="off")
     result = fit(ToyCenterNet(), train, val, cfg, task="detection", progress=False)
     losses = [r["train_loss"] for r in result.history]
@@ -98,7 +101,7 @@ def test_toy_detector_learns_squares_and_discs():
 
 
 def test_toy_segmenter_learns_squares_and_discs():
-    train, val = ListDataset(shapes(48)), ListDataset(shapes(16, seed=1))
+    train, val = SampleDataset(shapes(48)), SampleDataset(shapes(16, seed=1))
     cfg = TrainConfig(epochs=20, batch_size=8, lr=1e-2, warmup_epochs=0.5, amp="off")
     result = fit(toy_segmenter(), train, val, cfg, task="semantic_segmentation", progress=False)
     losses = [r["train_loss"] for r in result.history]
@@ -109,7 +112,7 @@ def test_toy_segmenter_learns_squares_and_discs():
 
 
 def test_dense_resume_reaches_the_same_weights(tmp_path):
-    train = ListDataset(shapes(24))
+    train = SampleDataset(shapes(24))
     cfg = TrainConfig(epochs=3, batch_size=8, lr=1e-2, warmup_epochs=0.5, amp="off")
     whole = fit(ToyCenterNet(), train, None, cfg, task="detection", progress=False)
 
@@ -127,7 +130,7 @@ def test_dense_resume_reaches_the_same_weights(tmp_path):
 
 def test_dense_tasks_refuse_classification_batch_ops():
     with pytest.raises(ValueError, match="SampleDataset"):
-        fit(ToyCenterNet(), ListDataset(shapes(16)), None, CFG.replace(mixup_alpha=0.2), task="detection",
+        fit(ToyCenterNet(), SampleDataset(shapes(16)), None, CFG.replace(mixup_alpha=0.2), task="detection",
             progress=False)
 
 
@@ -181,7 +184,7 @@ def test_a_new_task_is_one_registration(monkeypatch):
     assert "brightness" in list_tasks()
     with pytest.raises(ValueError, match="registered already"):
         register_task(type("Other", (Task,), {"name": "brightness"}))
-    data = ListDataset(shapes(32))
+    data = SampleDataset(shapes(32))
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
                                 torch.nn.Linear(4, 1))
