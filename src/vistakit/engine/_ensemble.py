@@ -131,7 +131,8 @@ def fit_ensemble(
             if on_epoch is not None:
                 on_epoch(record, model)
 
-        res = fit(net, train_data, val_data, member_cfg, run_dir=folder and folder.path, resume=again, overwrite=not again,
+        res = fit(net, train_data, val_data, member_cfg, run_dir=None if folder is None else folder.path,
+                  resume=again, overwrite=not again,
                   meta={**(meta or {}), "member": k + 1, "ensemble": cfg.ensemble}, progress=progress,
                   on_epoch=on_member_epoch, **fit_kwargs)
         summary = {"history": [{"member": k + 1, **r} for r in res.history], "train_seconds": res.train_seconds,
@@ -164,7 +165,7 @@ def fit_ensemble(
     return TrainResult(
         model=ensemble, history=history, best_epoch=None, best_val_accuracy=val_acc, train_seconds=seconds,
         images_per_second=images / max(seconds, 1e-9), stopped_early=any(r["stopped_early"] for r in results),
-        mean=mean, std=std, num_params=sum(r["num_params"] for r in results), run_dir=run and run.path,
+        mean=mean, std=std, num_params=sum(r["num_params"] for r in results), run_dir=None if run is None else run.path,
         extra={"ensemble": cfg.ensemble,
                "member_val_accuracy": [r["history"][-1]["val_accuracy"] if r["history"] else None for r in results],
                "members": [str(run.member(k + 1).path) for k in range(cfg.ensemble)] if run else []})

@@ -659,6 +659,27 @@ def _trainable(model: nn.Module) -> int:
 # ----------------------------------------------------------------------------- the transfer
 
 
+def _normalization(source: WeightsSource, base: TrainConfig,
+                   data: PreparedData) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Mean and std: those the weights were trained with, else the config's, else the training data's."""
+    if source.mean is not None:
+        return _gray(source.mean, data.in_chans), _gray(source.std, data.in_chans)
+    if base.mean is not None:
+        return tuple(base.mean), tuple(base.std)
+    return data.channel_stats()
+
+
+def _network(model: str | nn.Module | None, source: WeightsSource, *, num_classes: int, in_chans: int,
+             seed: int) -> nn.Module:
+    """The registered model built with its weights, or the given module, with a classifier for ``num_classes``."""
+    if not isinstance(model, nn.Module):
+        return build_model(source, num_classes=num_classes, in_chans=in_chans, seed=seed)
+    if getattr(model, "num_classes", num_classes) != num_classes:
+        torch.manual_seed(seed)  # the new head follows the seed
+        model.reset_classifier(num_classes)
+    return model
+
+
 def finetune(
     model: str | nn.Module | None,
     train: Any,
@@ -721,23 +742,12 @@ def finetune(
         raise ValueError("cannot tell the class count of the training data (no classes / targets)")
     val_data = PreparedData.from_dataset(val) if val is not None else None
     test_data = PreparedData.from_dataset(test) if test is not None else None
-    if source.mean is not None:
-        mean, std = _gray(source.mean, data.in_chans), _gray(source.std, data.in_chans)
-    elif base.mean is not None:
-        mean, std = tuple(base.mean), tuple(base.std)
-    else:
-        mean, std = data.channel_stats()
+    mean, std = _normalization(source, base, data)
     bs = min(cfg.batch_size, len(data))
     names = list(class_names) if class_names is not None else data.class_names
 
     # --- the network: new classifier and input channels, weights loaded, input resized; the plan
-    if isinstance(model, nn.Module):
-        net = model
-        if getattr(net, "num_classes", num_classes) != num_classes:
-            torch.manual_seed(cfg.seed)
-            net.reset_classifier(num_classes)
-    else:
-        net = build_model(source, num_classes=num_classes, in_chans=data.in_chans, seed=cfg.seed)
+    net = _network(model, source, num_classes=num_classes, in_chans=data.in_chans, seed=cfg.seed)
     attach_resize(net, image_size)
     from ._distributed import init_distributed, resolve_device
 

@@ -192,8 +192,8 @@ def _train_and_report(run: RunDir, cfg: TrainConfig, facts: dict[str, Any], trai
         evaluated = PreparedData.from_dataset(split) if split is not None else None
         if evaluated is not None:
             ev = evaluate(result.model, evaluated.dataset, mean=result.mean, std=result.std, tta=cfg.tta,
-                          device=device, amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last, collect=True,
-                          batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
+                          device=device, amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last,
+                          collect=True, batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
             scores = score_predictions(ev.probs, ev.targets)
             from ..metrics import classification_report
 
