@@ -12,15 +12,17 @@ import yaml
 from torch.utils.data import Subset, TensorDataset
 
 from vistakit.data import load_dataset
-from vistakit.engine import RunDirError, TrainConfig, fit
+from vistakit.engine import FinetuneConfig, RunDirError, TrainConfig, fit
 from vistakit.engine._checkpoint import load_training_checkpoint
 from vistakit.engine._compare import Method, compare_label_budgets, transfer_to_digits
 from vistakit.engine._finetune import (
+    Phase,
     attach_resize,
     cached_features,
     finetune,
     fit_linear_probe,
     labelled_subset,
+    plan_phases,
     probe_to_linear,
 )
 from vistakit.models import CheckpointError, create_model, parameter_groups
@@ -56,8 +58,8 @@ def _group_of(model):
 def test_frozen_head_phase_is_bit_identical(tmp_path):
     path, start = _checkpoint(tmp_path)
     data = stripes(96, classes=4, size=12)
-    res = finetune(MODEL, data, weights=str(path), freeze="backbone", head_epochs=2, batch_size=32, config=CFG,
-                   run_dir=tmp_path / "run", progress=False)
+    res = finetune(MODEL, data, cfg=FinetuneConfig(freeze="backbone", head_epochs=2, batch_size=32, train=CFG),
+                   weights=str(path), run_dir=tmp_path / "run", progress=False)
     after = res.model.state_dict()
     groups = _group_of(res.model)
     head = [k for k in after if k.startswith("fc.")]
@@ -78,9 +80,10 @@ def test_frozen_head_phase_is_bit_identical(tmp_path):
 
 def test_unfreeze_phase_uses_discriminative_learning_rates(tmp_path):
     path, start = _checkpoint(tmp_path)
-    res = finetune(MODEL, stripes(96, classes=4, size=12), weights=str(path), freeze="backbone", head_epochs=1,
-                   unfreeze_epochs=2, unfreeze_stages=2, unfreeze_lr=1e-3, lr_mult=0.5, batch_size=32,
-                   config=CFG.replace(schedule="constant"), run_dir=tmp_path / "run", progress=False)
+    cfg = FinetuneConfig(freeze="backbone", head_epochs=1, unfreeze_epochs=2, unfreeze_stages=2, unfreeze_lr=1e-3,
+                         lr_mult=0.5, batch_size=32, train=CFG.replace(schedule="constant"))
+    res = finetune(MODEL, stripes(96, classes=4, size=12), cfg=cfg, weights=str(path), run_dir=tmp_path / "run",
+                   progress=False)
     ck = load_training_checkpoint(tmp_path / "run" / "unfreeze" / "checkpoint.pt")
     groups = {g["name"]: g for g in ck["optimizer"]["param_groups"]}
     assert set(groups) == {"stage1", "stage1.no_decay", "stage2", "stage2.no_decay", "head", "head.no_decay"}
@@ -110,8 +113,8 @@ def test_weights_run_dir(tmp_path, digits):
         meta={"model": MODEL, "dataset": "digits"})
     best = load_training_checkpoint(tmp_path / "src" / "best.pt")
     data = stripes(64, classes=3, size=8)  # another class count: the head is replaced
-    res = finetune(None, data, weights=tmp_path / "src", head_epochs=1, batch_size=32, config=CFG,
-                   run_dir=tmp_path / "ft", progress=False)
+    res = finetune(None, data, cfg=FinetuneConfig(head_epochs=1, batch_size=32, train=CFG),
+                   weights=tmp_path / "src", run_dir=tmp_path / "ft", progress=False)
     assert res.summary["model"] == MODEL and res.mean == tuple(best["mean"])
     facts = yaml.safe_load((tmp_path / "ft" / "config.yaml").read_text())["finetune"]
     assert facts["freeze_bn_stats"] is False  # auto: BatchNorm trains for weights other than published ones
@@ -134,23 +137,25 @@ def test_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="did you mean fastnet_fmnist"):
         finetune("fastnet_fmnst", data, progress=False)
     with pytest.raises(ValueError, match="not understood"):
-        finetune(MODEL, data, freeze="layers", progress=False)
+        FinetuneConfig(freeze="layers")
     with pytest.raises(ValueError, match="nothing to train"):
-        finetune(MODEL, data, head_epochs=0, progress=False)
+        FinetuneConfig(head_epochs=0)
     with pytest.raises(ValueError, match="only 3 stages"):
-        finetune(MODEL, data, head_epochs=0, unfreeze_epochs=1, unfreeze_stages=5, config=CFG, progress=False)
+        finetune(MODEL, data, cfg=FinetuneConfig(head_epochs=0, unfreeze_epochs=1, unfreeze_stages=5, train=CFG),
+                 progress=False)
     with pytest.raises(ValueError, match="fewer than --labels-per-class 40"):
-        finetune(MODEL, data, labels_per_class=40, progress=False)
+        finetune(MODEL, data, cfg=FinetuneConfig(labels_per_class=40), progress=False)
     # a checkpoint of another architecture: every mis-shaped key is listed
     torch.save(create_model("fastnet_fmnist_wide", num_classes=3, in_chans=1).state_dict(), tmp_path / "wide.pt")
     with pytest.raises(CheckpointError, match="mis-shaped keys"):
         finetune(MODEL, data, weights=tmp_path / "wide.pt", progress=False)
     # a folder holding a run is refused, untouched, without overwrite
     run = tmp_path / "run"
-    finetune(MODEL, data, head_epochs=1, batch_size=32, config=CFG, run_dir=run, progress=False)
+    cfg = FinetuneConfig(head_epochs=1, batch_size=32, train=CFG)
+    finetune(MODEL, data, cfg=cfg, run_dir=run, progress=False)
     before = (run / "best.pt").read_bytes()
     with pytest.raises(RunDirError, match="already holds a run"):
-        finetune(MODEL, data, head_epochs=1, batch_size=32, config=CFG, run_dir=run, progress=False)
+        finetune(MODEL, data, cfg=cfg, run_dir=run, progress=False)
     assert (run / "best.pt").read_bytes() == before
 
 
@@ -214,7 +219,8 @@ def test_cached_features_add_only_missing_rows(tmp_path, digits):
 
 def test_linear_probe_on_pretrained_mobilenet_v2(tmp_path, digits):
     train, test = digits
-    kw = dict(weights="imagenet", linear_probe=True, labels_per_class=8, image_size=32, progress=False)
+    kw = dict(weights="imagenet", cfg=FinetuneConfig(linear_probe=True, labels_per_class=8, image_size=32),
+              progress=False)
     res = finetune("mobilenet_v2", train, test=test, run_dir=tmp_path / "probe", **kw)
     s = res.summary
     assert s["train_images"] == 80 and s["evaluated_images"] == 297
@@ -251,16 +257,16 @@ def test_compare_label_budgets_and_digits_transfer(tmp_path, digits):
 
 def test_linear_probe_without_test_data_and_errors(tmp_path):
     data = TensorDataset((torch.rand(40, 1, 8, 8) * 255).to(torch.uint8), torch.arange(40) % 2)
-    res = finetune(MODEL, data, linear_probe=True, progress=False)
-    assert res.probe is not None and "test_accuracy" not in res.summary
+    res = finetune(MODEL, data, cfg=FinetuneConfig(linear_probe=True), progress=False)
+    assert res.probe is not None and "test_accuracy" not in res.summary and res.phases == []
     with pytest.raises(ValueError, match="linear probe trains no network"):
-        finetune(MODEL, data, linear_probe=True, unfreeze_epochs=2, progress=False)
+        FinetuneConfig(linear_probe=True, unfreeze_epochs=2)
 
 
 def test_freeze_bn_stats_keeps_every_statistic(tmp_path):
     path, start = _checkpoint(tmp_path)
-    res = finetune(MODEL, stripes(64, classes=4, size=12), weights=str(path), freeze="none", head_epochs=1,
-                   freeze_bn_stats=True, batch_size=32, config=CFG, progress=False)
+    cfg = FinetuneConfig(freeze="none", head_epochs=1, freeze_bn_stats=True, batch_size=32, train=CFG)
+    res = finetune(MODEL, stripes(64, classes=4, size=12), cfg=cfg, weights=str(path), progress=False)
     after = res.model.state_dict()
     stats = [k for k in after if "running_" in k or k.endswith("num_batches_tracked")]
     assert stats and all(torch.equal(after[k], start[k]) for k in stats)
@@ -303,9 +309,89 @@ def test_whitening_never_overwrites_loaded_or_trained_weights(tmp_path, monkeypa
     cfg = CFG.replace(whiten_stem=True)
     path, start = _checkpoint(tmp_path)
     data = stripes(96, classes=4, size=12)
-    finetune(MODEL, data, weights=str(path), freeze="none", head_epochs=1, unfreeze_epochs=1, batch_size=32,
-             config=cfg, progress=False)
+    ft = FinetuneConfig(freeze="none", head_epochs=1, unfreeze_epochs=1, batch_size=32, train=cfg)
+    finetune(MODEL, data, cfg=ft, weights=str(path), progress=False)
     assert calls == []
-    finetune(MODEL, data, freeze="none", head_epochs=1, unfreeze_epochs=1, batch_size=32, config=cfg,
-             progress=False)
+    finetune(MODEL, data, cfg=ft, progress=False)
     assert len(calls) == 1  # from no weights: the first phase whitens, the second keeps what it trained
+
+
+# ----------------------------------------------------------------------------- the config and the plan
+
+
+def test_config_round_trips_and_names_the_bad_field():
+    cfg = FinetuneConfig(freeze="stages:1", unfreeze_epochs=3, unfreeze_stages=2, lr_mult=0.7,
+                         train=CFG.replace(mean=(0.5,), std=(0.25,)))
+    data = cfg.to_dict()
+    assert data["train"]["mean"] == [0.5] and data["freeze"] == "stages:1"
+    assert yaml.safe_load(yaml.safe_dump(data)) == data  # plain data only
+    assert FinetuneConfig.from_dict(data) == cfg
+    assert cfg.replace(lr=1e-2).lr == 1e-2 and cfg.lr == 3e-3
+    assert FinetuneConfig().train == TrainConfig(amp="auto", label_smoothing=0.1, warmup_epochs=0.0)
+    with pytest.raises(ValueError, match="unknown fine-tuning option 'head_epoch'; did you mean 'head_epochs'"):
+        FinetuneConfig.from_dict({"head_epoch": 2})
+    with pytest.raises(ValueError, match=r"train.*unknown training option 'lrr'"):
+        FinetuneConfig.from_dict({"train": {"lrr": 1}})
+    for bad, field in ((dict(image_size=4), "image_size"), (dict(labels_per_class=0), "labels_per_class"),
+                       (dict(lr_mult=0), "lr_mult"), (dict(unfreeze_stages=-1), "unfreeze_stages"),
+                       (dict(head_init="zeros"), "head_init"), (dict(batch_size=0), "batch_size")):
+        with pytest.raises(ValueError, match=f"FinetuneConfig.{field} = "):
+            FinetuneConfig(**bad)
+
+
+def test_plan_phases():
+    net = create_model(MODEL, num_classes=4, in_chans=1)  # stem, stage0..stage2, head
+    cfg = FinetuneConfig(freeze="stages:1", head_epochs=2, unfreeze_epochs=3, unfreeze_stages=2, lr=1e-2,
+                         lr_mult=0.7, batch_size=32)
+    head, unfreeze = plan_phases(cfg, net, train_images=100, weights_kind="run")
+    assert head == Phase("head", "stages:1", epochs=2, lr=1e-2, batch_size=32)
+    assert unfreeze == Phase("unfreeze", "stages:1", epochs=3, lr=1e-3, batch_size=32, lr_mult=0.7)
+    # all stages (None) unfreeze everything, 0 stages the head only
+    assert plan_phases(cfg.replace(unfreeze_stages=None), net, train_images=100)[1].freeze == "none"
+    assert plan_phases(cfg.replace(unfreeze_stages=0), net, train_images=100)[1].freeze == "backbone"
+    # min_steps raises the epochs: 10 images in batches of 10 make one step an epoch
+    few = plan_phases(cfg.replace(min_steps=7, unfreeze_lr=5e-4), net, train_images=10, weights_kind="published")
+    assert [(p.epochs, p.batch_size, p.lr) for p in few] == [(7, 10, 1e-2), (7, 10, 5e-4)]
+    assert all(p.hold_bn_stats for p in few)  # auto: published weights keep their BatchNorm statistics
+    assert not any(p.hold_bn_stats for p in plan_phases(cfg.replace(freeze_bn_stats=False), net, train_images=10,
+                                                        weights_kind="published"))
+    # from no weights only the first phase may whiten the stem; a probe-initialised head skips the head phase
+    assert [p.whiten_stem for p in plan_phases(cfg, net, train_images=100)] == [True, False]
+    only = plan_phases(cfg.replace(head_init="probe", head_epochs=0), net, train_images=100)
+    assert [(p.name, p.whiten_stem) for p in only] == [("unfreeze", True)]
+    assert plan_phases(FinetuneConfig(linear_probe=True), net, train_images=100) == []
+    with pytest.raises(ValueError, match="only 3 stages"):
+        plan_phases(cfg.replace(unfreeze_stages=4), net, train_images=100)
+
+
+def test_phase_train_config_and_groups():
+    net = create_model(MODEL, num_classes=4, in_chans=1)
+    base = CFG.replace(epochs=8, warmup_epochs=2.0, whiten_stem=True)
+    phase = Phase("unfreeze", "stages:1", epochs=4, lr=1e-3, batch_size=16, lr_mult=0.5)
+    tc = phase.train_config(base, mean=[0.2], std=[0.3], seed=7)
+    assert (tc.epochs, tc.lr, tc.batch_size, tc.seed, tc.mean, tc.std) == (4, 1e-3, 16, 7, (0.2,), (0.3,))
+    assert tc.warmup_epochs == 1.0  # the warm-up keeps its quarter of the schedule
+    assert tc.whiten_stem is False  # only a phase that may whiten does
+    from vistakit.engine._transfer import freeze
+
+    freeze(net, phase.freeze)
+    groups = phase.param_groups(net, weight_decay=0.05)
+    assert {g["name"]: g["lr_scale"] for g in groups} == {
+        "stage1": 0.25, "stage1.no_decay": 0.25, "stage2": 0.5, "stage2.no_decay": 0.5, "head": 1.0,
+        "head.no_decay": 1.0}
+    assert Phase("head", "backbone", epochs=1, lr=1e-3, batch_size=16).param_groups(net, weight_decay=0.0) is None
+
+
+def test_finetune_returns_its_plan_and_records_it(tmp_path):
+    data = stripes(64, classes=4, size=12)
+    cfg = FinetuneConfig(freeze="none", head_epochs=1, unfreeze_epochs=1, unfreeze_stages=1, batch_size=32,
+                         train=CFG)
+    res = finetune(MODEL, data, cfg=cfg, run_dir=tmp_path / "run", progress=False)
+    assert [p.name for p in res.phases] == ["head", "unfreeze"]
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert FinetuneConfig.from_dict(saved["config"]) == cfg
+    assert saved["unfreeze"]["frozen"] == ["stem", "stage0", "stage1"]
+    # overwriting replaces the phase folders of the earlier run
+    finetune(MODEL, data, cfg=cfg.replace(unfreeze_epochs=0), run_dir=tmp_path / "run", overwrite=True,
+             progress=False)
+    assert (tmp_path / "run" / "head" / "best.pt").is_file() and not (tmp_path / "run" / "unfreeze").exists()

@@ -1,4 +1,4 @@
-"""`vistakit finetune`: parse, call :func:`vistakit.engine.finetune_run`, print."""
+"""`vistakit finetune`: parse into a FinetuneConfig, call :func:`vistakit.engine.finetune_run`, print."""
 
 from __future__ import annotations
 
@@ -74,21 +74,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from ..engine import TrainConfig
-    from ..engine._finetune import finetune_run
+    from ..engine import FinetuneConfig, TrainConfig, finetune_run
 
-    config = TrainConfig(amp=args.amp, device=args.device, augment=args.augment, label_smoothing=0.1,
-                         warmup_epochs=0.0)
-    res = finetune_run(
-        dataset=args.dataset, model=args.model, weights=args.weights, out=args.out, overwrite=args.overwrite,
-        val_fraction=args.val_fraction, data_root=args.data_root, freeze=args.freeze, head_epochs=args.head_epochs,
-        unfreeze_epochs=args.unfreeze_epochs, unfreeze_stages=args.unfreeze_stages, lr=args.lr,
-        unfreeze_lr=args.unfreeze_lr, lr_mult=args.lr_mult, image_size=args.image_size,
-        labels_per_class=args.labels_per_class, batch_size=args.batch_size, min_steps=args.min_steps,
-        linear_probe=args.linear_probe, head_init=args.head_init, probe_C=args.probe_c,
-        freeze_bn_stats={"auto": None, "frozen": True, "train": False}[args.bn_stats],
-        precise_bn=not args.no_precise_bn, seed=args.seed,
-        config=config, progress=not args.quiet)
+    cfg = FinetuneConfig(
+        freeze=args.freeze, head_epochs=args.head_epochs, unfreeze_epochs=args.unfreeze_epochs,
+        unfreeze_stages=args.unfreeze_stages, lr=args.lr, unfreeze_lr=args.unfreeze_lr, lr_mult=args.lr_mult,
+        image_size=args.image_size, labels_per_class=args.labels_per_class, batch_size=args.batch_size,
+        min_steps=args.min_steps, freeze_bn_stats={"auto": None, "frozen": True, "train": False}[args.bn_stats],
+        precise_bn=not args.no_precise_bn, linear_probe=args.linear_probe, head_init=args.head_init,
+        probe_C=args.probe_c, seed=args.seed,
+        train=TrainConfig(amp=args.amp, device=args.device, augment=args.augment, label_smoothing=0.1,
+                          warmup_epochs=0.0))
+    res = finetune_run(cfg, dataset=args.dataset, model=args.model, weights=args.weights, out=args.out,
+                       overwrite=args.overwrite, val_fraction=args.val_fraction, data_root=args.data_root,
+                       progress=not args.quiet)
     s = res.summary
     where = "test" if s.get("evaluated_on") == "test" else "validation"
     if "test_accuracy" in s or "val_accuracy" in s:

@@ -19,13 +19,15 @@ exactly, and runs under ``torchrun`` with DistributedDataParallel.
 :func:`fit_ensemble` trains several networks from their own seeds, one after another,
 and returns an :class:`Ensemble` that averages their probabilities.
 :func:`train_run` is what ``vistakit train`` does: names in, a run folder with a
-report out. :func:`finetune` transfers a (pretrained) classifier to new classes: head
-with the backbone frozen, then discriminative unfreezing, or a linear probe;
+report out; every run folder is written by one :class:`RunDir`. :func:`finetune`
+transfers a (pretrained) classifier to new classes: a :class:`FinetuneConfig` becomes
+a plan of phases (:func:`plan_phases`: head with the backbone frozen, then
+discriminative unfreezing), or a linear probe;
 :func:`compare_label_budgets` measures accuracy against labelled images per class.
 """
 
 from ._augment import BatchPipeline, build_augment
-from ._checkpoint import RunDirError, load_training_checkpoint, prepare_run_dir, save_atomic
+from ._checkpoint import load_training_checkpoint
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors
 from ._distributed import DistInfo, init_distributed
@@ -33,11 +35,13 @@ from ._compare import Comparison, Method, compare_label_budgets, pretrained_comp
 from ._compare import transfer_to_digits
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
-from ._finetune import FinetuneResult, finetune, finetune_run, labelled_subset
+from ._finetune import FinetuneConfig, FinetuneResult, Phase, finetune, finetune_run, plan_phases
 from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit, train_step
 from ._lr_find import LRFindResult, lr_find
+from ._prepared import PreparedData, labelled_subset
 from ._recipes import get_recipe, list_recipes
 from ._run import train_run
+from ._rundir import RunDir, RunDirError, prepare_run_dir, save_atomic
 from ._schedule import lr_factor
 from ._whiten import first_conv, patch_whitening_filters, whiten_conv_
 from .tasks import (
@@ -64,6 +68,7 @@ __all__ = [
     "register_task",
     "train_step",
     "Comparison",
+    "FinetuneConfig",
     "FinetuneResult",
     "Method",
     "EMA",
@@ -74,6 +79,9 @@ __all__ = [
     "EvalResult",
     "LRFindResult",
     "Loader",
+    "Phase",
+    "PreparedData",
+    "RunDir",
     "RunDirError",
     "TrainConfig",
     "TrainResult",
@@ -97,6 +105,7 @@ __all__ = [
     "lr_factor",
     "lr_find",
     "patch_whitening_filters",
+    "plan_phases",
     "prepare_run_dir",
     "pretrained_comparison",
     "save_atomic",

@@ -1,4 +1,7 @@
-"""Training checkpoints: atomic writes, the full state (RNG included), resume, run directories."""
+"""Training checkpoints: their format, reading them back, and the state of every random generator.
+
+Writing them (atomically) and the run folder they live in are :mod:`._rundir`'s: :class:`RunDir`.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._files import atomic_open
+# The run-folder names and writers, for the modules that import them from here (``_loop``).
+from ._rundir import BEST, CHECKPOINT, RUN_FILES, RunDirError, check_run_dir, prepare_run_dir, save_atomic
 
 FORMAT = "vistakit-train/1"
-CHECKPOINT = "checkpoint.pt"
-BEST = "best.pt"
-# Files that mark a directory as holding a run.
-RUN_FILES = ("config.yaml", "metrics.jsonl", CHECKPOINT, BEST, "summary.json")
-
-
-class RunDirError(FileExistsError):
-    """RUN_DIR holds another run (and neither overwrite nor resume was asked)."""
-
-
-def save_atomic(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save`` through the atomic writer: a crash leaves the old file or the new one, never half a file."""
-    with atomic_open(path) as f:
-        torch.save(obj, f)
 
 
 def load_training_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -72,51 +62,3 @@ def restore_rng_state(state: dict[str, Any]) -> None:
                          n["cached_gaussian"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def holds_run(run_dir: str | os.PathLike) -> list[str]:
-    """The run files present in ``run_dir`` (empty: the folder is free to use)."""
-    run_dir = Path(run_dir)
-    return [name for name in RUN_FILES if (run_dir / name).exists()]
-
-
-def check_run_dir(run_dir: str | os.PathLike, *, overwrite: bool = False, resume: bool = False) -> Path:
-    """Raise (changing nothing) unless ``run_dir`` may be used as asked; see :func:`prepare_run_dir`."""
-    run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise NotADirectoryError(f"run directory {run_dir} is a file")
-    if resume:
-        ensemble = (run_dir / "config.yaml").is_file() and any(run_dir.glob("member-*/checkpoint.pt"))
-        if not (run_dir / CHECKPOINT).is_file() and not ensemble:
-            raise FileNotFoundError(f"cannot resume: {run_dir / CHECKPOINT} does not exist")
-        return run_dir
-    found = holds_run(run_dir)
-    if found and not overwrite:
-        raise RunDirError(
-            f"{run_dir} already holds a run ({', '.join(found)}); choose another folder, "
-            "resume it (--resume / resume=True) or replace it (--overwrite / overwrite=True)"
-        )
-    return run_dir
-
-
-def prepare_run_dir(run_dir: str | os.PathLike, *, overwrite: bool = False, resume: bool = False) -> Path:
-    """Make ``run_dir`` ready for a run.
-
-    Args:
-        run_dir: the folder.
-        overwrite: delete the files of a previous run there.
-        resume: the run continues from ``run_dir/checkpoint.pt`` (which must exist).
-
-    Raises:
-        RunDirError: the folder holds another run and neither flag is set.
-        FileNotFoundError: ``resume`` without a checkpoint.
-        NotADirectoryError: ``run_dir`` is a file.
-    """
-    run_dir = check_run_dir(run_dir, overwrite=overwrite, resume=resume)
-    if not resume:
-        for name in (*RUN_FILES, "report.html"):
-            p = run_dir / name
-            if p.is_file():
-                p.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir

@@ -31,7 +31,8 @@ from torch.utils.data import Subset
 
 from .._files import atomic_write
 from ._config import TrainConfig
-from ._finetune import _targets_of, finetune, labelled_subset, resolve_weights
+from ._finetune import FinetuneConfig, finetune, resolve_weights
+from ._prepared import dataset_targets, labelled_subset
 
 
 def _comparison_config() -> TrainConfig:
@@ -48,7 +49,8 @@ class Method:
         name: shown in tables and the plot.
         model: registry name (None: the RUN_DIR's model given as ``weights``).
         weights: None (from scratch), a published tag, a checkpoint file or a RUN_DIR.
-        options: other keyword arguments of :func:`finetune` (freeze, epochs, lr, image_size...).
+        options: :class:`FinetuneConfig` fields (freeze, epochs, lr, image_size, train...);
+            the seed is the comparison's.
     """
 
     name: str
@@ -221,7 +223,7 @@ def compare_label_budgets(
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    targets = _targets_of(train)
+    targets = dataset_targets(train)
     smallest = int(np.bincount(targets.numpy()).min())
     too_many = [k for k in labels_per_class if k > smallest]
     if too_many:
@@ -235,8 +237,8 @@ def compare_label_budgets(
             for m in methods:
                 cache = None if feature_cache is None else Path(feature_cache) / _slug(m.name)
                 t0 = time.perf_counter()
-                res = finetune(m.model, sub, test=test, weights=m.weights, seed=s, feature_cache=cache,
-                               progress=progress, **dict(m.options))
+                res = finetune(m.model, sub, None, FinetuneConfig(**{**m.options, "seed": s}), test=test,
+                               weights=m.weights, feature_cache=cache, progress=progress)
                 row = {"method": m.name, "labels_per_class": k, "repeat": rep, "train_images": len(sub),
                        "accuracy": res.summary["test_accuracy"], "macro_f1": res.summary["macro_f1"],
                        "seconds": time.perf_counter() - t0, "phase_seconds": res.summary["seconds"]}
@@ -317,7 +319,7 @@ def transfer_to_digits(
     size = image_size or _source_side(backbone)
     train, test = load_dataset("digits", "train"), load_dataset("digits", "test")
     base = _comparison_config()
-    common = dict(image_size=size, batch_size=32, min_steps=steps, config=base)
+    common = dict(image_size=size, batch_size=32, min_steps=steps, train=base)
     methods = [
         Method("transferred: head, then unfrozen", None, backbone,
                dict(freeze="backbone", head_epochs=1, unfreeze_epochs=1, lr=1e-2, unfreeze_lr=3e-3, lr_mult=0.7,
@@ -325,7 +327,7 @@ def transfer_to_digits(
         Method("transferred: all layers fine-tuned", None, backbone,
                dict(freeze="none", head_epochs=1, lr=3e-3, **{**common, "min_steps": 2 * steps})),
         Method("transferred: frozen + linear probe", None, backbone, dict(linear_probe=True, image_size=size,
-                                                                          config=base)),
+                                                                          train=base)),
         Method("from scratch", source.model, None,
                dict(freeze="none", head_epochs=1, lr=3e-3, **{**common, "min_steps": 2 * steps})),
     ]
@@ -473,10 +475,10 @@ def pretrained_comparison(
     train = load_split(dataset, "train", root=data_root)
     test = load_split(dataset, "test", root=data_root)
     if test_limit is not None:
-        k = test_limit // int(_targets_of(test).max() + 1)
-        test = Subset(test, labelled_subset(_targets_of(test), per_class=k, seed=10_000 + seed).tolist())
+        k = test_limit // int(dataset_targets(test).max() + 1)
+        test = Subset(test, labelled_subset(dataset_targets(test), per_class=k, seed=10_000 + seed).tolist())
     base = _comparison_config()
-    common = dict(image_size=image_size, batch_size=32, config=base)
+    common = dict(image_size=image_size, batch_size=32, train=base)
     plan: list[Method] = []
     if "probe" in methods:
         plan += [Method(f"{b} {weights}, frozen + linear probe", b, weights, dict(linear_probe=True, **common))
@@ -496,7 +498,7 @@ def pretrained_comparison(
         cfg = fast.config()
         plan.append(Method("fastnet (fast recipe) from scratch, 28x28", fast.model, None,
                            dict(freeze="none", head_epochs=1, lr=cfg.lr, batch_size=cfg.batch_size,
-                                min_steps=fast_steps, config=cfg)))
+                                min_steps=fast_steps, train=cfg)))
     cache = None if out_dir is None else Path(out_dir) / "features"
     cmp = compare_label_budgets(plan, train, test, labels_per_class=labels_per_class, repeats=repeats, seed=seed,
                                 title=f"{dataset}: {weights}-pretrained vs from scratch ({image_size}x{image_size})",

@@ -14,23 +14,18 @@ RUN_DIR/member-K/final.pt     member K's weights once it is done (what resuming 
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
-import yaml
 from torch import nn
 
-from ._checkpoint import CHECKPOINT, FORMAT, RUN_FILES, load_training_checkpoint, prepare_run_dir, save_atomic
-from .._files import atomic_write
+from ._checkpoint import FORMAT
 from ._config import TrainConfig
 from ._distributed import barrier, init_distributed, resolve_device
-from ._loop import CONFIG, METRICS, TrainResult, evaluate, fit, resolve_amp
-
-FINAL = "final.pt"
+from ._loop import TrainResult, evaluate, fit, resolve_amp
+from ._rundir import CHECKPOINT, CONFIG, FINAL, RunDir
 
 
 class Ensemble(nn.Module):
@@ -54,11 +49,6 @@ class Ensemble(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         log_probs = torch.stack([m(x).float().log_softmax(1) for m in self.members])  # (M, N, K)
         return torch.logsumexp(log_probs, 0) - math.log(len(self.members))
-
-
-def member_dir(run_dir: str | os.PathLike, k: int) -> Path:
-    """Run folder of member ``k`` (0-based) of an ensemble run: ``run_dir/member-{k + 1}``."""
-    return Path(run_dir) / f"member-{k + 1}"
 
 
 def fit_ensemble(
@@ -107,18 +97,15 @@ def fit_ensemble(
         return fit(make_model(0), train_data, val_data, cfg, run_dir=run_dir, resume=resume, overwrite=overwrite,
                    meta=meta, progress=progress, on_epoch=on_epoch, **fit_kwargs)
     info = init_distributed(cfg.device)
-    run_path = Path(run_dir) if run_dir is not None else None
-    if resume and run_path is None:
+    run = RunDir(run_dir) if run_dir is not None else None
+    if resume and run is None:
         raise ValueError("resume=True needs the run_dir to resume from")
-    if run_path is not None and info.is_main:
+    if run is not None and info.is_main:
         if resume:
-            if not (run_path / CONFIG).is_file():
-                raise FileNotFoundError(f"cannot resume: {run_path / CONFIG} does not exist")
-        else:
-            prepare_run_dir(run_path, overwrite=overwrite)
-            _clear_members(run_path)
-            atomic_write(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "train": cfg.to_dict()},
-                                                                sort_keys=False))
+            if not (run / CONFIG).is_file():
+                raise FileNotFoundError(f"cannot resume: {run / CONFIG} does not exist")
+        else:  # a replaced run's members go too
+            run.prepare(overwrite=overwrite).write_config({**(meta or {}), "train": cfg.to_dict()})
     barrier(info)
 
     members: list[nn.Module] = []
@@ -126,24 +113,26 @@ def fit_ensemble(
     device = resolve_device(cfg.device, info)
     for k in range(cfg.ensemble):
         member_cfg = cfg.replace(seed=cfg.seed + k, ensemble=1)
-        folder = member_dir(run_path, k) if run_path is not None else None
+        folder = run.member(k + 1) if run is not None else None
         torch.manual_seed(member_cfg.seed)
         net = make_model(k)
         if resume and folder is not None and (folder / FINAL).is_file():
-            net, summary = _load_final(net, folder / FINAL, member_cfg, device)
+            net, summary = _load_final(net, folder, member_cfg, device)
             members.append(net)
             results.append(summary)
             continue
         again = resume and folder is not None and (folder / CHECKPOINT).is_file()
 
-        def on_member_epoch(record: dict[str, Any], model: nn.Module, k: int = k, folder: Path | None = folder) -> None:
+        def on_member_epoch(record: dict[str, Any], model: nn.Module, k: int = k,
+                            folder: RunDir | None = folder) -> None:
             record = {"member": k + 1, **record}
-            if run_path is not None and info.is_main:
-                _write_metrics(run_path, results, k, folder)
+            if run is not None and info.is_main:
+                _write_metrics(run, results, k, folder)
             if on_epoch is not None:
                 on_epoch(record, model)
 
-        res = fit(net, train_data, val_data, member_cfg, run_dir=folder, resume=again, overwrite=not again,
+        res = fit(net, train_data, val_data, member_cfg, run_dir=None if folder is None else folder.path,
+                  resume=again, overwrite=not again,
                   meta={**(meta or {}), "member": k + 1, "ensemble": cfg.ensemble}, progress=progress,
                   on_epoch=on_member_epoch, **fit_kwargs)
         summary = {"history": [{"member": k + 1, **r} for r in res.history], "train_seconds": res.train_seconds,
@@ -151,8 +140,8 @@ def fit_ensemble(
                    "best_epoch": res.best_epoch, "best_val_accuracy": res.best_val_accuracy,
                    "num_params": res.num_params, "mean": list(res.mean), "std": list(res.std)}
         if folder is not None and info.is_main:
-            save_atomic({"format": FORMAT, "kind": "final", "model": res.model.state_dict(),
-                         "config": member_cfg.to_dict(), "meta": meta or {}, "result": summary}, folder / FINAL)
+            folder.save(FINAL, {"format": FORMAT, "kind": "final", "model": res.model.state_dict(),
+                                "config": member_cfg.to_dict(), "meta": meta or {}, "result": summary})
         members.append(res.model)
         results.append(summary)
         if progress and info.is_main:
@@ -160,8 +149,8 @@ def fit_ensemble(
             print(f"member {k + 1}/{cfg.ensemble} done" + (f": val accuracy {acc:.4f}" if acc is not None else ""),
                   flush=True)
     barrier(info)
-    if run_path is not None and info.is_main:
-        _write_metrics(run_path, results, cfg.ensemble, None)
+    if run is not None and info.is_main:
+        _write_metrics(run, results, cfg.ensemble, None)
 
     ensemble = Ensemble(members).eval()
     mean, std = tuple(results[0]["mean"]), tuple(results[0]["std"])
@@ -176,16 +165,17 @@ def fit_ensemble(
     return TrainResult(
         model=ensemble, history=history, best_epoch=None, best_val_accuracy=val_acc, train_seconds=seconds,
         images_per_second=images / max(seconds, 1e-9), stopped_early=any(r["stopped_early"] for r in results),
-        mean=mean, std=std, num_params=sum(r["num_params"] for r in results), run_dir=run_path,
+        mean=mean, std=std, num_params=sum(r["num_params"] for r in results), run_dir=None if run is None else run.path,
         extra={"ensemble": cfg.ensemble,
                "member_val_accuracy": [r["history"][-1]["val_accuracy"] if r["history"] else None for r in results],
-               "members": [str(member_dir(run_path, k)) for k in range(cfg.ensemble)] if run_path else []})
+               "members": [str(run.member(k + 1).path) for k in range(cfg.ensemble)] if run else []})
 
 
-def _load_final(net: nn.Module, path: Path, cfg: TrainConfig,
+def _load_final(net: nn.Module, folder: RunDir, cfg: TrainConfig,
                 device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
     """A finished member, as fit returned it (EMA / best weights), and its results, from its final.pt."""
-    state = load_training_checkpoint(path)
+    path = folder / FINAL
+    state = folder.load(FINAL)
     if state.get("kind") != "final":
         raise ValueError(f"{path}: not a finished ensemble member (kind {state.get('kind')!r}, expected 'final')")
     try:
@@ -198,22 +188,9 @@ def _load_final(net: nn.Module, path: Path, cfg: TrainConfig,
     return net.eval(), state["result"]
 
 
-def _write_metrics(run_path: Path, done: list[dict[str, Any]], k: int, folder: Path | None) -> None:
+def _write_metrics(run: RunDir, done: list[dict[str, Any]], k: int, folder: RunDir | None) -> None:
     """RUN_DIR/metrics.jsonl: the finished members' epochs, then member ``k``'s so far (its own file)."""
-    lines = [json.dumps(r) for res in done for r in res["history"]]
-    if folder is not None and (folder / METRICS).is_file():
-        lines += [json.dumps({"member": k + 1, **json.loads(line)})
-                  for line in (folder / METRICS).read_text().splitlines() if line.strip()]
-    atomic_write(run_path / METRICS, "".join(line + "\n" for line in lines))
-
-
-def _clear_members(run_path: Path) -> None:
-    """Remove the run files of a replaced ensemble's members (and their folders once empty)."""
-    for folder in sorted(run_path.glob("member-*")):
-        if not folder.is_dir():
-            continue
-        for name in (*RUN_FILES, FINAL, "report.html"):
-            if (folder / name).is_file():
-                (folder / name).unlink()
-        if not any(folder.iterdir()):
-            folder.rmdir()
+    records = [r for res in done for r in res["history"]]
+    if folder is not None:
+        records += [{"member": k + 1, **r} for r in folder.read_metrics()]
+    run.write_metrics(records)

@@ -67,10 +67,10 @@ def learning_curves_png(history: Sequence[dict[str, Any]]) -> bytes:
     return buf.getvalue()
 
 
-def write_report(path: Any, *, title: str, summary: dict[str, Any], history: Sequence[dict[str, Any]],
-                 probs: torch.Tensor, targets: torch.Tensor, images: torch.Tensor | None,
-                 class_names: Sequence[str] | None) -> None:
-    """Write the run's self-contained HTML report to ``path``."""
+def render_report(*, title: str, summary: dict[str, Any], history: Sequence[dict[str, Any]],
+                  probs: torch.Tensor, targets: torch.Tensor, images: torch.Tensor | None,
+                  class_names: Sequence[str] | None) -> str:
+    """The run's self-contained HTML report (``RunDir.write_report`` writes it)."""
     from ..metrics import HtmlReport, add_classification_sections
 
     report = HtmlReport(title)
@@ -90,7 +90,7 @@ def write_report(path: Any, *, title: str, summary: dict[str, Any], history: Seq
     imgs = None if images is None else images.numpy()
     add_classification_sections(report, targets.numpy(), y_prob=as_probabilities(probs).numpy(),
                                 target_names=list(class_names) if class_names else None, images=imgs)
-    report.save(path)
+    return report.render()
 
 
 def _fmt(v: Any) -> str:

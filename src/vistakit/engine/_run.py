@@ -15,30 +15,23 @@ the networks averaged (see :func:`vistakit.engine.fit_ensemble`).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch.utils.data import Subset
 
 from ._augment import build_augment, read_augment_spec
-from ._checkpoint import check_run_dir
-from .._files import atomic_write
 from ._config import TrainConfig
-from ._data import class_names, dataset_tensors, num_classes_of
 from ._distributed import init_distributed
 from ._ensemble import fit_ensemble
 from ._loop import evaluate, resolve_amp
+from ._prepared import PreparedData
 from ._recipes import get_recipe
-from ._report import score_predictions, write_report
-
-CONFIG = "config.yaml"
-SUMMARY = "summary.json"
-REPORT = "report.html"
+from ._report import render_report, score_predictions
+from ._rundir import RunDir
 
 
 # ----------------------------------------------------------------------------- data sets
@@ -79,14 +72,15 @@ def holdout(train: Any, fraction: float, seed: int) -> tuple[Any, Any]:
 
 def read_run_config(run_dir: str | os.PathLike) -> tuple[dict[str, Any], TrainConfig]:
     """(facts, TrainConfig) of ``run_dir/config.yaml``."""
-    path = Path(run_dir) / CONFIG
-    if not path.is_file():
-        raise FileNotFoundError(f"cannot resume: {path} does not exist (is {run_dir} a vistakit run folder?)")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict) or "train" not in data:
-        raise ValueError(f"{path}: not a vistakit run config (no 'train' section)")
+    run = RunDir(run_dir)
+    try:
+        data = run.read_config()
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"cannot resume: {e}") from None
+    if "train" not in data:
+        raise ValueError(f"{run / 'config.yaml'}: not a vistakit run config (no 'train' section)")
     train = data.pop("train")
-    return data, TrainConfig.from_dict(train, source=str(path))
+    return data, TrainConfig.from_dict(train, source=str(run / "config.yaml"))
 
 
 def train_run(
@@ -127,12 +121,12 @@ def train_run(
     """
     from ..models import model_info
 
-    out = Path(out)
+    run = RunDir(out)
     if resume:
-        facts, cfg = read_run_config(out)
+        facts, cfg = read_run_config(run.path)
         for given, key in ((dataset, "dataset"), (model, "model")):
             if given is not None and given != facts.get(key):
-                raise ValueError(f"{out} is a run of {key} {facts.get(key)!r}; resume it without --{key} "
+                raise ValueError(f"{run.path} is a run of {key} {facts.get(key)!r}; resume it without --{key} "
                                  f"or start a new run for {given!r}")
         dataset, model, recipe = facts["dataset"], facts["model"], facts.get("recipe", recipe)
         val_fraction = facts.get("val_fraction", val_fraction)
@@ -151,7 +145,7 @@ def train_run(
     check_dataset_name(dataset)
     model_info(model)
     info = init_distributed(cfg.device)
-    check_run_dir(out, overwrite=overwrite, resume=resume)  # before loading anything (every process)
+    run.check(overwrite=overwrite, resume=resume)  # before loading anything (every process)
 
     train = load_split(dataset, "train", root=data_root)
     test = load_split(dataset, "test", root=data_root) if "test" in _splits(dataset) else None
@@ -162,22 +156,19 @@ def train_run(
         train, val = holdout(train, val_fraction, cfg.seed)
     else:
         val = None
-    num_classes = num_classes_of(train)
-    first = dataset_tensors(train)
-    in_chans = int(first[0].shape[1]) if first is not None else int(train[0][0].shape[0])
-    names = class_names(train)
-    facts = {"dataset": dataset, "model": model, "recipe": recipe, "num_classes": num_classes,
-             "in_chans": in_chans, "val_fraction": val_fraction, "classes": names}
+    data = PreparedData.from_dataset(train)  # the tensors once: class count, channels, the loaders' data
+    facts = {"dataset": dataset, "model": model, "recipe": recipe, "num_classes": data.num_classes,
+             "in_chans": data.in_chans, "val_fraction": val_fraction, "classes": data.class_names}
 
     try:
-        return _train_and_report(out, cfg, facts, train, val, test, info=info, resume=resume,
+        return _train_and_report(run, cfg, facts, data.dataset, val, test, info=info, resume=resume,
                                  overwrite=overwrite, progress=progress)
     finally:
         if info.enabled and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 
 
-def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train: Any, val: Any,
+def _train_and_report(run: RunDir, cfg: TrainConfig, facts: dict[str, Any], train: Any, val: Any,
                       test: Any, *, info: Any, resume: bool, overwrite: bool, progress: bool) -> dict[str, Any]:
     from ..models import count_flops, create_model
 
@@ -185,8 +176,8 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
     num_classes, in_chans, names = facts["num_classes"], facts["in_chans"], facts["classes"]
     # the initial weights follow the seed (member k of an ensemble: seed + k)
     result = fit_ensemble(lambda k: create_model(model, num_classes=num_classes, in_chans=in_chans), train, val,
-                          cfg, run_dir=out, resume=resume, overwrite=overwrite, num_classes=num_classes, meta=facts,
-                          progress=progress)
+                          cfg, run_dir=run.path, resume=resume, overwrite=overwrite, num_classes=num_classes,
+                          meta=facts, progress=progress)
 
     summary: dict[str, Any] = {"dataset": dataset, "model": model, "recipe": recipe,
                                "epochs": len(result.history), "best_epoch": result.best_epoch,
@@ -197,11 +188,12 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
                         "members": [Path(m).name for m in result.extra["members"]]})
     if info.is_main:
         device = next(result.model.parameters()).device
-        evaluated = test if test is not None else val
+        split = test if test is not None else val
+        evaluated = PreparedData.from_dataset(split) if split is not None else None
         if evaluated is not None:
-            ev = evaluate(result.model, evaluated, mean=result.mean, std=result.std, tta=cfg.tta, device=device,
-                          amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last, collect=True,
-                          batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
+            ev = evaluate(result.model, evaluated.dataset, mean=result.mean, std=result.std, tta=cfg.tta,
+                          device=device, amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last,
+                          collect=True, batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
             scores = score_predictions(ev.probs, ev.targets)
             from ..metrics import classification_report
 
@@ -217,18 +209,17 @@ def _train_and_report(out: Path, cfg: TrainConfig, facts: dict[str, Any], train:
                 summary["cross_entropy_floor"] = -math.log(1 - cfg.label_smoothing
                                                            + cfg.label_smoothing / num_classes)
             summary["evaluated_on"] = "test" if test is not None else "validation"
-        size = tuple(int(v) for v in (evaluated if evaluated is not None else train)[0][0].shape[-2:])
+        size = tuple(int(v) for v in (evaluated.dataset if evaluated is not None else train)[0][0].shape[-2:])
         gflops = count_flops(result.model, size, in_chans=in_chans)
         summary.update({"num_params": result.num_params, "gflops_per_image": gflops, "image_size": list(size),
                         "train_seconds": result.train_seconds, "images_per_second": result.images_per_second,
                         "tta": cfg.tta, "stopped_early": result.stopped_early, "world_size": info.world_size})
-        atomic_write(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
+        run.write_summary(summary)
         if evaluated is not None:
-            tensors = dataset_tensors(evaluated)
             what = f"{model} x{cfg.ensemble} (averaged)" if cfg.ensemble > 1 else model
-            write_report(out / REPORT, title=f"{what} on {dataset} ({recipe} recipe)", summary=summary,
-                         history=result.history, probs=ev.probs, targets=ev.targets,
-                         images=tensors[0] if tensors is not None else None, class_names=names)
+            run.write_report(render_report(title=f"{what} on {dataset} ({recipe} recipe)", summary=summary,
+                                           history=result.history, probs=ev.probs, targets=ev.targets,
+                                           images=evaluated.images, class_names=names))
     return summary
 
 
@@ -254,11 +245,10 @@ def lr_find_run(*, dataset: str, model: str | None = None, recipe: str = "defaul
     check_dataset_name(dataset)
     model_info(model)
     train = load_split(dataset, "train", root=data_root)
-    first = dataset_tensors(train)
-    in_chans = int(first[0].shape[1]) if first is not None else int(train[0][0].shape[0])
+    data = PreparedData.from_dataset(train)
     torch.manual_seed(cfg.seed)
-    net = create_model(model, num_classes=num_classes_of(train), in_chans=in_chans)
-    result = lr_find(net, train, cfg, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, progress=progress)
+    net = create_model(model, num_classes=data.num_classes, in_chans=data.in_chans)
+    result = lr_find(net, data.dataset, cfg, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, progress=progress)
     if plot:
         result.plot(plot)
     return result
