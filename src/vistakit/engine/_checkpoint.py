@@ -13,9 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 
-# The run-folder names and writers, for the modules that import them from here (``_loop``).
-from ._rundir import BEST, CHECKPOINT, RUN_FILES, RunDirError, check_run_dir, prepare_run_dir, save_atomic
-
 FORMAT = "vistakit-train/1"
 
 

@@ -375,7 +375,7 @@ def transfer_comparison(
     """
     out = Path(out_dir)
     if source is None:
-        from ._checkpoint import BEST
+        from ._rundir import BEST
         from ._run import train_run
 
         source = out / "source"

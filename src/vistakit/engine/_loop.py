@@ -20,23 +20,20 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._files import atomic_write
-from ._checkpoint import CHECKPOINT, prepare_run_dir
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, num_classes_of, sample_images
 from ._distributed import DistInfo, all_reduce_sum, barrier, broadcast_flag, init_distributed, resolve_device
 from ._ema import EMA
 from ._schedule import lr_factor
-from ._state import METRICS, TrainState
+from ._rundir import CHECKPOINT, RunDir
+from ._state import TrainState
 from ._whiten import first_conv, whiten_conv_
 from .tasks import Task, get_task
 
 WHITEN_SAMPLES = 5000  # training images whose patches set the whitened first convolution
-CONFIG = "config.yaml"
 
 
 class TrainingDiverged(RuntimeError):
@@ -328,16 +325,15 @@ def fit(
     info = init_distributed(cfg.device)
     device = resolve_device(cfg.device, info)
     amp = resolve_amp(cfg.amp, device)
-    run_path = Path(run_dir) if run_dir is not None else None
-    if resume and run_path is None:
+    run = RunDir(run_dir) if run_dir is not None else None
+    if resume and run is None:
         raise ValueError("resume=True needs the run_dir to resume from")
     if cfg.early_stop_patience and val_data is None:
         raise ValueError("early stopping (early_stop_patience > 0) needs validation data")
-    if run_path is not None and info.is_main:
-        prepare_run_dir(run_path, overwrite=overwrite, resume=resume)
+    if run is not None and info.is_main:
+        run.prepare(overwrite=overwrite, resume=resume)
         if not resume:  # what the run is: the facts given in meta, and every option
-            atomic_write(run_path / CONFIG, yaml.safe_dump({**(meta or {}), "task": task.name,
-                                                            "train": cfg.to_dict()}, sort_keys=False))
+            run.write_config({**(meta or {}), "task": task.name, "train": cfg.to_dict()})
     barrier(info)  # the other processes wait for the folder
 
     with _determinism(cfg.deterministic, device):
@@ -386,14 +382,14 @@ def fit(
 
         # --- resume (before DDP, which broadcasts rank 0's weights): weights, optimizer, EMA, RNG, history
         if resume:
-            state.resume(run_path, cfg=cfg, info=info, early_stopping=bool(cfg.early_stop_patience))
+            state.resume(run, cfg=cfg, info=info, early_stopping=bool(cfg.early_stop_patience))
         prep = BatchPrep(state.mean, state.std, device=device, channels_last=cfg.channels_last)
         train_model = ddp = (nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None) if info.enabled else model)
         if cfg.compile:
             train_model = torch.compile(train_model)
-        if run_path is not None and info.is_main:
-            state.write_history(run_path)  # a resumed run rewrites what the checkpoint knows
+        if run is not None and info.is_main:
+            run.write_metrics(state.history)  # a resumed run rewrites what the checkpoint knows
         facts = (meta or {}) | {"task": task.name}
 
         stopped_early = False
@@ -426,7 +422,7 @@ def fit(
                     if broadcast_flag(bad, device, info):
                         bar.close()
                         raise TrainingDiverged(_diverged_message(running, first_loss, epoch, state.step, lr, cfg,
-                                                                 run_path))
+                                                                 run))
                     ips = seen * info.world_size / max(time.perf_counter() - t0, 1e-9)
                     stats = "".join(f" {_SHORT.get(k, k)} {(sums[k] / max(seen, 1)).item():.4f}"
                                     for k in task.train_stat_names if k in sums)
@@ -452,8 +448,8 @@ def fit(
             if progress and info.is_main:
                 tqdm.write(_epoch_line(record, cfg.epochs))
             rng = state.random_streams(info)
-            if run_path is not None and info.is_main:
-                state.save(run_path, improved=improved, cfg=cfg, meta=facts, num_classes=num_classes, rng=rng)
+            if run is not None and info.is_main:
+                state.save(run, improved=improved, cfg=cfg, meta=facts, num_classes=num_classes, rng=rng)
             if on_epoch is not None:
                 on_epoch(record, state.eval_model)
             if cfg.early_stop_patience and state.bad_epochs >= cfg.early_stop_patience:
@@ -476,7 +472,7 @@ def fit(
         train_seconds=state.train_seconds, images_per_second=images / max(state.train_seconds, 1e-9),
         stopped_early=stopped_early, mean=None if state.mean is None else tuple(state.mean),
         std=None if state.std is None else tuple(state.std), num_params=sum(p.numel() for p in model.parameters()),
-        run_dir=run_path, task=task.name, best_val_score=state.best_score)
+        run_dir=run.path if run is not None else None, task=task.name, best_val_score=state.best_score)
 
 
 _SHORT = {"accuracy": "acc", "pixel_accuracy": "pix acc"}
@@ -492,11 +488,11 @@ def _epoch_line(r: dict[str, Any], epochs: int) -> str:
 
 
 def _diverged_message(loss: float, first: float, epoch: int, step: int, lr: float, cfg: TrainConfig,
-                      run_path: Path | None) -> str:
+                      run: RunDir | None) -> str:
     what = f"became {loss}" if not math.isfinite(loss) else f"rose to {loss:.4g} from {first:.4g}"
     kept = ""
-    if run_path is not None:
-        ck = run_path / CHECKPOINT
+    if run is not None:
+        ck = run / CHECKPOINT
         kept = (f" The last good checkpoint {ck} (end of epoch {epoch}) is kept."
                 if ck.exists() else " No epoch finished, so no checkpoint was written.")
     return (f"training diverged: the training loss {what} in epoch {epoch + 1} (step {step}, lr {lr:.3g})."

@@ -10,28 +10,17 @@ own). ``checkpoint()`` writes it, ``resume()`` reads it back, and nothing else i
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
-from .._files import atomic_write
-from ._checkpoint import (
-    BEST,
-    CHECKPOINT,
-    FORMAT,
-    capture_rng_state,
-    load_training_checkpoint,
-    restore_rng_state,
-    save_atomic,
-)
+from ._checkpoint import FORMAT, capture_rng_state, restore_rng_state
 from ._config import TrainConfig
 from ._distributed import DistInfo, gather_objects
 from ._ema import EMA
+from ._rundir import BEST, CHECKPOINT, RunDir
 
-METRICS = "metrics.jsonl"
 # Options that may change when a run is resumed (they do not change the weights it reaches).
 RESUMABLE_CHANGES = {"epochs", "early_stop_patience", "log_every", "num_workers", "device", "compile",
                      "eval_batch_size"}
@@ -120,27 +109,22 @@ class TrainState:
         return gather_objects({"global": capture_rng_state(), "augment": gen.get_state() if gen is not None
                                else None}, info)
 
-    def save(self, run_path: Path, *, improved: bool, cfg: TrainConfig, meta: dict[str, Any],
+    def save(self, run: RunDir, *, improved: bool, cfg: TrainConfig, meta: dict[str, Any],
              num_classes: int | None, rng: list[dict[str, Any]]) -> None:
         """The epoch's metrics line, ``best.pt`` when it improved (or without validation), ``checkpoint.pt``."""
-        with open(run_path / METRICS, "a") as f:
-            f.write(json.dumps(self.history[-1]) + "\n")
+        run.append_metrics(self.history[-1])
         if improved or self.best is None:
-            save_atomic(self.best_checkpoint(cfg, meta, num_classes), run_path / BEST)
-        save_atomic(self.last_checkpoint(cfg, meta, num_classes, rng), run_path / CHECKPOINT)
+            run.save(BEST, self.best_checkpoint(cfg, meta, num_classes))
+        run.save(CHECKPOINT, self.last_checkpoint(cfg, meta, num_classes, rng))
 
-    def write_history(self, run_path: Path) -> None:
-        """Rewrite ``metrics.jsonl`` from the history (a resumed run: what the checkpoint knows)."""
-        atomic_write(run_path / METRICS, "".join(json.dumps(r) + "\n" for r in self.history))
-
-    def resume(self, run_path: Path, *, cfg: TrainConfig, info: DistInfo, early_stopping: bool) -> None:
+    def resume(self, run: RunDir, *, cfg: TrainConfig, info: DistInfo, early_stopping: bool) -> None:
         """Load ``RUN_DIR/checkpoint.pt`` into this state (call before wrapping the model in DDP).
 
         Raises:
             ValueError: the run was started with other options, or its tensors do not fit the model.
         """
-        path = run_path / CHECKPOINT
-        ck = load_training_checkpoint(path)
+        path = run / CHECKPOINT
+        ck = run.load(CHECKPOINT)
         before = ck["config"]
         changed = [f"{k}: {before.get(k)!r} -> {v!r}" for k, v in cfg.to_dict().items()
                    if k not in RESUMABLE_CHANGES and before.get(k) != v]
@@ -164,8 +148,8 @@ class TrainState:
         gen = getattr(self.augment, "generator", None)
         if mine["augment"] is not None and gen is not None:
             gen.set_state(mine["augment"])
-        if early_stopping and self.best is not None and (run_path / BEST).is_file():
-            self.best_weights = load_training_checkpoint(run_path / BEST)["model"]  # early stopping returns the best
+        if early_stopping and self.best is not None and (run / BEST).is_file():
+            self.best_weights = run.load(BEST)["model"]  # early stopping returns the best
 
 
 def check_fits(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
