@@ -267,8 +267,8 @@ def class_names(dataset: Any) -> list[str] | None:
     return None
 
 
-def num_classes_of(dataset: Any) -> int | None:
-    """Class count from ``classes`` / ``num_classes`` / ``info.num_classes``, else the targets' max + 1."""
+def declared_num_classes(dataset: Any) -> int | None:
+    """The class count a data set declares (``num_classes`` / ``classes``, its own, its base's or its info's)."""
     for obj in (dataset, getattr(dataset, "dataset", None), getattr(dataset, "info", None)):
         if obj is None:
             continue
@@ -278,6 +278,14 @@ def num_classes_of(dataset: Any) -> int | None:
         classes = getattr(obj, "classes", None)
         if classes is not None and not callable(classes):
             return len(classes)
+    return None
+
+
+def num_classes_of(dataset: Any) -> int | None:
+    """Class count from ``classes`` / ``num_classes`` / ``info.num_classes``, else the targets' max + 1."""
+    declared = declared_num_classes(dataset)
+    if declared is not None:
+        return declared
     tensors = dataset_tensors(dataset)
     if tensors is not None:
         return int(tensors[1].max()) + 1

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Subset, TensorDataset
 
-from ._data import channel_stats, class_names, dataset_tensors
+from ._data import channel_stats, class_names, dataset_tensors, declared_num_classes
 
 
 def labelled_subset(targets: Sequence[int] | np.ndarray | torch.Tensor, *, per_class: int,
@@ -52,20 +52,6 @@ def dataset_targets(dataset: Any) -> torch.Tensor:
     if tensors is not None:
         return tensors[1]
     return torch.as_tensor([int(dataset[i][1]) for i in range(len(dataset))])
-
-
-def _declared_num_classes(dataset: Any) -> int | None:
-    """The class count a data set declares (``num_classes`` / ``classes``, its own, its base's or its info's)."""
-    for obj in (dataset, getattr(dataset, "dataset", None), getattr(dataset, "info", None)):
-        if obj is None:
-            continue
-        k = getattr(obj, "num_classes", None)
-        if isinstance(k, int):
-            return k
-        names = getattr(obj, "classes", None)
-        if names is not None and not callable(names):
-            return len(names)
-    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +103,7 @@ class PreparedData:
         else:
             images = targets = None
             in_chans = int(dataset[0][0].shape[0])
-        num_classes = _declared_num_classes(dataset)
+        num_classes = declared_num_classes(dataset)
         if num_classes is None and targets is not None:
             num_classes = int(targets.max()) + 1
         if labels_per_class is not None:
