@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from vistakit.cli import main
-from vistakit.engine._embed import Embeddings
+from vistakit.features import Embeddings
 
 from ..engine._tiny import NAME, TOY_TRANSFORM, register_tiny
-from ..engine.test_embed import smooth_image, write_folder
+from ..features.test_embed import smooth_image, write_folder
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_datasets_check_near_duplicates(tiny, tmp_path, capsys):
     assert "train[2]~test[1]" in out
     # with a backbone: the count the library gives on the same embeddings
     from vistakit.data import find_near_leaks, load_dataset
-    from vistakit.engine._embed import embed_dataset
+    from vistakit.features import embed_dataset
 
     feats = {s: embed_dataset(NAME, load_dataset("imagefolder", s, root=tmp_path / "tree"), weights="toy").features
              for s in ("train", "test")}

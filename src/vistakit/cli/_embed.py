@@ -8,7 +8,7 @@ from ._main import HelpFormatter
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
-    from ..engine._embed import embed_dataset, embed_folder
+    from ..features import embed_dataset, embed_folder
 
     if (args.folder is None) == (args.dataset is None):
         raise ValueError("give either a folder of images or --dataset NAME (not both)")
@@ -33,7 +33,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
-    from ..engine._embed import Embeddings, search_similar, write_similar_html
+    from ..features import Embeddings, search_similar, write_similar_html
 
     emb = Embeddings.load(args.embeddings)
     found = search_similar(emb, args.query, k=args.k, device=args.device)

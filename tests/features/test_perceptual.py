@@ -14,8 +14,8 @@ import pytest
 import torch
 from sklearn.datasets import load_sample_image
 
-from vistakit.metrics import PerceptualLoss, perceptual_distance
-from vistakit.metrics._perceptual import _shared_loss
+from vistakit.features import PerceptualLoss, perceptual_distance
+from vistakit.features._perceptual import _shared_loss
 from vistakit.models import list_models
 
 pytestmark = pytest.mark.skipif("vgg16" not in list_models(), reason="vgg16 is not in the zoo of this checkout")

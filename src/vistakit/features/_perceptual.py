@@ -1,4 +1,8 @@
-"""Perceptual distance: channel-normalized VGG16 feature maps compared layer by layer."""
+"""Perceptual distance: channel-normalized VGG16 feature maps compared layer by layer.
+
+The network side of the distance (VGG16 from :mod:`vistakit.models`, cut after the
+deepest chosen layer, frozen); the comparison of its feature maps is a few lines below.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Sequence
 
 import torch
 from torch import nn
+
+from ..models import create_model
 
 # Index of each ReLU in torchvision's (and vistakit's) vgg16.features.
 VGG16_LAYERS = {"relu1_2": 3, "relu2_2": 8, "relu3_3": 15, "relu4_3": 22, "relu5_3": 29}
@@ -43,8 +49,6 @@ class PerceptualLoss(nn.Module):
         unknown = [layer for layer in layers if layer not in VGG16_LAYERS]
         if unknown or not layers:
             raise ValueError(f"unknown layers {unknown or '(none given)'}; choose from {list(VGG16_LAYERS)}")
-        from ..models import create_model
-
         vgg = create_model("vgg16", weights=weights)
         last = max(VGG16_LAYERS[layer] for layer in layers)
         self.features = vgg.features[: last + 1]
