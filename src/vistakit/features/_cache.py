@@ -159,14 +159,20 @@ class FeatureCache:
         """
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
-                if "key" not in z or "index" not in z:
-                    raise ValueError(f"{path}: not a feature cache (no 'key' or 'index' array)")
-                key = json.loads(str(z["key"]))
-                index = z["index"].astype(np.int64)
-                arrays = {k: z[k] for k in z.files if k not in ("key", "index")}
-        except (OSError, json.JSONDecodeError) as e:
+            z = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as e:
             raise ValueError(f"{path}: not a readable feature cache ({type(e).__name__}: {e})") from None
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path}: not a feature cache (a single array, not an .npz archive)")
+        with z:
+            if "key" not in z or "index" not in z:
+                raise ValueError(f"{path}: not a feature cache (no 'key' or 'index' array)")
+            try:
+                key = json.loads(str(z["key"]))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}: the cache key is not JSON ({e})") from None
+            index = z["index"].astype(np.int64)
+            arrays = {k: z[k] for k in z.files if k not in ("key", "index")}
         for name, a in arrays.items():
             if len(a) != len(index):
                 raise ValueError(f"{path}: array {name!r} has {len(a)} rows for {len(index)} indices")
