@@ -33,6 +33,12 @@ def test_embed_then_similar(tiny, tmp_path, capsys, monkeypatch):
     assert "8 images" in out and "x 16 dimensions" in out and "resize 40, crop 32, bicubic" in out
     emb = Embeddings.load(tmp_path / "feats.npz")
     assert emb.paths == [str(p) for p in paths] and emb.transform == TOY_TRANSFORM and emb.weights == "toy"
+    for _ in range(2):  # through the feature cache: the same numbers, one cache file
+        code, _, err = run(capsys, "embed", tmp_path / "imgs", "--model", NAME, "--weights", "toy",
+                           "--out", tmp_path / "cached.npz", "--batch-size", 3, "--cache", tmp_path / "cache")
+        assert code == 0, err
+        np.testing.assert_array_equal(Embeddings.load(tmp_path / "cached.npz").features, emb.features)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
 
     arr = np.asarray(Image.open(paths[6]), np.float64)
     Image.fromarray(np.clip(arr + 10, 0, 255).astype(np.uint8)).save(tmp_path / "query.png")

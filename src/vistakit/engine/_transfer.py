@@ -1,4 +1,4 @@
-"""Transfer learning: freezing by the model's groups, discriminative learning rates, features, linear probes."""
+"""Transfer learning: freezing by the model's groups, discriminative learning rates, linear probes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..features import extract_features  # noqa: F401  (the one pre-logits loop; engine modules import it here)
 from ..models import ImageClassifier, parameter_groups
 
 _BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
