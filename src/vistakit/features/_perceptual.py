@@ -1,7 +1,8 @@
 """Perceptual distance: channel-normalized VGG16 feature maps compared layer by layer.
 
 The network side of the distance (VGG16 from :mod:`vistakit.models`, cut after the
-deepest chosen layer, frozen); the comparison of its feature maps is a few lines below.
+deepest chosen layer, frozen); the comparison of its feature maps is
+:func:`vistakit.metrics.feature_map_distance`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from ..metrics import feature_map_distance
 from ..models import create_model
 
 # Index of each ReLU in torchvision's (and vistakit's) vgg16.features.
@@ -84,13 +86,7 @@ class PerceptualLoss(nn.Module):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if a.shape != b.shape:
             raise ValueError(f"images to compare must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-        fa, fb = self._taps(self._prepare(a, "a")), self._taps(self._prepare(b, "b"))
-        dists = []
-        for xa, xb in zip(fa, fb):
-            na = xa / (xa.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-            nb = xb / (xb.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-            dists.append((na - nb).pow(2).sum(1).mean((1, 2)))
-        return torch.stack(dists).mean(0)
+        return feature_map_distance(self._taps(self._prepare(a, "a")), self._taps(self._prepare(b, "b")))
 
 
 def perceptual_distance(a: torch.Tensor, b: torch.Tensor, *, backbone: str = "vgg16",

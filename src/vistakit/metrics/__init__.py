@@ -27,6 +27,8 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
   :func:`feature_statistics`), :func:`fid_from_features`, :func:`kid_from_features`,
   :func:`inception_score_from_probs` (the images -> features side, with the Inception
   networks and their cache, is :mod:`vistakit.features`);
+* perceptual similarity, from feature maps: :func:`feature_map_distance` (the
+  VGG16 network that makes them: :class:`vistakit.features.PerceptualLoss`);
 * embeddings: :func:`cosine_knn`, :func:`near_duplicates`.
 """
 
@@ -65,6 +67,7 @@ from ._generation import (
     rank_deficiency_message,
 )
 from ._io import Predictions, load_images, load_predictions
+from ._perceptual import feature_map_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
 from ._similarity import cosine_knn, near_duplicates
@@ -124,6 +127,7 @@ __all__ = [
     "expected_calibration_error",
     "f1_score",
     "fbeta_score",
+    "feature_map_distance",
     "feature_statistics",
     "fid_from_features",
     "frechet_distance",
