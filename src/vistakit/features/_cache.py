@@ -229,24 +229,21 @@ class FeatureCache:
             raise ValueError(f"feature cache {self.path}: no items asked for")
         have = self.read()
         have_idx = have.index if have is not None else np.zeros(0, np.int64)
-        missing = np.setdiff1d(indices, have_idx)
-        if have is not None and not len(missing):
+        missing = np.setdiff1d(indices, have_idx)  # sorted, unique; not empty unless all rows are in the file
+        if not len(missing):
             stored_idx, stored = have_idx, have.arrays
         else:
-            new = compute(missing) if len(missing) else {}
+            new = compute(missing)
             for name in self.arrays:
-                if len(missing) and (name not in new or len(new[name]) != len(missing)):
+                if name not in new or len(new[name]) != len(missing):
                     got = "nothing" if name not in new else f"{len(new[name])} rows"
                     raise ValueError(f"feature cache {self.path}: computing {len(missing)} rows gave {got} "
                                      f"for {name!r}")
             stored_idx = np.concatenate([have_idx, missing])
             order = np.argsort(stored_idx, kind="stable")
             stored_idx = stored_idx[order]
-            stored = {}
-            for name in self.arrays:
-                parts = ([have.arrays[name]] if have is not None else []) + ([np.asarray(new[name])] if len(missing)
-                                                                             else [])
-                stored[name] = np.concatenate(parts)[order]
+            stored = {name: np.concatenate(([have.arrays[name]] if have is not None else [])
+                                           + [np.asarray(new[name])])[order] for name in self.arrays}
             self.write(stored_idx, stored)
         pos = np.searchsorted(stored_idx, indices)
         return {name: a[pos] for name, a in stored.items()}, int(len(missing))
