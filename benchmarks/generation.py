@@ -3,7 +3,7 @@
 Prints JSON. The FID part times, for 10,000 vs 10,000 precomputed 2048-d features: the
 statistics (mean, covariance) and the distance itself by scipy's sqrtm (the reference,
 pytorch-fid's route) and by the Cholesky + symmetric-eigenvalue route that
-``vistakit.metrics.fid`` uses; the ratio is measured in the same run. The extraction
+``vistakit.features.fid`` uses; the ratio is measured in the same run. The extraction
 part times ``fid_inception_v3`` through the ``"fid_inception"`` feature extractor
 (uint8 299x299 images in, 2048-d features and 1008-way probabilities out; random
 weights: throughput does not depend on them) with ``--threads`` torch threads.
@@ -26,7 +26,7 @@ import time
 import numpy as np
 import torch
 
-from vistakit.metrics._generation import feature_statistics, frechet_distance
+from vistakit.metrics import feature_statistics, frechet_distance
 
 
 def _time(fn, repeat=1):
@@ -80,7 +80,7 @@ def main() -> None:
     result["fid"] = fid
 
     if args.extract_batches:
-        from vistakit.metrics import get_extractor
+        from vistakit.features import get_extractor
 
         torch.manual_seed(0)
         ext = get_extractor("fid_inception", weights=None)

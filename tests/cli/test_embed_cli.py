@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from vistakit.cli import main
-from vistakit.engine._embed import Embeddings
+from vistakit.features import Embeddings
 
 from ..engine._tiny import NAME, TOY_TRANSFORM, register_tiny
-from ..engine.test_embed import smooth_image, write_folder
+from ..features.test_embed import smooth_image, write_folder
 
 
 @pytest.fixture
@@ -33,6 +33,12 @@ def test_embed_then_similar(tiny, tmp_path, capsys, monkeypatch):
     assert "8 images" in out and "x 16 dimensions" in out and "resize 40, crop 32, bicubic" in out
     emb = Embeddings.load(tmp_path / "feats.npz")
     assert emb.paths == [str(p) for p in paths] and emb.transform == TOY_TRANSFORM and emb.weights == "toy"
+    for _ in range(2):  # through the feature cache: the same numbers, one cache file
+        code, _, err = run(capsys, "embed", tmp_path / "imgs", "--model", NAME, "--weights", "toy",
+                           "--out", tmp_path / "cached.npz", "--batch-size", 3, "--cache", tmp_path / "cache")
+        assert code == 0, err
+        np.testing.assert_array_equal(Embeddings.load(tmp_path / "cached.npz").features, emb.features)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
 
     arr = np.asarray(Image.open(paths[6]), np.float64)
     Image.fromarray(np.clip(arr + 10, 0, 255).astype(np.uint8)).save(tmp_path / "query.png")
@@ -97,7 +103,7 @@ def test_datasets_check_near_duplicates(tiny, tmp_path, capsys):
     assert "train[2]~test[1]" in out
     # with a backbone: the count the library gives on the same embeddings
     from vistakit.data import find_near_leaks, load_dataset
-    from vistakit.engine._embed import embed_dataset
+    from vistakit.features import embed_dataset
 
     feats = {s: embed_dataset(NAME, load_dataset("imagefolder", s, root=tmp_path / "tree"), weights="toy").features
              for s in ("train", "test")}

@@ -66,7 +66,7 @@ def test_linear_probe_caches_its_features(tmp_path, capsys):
     code, out, err = run(capsys, *args)
     assert code == 0, err
     assert "linear probe: test accuracy" in out and "from the cache" not in out
-    assert (out_dir / "features_train.npy").is_file() and (out_dir / "features_test.npy").is_file()
+    assert (out_dir / "features_train.npz").is_file() and (out_dir / "features_test.npz").is_file()
     first = json.loads((out_dir / "summary.json").read_text())
     code, out, err = run(capsys, *args, "--overwrite")
     assert code == 0, err

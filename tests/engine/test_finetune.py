@@ -25,6 +25,7 @@ from vistakit.engine._finetune import (
     plan_phases,
     probe_to_linear,
 )
+from vistakit.features import FeatureCache
 from vistakit.models import CheckpointError, create_model, parameter_groups
 
 from ._toy import stripes
@@ -213,8 +214,8 @@ def test_cached_features_add_only_missing_rows(tmp_path, digits):
     np.testing.assert_allclose(c, a[[2, 1]], rtol=1e-6)
     _, _, n4 = cached_features(net, train, [1], **{**kw, "image_size": 16})  # another key starts afresh
     assert n4 == 1
-    sidecar = json.loads((tmp_path / "features_train.json").read_text())
-    assert sidecar["indices"] == [1] and sidecar["key"]["image_size"] == 16
+    stored = FeatureCache.load(tmp_path / "features_train.npz")
+    assert stored.index.tolist() == [1] and stored.key["preprocessing"]["image_size"] == 16
 
 
 def test_linear_probe_on_pretrained_mobilenet_v2(tmp_path, digits):
@@ -227,7 +228,7 @@ def test_linear_probe_on_pretrained_mobilenet_v2(tmp_path, digits):
     assert s["test_accuracy"] > 0.5  # chance is 0.1: ImageNet features through the summed grey filters
     assert s["features_computed"] == {"train": 80, "test": 297}
     assert res.mean == pytest.approx((0.449,), abs=1e-3)  # ImageNet mean averaged over RGB
-    for name in ("features_train.npy", "features_test.npy", "probe.npz", "summary.json", "report.html"):
+    for name in ("features_train.npz", "features_test.npz", "probe.npz", "summary.json", "report.html"):
         assert (tmp_path / "probe" / name).is_file()
     again = finetune("mobilenet_v2", train, test=test, run_dir=tmp_path / "probe", overwrite=True, **kw)
     assert again.summary["features_computed"] == {"train": 0, "test": 0}

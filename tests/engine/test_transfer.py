@@ -7,11 +7,11 @@ from torch import nn
 
 from vistakit.engine._transfer import (
     discriminative_param_groups,
-    extract_features,
     freeze,
     labels_per_class_subset,
     linear_probe,
 )
+from vistakit.features import extract_features
 from vistakit.models import ImageClassifier
 
 

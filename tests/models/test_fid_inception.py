@@ -139,7 +139,7 @@ def test_model_uses_the_fid_blocks_and_gives_2048_pool_features(fid_model):
 
 def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(fid_model, tmp_path, monkeypatch):
     # no download in tests: the published file is stood in for by a local one of its layout
-    from vistakit.metrics import get_extractor
+    from vistakit.features import get_extractor
     from vistakit.models import _factory
 
     sd = fid_model.state_dict()

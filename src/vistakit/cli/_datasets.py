@@ -136,7 +136,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     near = args.near_duplicates or args.model is not None
     embed, embedding_name = None, None
     if args.model is not None:
-        from ..engine._embed import dataset_embedder
+        from ..features import dataset_embedder
 
         embed = dataset_embedder(args.model, weights=args.weights, image_size=args.image_size,
                                  batch_size=args.batch_size, device=args.device, progress=True)

@@ -8,12 +8,12 @@ from ._main import HelpFormatter
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
-    from ..engine._embed import embed_dataset, embed_folder
+    from ..features import embed_dataset, embed_folder
 
     if (args.folder is None) == (args.dataset is None):
         raise ValueError("give either a folder of images or --dataset NAME (not both)")
     common = dict(weights=args.weights, image_size=args.image_size, batch_size=args.batch_size, device=args.device,
-                  workers=args.workers, progress=True)
+                  workers=args.workers, progress=True, cache=args.cache)
     if args.dataset is not None:
         from ..data import load_dataset
         from ._datasets import _options
@@ -33,7 +33,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
-    from ..engine._embed import Embeddings, search_similar, write_similar_html
+    from ..features import Embeddings, search_similar, write_similar_html
 
     emb = Embeddings.load(args.embeddings)
     found = search_similar(emb, args.query, k=args.k, device=args.device)
@@ -56,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "preprocessing, so `vistakit similar` embeds a query exactly the same way.\n"
             "Preprocessing: a published weights tag uses its eval transform; a checkpoint file or no weights\n"
             "resizes the shorter side to --image-size and center-crops it (ImageNet mean/std). Grey images are\n"
-            "replicated to RGB. .npz holds everything; .npy holds the features, the rest goes to a .json beside it."
+            "replicated to RGB. .npz holds everything; .npy holds the features, the rest goes to a .json beside it.\n"
+            "--cache DIR keeps the features in vistakit.features' cache (keyed by model, weights, preprocessing\n"
+            "and images), so embedding the same images again computes nothing."
         ),
         epilog=("examples:\n"
                 "  vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz\n"
@@ -76,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
     p.add_argument("--workers", type=int, help="decoding threads")
+    p.add_argument("--cache", help="feature cache folder (default: none)")
     p.set_defaults(func=_cmd_embed)
 
     p = subparsers.add_parser(

@@ -138,7 +138,7 @@ def _classification(args: argparse.Namespace) -> int:
 def _generation(args: argparse.Namespace) -> int:
     if args.real is None or args.fake is None:
         raise ValueError("--task generation needs --real DIR|FILE.npz and --fake DIR|FILE.npz")
-    from ..metrics import generation_report
+    from ..features import generation_report
 
     report = generation_report(
         args.real, args.fake, extractor=args.extractor, weights=args.weights, kid_subsets=args.kid_subsets,

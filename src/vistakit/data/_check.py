@@ -15,7 +15,7 @@ and mean-centred over the whole image, so cosine similarity is the Pearson
 correlation of the thumbnails. It ignores brightness shifts and contrast scaling
 and tolerates noise, re-encoding and small resizes; it is computed in the same
 decoding pass as the digests. Any other embedding (a pretrained backbone, through
-:func:`vistakit.engine._embed.dataset_embedder`) can be passed as ``embed=``.
+:func:`vistakit.features.dataset_embedder`) can be passed as ``embed=``.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ domain), and ``precise_bn`` recomputes, after the last phase, the statistics of 
 layers that trained on the training images (a slow running average lags a short run).
 
 Or, the cheapest transfer of all, ``linear_probe=True`` (a plan with no phases): pre-logits
-features of the frozen network (cached as ``features_{split}.npy``) and a logistic regression
-on them. ``head_init="probe"`` starts the first phase from that probe instead of a random head
-("linear probe, then fine-tune": the random head's first large gradients do not reach the
-pretrained features).
+features of the frozen network (cached as ``features_{split}.npz``, :mod:`vistakit.features`'
+cache) and a logistic regression on them. ``head_init="probe"`` starts the first phase from
+that probe instead of a random head ("linear probe, then fine-tune": the random head's first
+large gradients do not reach the pretrained features).
 
 The training data is read once (:class:`PreparedData`: its tensors, class and channel counts,
 class names, the labelled subset) and that is what every phase, the statistics and the probe get.
@@ -39,7 +39,7 @@ RUN_DIR/head/, unfreeze/   each phase's :func:`fit` run folder (metrics, checkpo
 RUN_DIR/metrics.jsonl      both phases, one line per epoch with its "phase"
 RUN_DIR/best.pt            the final weights (the engine's checkpoint format: ``--weights RUN_DIR``
                            and ``create_model(weights=RUN_DIR/best.pt)`` load it)
-RUN_DIR/features_*.npy     cached features (linear probe, probe head), with a .json key beside
+RUN_DIR/features_*.npz     cached features (linear probe, probe head): vistakit.features' FeatureCache
 RUN_DIR/probe.npz          the linear probe (standardization, coefficients, intercept)
 RUN_DIR/summary.json       test accuracy, macro F1, cross-entropy and its reading, seconds per phase
 RUN_DIR/report.html        learning curves and the test-set sections of :mod:`vistakit.metrics`
@@ -49,9 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import io
-import json
 import math
 import os
 import re
@@ -66,15 +64,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Subset
 
-from .._files import atomic_write
 from ._checkpoint import FORMAT, load_training_checkpoint
 from ._config import TrainConfig
-from ._data import BatchPrep, Loader, dataset_tensors
+from ._data import BatchPrep, Loader
 from ._loop import autocast, evaluate, fit, resolve_amp
 from ._prepared import PreparedData, dataset_targets, labelled_subset
 from ._report import as_probabilities, learning_curves_png, score_predictions
+from ..features import FeatureCache, dataset_fingerprint, extract_features, feature_key
 from ._rundir import BEST, PROBE, RunDir
-from ._transfer import _BN_TYPES, _keep_eval, _replace_pre_hook, discriminative_param_groups, extract_features
+from ._transfer import _BN_TYPES, _keep_eval, _replace_pre_hook, discriminative_param_groups
 from ._transfer import linear_probe
 from ._transfer import freeze as freeze_groups
 
@@ -442,20 +440,6 @@ def build_model(source: WeightsSource, *, num_classes: int, in_chans: int, seed:
 # ----------------------------------------------------------------------------- features
 
 
-def _dataset_fingerprint(dataset: Any) -> str:
-    tensors = dataset_tensors(dataset)
-    h = hashlib.sha256()
-    if tensors is not None:
-        images, targets = tensors
-        h.update(str(tuple(images.shape)).encode())
-        h.update(targets.numpy().tobytes())
-        step = max(1, len(images) // 64)
-        h.update(images[::step].contiguous().numpy().tobytes())
-    else:
-        h.update(f"{type(dataset).__name__}:{len(dataset)}".encode())
-    return h.hexdigest()[:16]
-
-
 def _feature_batches(dataset: Any, indices: np.ndarray, *, prep: BatchPrep, image_size: int | None,
                      batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     sub = Subset(dataset, indices.tolist())
@@ -468,56 +452,32 @@ def cached_features(net: nn.Module, dataset: Any, indices: Sequence[int] | np.nd
                     key: dict[str, Any], cache: str | os.PathLike | None, mean: tuple[float, ...],
                     std: tuple[float, ...], image_size: int | None, batch_size: int = 256,
                     amp: str = "auto", progress: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
-    """Pre-logits features of ``dataset[indices]``, read from / added to ``cache/features_{split}.npy``.
+    """Pre-logits features of ``dataset[indices]``, read from / added to ``cache/features_{split}.npz``.
 
-    The cache holds rows by image index under a key (model, weights, image size,
-    normalization, data set fingerprint) kept in ``features_{split}.json``; rows already
-    there are reused, missing ones computed and added, and a different key starts afresh.
+    The file is :mod:`vistakit.features`' one feature cache (:class:`~vistakit.features.FeatureCache`):
+    rows by image index under a key (``key``'s model and weights, the image size and
+    normalization, :func:`~vistakit.features.dataset_fingerprint`); rows already there are
+    reused, missing ones computed and added, and a different key starts afresh.
 
     Returns:
         ``(features (len(indices), D) float32, labels (len(indices),), rows computed now)``.
     """
-    indices = np.asarray(indices, dtype=np.int64)
-    key = {**key, "split": split, "data": _dataset_fingerprint(dataset), "image_size": image_size,
-           "mean": [float(v) for v in mean], "std": [float(v) for v in std]}
-    have_idx = np.zeros(0, np.int64)
-    have_x: np.ndarray | None = None
-    have_y = np.zeros(0, np.int64)
-    npy = json_path = None
-    if cache is not None:
-        npy, json_path = Path(cache) / f"features_{split}.npy", Path(cache) / f"features_{split}.json"
-        if npy.is_file() and json_path.is_file():
-            try:
-                side = json.loads(json_path.read_text())
-                if side.get("key") == key:
-                    have_x = np.load(npy, allow_pickle=False)
-                    have_idx = np.asarray(side["indices"], np.int64)
-                    have_y = np.asarray(side["labels"], np.int64)
-                    if len(have_x) != len(have_idx):
-                        raise ValueError("row count")
-            except (ValueError, KeyError, OSError):
-                have_x, have_idx, have_y = None, np.zeros(0, np.int64), np.zeros(0, np.int64)
-    missing = np.setdiff1d(indices, have_idx)
-    if len(missing):
+    rest = {k: v for k, v in key.items() if k not in ("model", "weights")}
+    fkey = feature_key(model=key.get("model"), weights=key.get("weights"), data=dataset_fingerprint(dataset),
+                       preprocessing={"image_size": image_size, "mean": [float(v) for v in mean],
+                                      "std": [float(v) for v in std]}, split=split, **rest)
+
+    def compute(missing: np.ndarray) -> dict[str, np.ndarray]:
         device = next(net.parameters()).device
         prep = BatchPrep(mean, std, device=device, channels_last=True)
         batches = _feature_batches(dataset, missing, prep=prep, image_size=image_size, batch_size=batch_size)
         with autocast(device, resolve_amp(amp, device)):
-            new_x, new_y = extract_features(net, batches, device=device, progress=progress, desc=f"{split} features")
-        new_x = new_x.astype(np.float32, copy=False)
-        all_idx = np.concatenate([have_idx, missing])
-        all_x = new_x if have_x is None else np.concatenate([have_x, new_x])
-        all_y = np.concatenate([have_y, new_y.astype(np.int64)])
-        order = np.argsort(all_idx, kind="stable")
-        have_idx, have_x, have_y = all_idx[order], all_x[order], all_y[order]
-        if npy is not None:
-            buf = io.BytesIO()
-            np.save(buf, have_x)
-            atomic_write(npy, buf.getvalue())
-            atomic_write(json_path, json.dumps({"key": key, "indices": have_idx.tolist(),
-                                                     "labels": have_y.tolist()}))
-    pos = np.searchsorted(have_idx, indices)
-    return have_x[pos], have_y[pos], int(len(missing))
+            x, y = extract_features(net, batches, device=device, progress=progress, desc=f"{split} features")
+        return {"features": x.astype(np.float32, copy=False), "labels": y.astype(np.int64)}
+
+    path = None if cache is None else Path(cache) / f"features_{split}.npz"
+    rows, computed = FeatureCache(path, fkey, arrays=("features", "labels")).rows(indices, compute)
+    return rows["features"], rows["labels"], computed
 
 
 def probe_to_linear(probe: Any, linear: nn.Linear) -> None:

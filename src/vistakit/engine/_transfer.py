@@ -1,14 +1,13 @@
-"""Transfer learning: freezing by the model's groups, discriminative learning rates, features, linear probes."""
+"""Transfer learning: freezing by the model's groups, discriminative learning rates, linear probes."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from ..models import ImageClassifier, parameter_groups
 
@@ -105,36 +104,6 @@ def discriminative_param_groups(model: ImageClassifier, *, lr: float, lr_mult: f
         if no_decay:
             out.append({"params": no_decay, "lr": group_lr, "weight_decay": 0.0, "name": f"{name}.no_decay"})
     return out
-
-
-@torch.no_grad()
-def extract_features(model: nn.Module, data: Iterable, *, device: str | torch.device = "cpu",
-                     progress: bool = True, desc: str = "features") -> tuple[np.ndarray, np.ndarray]:
-    """Pre-logit features of every batch.
-
-    Args:
-        model: a vistakit classifier (``forward_head(..., pre_logits=True)`` is used),
-            or any module returning (N, D) features.
-        data: iterable of ``(images, targets)`` batches, images (N, C, H, W) float.
-        device: where to run.
-        progress: show a progress bar.
-
-    Returns:
-        ``(features (N, D) float32, targets (N,) or (N, ...))`` as numpy arrays.
-    """
-    model = model.eval().to(device)
-    feats, targets = [], []
-    for x, y in tqdm(data, desc=desc, disable=not progress, leave=False):
-        x = x.to(device)
-        if isinstance(model, ImageClassifier):
-            f = model.forward_head(model.forward_features(x), pre_logits=True)
-        else:
-            f = model(x)
-        feats.append(f.float().flatten(1).cpu().numpy())
-        targets.append(torch.as_tensor(y).cpu().numpy())
-    if not feats:
-        raise ValueError("extract_features: the data gave no batches")
-    return np.concatenate(feats), np.concatenate(targets)
 
 
 def linear_probe(train_x: np.ndarray, train_y: np.ndarray, *, C: float = 1.0, max_iter: int = 1000,

@@ -1,10 +1,12 @@
-"""Quality metrics: classification scores, calibration, streaming metrics, reports, generated images, perceptual similarity.
+"""Quality metrics, pure array maths: classification scores, calibration, streaming metrics, reports, generation scores.
 
 Pure functions follow scikit-learn's names, argument order and edge cases
 (``y_true`` first, keyword-only options, ``zero_division``) and agree with it
 to float64 rounding; they take numpy arrays or torch tensors: labels as
 integers, scores as probabilities or logits as each function states. Bad
-input raises ``ValueError`` saying what and where, never a silent NaN.
+input raises ``ValueError`` saying what and where, never a silent NaN. This
+package builds no network: it imports nothing from :mod:`vistakit.models` or
+:mod:`vistakit.engine` (``tests/metrics/test_boundary.py`` holds it to that).
 
 * labels: :func:`accuracy`, :func:`balanced_accuracy`, :func:`precision`,
   :func:`recall`, :func:`f1_score`, :func:`fbeta_score`,
@@ -21,15 +23,12 @@ input raises ``ValueError`` saying what and where, never a silent NaN.
   merge / sync``;
 * reports: :func:`classification_report`, :func:`html_report` /
   :class:`HtmlReport`, :func:`load_predictions`;
-* generated images: :func:`fid`, :func:`kid`, :func:`inception_score` and
-  :func:`generation_report` over folders, tensors, datasets or pytorch-fid
-  ``.npz`` statistics, with the TensorFlow FID Inception (``"fid_inception"``,
-  the default) or torchvision's Inception v3 (``"inception_v3"``) as
-  :class:`FeatureExtractor`; the math alone in :func:`frechet_distance`,
-  :func:`feature_statistics`; features cached per folder
-  (:func:`compute_features`, :func:`save_statistics`);
-* perceptual similarity: :func:`perceptual_distance` and the differentiable
-  :class:`PerceptualLoss` (channel-normalized VGG16 features);
+* generated images, from network features: :func:`frechet_distance` (of
+  :func:`feature_statistics`), :func:`fid_from_features`, :func:`kid_from_features`,
+  :func:`inception_score_from_probs` (the images -> features side, with the Inception
+  networks and their cache, is :mod:`vistakit.features`);
+* perceptual similarity, from feature maps: :func:`feature_map_distance` (the
+  VGG16 network that makes them: :class:`vistakit.features.PerceptualLoss`);
 * embeddings: :func:`cosine_knn`, :func:`near_duplicates`;
 * detection: :func:`box_iou`, :func:`mask_iou`, :func:`match_detections` (greedy matching
   at an IoU threshold: :class:`DetectionMatches` with precision / recall),
@@ -64,23 +63,17 @@ from ._html import (
     reliability_figure,
 )
 from ._detection import DetectionMatches, average_precision_at, box_iou, mask_iou, match_detections
-from ._generation import FeatureStatisticsWarning, feature_statistics, frechet_distance
-from ._generation_io import (
-    FeatureExtractor,
-    Features,
-    GenerationReport,
-    compute_features,
-    fid,
-    generation_report,
-    get_extractor,
-    inception_score,
-    kid,
-    list_extractors,
-    register_extractor,
-    save_statistics,
+from ._generation import (
+    FeatureStatisticsWarning,
+    feature_statistics,
+    fid_from_features,
+    frechet_distance,
+    inception_score_from_probs,
+    kid_from_features,
+    rank_deficiency_message,
 )
 from ._io import Predictions, load_images, load_predictions
-from ._perceptual import PerceptualLoss, perceptual_distance
+from ._perceptual import feature_map_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
 from ._segmentation import mean_iou, per_class_iou, pixel_accuracy, pixel_confusion_matrix
@@ -114,28 +107,24 @@ __all__ = [
     "per_class_iou",
     "pixel_accuracy",
     "pixel_confusion_matrix",
-    "CROSS_ENTROPY_BANDS",
-    "ROCAUC",
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
+    "CROSS_ENTROPY_BANDS",
     "CalibrationError",
     "CohenKappa",
     "ConfusionMatrix",
     "CrossEntropy",
     "F1Score",
     "FBetaScore",
-    "FeatureExtractor",
     "FeatureStatisticsWarning",
-    "Features",
-    "GenerationReport",
     "HtmlReport",
     "MatthewsCorrCoef",
     "Metric",
-    "PerceptualLoss",
     "Precision",
     "PrecisionRecallFScoreSupport",
     "Predictions",
+    "ROCAUC",
     "Recall",
     "ReliabilityCurve",
     "UndefinedMetricWarning",
@@ -146,7 +135,6 @@ __all__ = [
     "calibration_curve",
     "classification_report",
     "cohen_kappa",
-    "compute_features",
     "confusion_matrix",
     "confusion_matrix_figure",
     "cosine_knn",
@@ -155,16 +143,14 @@ __all__ = [
     "expected_calibration_error",
     "f1_score",
     "fbeta_score",
+    "feature_map_distance",
     "feature_statistics",
-    "fid",
+    "fid_from_features",
     "frechet_distance",
-    "generation_report",
-    "get_extractor",
     "hamming_loss",
     "html_report",
-    "inception_score",
-    "kid",
-    "list_extractors",
+    "inception_score_from_probs",
+    "kid_from_features",
     "load_images",
     "load_predictions",
     "log_loss",
@@ -173,16 +159,14 @@ __all__ = [
     "multilabel_confusion_matrix",
     "near_duplicates",
     "per_class_figure",
-    "perceptual_distance",
     "precision",
     "precision_recall_curve",
     "precision_recall_fscore_support",
+    "rank_deficiency_message",
     "recall",
-    "register_extractor",
     "reliability_curve",
     "reliability_figure",
     "roc_auc",
     "roc_curve",
-    "save_statistics",
     "top_k_accuracy",
 ]

@@ -1,7 +1,7 @@
 """Scores of generated images from network features: FID, KID and Inception Score (the math).
 
 All statistics are computed in float64. The feature extraction that feeds these
-functions lives in :mod:`vistakit.metrics._generation_io`.
+functions (images -> Inception features) lives in :mod:`vistakit.features`.
 """
 
 from __future__ import annotations
@@ -174,10 +174,14 @@ def fid_from_features(real, fake, *, eps: float = 1e-6, method: str = "eigh") ->
     x, y = _as_features(real, "real"), _as_features(fake, "fake")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"real and fake features differ in width: {x.shape[1]} vs {y.shape[1]}")
+    if len(x) + len(y) < x.shape[1] and method == "eigh":
+        for f, name in ((x, "real"), (y, "fake")):  # feature_statistics' checks, without its D x D covariance
+            if len(f) < 2:
+                raise ValueError(f"{name}: need at least 2 samples for a covariance, got {len(f)}")
+            warnings.warn(rank_deficiency_message(name, len(f), f.shape[1]), FeatureStatisticsWarning, stacklevel=2)
+        return _fid_low_rank(x, y)
     mu1, s1 = feature_statistics(x, name="real")
     mu2, s2 = feature_statistics(y, name="fake")
-    if len(x) + len(y) < x.shape[1] and method == "eigh":
-        return _fid_low_rank(x, y)
     return frechet_distance(mu1, s1, mu2, s2, eps=eps, method=method)
 
 

@@ -6,8 +6,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from vistakit.metrics._generation import FeatureStatisticsWarning
-from vistakit.metrics._generation_io import (
+from vistakit.features import (
     FeatureExtractor,
     compute_features,
     fid,
@@ -16,6 +15,7 @@ from vistakit.metrics._generation_io import (
     kid,
     save_statistics,
 )
+from vistakit.metrics import FeatureStatisticsWarning
 from vistakit.models import ImageClassifier
 
 

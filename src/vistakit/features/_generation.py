@@ -1,4 +1,8 @@
-"""Feeding FID / KID / IS: images from folders, tensors or datasets -> Inception features, cached.
+"""FID / KID / IS of images: folders, tensors or datasets -> Inception features (cached) -> the scores.
+
+The scores' maths lives in :mod:`vistakit.metrics` (:func:`~vistakit.metrics.frechet_distance`,
+:func:`~vistakit.metrics.kid_from_features`, :func:`~vistakit.metrics.inception_score_from_probs`);
+this module turns images into the features and class probabilities they take.
 
 Feature extractors (scores from different extractors are not comparable, so every
 result names the one used):
@@ -29,9 +33,7 @@ batching, the same resize as above.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
 import warnings
 from dataclasses import dataclass
@@ -44,18 +46,18 @@ from torch import nn
 from tqdm import tqdm
 
 from .._download import cache_dir
-from .._files import atomic_write
-from ._generation import (
+from .._files import IMAGE_SUFFIXES, atomic_write, list_images
+from ..metrics import (
     FeatureStatisticsWarning,
-    _fid_low_rank,
     feature_statistics,
+    fid_from_features,
     frechet_distance,
     inception_score_from_probs,
     kid_from_features,
     rank_deficiency_message,
 )
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".gif"}
+from ..models import create_model
+from ._cache import FeatureCache, feature_key, files_fingerprint, module_fingerprint
 
 
 def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -112,11 +114,7 @@ class FeatureExtractor(nn.Module):
         another file) never share cached features.
         """
         if self._fingerprint is None:
-            h = hashlib.sha256(self.name.encode())
-            for key, t in self.net.state_dict().items():
-                h.update(key.encode())
-                h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-            self._fingerprint = h.hexdigest()
+            self._fingerprint = module_fingerprint(self.net, name=self.name)
         return self._fingerprint
 
     @torch.no_grad()
@@ -192,8 +190,6 @@ def _two_x_minus_one(x: torch.Tensor) -> torch.Tensor:
 
 @register_extractor("fid_inception")
 def _fid_inception(*, weights: str | os.PathLike | None = "default", device: str = "cpu") -> FeatureExtractor:
-    from ..models import create_model
-
     w = "fid" if weights == "default" else weights
     net = create_model("fid_inception_v3", num_classes=1008, weights=w)
     fc = net.get_classifier()
@@ -208,8 +204,6 @@ def _fid_inception(*, weights: str | os.PathLike | None = "default", device: str
 
 @register_extractor("inception_v3")
 def _inception_v3(*, weights: str | os.PathLike | None = "default", device: str = "cpu") -> FeatureExtractor:
-    from ..models import create_model
-
     w = "imagenet" if weights == "default" else weights
     # transform_input=False: torchvision's transform_input maps ImageNet-normalized inputs to
     # exactly 2x - 1 of the [0, 1] image, so the extractor feeds 2x - 1 directly
@@ -245,10 +239,10 @@ class Features:
     count: int | None = None
 
 
-def _list_images(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+def _image_files(folder: Path) -> list[Path]:
+    files = list_images(folder)
     if not files:
-        raise ValueError(f"{folder}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, recursively)")
+        raise ValueError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}, recursively)")
     return files
 
 
@@ -304,12 +298,27 @@ def _dataset_batches(ds, batch_size: int, size: int) -> Iterator[torch.Tensor]:
         yield torch.cat(batch)
 
 
-def _folder_key(files: list[Path], extractor: FeatureExtractor) -> str:
-    h = hashlib.sha256(extractor.fingerprint.encode())
-    for f in files:
-        st = f.stat()
-        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:32]
+def _folder_cache(files: list[Path], extractor: FeatureExtractor) -> FeatureCache:
+    """The cache of a folder's features: keyed by the extractor's weights and the files' paths, sizes, times."""
+    key = feature_key(model=extractor.name, weights=extractor.fingerprint,
+                      preprocessing={"input_size": extractor.input_size, "resize": "bilinear, no antialiasing"},
+                      data=files_fingerprint(files))
+    return FeatureCache.in_folder(cache_dir("features"), key, prefix="generation", arrays=("features", "probs"))
+
+
+def _run(extractor: FeatureExtractor, batches: Iterator[torch.Tensor], total: int, name: str,
+         progress: bool) -> dict[str, np.ndarray]:
+    """``{"features": (N, D), "probs": (N, C)}`` float64 of the images in ``batches``."""
+    device = next(extractor.parameters()).device
+    feats, probs = [], []
+    with tqdm(total=total, desc=f"{extractor.name} features ({name})", unit="img", disable=not progress,
+              leave=False) as bar:
+        for x in batches:
+            f, p = extractor(x.to(device))
+            feats.append(f.cpu().numpy())
+            probs.append(p.cpu().numpy())
+            bar.update(len(x))
+    return {"features": np.concatenate(feats), "probs": np.concatenate(probs)}
 
 
 def _npz_bytes(**arrays: Any) -> bytes:
@@ -367,43 +376,29 @@ def compute_features(source, *, extractor: FeatureExtractor, batch_size: int = 5
     """
     label = str(source) if isinstance(source, (str, os.PathLike)) else f"<{type(source).__name__}>"
     size = extractor.input_size
-    cfile = None
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.suffix == ".npz":
             return _read_npz(path, extractor, name)
         if not path.is_dir():
             raise ValueError(f"{name}: {path} is not a folder of images or a .npz file")
-        files = _list_images(path)
-        if cache:
-            cfile = cache_dir("features") / f"{_folder_key(files, extractor)}.npz"
-            if cfile.is_file():
-                with np.load(cfile) as z:
-                    f, p = z["features"], z["probs"]
-                mu, sigma = feature_statistics(f, name=name)
-                return Features(f, p, mu, sigma, label, extractor.name, len(f))
-        batches, total = _folder_batches(files, batch_size, size), len(files)
+        files = _image_files(path)
+
+        def compute(idx: np.ndarray) -> dict[str, np.ndarray]:
+            chosen = [files[i] for i in idx]
+            return _run(extractor, _folder_batches(chosen, batch_size, size), len(chosen), name, progress)
+
+        everything = np.arange(len(files))
+        out = _folder_cache(files, extractor).rows(everything, compute)[0] if cache else compute(everything)
     elif isinstance(source, torch.Tensor):
-        batches, total = _tensor_batches(source, batch_size), len(source)
+        out = _run(extractor, _tensor_batches(source, batch_size), len(source), name, progress)
     elif hasattr(source, "__len__") and hasattr(source, "__getitem__"):
         if len(source) == 0:
             raise ValueError(f"{name}: the dataset is empty")
-        batches, total = _dataset_batches(source, batch_size, size), len(source)
+        out = _run(extractor, _dataset_batches(source, batch_size, size), len(source), name, progress)
     else:
         raise ValueError(f"{name}: expected a folder, a .npz file, a tensor or a dataset, got {type(source).__name__}")
-    device = next(extractor.parameters()).device
-    feats, probs = [], []
-    with tqdm(total=total, desc=f"{extractor.name} features ({name})", unit="img", disable=not progress,
-              leave=False) as bar:
-        for x in batches:
-            f, p = extractor(x.to(device))
-            feats.append(f.cpu().numpy())
-            probs.append(p.cpu().numpy())
-            bar.update(len(x))
-    f, p = np.concatenate(feats), np.concatenate(probs)
-    if cfile is not None:
-        atomic_write(cfile, _npz_bytes(features=f, probs=p,
-                                             meta=json.dumps({"source": label, "extractor": extractor.name})))
+    f, p = out["features"], out["probs"]
     mu, sigma = feature_statistics(f, name=name)
     return Features(f, p, mu, sigma, label, extractor.name, len(f))
 
@@ -445,7 +440,10 @@ def _distance(a: Features, b: Features, method: str) -> float:
         raise ValueError(f"{a.source} has {a.mu.size}-d features and {b.source} {b.mu.size}-d ones")
     if (method == "eigh" and a.features is not None and b.features is not None
             and len(a.features) + len(b.features) < a.mu.size):
-        return _fid_low_rank(a.features, b.features)  # the same number as below, without a D x D problem
+        with warnings.catch_warnings():  # the statistics already warned (or the report notes it)
+            warnings.simplefilter("ignore", FeatureStatisticsWarning)
+            # the same number as below, from N1 x N2 products instead of a D x D problem
+            return fid_from_features(a.features, b.features, method="eigh")
     return frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method)
 
 

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from vistakit.data import TensorImageDataset, dataset_info
-from vistakit.engine._embed import (
+from vistakit.features import (
     Embeddings,
     embed_dataset,
     embed_folder,
@@ -25,7 +25,7 @@ from vistakit.engine._embed import (
 from vistakit.models import EvalTransform, load_image, preprocess
 from vistakit.models._registry import IMAGENET_MEAN, IMAGENET_STD
 
-from ._tiny import NAME, TOY_TRANSFORM, TinyNet, register_tiny, trained_state
+from ..engine._tiny import NAME, TOY_TRANSFORM, TinyNet, register_tiny, trained_state
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ labels (for data sets), the model, the weights and the exact eval transform used
 :meth:`Embeddings.save` writes them to ``.npz`` (or ``.npy`` plus a ``.json`` beside
 it), so :func:`search_similar` can embed a query image with exactly the same model,
 weights and preprocessing and find its neighbours with the exact blocked cosine
-search of :func:`vistakit.metrics._similarity.cosine_knn`;
+search of :func:`vistakit.metrics.cosine_knn`;
 :func:`write_similar_html` shows the query and its neighbours on one self-contained
-page.
+page. With ``cache=`` a folder, the features go through the one feature cache
+(:class:`FeatureCache`), so embedding the same images again costs nothing.
 
 Preprocessing (:func:`embedding_transform`):
 
@@ -46,13 +47,12 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .._files import atomic_write
-from ..metrics._similarity import cosine_knn
-from ..models import EvalTransform, create_model, load_image, model_info, preprocess
-from ..models._registry import IMAGENET_MEAN, IMAGENET_STD
-from ._transfer import extract_features
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp", ".gif")
+from .._files import IMAGE_SUFFIXES, atomic_write, list_images
+from ..data import load_dataset
+from ..metrics import cosine_knn
+from ..models import EvalTransform, Weights, create_model, load_image, model_info, preprocess
+from ._cache import FeatureCache, dataset_fingerprint, feature_key, files_fingerprint, module_fingerprint
+from ._extract import extract_features
 
 ModelLike = str | nn.Module
 RANDOM_INIT_SEED = 0  # a registered model without weights is built from this seed: reproducible embeddings
@@ -184,26 +184,41 @@ class Embeddings:
             raise ValueError(f"{path}: embeddings metadata incomplete ({type(e).__name__}: {e})") from None
 
 
-def _is_tag(weights: str | os.PathLike | None) -> bool:
-    """A published tag, as :func:`create_model` decides: no suffix and not an existing path."""
-    return weights is not None and not Path(str(weights)).suffix and not Path(str(weights)).exists()
+def _published_weights(model: str, weights: str | os.PathLike | None) -> Weights | None:
+    """The published entry of ``model`` that ``weights`` names, else None (no weights, or a checkpoint file).
+
+    The one question "is this a published tag?", answered from :func:`model_info`'s
+    weights entries.
+    """
+    tags = {w.tag: w for w in model_info(model).weights}
+    return tags.get(str(weights)) if weights is not None else None
 
 
 def embedding_transform(model: ModelLike, *, weights: str | os.PathLike | None = None,
                         image_size: int | None = None) -> EvalTransform:
-    """The preprocessing embeddings of ``model`` with ``weights`` use (see the module doc)."""
-    if isinstance(model, str) and _is_tag(weights):
-        t = model_info(model).get_weights(str(weights)).transform
+    """The preprocessing embeddings of ``model`` with ``weights`` use (see the module doc).
+
+    Raises:
+        ValueError: ``weights`` is neither a published tag of ``model`` nor an existing
+            checkpoint file (listing the tags there are); a non-positive ``image_size``.
+    """
+    published = _published_weights(model, weights) if isinstance(model, str) else None
+    if published is not None:
+        t = published.transform
         if image_size is None or image_size == t.crop:
             return t
         return EvalTransform(resize=round(image_size * t.resize / t.crop), crop=image_size,
                              interpolation=t.interpolation, mean=t.mean, std=t.std)
+    if isinstance(model, str) and weights is not None and not Path(weights).exists():
+        try:
+            model_info(model).get_weights(str(weights))  # raises, naming the tags there are
+        except ValueError as e:
+            raise ValueError(f"{e}; nor is it a checkpoint file") from None
     if image_size is None:
         image_size = model_info(model).input_size if isinstance(model, str) else 224
     if image_size < 1:
         raise ValueError(f"image_size must be positive, got {image_size}")
-    return EvalTransform(resize=image_size, crop=image_size, interpolation="bilinear",
-                         mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    return EvalTransform(resize=image_size, crop=image_size, interpolation="bilinear")  # ImageNet mean/std
 
 
 def load_embedding_model(model: ModelLike, *, weights: str | os.PathLike | None = None,
@@ -233,34 +248,55 @@ def _to_pil(image: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr[0], "L") if arr.shape[0] == 1 else Image.fromarray(np.ascontiguousarray(arr.transpose(1, 2, 0)), "RGB")
 
 
-def _batches(load: Callable[[int], Image.Image], n: int, *, transform: EvalTransform, in_chans: int,
+def _batches(load: Callable[[int], Image.Image], items: Sequence[int], *, transform: EvalTransform, in_chans: int,
              batch_size: int, workers: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Decode and preprocess images in threads (Pillow releases the GIL), in order, batch by batch."""
+    """Decode and preprocess the images ``load(i)`` of ``items`` in threads (Pillow releases the GIL),
+    in order, batch by batch."""
     prep = lambda i: preprocess(load(i), transform, in_chans=in_chans)  # noqa: E731
+    items = [int(i) for i in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for start in range(0, n, batch_size):
-            idx = range(start, min(start + batch_size, n))
-            yield torch.stack(list(pool.map(prep, idx))), torch.as_tensor(list(idx))
+        for start in range(0, len(items), batch_size):
+            idx = items[start : start + batch_size]
+            yield torch.stack(list(pool.map(prep, idx))), torch.as_tensor(idx)
 
 
-def _embed(load: Callable[[int], Image.Image], n: int, model: ModelLike, *, weights, image_size, in_chans,
-           batch_size, device, workers, progress, desc) -> tuple[np.ndarray, str, EvalTransform]:
-    if n == 0:
-        raise ValueError(f"{desc}: no images to embed")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    transform = embedding_transform(model, weights=weights, image_size=image_size)
-    net, name = load_embedding_model(model, weights=weights, in_chans=in_chans)
-    workers = workers or min(8, os.cpu_count() or 1)
-    batches = _batches(load, n, transform=transform, in_chans=in_chans, batch_size=batch_size, workers=workers)
-    feats, _ = extract_features(net, batches, device=device, progress=progress, desc=desc)
-    return feats.astype(np.float32, copy=False), name, transform
+class _Embedder:
+    """A model, its weights and its preprocessing, loaded once: images -> (N, D) float32 features,
+    through the feature cache when given one."""
+
+    def __init__(self, model: ModelLike, *, weights: str | os.PathLike | None, image_size: int | None,
+                 in_chans: int, batch_size: int, device: str | torch.device, workers: int | None,
+                 progress: bool) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.transform = embedding_transform(model, weights=weights, image_size=image_size)
+        self.net, self.name = load_embedding_model(model, weights=weights, in_chans=in_chans)
+        self.in_chans, self.batch_size, self.device, self.progress = in_chans, batch_size, device, progress
+        self.workers = workers or min(8, os.cpu_count() or 1)
+
+    def __call__(self, load: Callable[[int], Image.Image], items: Sequence[int], *, desc: str,
+                 cache: str | os.PathLike | None = None, data: str | None = None) -> np.ndarray:
+        """(len(items), D) features of the images ``load(i)``; ``cache``: a folder keyed by ``data``."""
+        if len(items) == 0:
+            raise ValueError(f"{desc}: no images to embed")
+
+        def compute(idx: Sequence[int]) -> dict[str, np.ndarray]:
+            batches = _batches(load, idx, transform=self.transform, in_chans=self.in_chans,
+                               batch_size=self.batch_size, workers=self.workers)
+            feats, _ = extract_features(self.net, batches, device=self.device, progress=self.progress, desc=desc)
+            return {"features": feats.astype(np.float32, copy=False)}
+
+        if cache is None:
+            return compute(items)["features"]
+        key = feature_key(model=self.name, weights=module_fingerprint(self.net, name=self.name),
+                          preprocessing={**asdict(self.transform), "in_chans": self.in_chans}, data=str(data))
+        return FeatureCache.in_folder(cache, key, prefix="embed").rows(items, compute)[0]["features"]
 
 
 def embed_images(model: ModelLike, paths: Sequence[str | os.PathLike], *, weights: str | os.PathLike | None = None,
                  image_size: int | None = None, in_chans: int = 3, batch_size: int = 64,
                  device: str | torch.device = "cpu", workers: int | None = None,
-                 progress: bool = False) -> Embeddings:
+                 progress: bool = False, cache: str | os.PathLike | None = None) -> Embeddings:
     """Embed image files.
 
     Args:
@@ -274,6 +310,9 @@ def embed_images(model: ModelLike, paths: Sequence[str | os.PathLike], *, weight
         device: where the model runs.
         workers: decoding threads (default: CPU count, at most 8).
         progress: show a progress bar.
+        cache: a folder for the feature cache (:class:`FeatureCache`, keyed by the model's
+            weights, the preprocessing and the files' paths, sizes and times): a second
+            call embeds nothing again. None: no cache.
 
     Returns:
         :class:`Embeddings` with ``features`` (N, D) in the order of ``paths``.
@@ -282,27 +321,22 @@ def embed_images(model: ModelLike, paths: Sequence[str | os.PathLike], *, weight
         ValueError: an unreadable image (naming the file), unknown model or weights.
     """
     paths = [str(p) for p in paths]
-    feats, name, transform = _embed(lambda i: load_image(paths[i]), len(paths), model, weights=weights,
-                                    image_size=image_size, in_chans=in_chans, batch_size=batch_size, device=device,
-                                    workers=workers, progress=progress, desc="embed")
-    return Embeddings(feats, paths, name, None if weights is None else str(weights), transform, in_chans=in_chans)
-
-
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files under ``folder`` (recursive, sorted, hidden files and folders skipped)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a folder of images")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    if not files:
-        raise ValueError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}, recursively)")
-    return files
+    if not paths:
+        raise ValueError("embed: no images to embed")
+    embedder = _Embedder(model, weights=weights, image_size=image_size, in_chans=in_chans, batch_size=batch_size,
+                         device=device, workers=workers, progress=progress)
+    feats = embedder(lambda i: load_image(paths[i]), range(len(paths)), desc="embed", cache=cache,
+                     data=files_fingerprint(paths) if cache is not None else None)
+    return Embeddings(feats, paths, embedder.name, None if weights is None else str(weights), embedder.transform,
+                      in_chans=in_chans)
 
 
 def embed_folder(model: ModelLike, folder: str | os.PathLike, **kwargs: Any) -> Embeddings:
     """Embed every image under ``folder`` (recursively, sorted by path); options as :func:`embed_images`."""
-    emb = embed_images(model, list_images(folder), **kwargs)
+    files = list_images(folder)
+    if not files:
+        raise ValueError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}, recursively)")
+    emb = embed_images(model, files, **kwargs)
     emb.source = {"kind": "folder", "root": str(Path(folder).resolve())}
     return emb
 
@@ -317,7 +351,8 @@ def _dataset_paths(ds, indices: Sequence[int]) -> list[str]:
 def embed_dataset(model: ModelLike, dataset, *, indices: Sequence[int] | None = None,
                   weights: str | os.PathLike | None = None, image_size: int | None = None, in_chans: int = 3,
                   batch_size: int = 64, device: str | torch.device = "cpu", workers: int | None = None,
-                  progress: bool = False, root: str | os.PathLike | None = None) -> Embeddings:
+                  progress: bool = False, root: str | os.PathLike | None = None,
+                  cache: str | os.PathLike | None = None) -> Embeddings:
     """Embed the images of a vistakit data set (its raw images: ``dataset.transform`` is not applied).
 
     Args:
@@ -327,42 +362,44 @@ def embed_dataset(model: ModelLike, dataset, *, indices: Sequence[int] | None = 
         indices: only these items (default: all), in this order.
         root: the ``root=`` the data set was loaded with, recorded so the images can
             be shown again later (:func:`write_similar_html`).
+        cache: a folder for the feature cache, rows kept by item index (keyed by
+            :func:`dataset_fingerprint`): another subset of the same data set embeds
+            only the items not embedded before. None: no cache.
 
     Returns:
         :class:`Embeddings` with ``labels`` (the data set's targets) and ``classes``.
     """
     idx = list(range(len(dataset))) if indices is None else [int(i) for i in indices]
-    load = lambda i: _to_pil(dataset.load_image(idx[i]))  # noqa: E731
-    feats, name, transform = _embed(load, len(idx), model, weights=weights, image_size=image_size, in_chans=in_chans,
-                                    batch_size=batch_size, device=device, workers=workers, progress=progress,
-                                    desc=f"embed {getattr(getattr(dataset, 'info', None), 'name', 'dataset')}")
+    embedder = _Embedder(model, weights=weights, image_size=image_size, in_chans=in_chans, batch_size=batch_size,
+                         device=device, workers=workers, progress=progress)
+    info = getattr(dataset, "info", None)
+    feats = embedder(lambda i: _to_pil(dataset.load_image(i)), idx, desc=f"embed {getattr(info, 'name', 'dataset')}",
+                     cache=cache, data=dataset_fingerprint(dataset) if cache is not None else None)
     targets = getattr(dataset, "targets", None)
     labels = None if targets is None else torch.as_tensor(targets)[idx].numpy()
-    info = getattr(dataset, "info", None)
     source = {"kind": "dataset", "name": getattr(info, "name", None), "split": getattr(dataset, "split", None),
               "root": None if root is None else str(Path(root).resolve())}
-    return Embeddings(feats, _dataset_paths(dataset, idx), name, None if weights is None else str(weights), transform,
-                      labels=labels, in_chans=in_chans, classes=list(getattr(dataset, "classes", []) or []) or None,
-                      source=source)
+    return Embeddings(feats, _dataset_paths(dataset, idx), embedder.name, None if weights is None else str(weights),
+                      embedder.transform, labels=labels, in_chans=in_chans,
+                      classes=list(getattr(dataset, "classes", []) or []) or None, source=source)
 
 
 def dataset_embedder(model: ModelLike, *, weights: str | os.PathLike | None = None, image_size: int | None = None,
                      in_chans: int = 3, batch_size: int = 64, device: str | torch.device = "cpu",
-                     progress: bool = False) -> Callable[[Any, Sequence[int]], np.ndarray]:
+                     progress: bool = False,
+                     cache: str | os.PathLike | None = None) -> Callable[[Any, Sequence[int]], np.ndarray]:
     """``embed(dataset, indices) -> (len(indices), D)`` with one model loaded once, for
     :func:`vistakit.data.check_splits` (``near_duplicates=True, embed=...``); options as
-    :func:`embed_images`."""
-    net, _ = load_embedding_model(model, weights=weights, in_chans=in_chans)
-    transform = embedding_transform(model, weights=weights, image_size=image_size)
+    :func:`embed_dataset`."""
+    embedder = _Embedder(model, weights=weights, image_size=image_size, in_chans=in_chans, batch_size=batch_size,
+                         device=device, workers=None, progress=progress)
 
     def embed(dataset, indices: Sequence[int]) -> np.ndarray:
-        idx = list(indices)
-        load = lambda i: _to_pil(dataset.load_image(idx[i]))  # noqa: E731
+        idx = [int(i) for i in indices]
         if not idx:
             return np.zeros((0, 0), dtype=np.float32)
-        batches = _batches(load, len(idx), transform=transform, in_chans=in_chans, batch_size=batch_size,
-                           workers=min(8, os.cpu_count() or 1))
-        return extract_features(net, batches, device=device, progress=progress, desc="embed")[0]
+        return embedder(lambda i: _to_pil(dataset.load_image(i)), idx, desc="embed", cache=cache,
+                        data=dataset_fingerprint(dataset) if cache is not None else None)
 
     return embed
 
@@ -453,8 +490,6 @@ def neighbour_image(emb: Embeddings, index: int, *, _cache: dict | None = None) 
     cache = {} if _cache is None else _cache
     try:
         if "ds" not in cache:
-            from ..data import load_dataset
-
             cache["ds"] = load_dataset(src["name"], src.get("split") or "train", root=src.get("root"), download=False)
         item = int(path.rsplit("/", 1)[-1])
         return _to_pil(cache["ds"].load_image(item))
@@ -547,7 +582,6 @@ __all__ = [
     "embed_images",
     "embed_query",
     "embedding_transform",
-    "list_images",
     "load_embedding_model",
     "neighbour_image",
     "search_similar",

@@ -17,8 +17,7 @@ from sklearn.datasets import load_sample_image
 from torch import nn
 
 from vistakit.cli import main
-from vistakit.metrics import (
-    FeatureStatisticsWarning,
+from vistakit.features import (
     compute_features,
     fid,
     generation_report,
@@ -26,6 +25,7 @@ from vistakit.metrics import (
     inception_score,
     kid,
 )
+from vistakit.metrics import FeatureStatisticsWarning
 from vistakit.models import create_model
 
 
