@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from vistakit.metrics._similarity import cosine_knn
+from vistakit.metrics import cosine_knn
 
 
 def search(n: int, dim: int, queries: int, k: int) -> None:

@@ -9,7 +9,7 @@ by row over one contiguous uint8 buffer; file data sets are decoded in threads
 Near duplicates between splits (``near_duplicates=True``) are images of a later
 split whose embedding has a cosine similarity of at least a threshold with some
 image of an earlier split, found with the exact blocked search of
-:func:`vistakit.metrics._similarity.cosine_knn`. The default embedding is cheap,
+:func:`vistakit.metrics.cosine_knn`. The default embedding is cheap,
 fixed and offline: each image area-downsampled to 16x16 (every channel), flattened
 and mean-centred over the whole image, so cosine similarity is the Pearson
 correlation of the thumbnails. It ignores brightness shifts and contrast scaling
@@ -410,7 +410,7 @@ def find_near_leaks(
     """How many rows of b have a row of a with cosine similarity >= ``threshold``.
 
     Each image of b is matched to its nearest image of a by the exact blocked search
-    :func:`~vistakit.metrics._similarity.cosine_knn` (k=1), b in chunks so memory stays
+    :func:`~vistakit.metrics.cosine_knn` (k=1), b in chunks so memory stays
     at (chunk, chunk) similarities whatever the sizes.
 
     Args:
@@ -424,7 +424,7 @@ def find_near_leaks(
     Returns:
         ``(count, [(index in a, index in b, similarity), ...])``, examples most similar first.
     """
-    from ..metrics._similarity import cosine_knn
+    from ..metrics import cosine_knn
 
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"near-duplicate threshold must be in (0, 1], got {threshold}")
