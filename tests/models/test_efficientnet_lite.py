@@ -23,7 +23,7 @@ from vistakit.cli import main
 from vistakit.layers import Conv2dSame
 from vistakit.models import (
     CheckpointError,
-    WeightSource,
+    WeightsLocation,
     count_flops,
     create_model,
     load_weights,
@@ -212,7 +212,7 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     monkeypatch.setenv("VISTAKIT_HOME", str(tmp_path))  # nothing cached
     spec = model_info("efficientnet_lite0")
     w = spec.weights[0]
-    gone = dataclasses.replace(w, sources=(WeightSource(
+    gone = dataclasses.replace(w, sources=(WeightsLocation(
         "package", f"vistakit_no_such_weights_pkg:models/{w.file_name}", distribution="vistakit-no-such-weights-pkg"),))
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(gone,)))
     with pytest.raises(FileNotFoundError) as e:
@@ -224,7 +224,7 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     assert "vistakit_no_such_weights_pkg is not installed" in msg
     assert str(tmp_path / "weights" / w.file_name) in msg  # where a downloaded file can go instead
     # an installed package without the file says so
-    torn = dataclasses.replace(w, sources=(WeightSource("package", "vistakit:models/no-such.pth",
+    torn = dataclasses.replace(w, sources=(WeightsLocation("package", "vistakit:models/no-such.pth",
                                                         distribution="vistakit"),))
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(torn,)))
     with pytest.raises(FileNotFoundError, match="vistakit is installed but has no models/no-such.pth"):

