@@ -48,7 +48,7 @@ from torch import nn
 
 from .._files import atomic_write
 from ..metrics._similarity import cosine_knn
-from ..models import EvalTransform, create_model, load_image, model_info, preprocess
+from ..models import EvalTransform, create_model, load_image, model_info, parse_weights, preprocess
 from ..models._registry import IMAGENET_MEAN, IMAGENET_STD
 from ._transfer import extract_features
 
@@ -184,16 +184,12 @@ class Embeddings:
             raise ValueError(f"{path}: embeddings metadata incomplete ({type(e).__name__}: {e})") from None
 
 
-def _is_tag(weights: str | os.PathLike | None) -> bool:
-    """A published tag, as :func:`create_model` decides: no suffix and not an existing path."""
-    return weights is not None and not Path(str(weights)).suffix and not Path(str(weights)).exists()
-
-
 def embedding_transform(model: ModelLike, *, weights: str | os.PathLike | None = None,
                         image_size: int | None = None) -> EvalTransform:
     """The preprocessing embeddings of ``model`` with ``weights`` use (see the module doc)."""
-    if isinstance(model, str) and _is_tag(weights):
-        t = model_info(model).get_weights(str(weights)).transform
+    published = parse_weights(weights, model=model).weights if isinstance(model, str) and weights is not None else None
+    if published is not None:  # a published tag: its eval transform
+        t = published.transform
         if image_size is None or image_size == t.crop:
             return t
         return EvalTransform(resize=round(image_size * t.resize / t.crop), crop=image_size,

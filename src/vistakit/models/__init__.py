@@ -18,6 +18,7 @@ from ._flops import count_flops
 from ._inference import Prediction, load_image, predict, preprocess
 from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, list_models, model_info, register_model
 from ._tools import LayerRow, export_onnx, profile, summarize
+from ._weights_arg import WeightsArg, parse_weights
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
@@ -41,6 +42,7 @@ __all__ = [
     "ModelSpec",
     "Prediction",
     "Weights",
+    "WeightsArg",
     "WeightsLocation",
     "count_flops",
     "create_model",
@@ -53,6 +55,7 @@ __all__ = [
     "model_info",
     "parameter_groups",
     "parse_state_dict_description",
+    "parse_weights",
     "predict",
     "preprocess",
     "profile",

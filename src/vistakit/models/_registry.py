@@ -163,3 +163,12 @@ def get_builder(name: str) -> Callable[..., nn.Module]:
     if name not in _BUILDERS:
         raise _unknown(name)
     return _BUILDERS[name]
+
+
+def published_tags() -> set[str]:
+    """Every weights tag some registered model publishes ("imagenet", "imagenet_v2", ...).
+
+    A weights argument spelled like one of these is a tag, never a file name, whatever
+    the current directory holds (see :func:`vistakit.models.parse_weights`).
+    """
+    return {w.tag for spec in _SPECS.values() for w in spec.weights}
