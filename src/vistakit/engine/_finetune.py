@@ -277,7 +277,8 @@ def resolve_weights(model: str | None, weights: str | os.PathLike | None) -> Wei
     Raises:
         ValueError: unknown model (with the closest names) or weights tag, or a model name
             that is not the run's.
-        FileNotFoundError: a RUN_DIR without best.pt.
+        FileNotFoundError: a path that does not exist, or a folder that is not a RUN_DIR (no
+            config.yaml and best.pt; see :func:`vistakit.models.parse_weights`).
     """
     from ..models import model_info, parse_weights
 

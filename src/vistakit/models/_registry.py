@@ -62,7 +62,8 @@ class Weights:
         top1: published ImageNet-1k top-1 accuracy (%), if known.
         top5: published top-5 accuracy (%), if known.
         transform: the eval preprocessing.
-        adapter: name of the key adapter for a foreign layout (None: vistakit's own layout).
+        adapter: name of the key adapter for a foreign layout (None: vistakit's own layout, or
+            one that a registered adapter recognises by its keys).
         model_kwargs: constructor options these weights need (e.g. padding mode).
         license: license of the weights.
         origin: who published them (e.g. "torchvision MobileNet_V2_Weights.IMAGENET1K_V1").
