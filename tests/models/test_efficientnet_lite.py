@@ -277,6 +277,10 @@ def test_published_file_by_path_is_recognised_and_converted():
     load_weights(loaded, str(path))  # load_weights recognises it too
     with torch.no_grad():
         assert torch.equal(loaded(x), by_tag(x))
+    tagged = create_model("efficientnet_lite0").eval()
+    load_weights(tagged, "imagenet", spec=model_info("efficientnet_lite0"))  # and reads a tag through the spec
+    with torch.no_grad():
+        assert torch.equal(tagged(x), by_tag(x))
     # a new class count: everything but the converted classifier (classifier.1) loads
     head = create_model("efficientnet_lite0", weights=path, num_classes=7)
     assert head.state_dict()["features.0.0.weight"].equal(by_tag.state_dict()["features.0.0.weight"])

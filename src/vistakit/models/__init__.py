@@ -2,6 +2,10 @@
 
 >>> from vistakit.models import create_model, list_models
 >>> model = create_model("resnet18", num_classes=10)
+
+``weights=`` takes a published tag ("imagenet"), a checkpoint file or a run folder, read by
+:func:`parse_weights`; a file in a foreign layout that a registered adapter recognises
+(:func:`register_adapter`) is converted on loading.
 """
 
 from ._base import ImageClassifier, parameter_groups
