@@ -1,4 +1,14 @@
-"""Helpers for the reference checks against ../shared/reference/models.json (tests only).
+"""Helpers for the reference checks against the golden file shipped with the tests (tests only).
+
+``reference_models.json.gz`` (next to this file) is the reference of every architecture
+that torchvision 0.29.1 and timm 1.0.31 built: the deterministic ``fill``, each model's
+state_dict layout (key, shape, dtype), parameter count, input size, published weights
+(torchvision's enums, timm's pretrained_cfg) and the golden logits of the filled model
+on two documented inputs, plus the ImageNet class names. It is the gzip of the
+generator's ``models.json`` byte for byte (sha256 of the uncompressed file
+006dc15f93a2c48195d41c62c0251dca39fe175a601274edaf517e24b7fa3162), so a fresh clone
+checks all 50 architectures with no other folder; ``VISTAKIT_REFERENCE=PATH`` reads
+another copy (.json or .json.gz).
 
 The fill and the inputs follow the file's own ``fill`` description word for word.
 """
@@ -6,6 +16,7 @@ The fill and the inputs follow the file's own ``fill`` description word for word
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import math
 import os
@@ -18,13 +29,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REFERENCE = Path(os.environ.get("VISTAKIT_REFERENCE", Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "models.json"))
+REFERENCE = Path(os.environ.get("VISTAKIT_REFERENCE", Path(__file__).resolve().parent / "reference_models.json.gz"))
 
 
 @functools.lru_cache(maxsize=1)
 def load_reference() -> dict:
     """name -> entry (with "source": torchvision|timm); plus "_categories"."""
-    with open(REFERENCE) as f:
+    with (gzip.open if REFERENCE.suffix == ".gz" else open)(REFERENCE, "rt", encoding="utf-8") as f:
         raw = json.load(f)
     out = {}
     for src in ("torchvision", "timm"):
@@ -35,8 +46,7 @@ def load_reference() -> dict:
 
 
 def reference_names() -> list[str]:
-    if not REFERENCE.is_file():
-        return []
+    """The architectures of the reference, sorted."""
     return sorted(k for k in load_reference() if not k.startswith("_"))
 
 

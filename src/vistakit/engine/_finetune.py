@@ -386,45 +386,36 @@ def resolve_weights(model: str | None, weights: str | os.PathLike | None) -> Wei
     Raises:
         ValueError: unknown model (with the closest names) or weights tag, or a model name
             that is not the run's.
-        FileNotFoundError: a RUN_DIR without best.pt.
+        FileNotFoundError: a path that does not exist, or a folder that is not a RUN_DIR (no
+            config.yaml and best.pt; see :func:`vistakit.models.parse_weights`).
     """
-    from ..models import model_info
+    from ..models import model_info, parse_weights
 
     if weights is None:
         if model is None:
             raise ValueError("name a model (--model), e.g. fastnet_fmnist, or pass --weights RUN_DIR")
         model_info(model)
         return WeightsSource("none", model, None)
-    path = Path(str(weights))
-    if path.is_dir():
-        best = path / BEST
-        if not best.is_file():
-            members = sorted(p.name for p in path.glob("member-*") if (p / BEST).is_file())
-            if members:  # an ensemble run: transfer one of its networks
-                raise FileNotFoundError(f"--weights {path}: an ensemble run has no {BEST} of its own; transfer one "
-                                        f"of its networks, e.g. --weights {path / members[0]}")
-            raise FileNotFoundError(f"--weights {path}: no {BEST} there; a RUN_DIR is a folder written by "
-                                    "`vistakit train` or `vistakit finetune`")
-        ck = load_training_checkpoint(best)
+    arg = parse_weights(weights, model=model)  # a published tag, a checkpoint file or a run folder
+    if arg.kind == "run":
+        ck = load_training_checkpoint(arg.path)
         facts = ck.get("meta") or {}
         run_model = facts.get("model")
         if run_model is None:
-            raise ValueError(f"{best}: the checkpoint does not say which model it holds (no meta.model)")
+            raise ValueError(f"{arg.path}: the checkpoint does not say which model it holds (no meta.model)")
         if model is not None and model != run_model:
-            raise ValueError(f"--weights {path} holds a {run_model} checkpoint, not {model}; "
+            raise ValueError(f"--weights {arg.run_dir} holds a {run_model} checkpoint, not {model}; "
                              f"drop --model or pass --model {run_model}")
         model_info(run_model)
         size = facts.get("image_size")
-        return WeightsSource("run", run_model, str(best), tuple(ck["mean"]), tuple(ck["std"]),
-                             int(size) if size else None, f"run {path} ({run_model}, epoch {ck.get('epoch')})")
+        stats = ck if "mean" in ck else ck.get("result") or {}  # best.pt: at the top; a member's final.pt: result
+        return WeightsSource("run", run_model, str(arg.path), tuple(stats["mean"]), tuple(stats["std"]),
+                             int(size) if size else None, f"run {arg.run_dir} ({run_model}, epoch {ck.get('epoch')})")
     if model is None:
         raise ValueError(f"name the model the weights {weights} are for (--model)")
-    spec = model_info(model)
-    if path.suffix or path.exists():
-        if not path.is_file():
-            raise FileNotFoundError(f"--weights {path}: no such checkpoint file or run folder")
-        return WeightsSource("file", model, str(path), description=f"file {path}")
-    w = spec.get_weights(str(weights))
+    if arg.kind == "file":
+        return WeightsSource("file", model, str(arg.path), description=f"file {arg.path}")
+    w = arg.weights
     return WeightsSource("published", model, w.tag, w.transform.mean, w.transform.std,
                          description=f"published {model} {w.tag!r}")
 

@@ -50,7 +50,7 @@ from torch import nn
 from .._files import IMAGE_SUFFIXES, atomic_write, list_images
 from ..data import load_dataset
 from ..metrics import cosine_knn
-from ..models import EvalTransform, Weights, create_model, load_image, model_info, preprocess
+from ..models import EvalTransform, create_model, load_image, model_info, parse_weights, preprocess
 from ._cache import FeatureCache, dataset_fingerprint, feature_key, files_fingerprint, module_fingerprint
 from ._extract import extract_features
 
@@ -184,26 +184,11 @@ class Embeddings:
             raise ValueError(f"{path}: embeddings metadata incomplete ({type(e).__name__}: {e})") from None
 
 
-def _published_weights(model: str, weights: str | os.PathLike | None) -> Weights | None:
-    """The published entry of ``model`` that ``weights`` names, else None (no weights, or a checkpoint file).
-
-    The one question "is this a published tag?", answered from :func:`model_info`'s
-    weights entries.
-    """
-    tags = {w.tag: w for w in model_info(model).weights}
-    return tags.get(str(weights)) if weights is not None else None
-
-
 def embedding_transform(model: ModelLike, *, weights: str | os.PathLike | None = None,
                         image_size: int | None = None) -> EvalTransform:
-    """The preprocessing embeddings of ``model`` with ``weights`` use (see the module doc).
-
-    Raises:
-        ValueError: ``weights`` is neither a published tag of ``model`` nor an existing
-            checkpoint file (listing the tags there are); a non-positive ``image_size``.
-    """
-    published = _published_weights(model, weights) if isinstance(model, str) else None
-    if published is not None:
+    """The preprocessing embeddings of ``model`` with ``weights`` use (see the module doc)."""
+    published = parse_weights(weights, model=model).weights if isinstance(model, str) and weights is not None else None
+    if published is not None:  # a published tag: its eval transform
         t = published.transform
         if image_size is None or image_size == t.crop:
             return t

@@ -2,6 +2,10 @@
 
 >>> from vistakit.models import create_model, list_models
 >>> model = create_model("resnet18", num_classes=10)
+
+``weights=`` takes a published tag ("imagenet"), a checkpoint file or a run folder, read by
+:func:`parse_weights`; a file in a foreign layout that a registered adapter recognises
+(:func:`register_adapter`) is converted on loading.
 """
 
 from ._base import ImageClassifier, parameter_groups
@@ -16,8 +20,9 @@ from ._checkpoint import (
 from ._factory import create_model, import_weights, load_weights, resolve_weights_file, weights_cache_path
 from ._flops import count_flops
 from ._inference import Prediction, load_image, predict, preprocess
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, list_models, model_info, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, list_models, model_info, register_model
 from ._tools import LayerRow, export_onnx, profile, summarize
+from ._weights_arg import WeightsArg, parse_weights
 
 # Architecture families: importing a family registers its models.
 # (one line per family module; keep sorted)
@@ -40,8 +45,9 @@ __all__ = [
     "LayerRow",
     "ModelSpec",
     "Prediction",
-    "WeightSource",
     "Weights",
+    "WeightsArg",
+    "WeightsLocation",
     "count_flops",
     "create_model",
     "describe_state_dict",
@@ -53,6 +59,7 @@ __all__ = [
     "model_info",
     "parameter_groups",
     "parse_state_dict_description",
+    "parse_weights",
     "predict",
     "preprocess",
     "profile",

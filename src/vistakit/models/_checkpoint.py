@@ -6,15 +6,16 @@ import json
 import os
 import pickle
 import struct
+import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-_ADAPTERS: dict[str, Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]] = {}
 
 _ST_DTYPES = {
     "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
@@ -27,24 +28,73 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read, or that does not fit the model."""
 
 
-def register_adapter(name: str):
-    """Decorator registering a key adapter: ``fn(foreign_state_dict) -> vistakit_state_dict``.
+@dataclass(frozen=True)
+class _Adapter:
+    """A registered converter of one foreign checkpoint layout (see :func:`register_adapter`)."""
 
-    An adapter must map every key explicitly; a key it does not know is an error
-    (raise :class:`CheckpointError`), never silently dropped.
+    name: str
+    keys: re.Pattern[str]
+    convert: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]
+
+
+_ADAPTERS: dict[str, _Adapter] = {}
+
+
+def register_adapter(name: str, *, keys: str):
+    """Decorator registering a checkpoint-key adapter: ``fn(foreign_state_dict) -> vistakit_state_dict``.
+
+    Like timm's checkpoint filters, an adapter converts a foreign layout (another
+    library's key names) to vistakit's; it is registered next to the family whose
+    checkpoints need it. An adapter must map every key explicitly; a key it does not
+    know is an error (raise :class:`CheckpointError`), never silently dropped.
+
+    Args:
+        name: the layout's name (``Weights.adapter`` and ``load_weights(adapter=)`` use it).
+        keys: a regular expression that a key of the foreign layout matches in full, and
+            that no vistakit model's key does (``_blocks\\.\\d+\\._depthwise_conv\\.weight``):
+            :func:`load_weights` recognises a checkpoint file's layout by it.
+
+    Raises:
+        ValueError: ``name`` registered twice.
     """
+    pattern = re.compile(keys)
 
     def wrap(fn):
-        _ADAPTERS[name] = fn
+        if name in _ADAPTERS:
+            raise ValueError(f"checkpoint adapter {name!r} is registered twice")
+        _ADAPTERS[name] = _Adapter(name, pattern, fn)
         return fn
 
     return wrap
 
 
 def get_adapter(name: str) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+    """The converter registered as ``name`` (raises CheckpointError listing the known ones)."""
     if name not in _ADAPTERS:
         raise CheckpointError(f"unknown checkpoint adapter {name!r}; known: {sorted(_ADAPTERS)}")
-    return _ADAPTERS[name]
+    return _ADAPTERS[name].convert
+
+
+def detect_adapter(state_dict: Mapping[str, torch.Tensor], own_keys: Iterable[str]) -> str | None:
+    """The registered adapter whose key pattern a key of ``state_dict`` matches, None when none does.
+
+    Only keys the model does not have (``own_keys``) are looked at, so a checkpoint in
+    the model's own layout is never converted.
+
+    Raises:
+        CheckpointError: the keys match the patterns of several adapters (name one).
+    """
+    own = set(own_keys)
+    foreign = [k for k in state_dict if k not in own]
+    hits = [a.name for a in _ADAPTERS.values() if any(a.keys.fullmatch(k) for k in foreign)]
+    if len(hits) > 1:
+        raise CheckpointError(f"the checkpoint's keys match the layouts of several adapters ({', '.join(hits)}); "
+                              "name one: load_weights(..., adapter=NAME)")
+    return hits[0] if hits else None
+
+
+def _known_layouts() -> str:
+    return ", ".join(f"{a.name} (keys like {a.keys.pattern})" for a in _ADAPTERS.values()) or "none"
 
 
 def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
@@ -163,9 +213,9 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
 
         hint = ""
         if not any(k in own for k in state_dict):
-            hint = (f"\n  no key in common: the checkpoint is in another layout (its keys begin {_head(state_dict)}); "
-                    f"a registered adapter converts a known foreign layout (load_weights(..., adapter=NAME); "
-                    f"adapters: {', '.join(sorted(_ADAPTERS)) or 'none'})")
+            hint = (f"\n  no key in common: the checkpoint is in another layout (its keys begin {_head(state_dict)}) "
+                    f"that no registered adapter recognises; a registered adapter converts a known foreign layout "
+                    f"(register_adapter(NAME, keys=PATTERN); adapters: {_known_layouts()})")
         raise CheckpointError(
             f"{source} does not fit {type(model).__name__} "
             f"(the checkpoint holds {size(state_dict)}; the model expects {size(own)}):"

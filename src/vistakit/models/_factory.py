@@ -16,11 +16,13 @@ from ._base import ImageClassifier
 from ._checkpoint import (
     CheckpointError,
     adapt_input_channels,
+    detect_adapter,
     get_adapter,
     load_state_dict_strict,
     read_checkpoint,
 )
 from ._registry import ModelSpec, Weights, get_builder, model_info
+from ._weights_arg import parse_weights
 
 
 def _find_spec(name: str):
@@ -148,13 +150,37 @@ def _adapt_for_model(model: ImageClassifier, sd: dict[str, torch.Tensor], *, sou
 
 def load_weights(model: nn.Module, source: str | os.PathLike, *, spec: ModelSpec | None = None,
                  adapter: str | None = None) -> None:
-    """Load a checkpoint file (or a published tag via ``spec``) into ``model``, strictly."""
-    sd = read_checkpoint(source)
+    """Load weights into ``model``, strictly: a checkpoint file, a run folder, or a published tag of ``spec``.
+
+    ``source`` is read by :func:`vistakit.models.parse_weights` (a tag needs ``spec``).
+    A checkpoint in a foreign layout is converted by the registered adapter that
+    recognises its keys (see :func:`vistakit.models.register_adapter`), or by ``adapter``
+    when named; a layout no adapter knows fails with the strict loader's error, listing
+    the keys.
+
+    Raises:
+        CheckpointError: an unreadable file, or one that does not fit, listing every mismatched key.
+        ValueError, FileNotFoundError: ``source`` is neither a tag of ``spec`` nor an existing
+            file or run folder.
+    """
+    arg = parse_weights(source, model=spec.name if spec is not None else None)
+    if arg.kind == "tag":
+        path = resolve_weights_file(spec, arg.weights)
+        _load_file(model, path, adapter=adapter or arg.weights.adapter)
+    else:
+        _load_file(model, arg.path, adapter=adapter)
+
+
+def _load_file(model: nn.Module, path: str | os.PathLike, *, adapter: str | None) -> None:
+    """Read ``path``, convert a foreign layout (``adapter``, else the one its keys show), fit and load."""
+    sd = read_checkpoint(path)
+    if adapter is None:
+        adapter = detect_adapter(sd, model.state_dict())
     if adapter:
         sd = get_adapter(adapter)(sd)
     if isinstance(model, ImageClassifier):
-        sd = _adapt_for_model(model, sd, source=str(source))
-    load_state_dict_strict(model, sd, source=str(source))
+        sd = _adapt_for_model(model, sd, source=str(path))
+    load_state_dict_strict(model, sd, source=str(path))
 
 
 def create_model(
@@ -175,9 +201,11 @@ def create_model(
             classifier is new.
         in_chans: input channels; pretrained first-conv filters are summed for 1
             channel, repeated and rescaled for others.
-        weights: None (random init), a path to a .pth/.pt/.safetensors file, or a
-            published tag such as "imagenet" (cache, installed package, then the
-            published URL; the sha256 must match).
+        weights: None (random init), a published tag such as "imagenet" (cache, installed
+            package, then the published URL; the sha256 must match), a path to a
+            .pth/.pt/.safetensors file (a foreign layout that a registered adapter
+            recognises is converted), or a run folder (its best.pt); read by
+            :func:`vistakit.models.parse_weights`.
         **kwargs: family-specific options (drop rates, ``aux_logits``, ...).
 
     Returns:
@@ -185,28 +213,29 @@ def create_model(
 
     Raises:
         ValueError: unknown name (with the closest names) or weights tag.
+        FileNotFoundError: a weights path that does not exist, or a folder that is not a run.
         CheckpointError: a checkpoint that does not fit, listing every mismatched key.
         ChecksumError: a published file whose hash is wrong.
     """
     spec = model_info(name)
     builder = get_builder(name)
-    published: Weights | None = None
-    if weights is not None and not Path(str(weights)).suffix and not Path(str(weights)).exists():
-        published = spec.get_weights(str(weights))
+    arg = parse_weights(weights, model=name) if weights is not None else None
+    published = arg.weights if arg is not None else None
+    if published is not None:
         kwargs = {**dict(published.model_kwargs), **kwargs}
     if num_classes is None:
         num_classes = published.num_classes if published is not None else 1000
     model = builder(num_classes=num_classes, in_chans=in_chans, **kwargs)
-    if weights is None:
+    if arg is None:
         return model
     if published is not None:
         path = resolve_weights_file(spec, published)
         try:
-            load_weights(model, path, adapter=published.adapter)
+            _load_file(model, path, adapter=published.adapter)
         except CheckpointError as e:
             raise CheckpointError(f"published weights {published.tag!r} of {name}: {e}") from None
     else:
-        load_weights(model, weights)
+        _load_file(model, arg.path, adapter=None)
     return model
 
 

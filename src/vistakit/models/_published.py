@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._registry import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, Weights, WeightSource
+from ._registry import IMAGENET_MEAN, IMAGENET_STD, EvalTransform, Weights, WeightsLocation
 
 TORCHVISION_URL = "https://download.pytorch.org/models/"
 
@@ -21,7 +21,7 @@ def torchvision_weights(
     interpolation: str = "bilinear",
     mean: tuple[float, float, float] = IMAGENET_MEAN,
     std: tuple[float, float, float] = IMAGENET_STD,
-    extra_sources: tuple[WeightSource, ...] = (),
+    extra_sources: tuple[WeightsLocation, ...] = (),
 ) -> Weights:
     """Weights published at download.pytorch.org/models/<file_name>.
 
@@ -46,7 +46,7 @@ def torchvision_weights(
         tag=tag,
         file_name=file_name,
         sha256=sha,
-        sources=(*extra_sources, WeightSource("url", TORCHVISION_URL + file_name)),
+        sources=(*extra_sources, WeightsLocation("url", TORCHVISION_URL + file_name)),
         top1=top1,
         top5=top5,
         transform=EvalTransform(resize=resize, crop=crop, interpolation=interpolation, mean=mean, std=std),
@@ -77,7 +77,7 @@ def timm_hub_weights(
         tag=tag,
         file_name=f"{repo_name}.safetensors",
         sha256="",
-        sources=(WeightSource("url", f"https://huggingface.co/{hf_hub_id}/resolve/main/model.safetensors"),),
+        sources=(WeightsLocation("url", f"https://huggingface.co/{hf_hub_id}/resolve/main/model.safetensors"),),
         top1=top1,
         top5=top5,
         transform=EvalTransform(resize=math.floor(input_size / crop_pct), crop=input_size,

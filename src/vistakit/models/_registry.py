@@ -29,8 +29,11 @@ class EvalTransform:
 
 
 @dataclass(frozen=True)
-class WeightSource:
-    """One place a weights file can come from.
+class WeightsLocation:
+    """One place a published weights file can be found (a URL or an installed pip package).
+
+    (Not to be confused with the weights *argument* of :func:`vistakit.models.create_model`,
+    which :func:`vistakit.models.parse_weights` classifies.)
 
     Attributes:
         kind: "url" (``location`` is the URL) or "package" (``location`` is
@@ -59,7 +62,8 @@ class Weights:
         top1: published ImageNet-1k top-1 accuracy (%), if known.
         top5: published top-5 accuracy (%), if known.
         transform: the eval preprocessing.
-        adapter: name of the key adapter for a foreign layout (None: vistakit's own layout).
+        adapter: name of the key adapter for a foreign layout (None: vistakit's own layout, or
+            one that a registered adapter recognises by its keys).
         model_kwargs: constructor options these weights need (e.g. padding mode).
         license: license of the weights.
         origin: who published them (e.g. "torchvision MobileNet_V2_Weights.IMAGENET1K_V1").
@@ -71,7 +75,7 @@ class Weights:
     tag: str
     file_name: str
     sha256: str
-    sources: tuple[WeightSource, ...]
+    sources: tuple[WeightsLocation, ...]
     num_classes: int = 1000
     categories: str = "imagenet"
     top1: float | None = None
@@ -160,3 +164,12 @@ def get_builder(name: str) -> Callable[..., nn.Module]:
     if name not in _BUILDERS:
         raise _unknown(name)
     return _BUILDERS[name]
+
+
+def published_tags() -> set[str]:
+    """Every weights tag some registered model publishes ("imagenet", "imagenet_v2", ...).
+
+    A weights argument spelled like one of these is a tag, never a file name, whatever
+    the current directory holds (see :func:`vistakit.models.parse_weights`).
+    """
+    return {w.tag for spec in _SPECS.values() for w in spec.weights}

