@@ -102,13 +102,17 @@ class Polygons:
         """Pixels of the rasterised mask: what COCO's ``area`` field holds for polygons."""
         return self.to_rle(height=height, width=width).area
 
-    def shoelace_area(self) -> float:
-        """Sum of the rings' geometric areas (shoelace formula, each ring counted positive)."""
-        total = 0.0
-        for r in self.rings:
+    def ring_areas(self) -> np.ndarray:
+        """(R,) float64 geometric area of each ring (shoelace formula, always >= 0)."""
+        out = np.zeros(len(self.rings), np.float64)
+        for i, r in enumerate(self.rings):
             x, y = r[:, 0], r[:, 1]
-            total += 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))
-        return total
+            out[i] = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))
+        return out
+
+    def shoelace_area(self) -> float:
+        """Sum of the rings' geometric areas (holes are not subtracted: COCO rings are unions)."""
+        return float(self.ring_areas().sum())
 
     # ------------------------------------------------------------------ geometry
 
