@@ -442,9 +442,9 @@ def clip_polygon(points: np.ndarray, height: int, width: int) -> np.ndarray:
             continue
         prev = np.roll(p, 1, axis=0)
         prev_inside = np.roll(inside, 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows without a crossing are unused
             t = (bound - prev[:, axis]) / (p[:, axis] - prev[:, axis])
-        cross = prev + t[:, None] * (p - prev)
+            cross = prev + t[:, None] * (p - prev)
         cross[:, axis] = bound  # exactly on the border, whatever the round-off
         cand = np.stack([cross, p], axis=1)  # (K, 2, 2): the crossing comes before the point
         emit = np.stack([inside != prev_inside, inside], axis=1)
