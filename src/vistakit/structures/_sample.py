@@ -63,12 +63,12 @@ class Sample:
         mask: (H, W) integer semantic mask.
         keypoints: instance keypoints, aligned with ``boxes``.
         texts: N strings, the transcription of each box (text detection / OCR).
+        ids: (N,) instance ids, kept aligned when boxes are dropped.
+        meta: free-form metadata (file name, source index, ...).
         polygons: N :class:`Polygons`, the outline of each instance, aligned with ``boxes``.
         text_instances: N :class:`TextInstance` (quadrilaterals or polygons with their
             transcription), aligned with ``boxes`` when the sample has boxes.
         captions: captions of the whole image.
-        ids: (N,) instance ids, kept aligned when boxes are dropped.
-        meta: free-form metadata (file name, source index, ...).
     """
 
     image: ArrayLike
