@@ -201,3 +201,33 @@ def test_replay_moves_outlines_identically(s, t, seed):
     a = T.Compose([t], seed=seed)(s)
     b = T.Compose([t], seed=seed)(s)
     assert a.polygons == b.polygons and a.text_instances == b.text_instances
+
+
+def test_mosaic_carries_polygons_and_texts_with_their_instances():
+    samples = []
+    for i in range(4):
+        boxes = np.array([[2.0, 2.0, 12.0, 10.0], [14.0, 4.0, 30.0, 20.0]])
+        polys = [Polygons((np.array([[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]]),)) for b in boxes]
+        texts = [TextInstance(p.rings[0], f"{i}-{j}") for j, p in enumerate(polys)]
+        samples.append(
+            Sample(image=np.full((24, 32, 3), 10 * i, np.uint8), boxes=Boxes(boxes), labels=np.array([i, i]),
+                   polygons=polys, text_instances=texts)
+        )
+    op = T.Compose([T.Mosaic(40, center_range=(0.5, 0.5), p=1.0)], seed=0)
+    out = op(samples[0].replace(meta={"mix_samples": samples[1:]}))
+    n = len(out.boxes)
+    assert n > 0 and len(out.polygons) == len(out.text_instances) == len(out.labels) == n
+    for box, poly, text, label in zip(out.boxes.data, out.polygons, out.text_instances, out.labels):
+        # a rectangle under a crop-and-resize: its clipped polygon's box is the clipped box
+        np.testing.assert_allclose(poly.bbox, box, atol=1e-9)
+        assert text.transcription.startswith(f"{label}-")
+
+
+def test_structures_transform_agrees_with_the_transform_kernel():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        m = np.eye(3) + rng.normal(0, 0.1, (3, 3))
+        m[2, 2] = 1.0
+        pts = rng.uniform(0, 50, (7, 2))
+        np.testing.assert_allclose(Polygons((pts,)).transform(m).rings[0], G.transform_points(pts, m), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(TextInstance(pts).transform(m).points, G.transform_points(pts, m), rtol=1e-12, atol=1e-9)

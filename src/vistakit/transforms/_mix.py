@@ -161,7 +161,10 @@ def _occlude(s: Sample, occluder: np.ndarray, box_filter: tuple[float, float], r
     Instance masks lose those pixels (boxes then come from the masks); boxes
     without masks keep their extent and are judged by the covered fraction of
     the rectangle ``region`` (when given); keypoints under the occluder become
-    invisible. Instances that become empty or too hidden are dropped.
+    invisible. Instances that become empty or too hidden are dropped. Polygons and
+    text instances keep their whole outline (an occluded outline would need polygon
+    boolean operations; the instance masks are the exact record of what is hidden)
+    and are dropped with their instance.
     """
     min_area, min_visibility = box_filter
     s = _hide_keypoints(s, occluder)
