@@ -168,3 +168,30 @@ def test_crowd_iou_is_intersection_over_detection_area():
 def test_errors_name_the_field(make, field):
     with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
         make()
+
+
+def test_degenerate_rings_of_one_and_two_points_match_rleFrPoly():
+    # frPyObjects sends every ring through rleFrPoly when the first ring has more than 4 numbers
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        lead = rng.uniform(0, max(h, w), (3, 2))
+        short = rng.uniform(-2, max(h, w) + 2, (int(rng.integers(1, 3)), 2))
+        refs = coco_mask.frPyObjects([lead.ravel().tolist(), short.ravel().tolist()], h, w)
+        assert polygon_to_rle(short, height=h, width=w).to_coco()["counts"] == refs[1]["counts"].decode()
+
+
+def test_coco_sized_polygons_match():
+    # COCO-like: a 480 x 640 image, star-shaped outlines of 20 to 120 float vertices
+    rng = np.random.default_rng(6)
+    for _ in range(30):
+        k = int(rng.integers(20, 120))
+        angle = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radius = rng.uniform(5, 200, k)
+        centre = rng.uniform([0, 0], [640, 480])
+        ring = centre + np.stack([np.cos(angle), np.sin(angle)], 1) * radius[:, None]
+        ref = coco_mask.frPyObjects([ring.ravel().tolist()], 480, 640)[0]
+        got = polygon_to_rle(ring, height=480, width=640)
+        assert got.to_coco()["counts"] == ref["counts"].decode()
+        assert got.area == int(coco_mask.area(ref))
+        np.testing.assert_array_equal(got.bbox, coco_mask.toBbox(ref))
