@@ -231,3 +231,13 @@ def test_structures_transform_agrees_with_the_transform_kernel():
         pts = rng.uniform(0, 50, (7, 2))
         np.testing.assert_allclose(Polygons((pts,)).transform(m).rings[0], G.transform_points(pts, m), rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(TextInstance(pts).transform(m).points, G.transform_points(pts, m), rtol=1e-12, atol=1e-9)
+
+
+def test_captions_pass_through_untouched():
+    from vistakit.structures import Caption
+
+    caps = [Caption("a red box", 1)]
+    out = T.Compose([T.HorizontalFlip(p=1.0), T.Resize((10, 15))], seed=0)(_sample().replace(captions=caps))
+    assert out.captions == caps
+    with pytest.raises(ValueError, match=r"captions\[0\]"):
+        T.HorizontalFlip(p=1.0)(image=np.zeros((4, 4, 3), np.uint8), captions=["a string, not a Caption"])
