@@ -6,14 +6,30 @@ each other.
 """
 
 from ._boxes import Boxes, BoxFormat, convert_boxes, denormalize_boxes, normalize_boxes
+from ._panoptic import PanopticSegment, id_to_rgb, rgb_to_id, segments_from_ids
+from ._polygons import Polygons
+from ._rle import RLE, merge, polygon_to_rle, rle_iou
 from ._sample import Keypoints, Sample
+from ._text import DONT_CARE, Caption, TextInstance
 
 __all__ = [
     "BoxFormat",
     "Boxes",
+    "Caption",
+    "DONT_CARE",
     "Keypoints",
+    "PanopticSegment",
+    "Polygons",
+    "RLE",
     "Sample",
+    "TextInstance",
     "convert_boxes",
     "denormalize_boxes",
+    "id_to_rgb",
+    "merge",
     "normalize_boxes",
+    "polygon_to_rle",
+    "rgb_to_id",
+    "rle_iou",
+    "segments_from_ids",
 ]

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 
 from ._boxes import ArrayLike, Boxes
+from ._polygons import Polygons
+from ._text import Caption, TextInstance
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class Sample:
         texts: N strings, the transcription of each box (text detection / OCR).
         ids: (N,) instance ids, kept aligned when boxes are dropped.
         meta: free-form metadata (file name, source index, ...).
+        polygons: N :class:`Polygons`, the outline of each instance, aligned with ``boxes``.
+        text_instances: N :class:`TextInstance` (quadrilaterals or polygons with their
+            transcription), aligned with ``boxes`` when the sample has boxes.
+        captions: captions of the whole image.
     """
 
     image: ArrayLike
@@ -75,6 +81,9 @@ class Sample:
     texts: Sequence[str] | None = None
     ids: ArrayLike | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    polygons: Sequence[Polygons] | None = None
+    text_instances: Sequence[TextInstance] | None = None
+    captions: Sequence[Caption] | None = None
 
     @property
     def channels_last(self) -> bool:

@@ -3,8 +3,8 @@ target of a sample in sync.
 
 Every transform takes a typed :class:`~vistakit.structures.Sample` (image plus
 any of class label, boxes in any declared format, instance masks, semantic
-mask, keypoints with visibility) and applies one sampled set of parameters to
-all of them; or it is called Albumentations-style with keywords::
+mask, keypoints with visibility, polygons, text instances) and applies one
+sampled set of parameters to all of them; or it is called Albumentations-style with keywords::
 
     t = Compose([RandomResizedCrop(224), HorizontalFlip(), ColorJitter(brightness=0.4), Normalize()], seed=0)
     out = t(image=hwc_uint8, boxes=xyxy, labels=labels)            # dict with the same keys

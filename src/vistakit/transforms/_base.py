@@ -260,7 +260,8 @@ class Transform:
     Call forms (one implementation):
 
     * ``t(sample)`` with a :class:`~vistakit.structures.Sample` returns a Sample;
-    * ``t(image=hwc_uint8, boxes=..., labels=..., masks=..., mask=..., keypoints=...)``
+    * ``t(image=hwc_uint8, boxes=..., labels=..., masks=..., mask=..., keypoints=...,
+      polygons=[Polygons, ...], text_instances=[TextInstance, ...])``
       returns a dict with the same keys (boxes are ``xyxy`` pixels unless
       ``box_format=`` says otherwise);
     * ``t(image)`` with a bare image returns an image of the same kind.

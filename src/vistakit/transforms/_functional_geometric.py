@@ -48,6 +48,7 @@ __all__ = [
     "transform_points",
     "transform_boxes",
     "clip_boxes",
+    "clip_polygon",
     "box_areas",
     "masks_to_boxes",
     "boxes_to_masks",
@@ -416,6 +417,42 @@ def clip_boxes(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
     np.clip(boxes[:, 0::2], 0, width, out=out[:, 0::2])
     np.clip(boxes[:, 1::2], 0, height, out=out[:, 1::2])
     return out
+
+
+def clip_polygon(points: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Clip one closed ring to the image ``[0, W] x [0, H]`` (Sutherland-Hodgman).
+
+    Exact for the convex clip window: the result is the part of the ring's region
+    inside the image (a ring that leaves and re-enters may gain edges along the
+    border). Consecutive repeated points are removed.
+
+    Args:
+        points: (K, 2) float x, y of the ring.
+        height, width: image size.
+
+    Returns:
+        (K', 2) float64 clipped ring; fewer than 3 points when nothing is left.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    for axis, bound, upper in ((0, 0.0, False), (0, float(width), True), (1, 0.0, False), (1, float(height), True)):
+        if len(p) == 0:
+            break
+        inside = p[:, axis] <= bound if upper else p[:, axis] >= bound
+        if inside.all():
+            continue
+        prev = np.roll(p, 1, axis=0)
+        prev_inside = np.roll(inside, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows without a crossing are unused
+            t = (bound - prev[:, axis]) / (p[:, axis] - prev[:, axis])
+            cross = prev + t[:, None] * (p - prev)
+        cross[:, axis] = bound  # exactly on the border, whatever the round-off
+        cand = np.stack([cross, p], axis=1)  # (K, 2, 2): the crossing comes before the point
+        emit = np.stack([inside != prev_inside, inside], axis=1)
+        p = cand[emit]
+    if len(p):
+        keep = np.any(p != np.roll(p, 1, axis=0), axis=1)
+        p = p[keep] if keep.any() else p[:1]
+    return p
 
 
 def box_areas(boxes: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from ..structures import Sample
 from . import _functional_geometric as G
 from ._base import Transform, check_choice, randint, size_pair, to_range, uniform
 from ._io import evolve
-from ._targets import apply_geometry, apply_remap
+from ._targets import apply_geometry, apply_remap, image_only
 
 __all__ = [
     "resized_crop",
@@ -40,10 +40,6 @@ __all__ = [
 
 _INTERP = tuple(G.INTERPOLATIONS)
 _BORDERS = tuple(G.BORDER_MODES)
-
-
-def _image_only(s: Sample) -> bool:
-    return s.boxes is None and s.masks is None and s.mask is None and s.keypoints is None
 
 
 class _Geometric(Transform):
@@ -96,13 +92,7 @@ class _Geometric(Transform):
         return G.warp_affine(array, matrix, height, width, interpolation=interp, border_mode=border, fill=fill)
 
     def apply(self, sample: Sample, params: dict[str, Any]) -> Sample:
-        if (
-            self.matrix_free_warp
-            and sample.boxes is None
-            and sample.masks is None
-            and sample.mask is None
-            and sample.keypoints is None
-        ):
+        if self.matrix_free_warp and image_only(sample):
             return evolve(sample, image=self.warp(sample.image, params, None, 0, 0, is_mask=False, fill=self.fill))
         h, w = sample.image.shape[:2]
         m, oh, ow = self.geometry(params, h, w)
@@ -141,7 +131,7 @@ class HorizontalFlip(_Geometric):
         return G.hflip(array)
 
     def apply(self, sample, params):
-        if sample.boxes is None and sample.masks is None and sample.mask is None and sample.keypoints is None:
+        if image_only(sample):
             return evolve(sample, image=G.hflip(sample.image))  # the common case, kept short
         return super().apply(sample, params)
 
@@ -576,7 +566,7 @@ def resized_crop(
     """
     x0, y0, x1, y1 = (int(v) for v in crop)
     oh, ow = int(size[0]), int(size[1])
-    if _image_only(sample):
+    if image_only(sample):
         return evolve(sample, image=_resized_crop_warp(sample.image, (x0, y0, x1, y1), oh, ow, interpolation))
     m = G.scaling(ow / (x1 - x0), oh / (y1 - y0)) @ G.translation(-x0, -y0)
     box = (x0, y0, x1, y1)

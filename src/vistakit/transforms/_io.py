@@ -6,7 +6,9 @@ Transforms work on one *working form* of a :class:`~vistakit.structures.Sample`:
 * ``boxes``: :class:`Boxes` holding (N, 4) float64 numpy ``xyxy`` pixel coordinates;
 * ``labels``, ``ids``: (N,) numpy arrays; ``texts``: a list;
 * ``masks``: (N, H, W) numpy array of a dtype OpenCV can warp; ``mask``: (H, W) likewise;
-* ``keypoints``: :class:`Keypoints` with float64 (N, K, 2) data and (N, K) bool visibility.
+* ``keypoints``: :class:`Keypoints` with float64 (N, K, 2) data and (N, K) bool visibility;
+* ``polygons``: a list of N :class:`Polygons`; ``text_instances``: a list of
+  :class:`TextInstance` (both float64 numpy points in pixels); ``captions``: a list.
 
 :func:`prepare` validates what the caller gave (before any work is done) and
 converts it to that form, remembering how to convert back; :meth:`Restore.finish`
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..structures import Boxes, BoxFormat, Keypoints, Sample, convert_boxes
+from ..structures import Boxes, BoxFormat, Caption, Keypoints, Polygons, Sample, TextInstance, convert_boxes
 
 __all__ = ["BOX_FORMATS", "prepare", "Restore", "as_sample", "working_sample", "evolve"]
 
@@ -51,6 +53,9 @@ _KEYWORDS = (
     "keypoints_visible",
     "ids",
     "texts",
+    "polygons",
+    "text_instances",
+    "captions",
     "meta",
     "mix_samples",
 )
@@ -306,6 +311,9 @@ class Restore:
                 texts=s.texts,
                 ids=ids,
                 meta=s.meta,
+                polygons=s.polygons,
+                text_instances=s.text_instances,
+                captions=s.captions,
             )
         out: dict[str, Any] = {}
         for key in self.keys:
@@ -323,8 +331,9 @@ class Restore:
                 out[key] = masks
             elif key == "mask":
                 out[key] = mask
-            elif key == "texts":
-                out[key] = list(s.texts) if s.texts is not None else None
+            elif key in ("texts", "polygons", "text_instances", "captions"):
+                value = getattr(s, key)
+                out[key] = list(value) if value is not None else None
             elif key == "meta":
                 out[key] = s.meta
             elif key == "keypoints":
@@ -393,6 +402,9 @@ def _prepare_common(
     label: Any,
     meta: dict,
     restore: Restore,
+    polygons: Any = None,
+    text_instances: Any = None,
+    captions: Any = None,
 ) -> Sample:
     """Shared checks once the image and boxes are in numpy form."""
     img = image
@@ -421,6 +433,16 @@ def _prepare_common(
         texts = list(texts)
         if n is not None:
             _check_length("texts", texts, n)
+    if polygons is not None:
+        polygons = _typed_list(polygons, Polygons, "polygons")
+        if n is not None:
+            _check_length("polygons", polygons, n)
+    if text_instances is not None:
+        text_instances = _typed_list(text_instances, TextInstance, "text_instances")
+        if n is not None:
+            _check_length("text_instances", text_instances, n)
+    if captions is not None:
+        captions = _typed_list(captions, Caption, "captions")
     masks_np = None
     if masks is not None:
         masks_np, restore.masks_kind = _to_numpy(masks, "masks")
@@ -457,7 +479,21 @@ def _prepare_common(
         texts=texts,
         ids=ids_np,
         meta=dict(meta) if meta else {},
+        polygons=polygons,
+        text_instances=text_instances,
+        captions=captions,
     )
+
+
+def _typed_list(values: Any, cls: type, field_name: str) -> list:
+    """``values`` as a list whose every item is a ``cls``, or a ValueError naming the item."""
+    if isinstance(values, (str, bytes, np.ndarray)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{field_name}: expected a list of {cls.__name__}, got {type(values).__name__}")
+    out = list(values)
+    for i, v in enumerate(out):
+        if not isinstance(v, cls):
+            raise ValueError(f"{field_name}[{i}]: expected a vistakit.structures.{cls.__name__}, got {type(v).__name__}")
+    return out
 
 
 def _keypoints_numpy(data: Any, visible: Any, field_name: str) -> tuple[np.ndarray, np.ndarray, _Kind]:
@@ -510,6 +546,9 @@ def _prepare_sample(sample: Sample) -> tuple[Sample, Restore]:
         label=sample.label,
         meta=sample.meta,
         restore=restore,
+        polygons=sample.polygons,
+        text_instances=sample.text_instances,
+        captions=sample.captions,
     )
     return s, restore
 
@@ -586,6 +625,9 @@ def _prepare_keywords(targets: dict[str, Any]) -> tuple[Sample, Restore]:
         label=targets.get("label"),
         meta=targets.get("meta") or {},
         restore=restore,
+        polygons=targets.get("polygons"),
+        text_instances=targets.get("text_instances"),
+        captions=targets.get("captions"),
     )
     if targets.get("mix_samples") is not None:
         s.meta["mix_samples"] = list(targets["mix_samples"])

@@ -89,11 +89,14 @@ def _instance_fields(s: Sample) -> dict[str, bool]:
         "masks": s.masks is not None,
         "keypoints": s.keypoints is not None,
         "texts": s.texts is not None,
+        "polygons": s.polygons is not None,
+        "text_instances": s.text_instances is not None,
     }
 
 
 def concat_instances(a: Sample, b: Sample, owner: str) -> Sample:
-    """``a`` with the instances of ``b`` appended (boxes, labels, ids, masks, keypoints, texts).
+    """``a`` with the instances of ``b`` appended (boxes, labels, ids, masks, keypoints, texts,
+    polygons, text instances).
 
     Both samples must carry the same instance fields and the same image size.
     """
@@ -101,7 +104,7 @@ def concat_instances(a: Sample, b: Sample, owner: str) -> Sample:
     if fa != fb:
         diff = sorted(k for k in fa if fa[k] != fb[k])
         raise ValueError(f"{owner}: the samples to mix carry different targets ({diff}); expected the same fields")
-    if not fa["boxes"] and not fa["masks"] and not fa["keypoints"]:
+    if not any(fa[k] for k in ("boxes", "masks", "keypoints", "polygons", "text_instances")):
         return a
     changes: dict = {}
     if fa["boxes"]:
@@ -114,6 +117,10 @@ def concat_instances(a: Sample, b: Sample, owner: str) -> Sample:
         changes["masks"] = np.concatenate([a.masks, b.masks.astype(a.masks.dtype, copy=False)])
     if fa["texts"]:
         changes["texts"] = list(a.texts) + list(b.texts)
+    if fa["polygons"]:
+        changes["polygons"] = list(a.polygons) + list(b.polygons)
+    if fa["text_instances"]:
+        changes["text_instances"] = list(a.text_instances) + list(b.text_instances)
     if fa["keypoints"]:
         ka, kb = a.keypoints, b.keypoints
         if ka.data.shape[1] != kb.data.shape[1]:
@@ -154,7 +161,10 @@ def _occlude(s: Sample, occluder: np.ndarray, box_filter: tuple[float, float], r
     Instance masks lose those pixels (boxes then come from the masks); boxes
     without masks keep their extent and are judged by the covered fraction of
     the rectangle ``region`` (when given); keypoints under the occluder become
-    invisible. Instances that become empty or too hidden are dropped.
+    invisible. Instances that become empty or too hidden are dropped. Polygons and
+    text instances keep their whole outline (an occluded outline would need polygon
+    boolean operations; the instance masks are the exact record of what is hidden)
+    and are dropped with their instance.
     """
     min_area, min_visibility = box_filter
     s = _hide_keypoints(s, occluder)

@@ -1,7 +1,8 @@
 """Keeping every target of a sample in sync under one geometric change.
 
 :func:`apply_geometry` is the single place where a 3x3 matrix moves the image,
-the instance masks, the semantic mask, the boxes and the keypoints; every
+the instance masks, the semantic mask, the boxes, the keypoints, the polygons and
+the text instances' points; every
 affine-family transform (flips, quarter turns, rotate, affine, perspective,
 crops, resizes, pads, letterbox, mosaic tiles, the geometric ops of the
 policies) goes through it. :func:`apply_remap` does the same for dense
@@ -15,7 +16,17 @@ Rules (from the augmentation issue):
 * boxes are clipped to the image and dropped, with their labels, masks, ids,
   texts and keypoints, when their visible fraction falls under
   ``min_visibility`` or their area under ``min_area`` (or when nothing is left);
-* keypoints that leave the frame are marked invisible, never deleted.
+* keypoints that leave the frame are marked invisible, never deleted;
+* polygons move through the same matrix and are clipped to the image (a ring
+  left with no area is removed; an instance may end with no ring, like an empty
+  instance mask); after a rotation, shear or perspective, boxes of a sample
+  without instance masks come from the clipped polygons when the instance has
+  some left;
+* text instances (quadrilaterals, curved polygons) move through the same matrix
+  and keep all their points, in reading order, even outside the frame;
+* instances are dropped by the boxes' rule; a sample without boxes applies the
+  same rule to the polygons (visible fraction = clipped over moved polygon area,
+  area = the clipped polygon's box) or else to the boxes of the text points.
 """
 
 from __future__ import annotations
@@ -24,14 +35,33 @@ from typing import Callable
 
 import numpy as np
 
-from ..structures import Boxes, BoxFormat, Keypoints, Sample
+from ..structures import Boxes, BoxFormat, Keypoints, Polygons, Sample, TextInstance
 from . import _functional_geometric as G
 from ._io import evolve
 
-__all__ = ["apply_geometry", "apply_remap", "drop_instances", "filter_boxes", "points_inside"]
+__all__ = [
+    "apply_geometry",
+    "apply_remap",
+    "drop_instances",
+    "filter_boxes",
+    "image_only",
+    "points_inside",
+]
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 MaskFn = Callable[[np.ndarray, float, "str | None"], np.ndarray]
+
+
+def image_only(s: Sample) -> bool:
+    """True when the sample carries no target that a geometric change must move."""
+    return (
+        s.boxes is None
+        and s.masks is None
+        and s.mask is None
+        and s.keypoints is None
+        and s.polygons is None
+        and s.text_instances is None
+    )
 
 
 def points_inside(points: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -85,7 +115,98 @@ def drop_instances(s: Sample, keep: np.ndarray) -> Sample:
     if s.keypoints is not None and len(s.keypoints) == n:
         k = s.keypoints
         changes["keypoints"] = Keypoints(k.data[idx], k.visible[idx], k.names)
+    if s.polygons is not None and len(s.polygons) == n:
+        changes["polygons"] = [s.polygons[i] for i in idx]
+    if s.text_instances is not None and len(s.text_instances) == n:
+        changes["text_instances"] = [s.text_instances[i] for i in idx]
     return evolve(s, **changes)
+
+
+PointsFn = Callable[[np.ndarray], np.ndarray]
+
+
+def _move_polygons(
+    polygons: list[Polygons], points_fn: PointsFn, height: int, width: int
+) -> tuple[list[Polygons], np.ndarray, np.ndarray]:
+    """Move every ring with ``points_fn`` (one call for all points) and clip it to the image.
+
+    Returns:
+        The moved polygons, (N, 4) xyxy boxes of what is left (zeros when no
+        ring is left) and (N,) the visible fraction of each polygon's area.
+    """
+    n = len(polygons)
+    sizes = [len(r) for p in polygons for r in p.rings]
+    moved = points_fn(np.concatenate([p.points() for p in polygons])) if sizes else np.zeros((0, 2))
+    rings = np.split(moved, np.cumsum(sizes)[:-1]) if sizes else []
+    out: list[Polygons] = []
+    boxes = np.zeros((n, 4), np.float64)
+    visibility = np.zeros(n, np.float64)
+    r = 0
+    for i, p in enumerate(polygons):
+        mine = rings[r : r + len(p.rings)]
+        r += len(p.rings)
+        before = Polygons(tuple(mine)).shoelace_area() if mine else 0.0
+        clipped = [G.clip_polygon(ring, height, width) for ring in mine]
+        clipped = [c for c in clipped if len(c) >= 3]
+        kept = Polygons(tuple(clipped))
+        areas = kept.ring_areas()
+        kept = Polygons(tuple(c for c, a in zip(clipped, areas) if a > 0))
+        out.append(kept)
+        if len(kept):
+            boxes[i] = kept.bbox
+            visibility[i] = min(kept.shoelace_area() / before, 1.0) if before > 0 else 0.0
+    return out, boxes, visibility
+
+
+def _move_texts(texts: list[TextInstance], points_fn: PointsFn) -> tuple[list[TextInstance], np.ndarray]:
+    """Move every text instance's points (one call for all); also (N, 4) boxes of the moved points."""
+    if not texts:
+        return [], np.zeros((0, 4), np.float64)
+    sizes = [len(t.points) for t in texts]
+    moved = np.split(points_fn(np.concatenate([t.points for t in texts])), np.cumsum(sizes)[:-1])
+    out = [t.with_points(p) for t, p in zip(texts, moved)]
+    boxes = np.stack([np.concatenate([p.min(axis=0), p.max(axis=0)]) for p in moved])
+    return out, boxes
+
+
+def _move_outlines(
+    s: Sample, points_fn: PointsFn, height: int, width: int, changes: dict
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray | None]:
+    """Move polygons and text instances into ``changes``.
+
+    Returns:
+        The polygons' (boxes, visibility) from :func:`_move_polygons` (None without
+        polygons) and the (N, 4) boxes of the moved text points (None without texts).
+    """
+    poly = text_boxes = None
+    if s.polygons is not None:
+        polys, pboxes, pvis = _move_polygons(list(s.polygons), points_fn, height, width)
+        changes["polygons"] = polys
+        poly = (pboxes, pvis)
+    if s.text_instances is not None:
+        changes["text_instances"], text_boxes = _move_texts(list(s.text_instances), points_fn)
+    return poly, text_boxes
+
+
+def _keep_without_boxes(
+    poly: tuple[np.ndarray, np.ndarray] | None,
+    text_boxes: np.ndarray | None,
+    height: int,
+    width: int,
+    box_filter: tuple[float, float],
+) -> np.ndarray | None:
+    """The boxes' dropping rule for a sample without boxes: from the polygons, else the text points."""
+    if poly is not None:
+        pboxes, pvis = poly
+        return filter_boxes(pboxes, pvis, np.zeros(len(pboxes), bool), box_filter)
+    if text_boxes is not None:
+        cb = G.clip_boxes(text_boxes, height, width)
+        area_t, area_c = G.box_areas(text_boxes), G.box_areas(cb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            visibility = np.where(area_t > 0, area_c / np.where(area_t > 0, area_t, 1.0), 0.0)
+        degenerate_inside = (area_t == 0) & np.all(text_boxes == cb, axis=1)
+        return filter_boxes(cb, visibility, degenerate_inside, box_filter)
+    return None
 
 
 def apply_geometry(
@@ -115,7 +236,7 @@ def apply_geometry(
     Returns:
         The transformed sample; dropped instances are removed from every field.
     """
-    if s.boxes is None and s.masks is None and s.mask is None and s.keypoints is None:
+    if image_only(s):
         return evolve(s, image=image_fn(s.image))
     changes: dict = {"image": image_fn(s.image)}
     new_masks = None
@@ -129,6 +250,7 @@ def apply_geometry(
         k = s.keypoints
         pts = G.transform_points(k.data, matrix)
         changes["keypoints"] = Keypoints(pts, k.visible & points_inside(pts, height, width), k.names)
+    poly, text_boxes = _move_outlines(s, lambda p: G.transform_points(p, matrix), height, width, changes)
     keep = None
     if s.boxes is not None:
         tb = G.transform_boxes(s.boxes.data, matrix)
@@ -140,10 +262,16 @@ def apply_geometry(
         if new_masks is not None and not G.is_axis_aligned(matrix):
             nb = G.masks_to_boxes(new_masks)
             degenerate_inside &= False
+        elif poly is not None and len(poly[0]) == len(cb) and not G.is_axis_aligned(matrix):
+            has_rings = np.array([len(p) > 0 for p in changes["polygons"]], dtype=bool)
+            nb = np.where(has_rings[:, None], poly[0], cb)
+            degenerate_inside &= ~has_rings
         else:
             nb = cb
         changes["boxes"] = Boxes(nb, BoxFormat.XYXY, False)
         keep = filter_boxes(nb, visibility, degenerate_inside, box_filter)
+    else:
+        keep = _keep_without_boxes(poly, text_boxes, height, width, box_filter)
     out = evolve(s, **changes)
     return drop_instances(out, keep) if keep is not None else out
 
@@ -187,6 +315,7 @@ def apply_remap(
         k = s.keypoints
         pts = points_fn(k.data)
         changes["keypoints"] = Keypoints(pts, k.visible & points_inside(pts, height, width), k.names)
+    poly, text_boxes = _move_outlines(s, points_fn, height, width, changes)
     keep = None
     if s.boxes is not None:
         old = s.boxes.data
@@ -209,5 +338,7 @@ def apply_remap(
             visibility = np.where(before > 0, np.minimum(after / np.where(before > 0, before, 1), 1.0), 0.0)
         changes["boxes"] = Boxes(nb, BoxFormat.XYXY, False)
         keep = filter_boxes(nb, visibility, np.zeros(len(old), dtype=bool), box_filter)
+    else:
+        keep = _keep_without_boxes(poly, text_boxes, height, width, box_filter)
     out = evolve(s, **changes)
     return drop_instances(out, keep) if keep is not None else out
