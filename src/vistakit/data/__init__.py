@@ -19,6 +19,11 @@
   data set of samples, with transforms that move every target with the image.
 * :func:`fetch_dataset`: files from ``root``, the cache (``$VISTAKIT_DATA``),
   system folders, or a verified atomic download.
+* annotation formats: every format reads into one :class:`AnnotationSet` (categories with
+  their own ids, :class:`AnnotatedImage` s with :class:`Instance` s: box, polygons or RLE,
+  crowd flag, keypoints, attributes) and writes from it; :func:`register_format`,
+  :func:`list_formats`, :func:`read_annotations`, :func:`write_annotations`, and
+  :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold).
 * :func:`dataset_stats`, :func:`check_dataset`, :func:`dataset_grid`: mean/std and
   class balance; unreadable files, duplicates, train/test leaks and (optionally)
   near-duplicate leaks by embedding similarity; a labelled grid.
@@ -26,6 +31,20 @@
 
 # The readers register their cards on import; this order is the order of list_datasets().
 from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
+from ._annotations import (
+    AnnotatedImage,
+    AnnotationFormat,
+    AnnotationSet,
+    Category,
+    ConversionReport,
+    Instance,
+    convert,
+    get_format,
+    list_formats,
+    read_annotations,
+    register_format,
+    write_annotations,
+)
 from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
 from ._celeba import CelebA
 from ._check import (
@@ -53,6 +72,18 @@ from ._resolve import Located, fetch_dataset, locate
 from ._samples import SampleDataset
 
 __all__ = [
+    "AnnotatedImage",
+    "AnnotationFormat",
+    "AnnotationSet",
+    "Category",
+    "ConversionReport",
+    "Instance",
+    "convert",
+    "get_format",
+    "list_formats",
+    "read_annotations",
+    "register_format",
+    "write_annotations",
     "CIFAR100",
     "CelebA",
     "CheckReport",
