@@ -101,3 +101,19 @@ def test_registry_and_convert_write_nothing_on_a_bad_source(tmp_path, monkeypatc
     assert not (tmp_path / "c.jsonl").exists()
     with pytest.raises(ValueError, match="unknown annotation format 'nope'"):
         get_format("nope")
+
+
+def test_annotation_dataset_gives_samples(tmp_path):
+    from vistakit.data import AnnotationDataset, DatasetInfo, SampleDataset
+    from vistakit.transforms import HorizontalFlip
+
+    info = DatasetInfo(name="toy", title="toy", task="detection", classes=())
+    ds = AnnotationDataset(_set(tmp_path), info=info, split="val", masks=True, transform=HorizontalFlip(p=1.0))
+    assert len(ds) == 1 and ds.classes[3] == "square" and ds.classes[7] == "crowd" and ds.classes[0] == ""
+    raw, flipped = ds.get_sample(0), ds[0]
+    np.testing.assert_array_equal(flipped.boxes.data, [[18, 2, 28, 8], [2, 10, 10, 15]])  # x -> 30 - x
+    np.testing.assert_array_equal(flipped.masks, raw.masks[:, :, ::-1])
+    assert ds.target(0)["labels"].tolist() == [3, 7] and ds.target(0)["iscrowd"].tolist() == [False, True]
+    assert SampleDataset(ds)[0].meta["image_id"] == 5
+    with pytest.raises(IndexError):
+        ds.get_sample(1)

@@ -33,6 +33,7 @@
 from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
 from ._annotations import (
     AnnotatedImage,
+    AnnotationDataset,
     AnnotationFormat,
     AnnotationSet,
     Category,
@@ -73,6 +74,7 @@ from ._samples import SampleDataset
 
 __all__ = [
     "AnnotatedImage",
+    "AnnotationDataset",
     "AnnotationFormat",
     "AnnotationSet",
     "Category",

@@ -39,11 +39,12 @@ import numpy as np
 import torch
 
 from ..structures import RLE, Boxes, Caption, Keypoints, Polygons, Sample, TextInstance
-from ._base import decode_image
+from ._base import VisionDataset, decode_image
 from ._errors import DatasetError
 
 __all__ = [
     "AnnotatedImage",
+    "AnnotationDataset",
     "AnnotationFormat",
     "AnnotationSet",
     "Category",
@@ -370,3 +371,64 @@ def instance_where(image: AnnotatedImage, k: int, inst: Instance) -> str:
 def as_polygons(rings: Sequence[Sequence[float]] | Sequence[np.ndarray]) -> Polygons:
     """Polygons from flat ``[x1, y1, x2, y2, ...]`` lists or (K, 2) arrays."""
     return Polygons([np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings])
+
+
+class AnnotationDataset(VisionDataset):
+    """A data set of :class:`Sample` s read from an :class:`AnnotationSet` (detection, masks, keypoints, text).
+
+    ``ds[i]`` and ``ds.get_sample(i)`` give the image's :class:`~vistakit.structures.Sample`
+    (``transform``, a per-sample transform such as a ``vistakit.transforms`` pipeline,
+    applies to ``ds[i]``: every target moves with the image), so the data set plugs straight
+    into :class:`SampleDataset`, the engine's dense tasks and the labeling tool.
+
+    ``labels`` are the categories' own ids (COCO's 1..90, as torchvision's COCO detectors
+    are trained); :attr:`classes` is indexed by id (``""`` where no category has that id).
+
+    Args:
+        annotations: the annotation set.
+        info: the data set's card.
+        split: the split read.
+        masks: decode every instance's mask into ``Sample.masks`` (instance segmentation).
+        transform: a per-sample transform (``Sample -> Sample``).
+    """
+
+    def __init__(self, annotations: AnnotationSet, *, info: Any, split: str, masks: bool = False,
+                 transform: Callable[[Sample], Sample] | None = None) -> None:
+        self.annotations = annotations
+        self.info = info
+        self.split = split
+        self.masks = masks
+        self.transform = transform
+        top = max((c.id for c in annotations.categories), default=-1)
+        names = [""] * (top + 1)
+        for c in annotations.categories:
+            if c.id >= 0:
+                names[c.id] = c.name
+        self.classes = names
+        self.targets = torch.arange(len(annotations.images))  # one item per image (len, indexing)
+
+    def __len__(self) -> int:
+        return len(self.annotations.images)
+
+    def load_image(self, index: int) -> torch.Tensor:
+        return decode_image(self.annotations.image_path(self.annotations.images[index]))
+
+    def target(self, index: int) -> dict[str, Any]:
+        """torchvision-style target of image ``index``: ``boxes`` (xyxy float32), ``labels``, ``image_id``, ``iscrowd``."""
+        s = self.annotations.sample(index, load_image=False)
+        return {"boxes": torch.as_tensor(np.asarray(s.boxes.data), dtype=torch.float32).reshape(-1, 4),
+                "labels": torch.as_tensor(s.labels, dtype=torch.int64), "image_id": s.meta["image_id"],
+                "iscrowd": torch.as_tensor(s.meta["iscrowd"])}
+
+    def get_sample(self, index: int) -> Sample:
+        """Image ``index`` with every target (see :meth:`AnnotationSet.sample`), before ``transform``."""
+        index = self._check_index(index)
+        return self.annotations.sample(index, masks=self.masks)
+
+    def __getitem__(self, index: int) -> Sample:  # type: ignore[override]
+        sample = self.get_sample(index)
+        return self.transform(sample) if self.transform is not None else sample
+
+    def __repr__(self) -> str:
+        return (f"AnnotationDataset({self.info.name!r}, split={self.split!r}, {len(self)} images, "
+                f"{self.annotations.num_instances} instances, {len(self.annotations.categories)} categories)")
