@@ -117,3 +117,22 @@ def test_annotation_dataset_gives_samples(tmp_path):
     assert SampleDataset(ds)[0].meta["image_id"] == 5
     with pytest.raises(IndexError):
         ds.get_sample(1)
+
+
+def test_preview_draws_the_targets_of_a_dense_data_set(tmp_path):
+    from vistakit.data import AnnotationDataset, DatasetInfo, dataset_grid
+
+    info = DatasetInfo(name="toy", title="toy", task="detection", classes=())
+    grid = np.asarray(dataset_grid(AnnotationDataset(_set(tmp_path), info=info, split="val"), per_class=2,
+                                   max_classes=1, cell=60))
+    assert grid.shape == (64, 64, 3)  # one 60-pixel tile and its padding
+    tile = grid[2:62, 2:62]
+    from vistakit.structures import Sample
+    from vistakit.transforms import draw_sample
+
+    ds = AnnotationDataset(_set(tmp_path), info=info, split="val")
+    np.testing.assert_array_equal(tile, draw_sample(ds.get_sample(0), size=60))
+    bare = draw_sample(Sample(image=ds.get_sample(0).image), size=60)
+    drawn = np.abs(tile.astype(int) - bare).sum(2) > 0
+    ys, xs = np.nonzero(drawn)  # the box / polygon outlines of both instances, nothing else
+    assert 3 <= xs.min() <= 5 and 55 <= xs.max() <= 57 and 13 <= ys.min() <= 15 and 38 <= ys.max() <= 41

@@ -1,4 +1,6 @@
-"""A labelled grid of a dataset's images: one row per class, a few images each.
+"""A grid of a dataset's images: for classification one labelled row per class, a few images
+each; for detection, segmentation, keypoints and text the first images with their targets
+drawn (boxes, masks, polygons, keypoints, text outlines with their transcription).
 
 (:func:`vistakit.transforms.preview_grid` is a different thing: augmented variants of given samples.)
 """
@@ -59,7 +61,9 @@ def dataset_grid(
 
     Samples are the first images of each class in the split (deterministic);
     unreadable ones are skipped. For multi-label data sets (CelebA) each row shows
-    images having that attribute.
+    images having that attribute. For data sets of other tasks (detection,
+    segmentation, keypoints, text) the grid holds the first ``per_class x max_classes``
+    images with their targets drawn (``cell`` defaults to 160).
 
     Args:
         ds: a dataset from :func:`load_dataset`.
@@ -71,6 +75,8 @@ def dataset_grid(
     Returns:
         An RGB Pillow image.
     """
+    if ds.info.task not in _LABELLED_TASKS:
+        return _dense_grid(ds, columns=per_class, rows=max_classes, cell=cell or 160)
     rows = _pick(ds, per_class, max_classes)
     if cell is None:
         h, w = ds.load_image(next((r[1][0] for r in rows if r[1]), 0)).shape[1:] if len(ds) else (28, 28)
@@ -97,6 +103,25 @@ def dataset_grid(
                 continue
             grid.paste(_thumbnail(img, cell), (label_w + pad + placed * (cell + pad), y))
             placed += 1
+    return grid
+
+
+_LABELLED_TASKS = ("classification", "attributes")
+
+
+def _dense_grid(ds: VisionDataset, *, columns: int, rows: int, cell: int) -> Image.Image:
+    """The first ``columns * rows`` images with every target of their Sample drawn."""
+    from ..transforms import draw_sample  # drawing lives with the transforms' previews
+
+    n = min(len(ds), columns * rows)
+    if n == 0:
+        raise DatasetError(f"{ds.info.name} {ds.split}: no images to preview")
+    rows = -(-n // columns)
+    pad = 2
+    grid = Image.new("RGB", (min(n, columns) * (cell + pad) + pad, rows * (cell + pad) + pad), (255, 255, 255))
+    for i in range(n):
+        tile = draw_sample(ds.get_sample(i), size=cell)
+        grid.paste(Image.fromarray(tile), (pad + (i % columns) * (cell + pad), pad + (i // columns) * (cell + pad)))
     return grid
 
 

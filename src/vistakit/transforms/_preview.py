@@ -48,8 +48,9 @@ def draw_sample(sample: Any, *, size: int = 128) -> np.ndarray:
     """Render a sample into a ``size`` x ``size`` RGB tile (letterboxed, nearest upscaling).
 
     Boxes are drawn as rectangles, instance masks and the semantic mask as
-    translucent colours, visible keypoints as dots; an integer class label is
-    written in the corner.
+    translucent colours, polygons as outlines, text instances as outlines with their
+    transcription (grey when "don't care"), visible keypoints as dots; an integer
+    class label is written in the corner.
 
     Args:
         sample: a Sample (any supported form), a dict of keyword targets, or an image.
@@ -91,6 +92,18 @@ def draw_sample(sample: Any, *, size: int = 128) -> np.ndarray:
             p1 = (int(round(x1 * scale)), int(round(y1 * scale)))
             p2 = (max(p1[0], int(round(x2 * scale)) - 1), max(p1[1], int(round(y2 * scale)) - 1))
             cv2.rectangle(canvas, p1, p2, _palette(i), 1)
+    for i, poly in enumerate(getattr(s, "polygons", None) or ()):
+        for ring in poly.rings:
+            pts = np.rint(np.asarray(ring) * scale).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(canvas, [pts], True, _palette(i), 1, cv2.LINE_AA)
+    for i, text in enumerate(getattr(s, "text_instances", None) or ()):
+        pts = np.rint(np.asarray(text.points) * scale).astype(np.int32).reshape(-1, 1, 2)
+        colour = (128, 128, 128) if text.dont_care else _palette(i + 3)
+        cv2.polylines(canvas, [pts], True, colour, 1, cv2.LINE_AA)
+        if text.transcription and not text.dont_care:
+            x, y = (int(v) for v in pts.reshape(-1, 2).min(0))
+            cv2.putText(canvas, text.transcription[:16], (x, max(8, y - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.3,
+                        colour, 1, cv2.LINE_AA)
     if s.keypoints is not None:
         pts, vis = np.asarray(s.keypoints.data), np.asarray(s.keypoints.visible)
         for i in range(pts.shape[0]):
