@@ -34,6 +34,8 @@ input raises ``ValueError`` saying what and where, never a silent NaN.
 * detection: :func:`box_iou`, :func:`mask_iou`, :func:`match_detections` (greedy matching
   at an IoU threshold: :class:`DetectionMatches` with precision / recall),
   :func:`average_precision_at` (VOC all-point AP of the matches);
+* detection benchmarks: :func:`coco_evaluate` (:class:`CocoEvaluation`: pycocotools'
+  ``COCOeval`` bbox numbers);
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
   :func:`per_class_iou`, :func:`mean_iou`.
 """
@@ -63,6 +65,7 @@ from ._html import (
     per_class_figure,
     reliability_figure,
 )
+from ._coco import CocoEvaluation, coco_evaluate
 from ._detection import DetectionMatches, average_precision_at, box_iou, mask_iou, match_detections
 from ._generation import FeatureStatisticsWarning, feature_statistics, frechet_distance
 from ._generation_io import (
@@ -105,6 +108,8 @@ from ._streaming import (
 from ._validation import UndefinedMetricWarning
 
 __all__ = [
+    "CocoEvaluation",
+    "coco_evaluate",
     "DetectionMatches",
     "average_precision_at",
     "box_iou",
