@@ -51,12 +51,28 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 4, integer_b
                 "bbox": b, "area": float(b[2] * b[3] * rng.uniform(0.6, 1.0)),
                 "iscrowd": int(rng.random() < 0.15), "ignore": int(rng.random() < 0.1),
             })
+    # Two objects symmetric about a box: a detection there has equal IoU with both (pycocotools
+    # then takes the later one), and a second detection can match only one of them.
+    for img in image_ids[3:5]:
+        x, y, size, shift = *rng.integers(0, 300, 2).tolist(), int(rng.integers(20, 60)), int(rng.integers(2, 8))
+        cat, crowd = int(cats[0]), int(img == image_ids[4])  # in the second image: two crowd regions
+        for dx in (-shift, shift):
+            b = [float(x + dx), float(y), float(size), float(size)]
+            anns.append({"image_id": img, "category_id": cat, "bbox": b, "area": float(size * size),
+                         "iscrowd": crowd})
     ids = rng.permutation(len(anns)) + 1
     for a, i in zip(anns, ids):
         a["id"] = int(i)
 
     results = []
     score_levels = np.round(rng.uniform(0, 1, 12), 2)  # few distinct values: many tied scores
+    for img in image_ids[3:5]:
+        a, b = [a for a in anns if a["image_id"] == img][-2:]
+        centre = [(a["bbox"][0] + b["bbox"][0]) / 2, *a["bbox"][1:]]
+        shifted = [a["bbox"][0] - rng.integers(0, 3), *a["bbox"][1:]]  # nearer the first object
+        for bbox, score in ((centre, 0.99), (shifted, 0.98)):
+            results.append({"image_id": img, "category_id": a["category_id"], "bbox": [float(v) for v in bbox],
+                            "score": score})
     for img in image_ids:
         own = [a for a in anns if a["image_id"] == img]
         n = 130 if img == image_ids[2] else int(rng.integers(0, 25))  # > 100 detections on one image
