@@ -547,8 +547,11 @@ def _accumulate(m: _Matches, gt: _GroundTruth, g_cat: np.ndarray, K: int, iou_th
     for mi, max_det in enumerate(max_dets):
         sel = np.flatnonzero(rank < max_det)
         bounds = np.searchsorted(cat[sel], np.arange(K + 1), side="left")
-        tp_cum = np.cumsum(tp_all[:, :, sel], axis=-1)
-        fp_cum = np.cumsum(fp_all[:, :, sel], axis=-1)
+        # integer counts, as pycocotools' (a bool cumsum into numpy's default int64, or over the
+        # strided array that indexing the last axis gives, is many times slower)
+        count = np.int32 if len(sel) < 2**31 else np.int64
+        tp_cum = np.cumsum(np.ascontiguousarray(tp_all[:, :, sel]), axis=-1, dtype=count)
+        fp_cum = np.cumsum(np.ascontiguousarray(fp_all[:, :, sel]), axis=-1, dtype=count)
         for k in range(K):
             s, e = bounds[k], bounds[k + 1]
             nd = e - s
