@@ -4,7 +4,7 @@ A seeded synthetic COCO-sized set: 5,000 images, 80 categories with COCO's ids
 (1..90 with its gaps), about 7 objects per image (COCO val2017 has 7.3) whose
 sizes span small / medium / large, 1 % crowd regions, and 100 detections per
 image (jittered copies of the objects, some with the wrong category, and random
-boxes). pycocotools runs COCO() indexing + loadRes + evaluate + accumulate +
+boxes, 70 % of them of the categories in the image). pycocotools runs COCO() indexing + loadRes + evaluate + accumulate +
 summarize; vistakit runs coco_evaluate on the same dict and list (reading them,
 matching, accumulating, summarizing). Both see the same inputs; the twelve summary
 numbers and the full precision / recall arrays are checked to agree to 1e-6
@@ -68,7 +68,10 @@ def synthetic_coco(n_images: int, dets_per_image: int, seed: int = 0) -> tuple[d
         wh = np.exp(rng.uniform(np.log(4), np.log(400), (m, 2)))
         rand_boxes = np.concatenate([rng.uniform(0, 640, (m, 2)) - wh / 2, wh], 1)
         det_boxes = np.round(np.concatenate([det_boxes, rand_boxes]), 2)
-        det_labels = np.concatenate([det_labels, rng.choice(cats, m)])
+        # like a detector's, the extra boxes are mostly of the classes in the image
+        own = labels if n else cats
+        det_labels = np.concatenate([det_labels, np.where(rng.random(m) < 0.7, rng.choice(own, m),
+                                                          rng.choice(cats, m))])
         det_scores = np.round(np.concatenate([det_scores, np.clip(rng.normal(0.3, 0.2, m), 0.01, 1.0)]), 3)
         for b, c, s in zip(det_boxes, det_labels, det_scores):
             results.append({"image_id": img, "category_id": int(c), "bbox": b.tolist(), "score": float(s)})
