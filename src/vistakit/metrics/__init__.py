@@ -35,7 +35,8 @@ input raises ``ValueError`` saying what and where, never a silent NaN.
   at an IoU threshold: :class:`DetectionMatches` with precision / recall),
   :func:`average_precision_at` (VOC all-point AP of the matches);
 * detection benchmarks: :func:`coco_evaluate` (:class:`CocoEvaluation`: pycocotools'
-  ``COCOeval`` bbox numbers);
+  ``COCOeval`` bbox numbers); :func:`voc_average_precision` (:class:`VocAveragePrecision`:
+  Pascal VOC AP, 11-point or all-point, with difficult objects);
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
   :func:`per_class_iou`, :func:`mean_iou`.
 """
@@ -106,10 +107,13 @@ from ._streaming import (
     Recall,
 )
 from ._validation import UndefinedMetricWarning
+from ._voc import VocAveragePrecision, voc_average_precision
 
 __all__ = [
     "CocoEvaluation",
     "coco_evaluate",
+    "VocAveragePrecision",
+    "voc_average_precision",
     "DetectionMatches",
     "average_precision_at",
     "box_iou",

@@ -373,7 +373,7 @@ def _index(ids: np.ndarray, known: np.ndarray, where: str, field: str, what: str
 
 def _unique_ids(records: list, where: str) -> np.ndarray:
     ids = _ints(_field(records, where, "id"), where, "id")
-    uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    uniq, counts = np.unique(ids, return_counts=True)
     if np.any(counts > 1):
         dup = uniq[counts > 1][0]
         raise ValueError(f"{where}: id {int(dup)} appears {int(counts[uniq == dup][0])} times (ids must be unique)")
