@@ -290,3 +290,14 @@ def test_bad_options():
         coco_evaluate(gt, [], iou_thresholds=[0.5, 1.5])
     with pytest.raises(ValueError, match="area_ranges"):
         coco_evaluate(gt, [], area_ranges={"all": (10, 0)})
+
+
+def test_inputs_are_left_untouched_and_huge_max_dets_cost_nothing():
+    gt, results = random_set(7)
+    gt_before, results_before = copy.deepcopy(gt), copy.deepcopy(results)
+    big = coco_evaluate(gt, results, max_dets=(1, 10, 10**9))  # pycocotools writes area, id, ... into both
+    assert gt == gt_before and results == results_before
+    same = coco_evaluate(gt, results, max_dets=(1, 10, 1000))  # no image holds 1000 detections
+    np.testing.assert_array_equal(big.precision, same.precision)
+    np.testing.assert_array_equal(big.stats[1:], same.stats[1:])
+    assert big.stats[0] == -1.0  # pycocotools' first line reads maxDets=100, absent here

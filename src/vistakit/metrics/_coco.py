@@ -487,8 +487,9 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
     taken = np.zeros((T, A, len(g_group)), dtype=bool)
     matched = np.zeros((T, A, D), dtype=bool)
     ignored = np.zeros((T, A, D), dtype=bool)
-    bounds = np.searchsorted(pair_rank, np.arange(max_det + 1), side="left")
-    for r in range(max_det):
+    n_ranks = int(rank.max()) + 1 if D else 0  # at most max_det
+    bounds = np.searchsorted(pair_rank, np.arange(n_ranks + 1), side="left")
+    for r in range(n_ranks):
         a, b = bounds[r], bounds[r + 1]
         if a == b:
             continue
