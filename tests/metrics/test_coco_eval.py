@@ -282,8 +282,8 @@ def test_bad_records_name_the_record_and_field(mutate, message):
 
 def test_bad_options():
     gt = _gt([{"bbox": [0, 0, 10, 10]}])
-    with pytest.raises(ValueError, match="segm"):
-        coco_evaluate(gt, [], iou_type="segm")
+    with pytest.raises(ValueError, match="iou_type must be 'bbox' or 'segm'"):
+        coco_evaluate(gt, [], iou_type="keypoints")
     with pytest.raises(ValueError, match="max_dets"):
         coco_evaluate(gt, [], max_dets=(1, 100))
     with pytest.raises(ValueError, match="iou_thresholds"):
@@ -301,3 +301,111 @@ def test_inputs_are_left_untouched_and_huge_max_dets_cost_nothing():
     np.testing.assert_array_equal(big.precision, same.precision)
     np.testing.assert_array_equal(big.stats[1:], same.stats[1:])
     assert big.stats[0] == -1.0  # pycocotools' first line reads maxDets=100, absent here
+
+
+# ---------------------------------------------------------------------------------------------
+# iou_type="segm" with decoded masks (pycocotools gets the same masks run-length encoded)
+
+
+def random_mask_set(seed: int, *, with_boxes: bool):
+    """Masks of odd shapes (blobs with holes), crowd regions, shifted / grown / exact copies, empty masks."""
+    from pycocotools import mask as mask_utils
+
+    rng = np.random.default_rng(seed)
+    cats = [2, 9, 40]
+    images, anns, results, ours_gt, ours_res = [], [], [], [], []
+
+    def blob(h, w):
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        ry, rx = rng.uniform(2, h / 2), rng.uniform(2, w / 2)
+        yy, xx = np.mgrid[:h, :w]
+        m = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+        return m & (rng.random((h, w)) > 0.1)  # holes
+
+    for img in range(1, 6):
+        h, w = int(rng.integers(20, 130)), int(rng.integers(20, 130))  # small, medium and large objects
+        images.append({"id": img, "height": h, "width": w})
+        gts = []
+        for _ in range(int(rng.integers(0 if img == 1 else 1, 6))):
+            m = blob(h, w)
+            a = {"image_id": img, "category_id": int(rng.choice(cats[:2])), "iscrowd": int(rng.random() < 0.15),
+                 "area": float(m.sum() * rng.uniform(0.9, 1.0))}
+            gts.append((a, m))
+        for _ in range(int(rng.integers(0, 20))):
+            if gts and rng.random() < 0.7:
+                a, m = gts[rng.integers(len(gts))]
+                kind = rng.integers(4)
+                d = m if kind == 0 else np.roll(m, tuple(rng.integers(-3, 4, 2)), (0, 1)) if kind == 1 \
+                    else (m | np.roll(m, 1, 0)) if kind == 2 else np.zeros_like(m)
+                cat = a["category_id"]
+            else:
+                d, cat = blob(h, w), int(rng.choice(cats))
+            score = float(np.round(rng.random(), 1))
+            rle = mask_utils.encode(np.asfortranarray(d.astype(np.uint8)))
+            r = {"image_id": img, "category_id": cat, "score": score}
+            if with_boxes:
+                r["bbox"] = mask_utils.toBbox(rle).tolist()
+            results.append({**r, "segmentation": rle})
+            ours_res.append({**r, "segmentation": d})
+        for a, m in gts:
+            a["id"] = len(anns) + 1
+            anns.append({**a, "segmentation": mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))})
+            ours_gt.append({**a, "segmentation": m})
+    categories = [{"id": c} for c in cats]
+    return ({"images": images, "annotations": anns, "categories": categories}, results,
+            {"images": images, "annotations": ours_gt, "categories": categories}, ours_res)
+
+
+def pycocotools_segm(gt, results, *, use_cats=True):
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        coco = COCO()
+        coco.dataset = gt
+        coco.createIndex()
+        ev = COCOeval(coco, coco.loadRes(results), iouType="segm")
+        ev.params.useCats = int(use_cats)
+        ev.evaluate()
+        ev.accumulate()
+        printed.truncate(0)
+        printed.seek(0)
+        ev.summarize()
+    return ev, printed.getvalue()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_segm_matches_pycocotools(seed):
+    gt, results, our_gt, our_results = random_mask_set(seed, with_boxes=seed % 2 == 0)
+    use_cats = seed % 4 != 3
+    ev, printed = pycocotools_segm(gt, results, use_cats=use_cats)
+    assert_same(coco_evaluate(our_gt, our_results, iou_type="segm", use_categories=use_cats), ev, printed)
+
+
+def test_segm_mask_iou_and_crowd_by_hand():
+    m = np.zeros((10, 10), bool)
+    m[:4, :5] = True  # 20 pixels
+    half = np.zeros_like(m)
+    half[:2, :5] = True  # 10 of them: IoU 0.5
+    gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": m, "area": 20.0}]}
+    res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": half, "score": 0.9}],
+                        iou_type="segm")
+    assert res.ap50 == pytest.approx(1.0) and res.ap75 == 0.0
+    gt["annotations"][0]["iscrowd"] = 1  # inside a crowd region: IoU = 10 / 10, the detection is ignored
+    res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": half, "score": 0.9}],
+                        iou_type="segm")
+    assert np.all(res.stats == -1)  # nothing left to find
+
+
+def test_segm_needs_decoded_masks_of_one_size_per_image():
+    m = np.zeros((4, 4), bool)
+    gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"counts": "x", "size": [4, 4]},
+                           "area": 1.0}]}
+    with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: .*a dict \(a run-length"):
+        coco_evaluate(gt, [], iou_type="segm")
+    gt["annotations"][0]["segmentation"] = m
+    bad = [{"image_id": 1, "category_id": 1, "segmentation": np.zeros((5, 4), bool), "score": 0.5}]
+    with pytest.raises(ValueError, match=r"predictions\[0\]\.segmentation: shape \(5, 4\) differs"):
+        coco_evaluate(gt, bad, iou_type="segm")
+    bad[0]["segmentation"] = [[1, 2, 3, 4, 5, 6]]
+    with pytest.raises(ValueError, match=r"a list \(polygons\?\)"):
+        coco_evaluate(gt, bad, iou_type="segm")

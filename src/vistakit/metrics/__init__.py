@@ -35,7 +35,7 @@ input raises ``ValueError`` saying what and where, never a silent NaN.
   at an IoU threshold: :class:`DetectionMatches` with precision / recall),
   :func:`average_precision_at` (VOC all-point AP of the matches);
 * detection benchmarks: :func:`coco_evaluate` (:class:`CocoEvaluation`: pycocotools'
-  ``COCOeval`` bbox numbers); :func:`voc_average_precision` (:class:`VocAveragePrecision`:
+  ``COCOeval`` numbers, boxes or decoded masks); :func:`voc_average_precision` (:class:`VocAveragePrecision`:
   Pascal VOC AP, 11-point or all-point, with difficult objects);
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
   :func:`per_class_iou`, :func:`mean_iou`.

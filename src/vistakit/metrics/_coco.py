@@ -40,8 +40,15 @@ or refuses:
   raise ``ValueError`` naming the record and field.
 
 An annotation's ``ignore`` field is accepted and, as in pycocotools (whose
-``COCOeval._prepare`` overwrites it with ``iscrowd``), has no effect. Segmentation
-(``iou_type="segm"``) needs run-length-encoded masks and is not available here yet.
+``COCOeval._prepare`` overwrites it with ``iscrowd``), has no effect.
+
+``iou_type="segm"`` evaluates instance masks given *decoded*: every ``segmentation`` is
+a binary (H, W) array of its image's size (COCO's polygons and run-length encodings must
+be decoded first; vistakit has no RLE codec yet). Mask IoU is pycocotools' ``rleIou``
+(pixel counts: intersection over union, over the detection's pixels for a crowd region),
+the ground truth's area is still its ``area`` field, and a detection's area follows
+pycocotools' ``loadRes``: the mask's pixel count, except that when the first result
+carries a non-empty ``bbox`` every detection's area is its box's ``w * h``.
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from ._validation import as_numpy
 
 __all__ = ["CocoEvaluation", "coco_evaluate"]
 
@@ -179,7 +188,9 @@ def coco_evaluate(
             (no effect, as in pycocotools).
         predictions: COCO's results list: dicts with ``image_id``, ``category_id``,
             ``bbox`` ``[x, y, width, height]`` and ``score``; other keys are ignored.
-        iou_type: ``"bbox"`` (the only type so far; ``"segm"`` needs RLE masks).
+        iou_type: ``"bbox"``, or ``"segm"`` with decoded binary masks: each annotation and
+            result then has a ``segmentation`` (H, W) array of 0 / 1 (bool), the image's size
+            (annotations need no ``bbox``).
         iou_thresholds: the IoU thresholds (T,), default ``.50:.05:.95``.
         recall_thresholds: the recall points (R,), default ``0:.01:1`` (101).
         max_dets: detections kept per image (M,), at least three (the summary reads AR at
@@ -193,19 +204,16 @@ def coco_evaluate(
         A :class:`CocoEvaluation` with ``stats``, ``precision``, ``recall``, ``scores`` and
         ``summary()``.
     """
-    if iou_type != "bbox":
-        if iou_type in ("segm", "keypoints"):
-            raise ValueError(f"iou_type={iou_type!r} is not available: coco_evaluate evaluates boxes "
-                             "(iou_type='bbox'); mask IoU needs COCO's run-length-encoded masks")
-        raise ValueError(f"iou_type must be 'bbox', got {iou_type!r}")
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError(f"iou_type must be 'bbox' or 'segm', got {iou_type!r}")
     iou_thr = _thresholds(COCO_IOU_THRESHOLDS if iou_thresholds is None else iou_thresholds, "iou_thresholds")
     rec_thr = _thresholds(COCO_RECALL_THRESHOLDS if recall_thresholds is None else recall_thresholds,
                           "recall_thresholds")
     max_dets = _max_dets(max_dets)
     areas = _area_ranges(COCO_AREA_RANGES if area_ranges is None else area_ranges)
 
-    gt = _read_ground_truth(ground_truth)
-    dt = _read_predictions(predictions, gt)
+    gt = _read_ground_truth(ground_truth, iou_type)
+    dt = _read_predictions(predictions, gt, iou_type)
     K = len(gt.category_ids) if use_categories else 1
     g_cat = gt.cat if use_categories else np.zeros_like(gt.cat)
     d_cat = dt.cat if use_categories else np.zeros_like(dt.cat)
@@ -272,9 +280,11 @@ class _GroundTruth:
     category_ids: np.ndarray  # (K,) sorted
     img: np.ndarray  # (G,) index into image_ids
     cat: np.ndarray  # (G,) index into category_ids
-    box: np.ndarray  # (G, 4) xywh
+    box: np.ndarray  # (G, 4) xywh (zeros with masks)
     area: np.ndarray  # (G,)
     crowd: np.ndarray  # (G,) bool
+    masks: list[np.ndarray] | None  # (H * W,) bool per annotation, iou_type="segm"
+    mask_shape: dict[int, tuple[int, int]]  # image index -> (H, W) of its masks
 
 
 @dataclass(frozen=True)
@@ -283,6 +293,8 @@ class _Detections:
     cat: np.ndarray
     box: np.ndarray
     score: np.ndarray
+    area: np.ndarray
+    masks: list[np.ndarray] | None
 
 
 def _records(value: Any, where: str) -> list:
@@ -380,7 +392,26 @@ def _unique_ids(records: list, where: str) -> np.ndarray:
     return uniq
 
 
-def _read_ground_truth(gt: Mapping[str, Any]) -> _GroundTruth:
+def _masks(values: list, img: np.ndarray, where: str, shapes: dict[int, tuple[int, int]]) -> list[np.ndarray]:
+    """Decoded binary masks, flattened; all masks of one image share its (H, W)."""
+    out = []
+    for i, (v, im) in enumerate(zip(values, img.tolist())):
+        if isinstance(v, (Mapping, list, tuple)):
+            what = "a dict (a run-length encoding?)" if isinstance(v, Mapping) else "a list (polygons?)"
+            raise ValueError(f"{where}[{i}].segmentation: expected a decoded binary mask, an (H, W) array; got "
+                             f"{what}: decode it first")
+        m = as_numpy(v, f"{where}[{i}].segmentation")
+        if m.ndim != 2 or m.dtype.kind not in "biu" or (m.dtype.kind != "b" and np.any((m != 0) & (m != 1))):
+            raise ValueError(f"{where}[{i}].segmentation: expected a binary (H, W) mask of 0 / 1, got "
+                             f"shape {m.shape}, dtype {m.dtype}")
+        if shapes.setdefault(im, m.shape) != m.shape:
+            raise ValueError(f"{where}[{i}].segmentation: shape {m.shape} differs from {shapes[im]}, the size of "
+                             "the other masks of its image")
+        out.append(np.ascontiguousarray(m, dtype=bool).reshape(-1))
+    return out
+
+
+def _read_ground_truth(gt: Mapping[str, Any], iou_type: str) -> _GroundTruth:
     if not isinstance(gt, Mapping):
         raise ValueError(f"ground_truth must be a COCO dict with images, annotations and categories, "
                          f"got {type(gt).__name__}")
@@ -395,25 +426,44 @@ def _read_ground_truth(gt: Mapping[str, Any]) -> _GroundTruth:
                  "the id of an image in ground_truth['images']")
     cat = _index(_ints(_field(anns, w, "category_id"), w, "category_id"), category_ids, w, "category_id",
                  "the id of a category in ground_truth['categories']")
-    box = _boxes(_field(anns, w, "bbox"), w)
+    masks, shapes = None, {}
+    if iou_type == "segm":
+        masks = _masks(_field(anns, w, "segmentation"), img, w, shapes)
+        box = np.zeros((len(anns), 4))
+    else:
+        box = _boxes(_field(anns, w, "bbox"), w)
     area = _numbers(_field(anns, w, "area"), w, "area", nonnegative=True)
     crowd = _flags(_field(anns, w, "iscrowd", 0), w, "iscrowd")
     _flags(_field(anns, w, "ignore", 0), w, "ignore")  # validated; no effect (pycocotools overwrites it)
     if anns and "id" in anns[0]:
         _unique_ids(anns, w)
-    return _GroundTruth(image_ids, category_ids, img, cat, box, area, crowd)
+    return _GroundTruth(image_ids, category_ids, img, cat, box, area, crowd, masks, shapes)
 
 
-def _read_predictions(predictions: Sequence[Mapping[str, Any]], gt: _GroundTruth) -> _Detections:
+def _read_predictions(predictions: Sequence[Mapping[str, Any]], gt: _GroundTruth, iou_type: str) -> _Detections:
     w = "predictions"
     preds = _records(predictions, w)
     img = _index(_ints(_field(preds, w, "image_id"), w, "image_id"), gt.image_ids, w, "image_id",
                  "the id of an image in ground_truth['images']")
     cat = _index(_ints(_field(preds, w, "category_id"), w, "category_id"), gt.category_ids, w, "category_id",
                  "the id of a category in ground_truth['categories']")
-    box = _boxes(_field(preds, w, "bbox"), w)
     score = _numbers(_field(preds, w, "score"), w, "score")
-    return _Detections(img, cat, box, score)
+    if iou_type == "bbox":
+        box = _boxes(_field(preds, w, "bbox"), w)
+        return _Detections(img, cat, box, score, box[:, 2] * box[:, 3], None)
+    masks = _masks(_field(preds, w, "segmentation"), img, w, dict(gt.mask_shape))
+    # pycocotools' loadRes: boxes (and their w * h as areas) win when the first result has one
+    if preds and isinstance(preds[0], Mapping) and "bbox" in preds[0] and not _is_empty(preds[0]["bbox"]):
+        box = _boxes(_field(preds, w, "bbox"), w)
+        area = box[:, 2] * box[:, 3]
+    else:
+        box = np.zeros((len(preds), 4))
+        area = np.array([np.count_nonzero(m) for m in masks], dtype=np.float64)
+    return _Detections(img, cat, box, score, area, masks)
+
+
+def _is_empty(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and len(v) == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,6 +493,33 @@ def _bbox_iou(d: np.ndarray, g: np.ndarray, crowd: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=(w > 0) & (h > 0))
 
 
+def _mask_pair_iou(d_masks: list[np.ndarray], g_masks: list[np.ndarray], d_group: np.ndarray, g_group: np.ndarray,
+                   g_crowd: np.ndarray, pair_det: np.ndarray, pair_gt: np.ndarray) -> np.ndarray:
+    """pycocotools' ``rleIou`` on decoded masks: pixel counts, ``i / u`` (``u`` = the detection's area for a crowd
+    region), 0 without intersection. One matrix product per image and category (detections and ground truth
+    of a group are contiguous in ``d_group`` / ``g_group`` order)."""
+    iou = np.zeros(len(pair_det))
+    if len(pair_det) == 0:
+        return iou
+    groups = np.unique(d_group[pair_det])
+    d_lo, d_hi = np.searchsorted(d_group, groups, "left"), np.searchsorted(d_group, groups, "right")
+    g_lo, g_hi = np.searchsorted(g_group, groups, "left"), np.searchsorted(g_group, groups, "right")
+    block: list = [None] * len(d_group)  # per detection: its IoU with each ground truth of its group
+    for a, b, c, e in zip(d_lo, d_hi, g_lo, g_hi):
+        d = np.stack(d_masks[a:b]).astype(np.float64)
+        g = np.stack(g_masks[c:e]).astype(np.float64)
+        inter = d @ g.T  # exact integer counts in float64
+        da, ga = d.sum(1)[:, None], g.sum(1)[None, :]
+        union = np.where(g_crowd[c:e][None, :], da, da + ga - inter)
+        values = np.divide(inter, union, out=np.zeros_like(inter), where=inter > 0)
+        for k in range(b - a):
+            block[a + k] = values[k]
+    g_first = np.searchsorted(g_group, g_group[pair_gt], "left")
+    for p, (i, j) in enumerate(zip(pair_det.tolist(), (pair_gt - g_first).tolist())):
+        iou[p] = block[i][j]
+    return iou
+
+
 def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarray, K: int, iou_thr: np.ndarray,
            areas: _Areas, max_det: int, use_categories: bool) -> _Matches:
     T, A = len(iou_thr), len(areas.labels)
@@ -464,7 +541,7 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
     keep = rank < max_det
     d_order, d_group, rank = d_order[keep], d_group[keep], rank[keep]
     D = len(d_order)
-    d_box, d_score = dt.box[d_order], dt.score[d_order]
+    d_box, d_score, d_area = dt.box[d_order], dt.score[d_order], dt.area[d_order]
 
     # Every (detection, ground truth) pair of a group, detections in (rank, group) order so that the
     # detections of one rank, one per group, form a contiguous run of pairs.
@@ -475,7 +552,11 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
     pair_det = np.repeat(by_rank, g_count)
     first_pair = np.repeat(np.cumsum(g_count) - g_count, g_count)
     pair_gt = np.repeat(g_start, g_count) + (np.arange(n_pairs) - first_pair)
-    pair_iou = _bbox_iou(d_box[pair_det], g_box[pair_gt], g_crowd[pair_gt])
+    if dt.masks is None:
+        pair_iou = _bbox_iou(d_box[pair_det], g_box[pair_gt], g_crowd[pair_gt])
+    else:
+        pair_iou = _mask_pair_iou([dt.masks[i] for i in d_order], [gt.masks[i] for i in g_order], d_group,
+                                  g_group, g_crowd, pair_det, pair_gt)
     pair_rank = rank[pair_det]
 
     # pycocotools' evaluateImg, all groups at once, one rank at a time (a detection's match depends
@@ -516,7 +597,6 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
         matched[:, :, dets] = choice >= 0
         ignored[:, :, dets] = choice_ignored
     # Unmatched detections outside the area range are ignored.
-    d_area = d_box[:, 2] * d_box[:, 3]
     outside = (d_area[None, :] < lo) | (d_area[None, :] > hi)  # (A, D)
     ignored |= ~matched & outside[None]
     return _Matches(d_cat[d_order], dt.img[d_order], rank, d_score, matched, ignored)
