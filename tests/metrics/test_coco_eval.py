@@ -97,7 +97,8 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 4, integer_b
     return {"images": images, "annotations": anns, "categories": categories}, results
 
 
-def pycocotools_eval(gt, results, *, use_cats=True, iou_thrs=None, max_dets=None, area_rng=None, area_lbl=None):
+def pycocotools_eval(gt, results, *, use_cats=True, iou_thrs=None, rec_thrs=None, max_dets=None, area_rng=None,
+                     area_lbl=None):
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         coco = COCO()
         coco.dataset = copy.deepcopy(gt)
@@ -107,6 +108,8 @@ def pycocotools_eval(gt, results, *, use_cats=True, iou_thrs=None, max_dets=None
         ev.params.useCats = int(use_cats)
         if iou_thrs is not None:
             ev.params.iouThrs = np.asarray(iou_thrs, dtype=float)
+        if rec_thrs is not None:
+            ev.params.recThrs = np.asarray(rec_thrs, dtype=float)
         if max_dets is not None:
             ev.params.maxDets = list(max_dets)
         if area_rng is not None:
@@ -150,9 +153,10 @@ def test_matches_pycocotools_with_other_parameters(seed):
     max_dets = [3, 1, 20, 50]  # unsorted on purpose: both sort them
     area_rng = [[0, 1e10], [0, 500], [500, 3000], [3000, 1e10], [100, 100]]
     area_lbl = ["all", "small", "medium", "large", "point"]
-    ev, printed = pycocotools_eval(gt, results, iou_thrs=iou_thrs, max_dets=max_dets, area_rng=area_rng,
-                                   area_lbl=area_lbl)
-    ours = coco_evaluate(gt, results, iou_thresholds=iou_thrs, max_dets=max_dets,
+    rec_thrs = [0.0, 0.1, 0.25, 0.5, 0.9, 1.0]
+    ev, printed = pycocotools_eval(gt, results, iou_thrs=iou_thrs, rec_thrs=rec_thrs, max_dets=max_dets,
+                                   area_rng=area_rng, area_lbl=area_lbl)
+    ours = coco_evaluate(gt, results, iou_thresholds=iou_thrs, recall_thresholds=rec_thrs, max_dets=max_dets,
                          area_ranges=dict(zip(area_lbl, map(tuple, area_rng))))
     assert ours.max_dets == (1, 3, 20, 50)
     assert_same(ours, ev, printed)
@@ -288,6 +292,10 @@ def test_bad_options():
         coco_evaluate(gt, [], max_dets=(1, 100))
     with pytest.raises(ValueError, match="iou_thresholds"):
         coco_evaluate(gt, [], iou_thresholds=[0.5, 1.5])
+    with pytest.raises(ValueError, match="iou_thresholds"):
+        coco_evaluate(gt, [], iou_thresholds=["a"])
+    with pytest.raises(ValueError, match="recall_thresholds must be increasing"):
+        coco_evaluate(gt, [], recall_thresholds=[0.5, 0.2])
     with pytest.raises(ValueError, match="area_ranges"):
         coco_evaluate(gt, [], area_ranges={"all": (10, 0)})
 

@@ -192,7 +192,7 @@ def coco_evaluate(
             result then has a ``segmentation`` (H, W) array of 0 / 1 (bool), the image's size
             (annotations need no ``bbox``).
         iou_thresholds: the IoU thresholds (T,), default ``.50:.05:.95``.
-        recall_thresholds: the recall points (R,), default ``0:.01:1`` (101).
+        recall_thresholds: the recall points (R,), increasing, default ``0:.01:1`` (101).
         max_dets: detections kept per image (M,), at least three (the summary reads AR at
             the first three and AP at the third); sorted increasing as pycocotools does.
         area_ranges: ``{label: (lo, hi)}`` area ranges (A,), default COCO's all / small /
@@ -209,6 +209,8 @@ def coco_evaluate(
     iou_thr = _thresholds(COCO_IOU_THRESHOLDS if iou_thresholds is None else iou_thresholds, "iou_thresholds")
     rec_thr = _thresholds(COCO_RECALL_THRESHOLDS if recall_thresholds is None else recall_thresholds,
                           "recall_thresholds")
+    if np.any(np.diff(rec_thr) < 0):  # pycocotools stops filling at the first one past the largest recall
+        raise ValueError(f"recall_thresholds must be increasing, got {recall_thresholds!r}")
     max_dets = _max_dets(max_dets)
     areas = _area_ranges(COCO_AREA_RANGES if area_ranges is None else area_ranges)
 
@@ -217,7 +219,7 @@ def coco_evaluate(
     K = len(gt.category_ids) if use_categories else 1
     g_cat = gt.cat if use_categories else np.zeros_like(gt.cat)
     d_cat = dt.cat if use_categories else np.zeros_like(dt.cat)
-    matches = _match(gt, dt, g_cat, d_cat, K, iou_thr, areas, max_dets[-1], use_categories)
+    matches = _match(gt, dt, g_cat, d_cat, K, iou_thr, areas, max_dets[-1])
     precision, recall, scores = _accumulate(matches, gt, g_cat, K, iou_thr, rec_thr, areas, max_dets)
     result = CocoEvaluation(
         stats=np.zeros(12), precision=precision, recall=recall, scores=scores, iou_thresholds=iou_thr,
@@ -234,7 +236,10 @@ def coco_evaluate(
 
 
 def _thresholds(values: Any, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a non-empty sequence of numbers in [0, 1], got {values!r}") from None
     if arr.size == 0 or not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
         raise ValueError(f"{name} must be a non-empty sequence of numbers in [0, 1], got {values!r}")
     return arr.copy()
@@ -521,7 +526,7 @@ def _mask_pair_iou(d_masks: list[np.ndarray], g_masks: list[np.ndarray], d_group
 
 
 def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarray, K: int, iou_thr: np.ndarray,
-           areas: _Areas, max_det: int, use_categories: bool) -> _Matches:
+           areas: _Areas, max_det: int) -> _Matches:
     T, A = len(iou_thr), len(areas.labels)
     # Ground truth grouped by (image, category); within a group in annotation order (pycocotools
     # concatenates the categories in id order when useCats=0: gt.cat breaks the order then).
