@@ -4,14 +4,15 @@ A seeded synthetic COCO-sized set: 5,000 images, 80 categories with COCO's ids
 (1..90 with its gaps), about 7 objects per image (COCO val2017 has 7.3) whose
 sizes span small / medium / large, 1 % crowd regions, and 100 detections per
 image (jittered copies of the objects, some with the wrong category, and random
-boxes, 70 % of them of the categories in the image). pycocotools runs COCO() indexing + loadRes + evaluate + accumulate +
-summarize; vistakit runs coco_evaluate on the same dict and list (reading them,
-matching, accumulating, summarizing). Both see the same inputs; the twelve summary
-numbers and the full precision / recall arrays are checked to agree to 1e-6
-before the timing is trusted.
+boxes, 70 % of them of the categories in the image). pycocotools runs COCO()
+indexing + loadRes + evaluate + accumulate + summarize; vistakit runs
+coco_evaluate on the same dict and list (reading them, matching, accumulating,
+summarizing). Both see the same inputs; the twelve summary numbers and the full
+precision / recall arrays are checked to agree to 1e-6 before the timing is
+trusted.
 
 Each timing is the best of --repeats runs (pycocotools: one run unless asked,
-it takes minutes). The machine may be shared with other work: the load average
+it takes about half a minute). The machine may be shared with other work: the load average
 before and after is saved with the result.
 
     python benchmarks/coco_eval.py [--images 5000] [--repeats 3] [--out benchmarks/results/...json]
