@@ -19,10 +19,10 @@ pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval  # noqa: E402
 
-CATEGORY_IDS = [1, 3, 7, 18, 90]  # non-contiguous, like COCO's 1..90 with gaps
+CATEGORY_IDS = [1, 3, 7, 18, 44, 67, 90]  # non-contiguous, like COCO's 1..90 with gaps
 
 
-def random_set(seed: int, *, n_images: int = 6, n_categories: int = 4, integer_boxes: bool = False):
+def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_boxes: bool = False):
     """A small random ground truth and results list exercising COCOeval's rules.
 
     Crowd regions, tiny / medium / large objects (their ``area`` differs from the box's, as a
@@ -75,7 +75,7 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 4, integer_b
                             "score": score})
     for img in image_ids:
         own = [a for a in anns if a["image_id"] == img]
-        n = 130 if img == image_ids[2] else int(rng.integers(0, 25))  # > 100 detections on one image
+        n = 150 if img == image_ids[2] else int(rng.integers(0, 25))  # > 100 detections on one image
         for _ in range(n):
             if own and rng.random() < 0.6:
                 a = own[rng.integers(len(own))]
@@ -90,9 +90,10 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 4, integer_b
                 cat = a["category_id"] if rng.random() < 0.85 else int(rng.choice(cats))
             else:
                 b = box(rng.choice([8.0, 40.0, 120.0]))
-                cat = int(rng.choice(cats[:-2] + cats[-1:]))  # the second-to-last: gt, no detection
+                cat = int(rng.choice(cats[:-2] + cats[-1:]))
             score = float(rng.choice(score_levels)) if rng.random() < 0.5 else float(rng.random())
             results.append({"image_id": img, "category_id": cat, "bbox": [float(v) for v in b], "score": score})
+    results = [r for r in results if r["category_id"] != cats[-2]]  # the second-to-last: gt, no detection
     categories = [{"id": c, "name": f"c{c}"} for c in cats]
     return {"images": images, "annotations": anns, "categories": categories}, results
 
