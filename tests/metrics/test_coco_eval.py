@@ -60,6 +60,11 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_b
             b = [float(x + dx), float(y), float(size), float(size)]
             anns.append({"image_id": img, "category_id": cat, "bbox": b, "area": float(size * size),
                          "iscrowd": crowd})
+    # Objects and detections whose areas sit exactly on the small / medium / large edges (32**2, 96**2).
+    for side in (32.0, 96.0):
+        x, y = rng.integers(0, 300, 2).tolist()
+        anns.append({"image_id": image_ids[-1], "category_id": int(cats[1]), "bbox": [x, y, side, side],
+                     "area": side * side, "iscrowd": 0})
     ids = rng.permutation(len(anns)) + 1
     for a, i in zip(anns, ids):
         a["id"] = int(i)
@@ -73,6 +78,11 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_b
         for bbox, score in ((centre, 0.99), (shifted, 0.98)):
             results.append({"image_id": img, "category_id": a["category_id"], "bbox": [float(v) for v in bbox],
                             "score": score})
+    for a in anns[-2:]:
+        x, y, side, _ = a["bbox"]
+        for bbox in ([x, y, side, side], [x + side / 8, y, side, side], [x + 500, y, side, side]):
+            results.append({"image_id": image_ids[-1], "category_id": a["category_id"], "bbox": bbox,
+                            "score": float(rng.random())})
     for img in image_ids:
         own = [a for a in anns if a["image_id"] == img]
         n = 150 if img == image_ids[2] else int(rng.integers(0, 25))  # > 100 detections on one image

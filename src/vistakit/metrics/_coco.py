@@ -259,6 +259,10 @@ class _Areas:
     labels: tuple[str, ...]
     ranges: np.ndarray  # (A, 2)
 
+    def outside(self, area: np.ndarray) -> np.ndarray:
+        """(A, N): area outside each range (``lo <= area <= hi`` is inside, as pycocotools has it)."""
+        return (area[None, :] < self.ranges[:, :1]) | (area[None, :] > self.ranges[:, 1:])
+
 
 def _area_ranges(ranges: Mapping[str, tuple[float, float]]) -> _Areas:
     if not isinstance(ranges, Mapping) or not ranges:
@@ -534,8 +538,7 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
     g_order = np.lexsort((np.arange(len(g_group)), gt.cat, g_group))
     g_group = g_group[g_order]
     g_box, g_area, g_crowd = gt.box[g_order], gt.area[g_order], gt.crowd[g_order]
-    lo, hi = areas.ranges[:, :1], areas.ranges[:, 1:]
-    g_ignored = g_crowd[None, :] | (g_area[None, :] < lo) | (g_area[None, :] > hi)  # (A, G)
+    g_ignored = g_crowd[None, :] | areas.outside(g_area)  # (A, G)
 
     # Detections grouped likewise, by decreasing score (stable), cut to max_det per group.
     d_group = dt.img * K + d_cat
@@ -602,8 +605,7 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
         matched[:, :, dets] = choice >= 0
         ignored[:, :, dets] = choice_ignored
     # Unmatched detections outside the area range are ignored.
-    outside = (d_area[None, :] < lo) | (d_area[None, :] > hi)  # (A, D)
-    ignored |= ~matched & outside[None]
+    ignored |= ~matched & areas.outside(d_area)[None]
     return _Matches(d_cat[d_order], dt.img[d_order], rank, d_score, matched, ignored)
 
 
@@ -618,8 +620,7 @@ def _accumulate(m: _Matches, gt: _GroundTruth, g_cat: np.ndarray, K: int, iou_th
     precision = -np.ones((T, R, K, A, M))
     recall = -np.ones((T, K, A, M))
     scores = -np.ones((T, R, K, A, M))
-    lo, hi = areas.ranges[:, :1], areas.ranges[:, 1:]
-    g_ignored = gt.crowd[None, :] | (gt.area[None, :] < lo) | (gt.area[None, :] > hi)  # (A, G)
+    g_ignored = gt.crowd[None, :] | areas.outside(gt.area)  # (A, G)
     n_pos = np.zeros((K, A), dtype=np.int64)  # non-ignored ground truth per category and area range
     for a in range(A):
         n_pos[:, a] = np.bincount(g_cat[~g_ignored[a]], minlength=K)
