@@ -157,6 +157,10 @@ class CocoEvaluation:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v:.4f}" for k, v in self.as_dict().items())
+        return f"CocoEvaluation({values}; precision {self.precision.shape})"
+
     def _summary_settings(self) -> list[tuple[bool, float | None, str, int]]:
         m = self.max_dets
         # pycocotools' first line reads maxDets=100 whatever max_dets are (its ``_summarize`` default)
@@ -203,6 +207,14 @@ def coco_evaluate(
     Returns:
         A :class:`CocoEvaluation` with ``stats``, ``precision``, ``recall``, ``scores`` and
         ``summary()``.
+
+    Example:
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
+        ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 20],
+        ...                        "area": 200.0, "iscrowd": 0}]}
+        >>> res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9}])
+        >>> round(res.ap50, 6), res.ap75, round(res.ap, 6)  # IoU 0.5: a hit at .50 only
+        (1.0, 0.0, 0.1)
     """
     if iou_type not in ("bbox", "segm"):
         raise ValueError(f"iou_type must be 'bbox' or 'segm', got {iou_type!r}")
