@@ -33,6 +33,9 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
 * detection: :func:`box_iou`, :func:`mask_iou`, :func:`match_detections` (greedy matching
   at an IoU threshold: :class:`DetectionMatches` with precision / recall),
   :func:`average_precision_at` (VOC all-point AP of the matches);
+* detection benchmarks: :func:`coco_evaluate` (:class:`CocoEvaluation`: pycocotools'
+  ``COCOeval`` numbers, boxes or decoded masks); :func:`voc_average_precision` (:class:`VocAveragePrecision`:
+  Pascal VOC AP, 11-point or all-point, with difficult objects);
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
   :func:`per_class_iou`, :func:`mean_iou`.
 """
@@ -62,6 +65,7 @@ from ._html import (
     per_class_figure,
     reliability_figure,
 )
+from ._coco import CocoEvaluation, coco_evaluate
 from ._detection import DetectionMatches, average_precision_at, box_iou, mask_iou, match_detections
 from ._generation import (
     FeatureStatisticsWarning,
@@ -96,8 +100,13 @@ from ._streaming import (
     Recall,
 )
 from ._validation import UndefinedMetricWarning
+from ._voc import VocAveragePrecision, voc_average_precision
 
 __all__ = [
+    "CocoEvaluation",
+    "coco_evaluate",
+    "VocAveragePrecision",
+    "voc_average_precision",
     "DetectionMatches",
     "average_precision_at",
     "box_iou",

@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from ._validation import ArrayLike, as_numpy
+from ._voc import voc_ap
 
 __all__ = ["DetectionMatches", "average_precision_at", "box_iou", "mask_iou", "match_detections"]
 
@@ -194,11 +195,5 @@ def average_precision_at(matches: DetectionMatches) -> float:
             aps.append(0.0)
             continue
         ctp, cfp = np.cumsum(tp), np.cumsum(1 - tp)
-        recall = ctp / n_gt
-        precision = ctp / (ctp + cfp)
-        mrec = np.concatenate([[0.0], recall, [1.0]])
-        mpre = np.concatenate([[0.0], precision, [0.0]])
-        mpre = np.maximum.accumulate(mpre[::-1])[::-1]
-        steps = np.where(mrec[1:] != mrec[:-1])[0]
-        aps.append(float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1])))
+        aps.append(voc_ap(ctp / n_gt, ctp / (ctp + cfp)))
     return float(np.mean(aps)) if aps else float("nan")
