@@ -414,17 +414,38 @@ def test_segm_mask_iou_and_crowd_by_hand():
     assert np.all(res.stats == -1)  # nothing left to find
 
 
-def test_segm_needs_decoded_masks_of_one_size_per_image():
+@pytest.mark.parametrize("seed", range(4))
+def test_segm_from_run_length_encodings_and_polygons_matches_pycocotools(seed):
+    """The same sets given as COCO gives them: compressed RLE (pycocotools' bytes), and polygons."""
+    gt, results, _, _ = random_mask_set(seed, with_boxes=False)
+    ev, printed = pycocotools_segm(copy.deepcopy(gt), copy.deepcopy(results))  # pycocotools edits its inputs
+    assert_same(coco_evaluate(gt, results, iou_type="segm"), ev, printed)
+    rng = np.random.default_rng(seed)
+    for a in gt["annotations"]:  # polygons for the non-crowd objects (as COCO stores them)
+        if not a["iscrowd"]:
+            h, w = a["segmentation"]["size"]
+            ring = [float(v) for _ in range(int(rng.integers(3, 8))) for v in (rng.uniform(0, w), rng.uniform(0, h))]
+            a["segmentation"] = [ring]
+    ev, printed = pycocotools_segm(copy.deepcopy(gt), copy.deepcopy(results))
+    assert_same(coco_evaluate(gt, results, iou_type="segm"), ev, printed)
+
+
+def test_segm_errors_name_the_record():
     m = np.zeros((4, 4), bool)
     gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
-          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"counts": "x", "size": [4, 4]},
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"counts": 7, "size": [4, 4]},
                            "area": 1.0}]}
-    with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: .*a dict \(a run-length"):
+    with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: not a COCO run-length encoding"):
         coco_evaluate(gt, [], iou_type="segm")
     gt["annotations"][0]["segmentation"] = m
     bad = [{"image_id": 1, "category_id": 1, "segmentation": np.zeros((5, 4), bool), "score": 0.5}]
-    with pytest.raises(ValueError, match=r"predictions\[0\]\.segmentation: shape \(5, 4\) differs"):
+    with pytest.raises(ValueError, match=r"predictions\[0\]\.segmentation: .*5x4 mask on a 4x4 image|"
+                                         r"predictions\[0\]\.segmentation: shape \(5, 4\) differs"):
         coco_evaluate(gt, bad, iou_type="segm")
-    bad[0]["segmentation"] = [[1, 2, 3, 4, 5, 6]]
-    with pytest.raises(ValueError, match=r"a list \(polygons\?\)"):
-        coco_evaluate(gt, bad, iou_type="segm")
+    gt["annotations"][0]["segmentation"] = [[1, 2, 3, 4, 5, 6]]
+    with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: polygons need the image's height"):
+        coco_evaluate(gt, [], iou_type="segm")
+    gt["images"][0].update(height=4, width=4)
+    gt["annotations"][0]["segmentation"] = [[1, 2, 3, 4]]
+    with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: not COCO polygons"):
+        coco_evaluate(gt, [], iou_type="segm")

@@ -42,9 +42,11 @@ or refuses:
 An annotation's ``ignore`` field is accepted and, as in pycocotools (whose
 ``COCOeval._prepare`` overwrites it with ``iscrowd``), has no effect.
 
-``iou_type="segm"`` evaluates instance masks given *decoded*: every ``segmentation`` is
-a binary (H, W) array of its image's size (COCO's polygons and run-length encodings must
-be decoded first; vistakit has no RLE codec yet). Mask IoU is pycocotools' ``rleIou``
+``iou_type="segm"`` evaluates instance masks: every ``segmentation`` is COCO's compressed
+or uncompressed run-length encoding (a dict with ``size`` and ``counts``), COCO polygons
+(a list of ``[x1, y1, x2, y2, ...]`` rings, rasterised as pycocotools' ``annToRLE`` does:
+the image's ``height`` / ``width`` must be in ``ground_truth['images']``), or a decoded
+binary (H, W) array; all are decoded with :mod:`vistakit.structures`' exact RLE. Mask IoU is pycocotools' ``rleIou``
 (pixel counts: intersection over union, over the detection's pixels for a crowd region),
 the ground truth's area is still its ``area`` field, and a detection's area follows
 pycocotools' ``loadRes``: the mask's pixel count, except that when the first result
@@ -57,6 +59,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from ..structures import RLE, Polygons
 
 from ._validation import as_numpy
 
@@ -413,20 +417,36 @@ def _unique_ids(records: list, where: str) -> np.ndarray:
     return uniq
 
 
-def _masks(values: list, img: np.ndarray, where: str, shapes: dict[int, tuple[int, int]]) -> list[np.ndarray]:
-    """Decoded binary masks, flattened; all masks of one image share its (H, W)."""
+def _masks(values: list, img: np.ndarray, where: str, shapes: dict[int, tuple[int, int]],
+           sizes: Mapping[int, tuple[int, int]]) -> list[np.ndarray]:
+    """Binary masks, flattened, from RLE dicts, COCO polygons or decoded arrays; all masks of an image share its (H, W).
+
+    ``sizes`` holds the (H, W) of the images whose record gives it (polygons need it).
+    """
     out = []
     for i, (v, im) in enumerate(zip(values, img.tolist())):
-        if isinstance(v, (Mapping, list, tuple)):
-            what = "a dict (a run-length encoding?)" if isinstance(v, Mapping) else "a list (polygons?)"
-            raise ValueError(f"{where}[{i}].segmentation: expected a decoded binary mask, an (H, W) array; got "
-                             f"{what}: decode it first")
-        m = as_numpy(v, f"{where}[{i}].segmentation")
-        if m.ndim != 2 or m.dtype.kind not in "biu" or (m.dtype.kind != "b" and np.any((m != 0) & (m != 1))):
-            raise ValueError(f"{where}[{i}].segmentation: expected a binary (H, W) mask of 0 / 1, got "
-                             f"shape {m.shape}, dtype {m.dtype}")
+        field = f"{where}[{i}].segmentation"
+        if isinstance(v, Mapping):
+            try:
+                m = RLE.from_coco(v).decode()
+            except (ValueError, TypeError, KeyError) as e:
+                raise ValueError(f"{field}: not a COCO run-length encoding ({e})") from None
+        elif isinstance(v, (list, tuple)):
+            if im not in sizes:
+                raise ValueError(f"{field}: polygons need the image's height and width in ground_truth['images']")
+            try:
+                m = Polygons.from_coco(v).to_mask(height=sizes[im][0], width=sizes[im][1])
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{field}: not COCO polygons ({e})") from None
+        else:
+            m = as_numpy(v, field)
+            if m.ndim != 2 or m.dtype.kind not in "biu" or (m.dtype.kind != "b" and np.any((m != 0) & (m != 1))):
+                raise ValueError(f"{field}: expected a binary (H, W) mask of 0 / 1, got "
+                                 f"shape {m.shape}, dtype {m.dtype}")
+        if im in sizes and m.shape != sizes[im]:
+            raise ValueError(f"{field}: a {m.shape[0]}x{m.shape[1]} mask on a {sizes[im][0]}x{sizes[im][1]} image")
         if shapes.setdefault(im, m.shape) != m.shape:
-            raise ValueError(f"{where}[{i}].segmentation: shape {m.shape} differs from {shapes[im]}, the size of "
+            raise ValueError(f"{field}: shape {m.shape} differs from {shapes[im]}, the size of "
                              "the other masks of its image")
         out.append(np.ascontiguousarray(m, dtype=bool).reshape(-1))
     return out
@@ -449,7 +469,11 @@ def _read_ground_truth(gt: Mapping[str, Any], iou_type: str) -> _GroundTruth:
                  "the id of a category in ground_truth['categories']")
     masks, shapes = None, {}
     if iou_type == "segm":
-        masks = _masks(_field(anns, w, "segmentation"), img, w, shapes)
+        position = {int(i): k for k, i in enumerate(image_ids)}
+        sizes = {position[int(r["id"])]: (int(r["height"]), int(r["width"])) for r in gt["images"]
+                 if isinstance(r, Mapping) and "height" in r and "width" in r}
+        shapes = dict(sizes)  # every mask of an image, and the images' own sizes, agree
+        masks = _masks(_field(anns, w, "segmentation"), img, w, shapes, sizes)
         box = np.zeros((len(anns), 4))
     else:
         box = _boxes(_field(anns, w, "bbox"), w)
@@ -472,7 +496,7 @@ def _read_predictions(predictions: Sequence[Mapping[str, Any]], gt: _GroundTruth
     if iou_type == "bbox":
         box = _boxes(_field(preds, w, "bbox"), w)
         return _Detections(img, cat, box, score, box[:, 2] * box[:, 3], None)
-    masks = _masks(_field(preds, w, "segmentation"), img, w, dict(gt.mask_shape))
+    masks = _masks(_field(preds, w, "segmentation"), img, w, dict(gt.mask_shape), gt.mask_shape)
     # pycocotools' loadRes: boxes (and their w * h as areas) win when the first result has one
     if preds and isinstance(preds[0], Mapping) and "bbox" in preds[0] and not _is_empty(preds[0]["bbox"]):
         box = _boxes(_field(preds, w, "bbox"), w)
