@@ -196,9 +196,9 @@ def coco_evaluate(
             (no effect, as in pycocotools).
         predictions: COCO's results list: dicts with ``image_id``, ``category_id``,
             ``bbox`` ``[x, y, width, height]`` and ``score``; other keys are ignored.
-        iou_type: ``"bbox"``, or ``"segm"`` with decoded binary masks: each annotation and
-            result then has a ``segmentation`` (H, W) array of 0 / 1 (bool), the image's size
-            (annotations need no ``bbox``).
+        iou_type: ``"bbox"``, or ``"segm"``: each annotation and result then has a
+            ``segmentation``: COCO RLE (compressed or not), COCO polygons, or a decoded (H, W)
+            0 / 1 array of the image's size (annotations need no ``bbox``).
         iou_thresholds: the IoU thresholds (T,), default ``.50:.05:.95``.
         recall_thresholds: the recall points (R,), increasing, default ``0:.01:1`` (101).
         max_dets: detections kept per image (M,), at least three (the summary reads AR at
