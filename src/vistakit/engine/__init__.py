@@ -16,7 +16,9 @@ and returns an :class:`Ensemble` that averages their probabilities.
 :func:`train_run` is what ``vistakit train`` does: names in, a run folder with a
 report out. :func:`finetune` transfers a (pretrained) classifier to new classes: head
 with the backbone frozen, then discriminative unfreezing, or a linear probe;
-:func:`compare_label_budgets` measures accuracy against labelled images per class.
+:func:`compare_label_budgets` measures accuracy against labelled images per class
+(:func:`available_pretrained`: which published weights are on this machine); the
+experiments built on it live in ``benchmarks/``.
 """
 
 from ._augment import BatchPipeline, build_augment
@@ -24,8 +26,7 @@ from ._checkpoint import RunDirError, load_training_checkpoint, prepare_run_dir,
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors
 from ._distributed import DistInfo, init_distributed
-from ._compare import Comparison, Method, compare_label_budgets, pretrained_comparison, transfer_comparison
-from ._compare import transfer_to_digits
+from ._compare import Comparison, Method, available_pretrained, compare_label_budgets
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneResult, finetune, finetune_run, labelled_subset
@@ -52,6 +53,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingDiverged",
+    "available_pretrained",
     "build_augment",
     "build_optimizer",
     "channel_stats",
@@ -72,10 +74,7 @@ __all__ = [
     "lr_find",
     "patch_whitening_filters",
     "prepare_run_dir",
-    "pretrained_comparison",
     "save_atomic",
     "train_run",
-    "transfer_comparison",
-    "transfer_to_digits",
     "whiten_conv_",
 ]
