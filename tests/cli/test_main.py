@@ -51,7 +51,7 @@ def test_demo_runs(tmp_path, capsys):
     assert "cross-entropy" in out and "demo finished" in out
     # a story of a few dozen lines: the steps, one epoch line of the training, the reports and tables;
     # the comparisons' runs train silently under one progress bar each (on stderr)
-    assert [line[:7] for line in out.splitlines() if line.startswith("== ")] == [f"== {k}/5" for k in range(1, 6)]
+    assert [line[:6] for line in out.splitlines() if line.startswith("== ")] == [f"== {k}/5" for k in range(1, 6)]
     assert len(out.splitlines()) < 70, out
     assert [line for line in out.splitlines() if line.startswith("epoch ")] == [line for line in out.splitlines()
                                                                                  if line.startswith("epoch 1/1 ")]
