@@ -98,7 +98,7 @@ def _run(n=90, seed=0, history=True):
     report_text = classification_report(y, probs.argmax(1).numpy(), target_names=NAMES, digits=4)
     summary = {"dataset": "toy", "model": "fastnet_fmnist", "recipe": "fast", "epochs": 2, "best_epoch": 2,
                "best_val_accuracy": None, "test_accuracy": 0.8, "classification_report": report_text,
-               "image_size": [12, 12], "member_val_accuracy": [0.7, 0.75], "evaluated_on": "test", "tta": True,
+               "image_size": [12, 12], "num_params": 107_962, "member_val_accuracy": [0.7, 0.75], "evaluated_on": "test", "tta": True,
                "nested": {"a": 1}}
     rows = [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": 0.5 + 0.1 * e, "val_loss": None,
              "val_accuracy": None, "lr": 0.01, "seconds": 1.5, "images_per_second": 60.0} for e in (1, 2)]
@@ -129,6 +129,7 @@ def test_the_classification_report_is_a_table_with_the_averages_below(tmp_path):
     facts = {row[0]: row[1] for row in _sections(blocks)["Run"][0][1]["tbody"]}
     assert "classification_report" not in facts and "nested" not in facts
     assert facts["image_size"] == "12, 12" and facts["best_val_accuracy"] == "-" and facts["model"] == "fastnet_fmnist"
+    assert facts["num_params"] == "107,962" and facts["tta"] == "True"
 
 
 @pytest.mark.parametrize("history", [True, False])

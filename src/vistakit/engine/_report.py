@@ -121,6 +121,8 @@ def _fmt_value(v: Any) -> str:
 def _fmt(v: Any) -> str:
     if v is None:
         return "-"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
     if isinstance(v, float):
         return f"{v:.4f}" if abs(v) < 1e4 else f"{v:,.0f}"
     return str(v)
