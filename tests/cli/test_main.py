@@ -45,9 +45,18 @@ def test_demo_runs(tmp_path, capsys):
 
     if not Path("/usr/share/datasets/fashion-mnist").is_dir():
         pytest.skip("Fashion-MNIST (Debian package dataset-fashion-mnist) is not installed")
-    assert main(["demo", "--out", str(tmp_path), "--epochs", "1", "--quick", "--quiet"]) == 0
-    out = capsys.readouterr().out
+    assert main(["demo", "--out", str(tmp_path), "--epochs", "1", "--quick"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
     assert "cross-entropy" in out and "demo finished" in out
+    # a story of a few dozen lines: the steps, one epoch line of the training, the reports and tables;
+    # the comparisons' runs train silently under one progress bar each (on stderr)
+    assert [line[:6] for line in out.splitlines() if line.startswith("== ")] == [f"== {k}/5" for k in range(1, 6)]
+    assert len(out.splitlines()) < 70, out
+    assert [line for line in out.splitlines() if line.startswith("epoch ")] == [line for line in out.splitlines()
+                                                                                 if line.startswith("epoch 1/1 ")]
+    assert "phase" not in out + captured.err and captured.err.count("comparison:") >= 2
+    assert "| from scratch |" in out and "macro avg" in out
     assert (tmp_path / "fashion-mnist-grid.png").stat().st_size > 1000
     assert (tmp_path / "fashion-mnist-fast" / "report.html").is_file()
     assert (tmp_path / "fashion-mnist-fast" / "summary.json").is_file()

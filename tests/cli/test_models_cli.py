@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from vistakit.cli import main
 from vistakit.models import list_models, model_info

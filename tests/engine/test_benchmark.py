@@ -1,10 +1,14 @@
-"""The Fashion-MNIST benchmark's pieces: the baseline loop, the summary and the verdict on the targets."""
+"""The Fashion-MNIST benchmark's pieces (``benchmarks/fashion_mnist.py``): the baseline loop, the summary
+and the verdict on the targets."""
 
 from __future__ import annotations
 
 import torch
 
-from vistakit.engine._benchmark import TARGETS, _summarize, run_baseline, speedup, target_verdict
+from ._bench import load_benchmark
+
+bench = load_benchmark("fashion_mnist")
+TARGETS, run_baseline, speedup, target_verdict = bench.TARGETS, bench.run_baseline, bench.speedup, bench.target_verdict
 
 
 class _Tiny(torch.utils.data.Dataset):
@@ -28,7 +32,7 @@ class _Tiny(torch.utils.data.Dataset):
 def _result(recipe_accs, base_accs, seconds=10.0):
     def run(accs):
         epochs = [{"epoch": i + 1, "test_accuracy": a, "train_seconds": seconds * (i + 1)} for i, a in enumerate(accs)]
-        return _summarize("x", epochs, 0.91, num_params=1)
+        return bench.summarize("x", epochs, 0.91, num_params=1)
     rec, base = run(recipe_accs), run(base_accs)
     return {"recipe": rec, "baseline": base, "speedup_to_91": speedup(rec, base, "seconds_to_91")}
 
@@ -71,12 +75,10 @@ def test_baseline_trains_and_reports_per_epoch():
 
 
 def test_progress_goes_to_stderr_so_stdout_carries_only_the_json(monkeypatch, capsys):
-    from vistakit.engine import _benchmark
-
-    monkeypatch.setattr(_benchmark, "load_split",
+    monkeypatch.setattr(bench, "load_dataset",
                         lambda name, split, root=None: _Tiny(256, 0) if split == "train" else _Tiny(128, 1))
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # the suite's one thread stays
-    result = _benchmark.benchmark_fashion_mnist(recipe="fast", baseline_epochs=1, progress=True)
+    result = bench.benchmark_fashion_mnist(recipe="fast", baseline_epochs=1, progress=True)
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "epoch 10/10" in captured.err and "baseline epoch 1" in captured.err
@@ -86,13 +88,12 @@ def test_progress_goes_to_stderr_so_stdout_carries_only_the_json(monkeypatch, ca
 
 def test_an_ensemble_recipe_is_watched_as_the_networks_trained_so_far(monkeypatch):
     from vistakit.engine import _recipes
-    from vistakit.engine._benchmark import run_recipe
 
     tiny = _recipes.Recipe(name="tiny", description="two small networks averaged", model="fastnet_fmnist",
                            options=dict(epochs=2, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5,
                                         tta=True, ensemble=2))
     monkeypatch.setitem(_recipes._RECIPES, "tiny", tiny)
-    out = run_recipe(_Tiny(200, seed=0), _Tiny(100, seed=1), recipe="tiny", target=0.91, progress=False)
+    out = bench.run_recipe(_Tiny(200, seed=0), _Tiny(100, seed=1), recipe="tiny", target=0.91, progress=False)
     lines = out["epochs"]
     assert [(r["epoch"], r["member"], r["member_epoch"]) for r in lines] == [(1, 1, 1), (2, 1, 2), (3, 2, 1),
                                                                             (4, 2, 2)]
@@ -104,18 +105,18 @@ def test_an_ensemble_recipe_is_watched_as_the_networks_trained_so_far(monkeypatc
 
 
 def test_the_seed_reaches_the_recipe_and_the_baseline(monkeypatch):
-    from vistakit.engine import _benchmark, _recipes
+    from vistakit.engine import _recipes
 
     seen = []
-    real_fit = _benchmark.fit_ensemble
-    monkeypatch.setattr(_benchmark, "fit_ensemble", lambda *a, **k: seen.append(a[3].seed) or real_fit(*a, **k))
+    real_fit = bench.fit_ensemble
+    monkeypatch.setattr(bench, "fit_ensemble", lambda *a, **k: seen.append(a[3].seed) or real_fit(*a, **k))
     tiny = _recipes.Recipe(name="tiny", description="one small network", model="fastnet_fmnist",
                            options=dict(epochs=1, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5))
     monkeypatch.setitem(_recipes._RECIPES, "tiny", tiny)
-    monkeypatch.setattr(_benchmark, "load_split",
+    monkeypatch.setattr(bench, "load_dataset",
                         lambda name, split, root=None: _Tiny(200, 0) if split == "train" else _Tiny(100, 1))
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
-    result = _benchmark.benchmark_fashion_mnist(recipe="tiny", baseline_epochs=1, progress=False, seed=3)
+    result = bench.benchmark_fashion_mnist(recipe="tiny", baseline_epochs=1, progress=False, seed=3)
     assert seen == [3] and result["seed"] == 3
     # the baseline's weights and shuffling follow the seed
     seeds, real_seed = [], torch.manual_seed
@@ -125,8 +126,7 @@ def test_the_seed_reaches_the_recipe_and_the_baseline(monkeypatch):
 
 
 def test_the_machine_is_named_by_its_processor_model(tmp_path):
-    from vistakit.engine._benchmark import cpu_model
-
+    cpu_model = bench.cpu_model
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n"
                     "flags\t\t: fpu vme\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n")
@@ -135,3 +135,16 @@ def test_the_machine_is_named_by_its_processor_model(tmp_path):
     assert cpu_model(str(tmp_path / "missing"))
     (tmp_path / "arm").write_text("processor\t: 0\nBogoMIPS\t: 50.00\n")
     assert cpu_model(str(tmp_path / "arm")) == cpu_model(str(tmp_path / "missing"))
+
+
+def test_the_script_prints_the_json_and_writes_it_where_asked(monkeypatch, tmp_path, capsys):
+    import json
+    import sys
+
+    asked = []
+    monkeypatch.setattr(bench, "benchmark_fashion_mnist", lambda **kw: asked.append(kw) or {"seed": kw["seed"]})
+    monkeypatch.setattr(sys, "argv", ["fashion_mnist.py", "--seed", "4", "--quiet", "--json", str(tmp_path / "r.json")])
+    bench.main()
+    assert json.loads(capsys.readouterr().out) == {"seed": 4}
+    assert json.loads((tmp_path / "r.json").read_text()) == {"seed": 4}
+    assert asked[0]["progress"] is False and asked[0]["recipe"] == "fast" and asked[0]["threads"] == 2

@@ -1,5 +1,5 @@
 """finetune(): frozen means frozen through the real path, discriminative unfreezing, RUN_DIR weights,
-the linear probe and its feature cache, and the few-label comparisons."""
+the linear probe and its feature cache (the few-label comparisons: test_transfer.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from torch.utils.data import Subset, TensorDataset
 from vistakit.data import load_dataset
 from vistakit.engine import FinetuneConfig, RunDirError, TrainConfig, fit
 from vistakit.engine._checkpoint import load_training_checkpoint
-from vistakit.engine._compare import Method, compare_label_budgets, transfer_to_digits
 from vistakit.engine._finetune import (
     Phase,
     attach_resize,
@@ -233,27 +232,6 @@ def test_linear_probe_on_pretrained_mobilenet_v2(tmp_path, digits):
     again = finetune("mobilenet_v2", train, test=test, run_dir=tmp_path / "probe", overwrite=True, **kw)
     assert again.summary["features_computed"] == {"train": 0, "test": 0}
     assert again.summary["test_accuracy"] == s["test_accuracy"]
-
-
-def test_compare_label_budgets_and_digits_transfer(tmp_path, digits):
-    train, test = digits
-    fmnist_like = Subset(train, list(range(300)))  # any RUN_DIR works as the source
-    torch.manual_seed(0)
-    fit(create_model(MODEL, num_classes=10, in_chans=1), fmnist_like, None, CFG.replace(epochs=1, batch_size=50),
-        run_dir=tmp_path / "src", progress=False, meta={"model": MODEL, "dataset": "digits"})
-    cmp = transfer_to_digits(tmp_path / "src", labels_per_class=(1, 2), repeats=1, steps=2, out_dir=tmp_path / "out")
-    assert {(r["method"], r["labels_per_class"]) for r in cmp.rows} == {
-        (m, k) for m in ("transferred: head, then unfrozen", "transferred: all layers fine-tuned",
-                         "transferred: frozen + linear probe", "from scratch") for k in (1, 2)}
-    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 for r in cmp.rows)
-    assert cmp.test_images == 297
-    for suffix in ("png", "md", "json", "html"):
-        assert (tmp_path / "out" / f"transfer-digits.{suffix}").is_file()
-    assert (tmp_path / "out" / "transfer-digits.png").read_bytes()[:4] == b"\x89PNG"
-    md = (tmp_path / "out" / "transfer-digits.md").read_text()
-    assert "| from scratch |" in md and "1/class" in md
-    with pytest.raises(ValueError, match="exceed"):
-        compare_label_budgets([Method("x", MODEL)], train, test, labels_per_class=(1000,))
 
 
 def test_linear_probe_without_test_data_and_errors(tmp_path):

@@ -15,7 +15,6 @@ from vistakit.engine import TrainConfig, evaluate, fit, get_task, list_tasks, re
 from vistakit.engine.tasks import ClassificationTask, Task, _base
 from vistakit.structures import Sample
 
-from vistakit.data import SampleDataset
 
 from ._dense_toy import ToyCenterNet, shapes, toy_segmenter
 from ._toy import small_cnn, stripes

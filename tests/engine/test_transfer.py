@@ -1,10 +1,16 @@
-"""Transfer learning helpers: frozen really means frozen."""
+"""Transfer learning: frozen really means frozen; the few-label comparison of the library and the
+transfer experiments of ``benchmarks/transfer.py`` built on it."""
+
+import json
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils.data import Subset
 
+from vistakit.data import load_dataset
+from vistakit.engine import Method, TrainConfig, compare_label_budgets, fit
 from vistakit.engine._transfer import (
     discriminative_param_groups,
     freeze,
@@ -12,7 +18,12 @@ from vistakit.engine._transfer import (
     linear_probe,
 )
 from vistakit.features import extract_features
-from vistakit.models import ImageClassifier
+from vistakit.models import ImageClassifier, create_model
+
+from ._bench import load_benchmark
+
+MODEL = "fastnet_fmnist"  # registered, small, with BatchNorm in every stage
+CFG = TrainConfig(amp="off", warmup_epochs=0.0, label_smoothing=0.1)
 
 
 class Tiny(ImageClassifier):
@@ -116,3 +127,85 @@ def test_labels_per_class_subset():
     assert (idx == labels_per_class_subset(t, per_class=3, seed=1)).all()
     with pytest.raises(ValueError, match="fewer than"):
         labels_per_class_subset(t, per_class=11)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", "train"), load_dataset("digits", "test")
+
+
+def test_compare_label_budgets_shows_one_bar_for_all_its_runs(tmp_path, digits, capsys):
+    train, test = digits
+    methods = [Method("scratch, lr 3e-3", MODEL, None, dict(freeze="none", head_epochs=1, min_steps=2, lr=3e-3,
+                                                           batch_size=16, image_size=12, train=CFG)),
+               Method("scratch, lr 1e-2", MODEL, None, dict(freeze="none", head_epochs=1, min_steps=2, lr=1e-2,
+                                                           batch_size=16, image_size=12, train=CFG))]
+    seen = []
+    cmp = compare_label_budgets(methods, train, test, labels_per_class=(1, 2), repeats=2, title="tiny",
+                                progress=True, on_run=lambda row: seen.append(row) or print(f"ran {row['method']}"))
+    captured = capsys.readouterr()
+    assert len(cmp.rows) == len(seen) == 8 and captured.out.count("ran scratch") == 8
+    # one bar over the 8 runs; none of the runs' own bars, epoch lines or phase lines
+    assert "comparison" in captured.err and "/8" in captured.err
+    assert "epoch" not in captured.err + captured.out and "phase" not in captured.err + captured.out
+    assert [(r["labels_per_class"], r["repeat"]) for r in cmp.rows[::2]] == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 and r["train_images"] == 10 * r["labels_per_class"]
+               for r in cmp.rows)
+    table = cmp.table()
+    assert [(r["method"], r["labels_per_class"], r["repeats"]) for r in table] == [
+        (m, k, 2) for m in ("scratch, lr 3e-3", "scratch, lr 1e-2") for k in (1, 2)]
+    first = [r["accuracy"] for r in cmp.rows if r["method"] == "scratch, lr 3e-3" and r["labels_per_class"] == 1]
+    assert table[0]["accuracy"] == pytest.approx(np.mean(first))
+    paths = cmp.save(tmp_path, stem="tiny")
+    assert paths["png"].read_bytes()[:4] == b"\x89PNG"
+    assert json.loads(paths["json"].read_text())["rows"] == json.loads(json.dumps(cmp.rows))
+    assert "| scratch, lr 3e-3 |" in paths["md"].read_text() and "±" in paths["md"].read_text()
+    with pytest.raises(ValueError, match="exceed"):
+        compare_label_budgets(methods, train, test, labels_per_class=(1000,))
+    with pytest.raises(ValueError, match="repeats"):
+        compare_label_budgets(methods, train, test, labels_per_class=(1,), repeats=0)
+
+
+def test_digits_transfer_benchmark(tmp_path, digits):
+    transfer = load_benchmark("transfer")
+    train, test = digits
+    fmnist_like = Subset(train, list(range(300)))  # any RUN_DIR works as the source
+    torch.manual_seed(0)
+    fit(create_model(MODEL, num_classes=10, in_chans=1), fmnist_like, None, CFG.replace(epochs=1, batch_size=50),
+        run_dir=tmp_path / "src", progress=False, meta={"model": MODEL, "dataset": "digits"})
+    assert transfer.source_facts(tmp_path / "src")[:2] == (MODEL, 8)  # the side of the source's data set
+    cmp = transfer.transfer_to_digits(tmp_path / "src", labels_per_class=(1, 2), repeats=1, steps=2,
+                                      out_dir=tmp_path / "out")
+    assert {(r["method"], r["labels_per_class"]) for r in cmp.rows} == {
+        (m, k) for m in ("transferred: head, then unfrozen", "transferred: all layers fine-tuned",
+                         "transferred: frozen + linear probe", "from scratch") for k in (1, 2)}
+    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 for r in cmp.rows)
+    assert cmp.test_images == 297
+    for suffix in ("png", "md", "json", "html"):
+        assert (tmp_path / "out" / f"transfer-digits.{suffix}").is_file()
+    assert (tmp_path / "out" / "transfer-digits.png").read_bytes()[:4] == b"\x89PNG"
+    md = (tmp_path / "out" / "transfer-digits.md").read_text()
+    assert "| from scratch |" in md and "1/class" in md
+    with pytest.raises(FileNotFoundError, match="no best.pt"):
+        transfer.source_facts(tmp_path)
+
+
+def test_pretrained_benchmark_plans_its_methods_and_probes_offline_weights(tmp_path):
+    transfer = load_benchmark("transfer")
+    kw = dict(weights="imagenet", image_size=32, finetune_steps=5, unfreeze_stages=2, unfreeze_lr=1e-3,
+              freeze_bn_stats=True, scratch_steps=5, fast_steps=5)
+    plan = transfer.pretrained_methods(["mobilenet_v2"], scratch="efficientnet_lite0",
+                                       methods=("probe", "finetune", "scratch", "fast"), **kw)
+    assert [m.name for m in plan] == ["mobilenet_v2 imagenet, frozen + linear probe",
+                                      "mobilenet_v2 imagenet, fine-tuned", "efficientnet_lite0 from scratch",
+                                      "fastnet (fast recipe) from scratch, 28x28"]
+    assert [m.weights for m in plan] == ["imagenet", "imagenet", None, None]
+    assert plan[1].options["head_init"] == "probe" and plan[1].options["unfreeze_stages"] == 2
+    with pytest.raises(ValueError, match="unknown method"):
+        transfer.pretrained_methods([], scratch=None, methods=("probes",), **kw)
+    cmp = transfer.pretrained_comparison(("mobilenet_v2", "no_such_net"), dataset="digits", labels_per_class=(3,),
+                                         image_size=32, methods=("probe",), test_limit=50, out_dir=tmp_path)
+    assert [r["method"] for r in cmp.rows] == ["mobilenet_v2 imagenet, frozen + linear probe"]
+    assert cmp.test_images == 50 and cmp.rows[0]["accuracy"] > 0.3  # chance is 0.1
+    assert any(n.startswith("no_such_net skipped") for n in cmp.notes)
+    assert (tmp_path / "transfer.html").is_file() and (tmp_path / "features").is_dir()

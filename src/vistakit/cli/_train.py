@@ -1,10 +1,12 @@
-"""`vistakit train`, `vistakit lr-find` and `vistakit benchmark`: parse, call vistakit.engine, print."""
+"""`vistakit train` and `vistakit lr-find`: parse, call vistakit.engine, print.
+
+The training-speed benchmark against a plain PyTorch baseline is an experiment, not a
+command: ``python benchmarks/fashion_mnist.py`` in a source checkout (``make bench`` runs it).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from ._main import HelpFormatter
 
@@ -23,11 +25,6 @@ aug.yaml lists batch ops of vistakit.transforms.batch, e.g.
 LR_FIND_EPILOG = """examples:
   vistakit lr-find --dataset fashion-mnist --recipe fast
   vistakit lr-find --dataset fashion-mnist --model resnet18 --batch-size 256 --plot lr.png
-"""
-
-BENCH_EPILOG = """examples:
-  vistakit benchmark fashion-mnist
-  vistakit benchmark fashion-mnist --recipe best --json results.json
 """
 
 
@@ -88,21 +85,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", metavar="PNG", help="save the loss-vs-lr curve here")
     p.set_defaults(func=_lr_find)
 
-    p = subparsers.add_parser(
-        "benchmark", help="training-speed benchmark against a plain PyTorch baseline",
-        description="fashion-mnist: trains the fast recipe and a plain PyTorch baseline (small CNN, Adam, a "
-                    "standard loop) in one run and prints JSON: test accuracy after each epoch, training "
-                    "seconds, and the time each needed to first reach 91%% test accuracy.",
-        epilog=BENCH_EPILOG, formatter_class=HelpFormatter)
-    p.add_argument("name", choices=["fashion-mnist"], help="which benchmark")
-    p.add_argument("--recipe", default="fast", help="recipe to measure (default fast)")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    p.add_argument("--baseline-epochs", type=int, default=15, help="epochs of the baseline at most (default 15)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the recipe and the baseline (default 0)")
-    p.add_argument("--json", metavar="PATH", help="also write the JSON here")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_benchmark)
-
 
 def smoothing_note(summary: dict) -> str | None:
     """How to read a run's cross-entropy when it was trained with label smoothing (None: it was not)."""
@@ -149,19 +131,4 @@ def _lr_find(args: argparse.Namespace) -> int:
           f"{len(res.lrs)} steps)")
     if args.plot:
         print(f"curve: {args.plot}")
-    return 0
-
-
-def _benchmark(args: argparse.Namespace) -> int:
-    from ..engine._benchmark import benchmark_fashion_mnist
-
-    result = benchmark_fashion_mnist(recipe=args.recipe, threads=args.threads,
-                                     baseline_epochs=args.baseline_epochs, seed=args.seed,
-                                     progress=not args.quiet)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text + "\n")
-    sys.stdout.flush()
     return 0

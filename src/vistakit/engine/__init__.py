@@ -23,7 +23,9 @@ report out; every run folder is written by one :class:`RunDir`. :func:`finetune`
 transfers a (pretrained) classifier to new classes: a :class:`FinetuneConfig` becomes
 a plan of phases (:func:`plan_phases`: head with the backbone frozen, then
 discriminative unfreezing), or a linear probe;
-:func:`compare_label_budgets` measures accuracy against labelled images per class.
+:func:`compare_label_budgets` measures accuracy against labelled images per class
+(:func:`available_pretrained`: which published weights are on this machine); the
+experiments built on it live in ``benchmarks/``.
 """
 
 from ._augment import BatchPipeline, build_augment
@@ -31,8 +33,7 @@ from ._checkpoint import load_training_checkpoint
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors
 from ._distributed import DistInfo, init_distributed
-from ._compare import Comparison, Method, compare_label_budgets, pretrained_comparison, transfer_comparison
-from ._compare import transfer_to_digits
+from ._compare import Comparison, Method, available_pretrained, compare_label_budgets
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneConfig, FinetuneResult, Phase, finetune, finetune_run, plan_phases
@@ -86,6 +87,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingDiverged",
+    "available_pretrained",
     "build_augment",
     "build_optimizer",
     "channel_stats",
@@ -107,10 +109,7 @@ __all__ = [
     "patch_whitening_filters",
     "plan_phases",
     "prepare_run_dir",
-    "pretrained_comparison",
     "save_atomic",
     "train_run",
-    "transfer_comparison",
-    "transfer_to_digits",
     "whiten_conv_",
 ]

@@ -7,10 +7,14 @@ matplotlib ``Figure`` objects drawn with the Agg backend (no display, no
 pyplot state), so other reports (training) can reuse them.
 
 :func:`add_classification_sections` adds the standard quality sections of a
-classifier: the text report, cross-entropy with its reading, the confusion
-matrix as a heat map, per-class bars, the reliability diagram and a grid of
-the most confident mistakes (when images are given). :func:`html_report`
+classifier: the classification report as a table (per-class precision, recall,
+F1 and support, then the averages), cross-entropy with its reading, the
+confusion matrix as a heat map, per-class bars, the reliability diagram and a
+grid of the most confident mistakes (when images are given). :func:`html_report`
 builds a whole report from predictions in one call.
+
+A page never shows an empty section: a heading with nothing under it before the
+next heading of its level (or above) is left out when the page is rendered.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import itertools
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -49,6 +54,7 @@ pre { background: #f6f8fa; padding: .8em 1em; overflow-x: auto; font-size: 90%; 
 table { border-collapse: collapse; margin: .6em 0; }
 td, th { border: 1px solid #ddd; padding: .25em .7em; text-align: right; }
 th { background: #f6f8fa; } td:first-child, th:first-child { text-align: left; }
+tfoot td { background: #fafbfc; } tfoot tr:first-child td { border-top: 2px solid #bbb; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 90%; }
 .meta { color: #777; font-size: 85%; }
@@ -82,37 +88,46 @@ class HtmlReport:
     def __init__(self, title: str) -> None:
         self.title = title
         self._parts: list[str] = []
+        self._levels: list[int | None] = []  # per part: its heading level, None for content
+
+    def _add(self, fragment: str, *, level: int | None = None) -> HtmlReport:
+        self._parts.append(fragment)
+        self._levels.append(level)
+        return self
 
     def add_heading(self, text: str, *, level: int = 2) -> HtmlReport:
+        """Start a section (left out of the page if nothing is added under it)."""
         level = min(max(int(level), 1), 6)
-        self._parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
-        return self
+        return self._add(f"<h{level}>{html.escape(text)}</h{level}>", level=level)
 
     def add_paragraph(self, text: str) -> HtmlReport:
-        self._parts.append(f"<p>{html.escape(text)}</p>")
-        return self
+        return self._add(f"<p>{html.escape(text)}</p>")
 
     def add_preformatted(self, text: str) -> HtmlReport:
-        self._parts.append(f"<pre>{html.escape(text)}</pre>")
-        return self
+        return self._add(f"<pre>{html.escape(text)}</pre>")
 
-    def add_table(self, rows: Sequence[Sequence[Any]], *, header: Sequence[str] | None = None) -> HtmlReport:
+    def add_table(self, rows: Sequence[Sequence[Any]], *, header: Sequence[str] | None = None,
+                  footer: Sequence[Sequence[Any]] = ()) -> HtmlReport:
+        """A table of ``rows`` (cells as text, escaped); ``footer`` rows (totals, averages) close it."""
+
+        def tr(cells: Sequence[Any], tag: str = "td") -> str:
+            return "<tr>" + "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in cells) + "</tr>"
+
         out = ["<table>"]
         if header:
-            out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
-        for row in rows:
-            out.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>")
+            out.append("<thead>" + tr(header, "th") + "</thead>")
+        out.append("<tbody>" + "".join(tr(row) for row in rows) + "</tbody>")
+        if footer:
+            out.append("<tfoot>" + "".join(tr(row) for row in footer) + "</tfoot>")
         out.append("</table>")
-        self._parts.append("".join(out))
-        return self
+        return self._add("".join(out))
 
     def add_png(self, png: bytes, *, caption: str | None = None, alt: str = "") -> HtmlReport:
         data = base64.b64encode(png).decode("ascii")
         cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-        self._parts.append(
+        return self._add(
             f'<figure><img alt="{html.escape(alt or caption or "figure")}" src="data:image/png;base64,{data}">{cap}</figure>'
         )
-        return self
 
     def add_figure(self, fig: Any, *, caption: str | None = None, alt: str = "", dpi: int = 100) -> HtmlReport:
         """Embed a matplotlib figure as a PNG."""
@@ -120,12 +135,23 @@ class HtmlReport:
 
     def add_html(self, fragment: str) -> HtmlReport:
         """Add raw, trusted HTML (escape anything user-given yourself)."""
-        self._parts.append(fragment)
-        return self
+        return self._add(fragment)
+
+    def _shown(self) -> list[str]:
+        """The parts to render: all content, and each heading whose section holds some (its section
+        runs to the next heading of its level or above, so content under a sub-heading counts)."""
+        shown = []
+        for i, (part, level) in enumerate(zip(self._parts, self._levels)):
+            if level is not None:
+                section = itertools.takewhile(lambda lv: lv is None or lv > level, self._levels[i + 1:])
+                if not any(lv is None for lv in section):
+                    continue
+            shown.append(part)
+        return shown
 
     def render(self) -> str:
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        body = "\n".join(self._parts)
+        body = "\n".join(self._shown())
         return (
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head>\n<body>\n"
@@ -339,6 +365,7 @@ def add_classification_sections(
     digits: int = 2,
     n_bins: int = 15,
     max_mistakes: int = 24,
+    level: int = 2,
 ) -> dict[str, float]:
     """Add the quality sections of a classifier to ``report``; returns the headline numbers.
 
@@ -351,9 +378,10 @@ def add_classification_sections(
             mistakes by confidence.
         target_names: K class names.
         images: (N, ...) images of the samples, for the mistakes grid.
-        digits: decimals in the text report.
+        digits: decimals of the scores in the classification report.
         n_bins: confidence bins of the reliability diagram.
         max_mistakes: images in the mistakes grid.
+        level: heading level of the sections (3 under a report's own "Test set" heading).
 
     Returns:
         {"accuracy": ..., "macro_f1": ..., and with probabilities
@@ -379,31 +407,33 @@ def add_classification_sections(
     if len(names) != k:
         raise ValueError(f"target_names has {len(names)} names but there are {k} classes")
 
-    text = classification_report(t, p, target_names=names, digits=digits, zero_division=0, num_classes=k)
+    scores = classification_report(t, p, target_names=names, digits=digits, zero_division=0, num_classes=k,
+                                   output_dict=True)
     p_cls, r_cls, f_cls, _ = precision_recall_fscore_support(t, p, num_classes=k, zero_division=0)
     cm = confusion_matrix(t, p, num_classes=k)
     out = {"accuracy": float(np.trace(cm) / cm.sum()), "macro_f1": float(np.mean(f_cls))}
 
-    report.add_heading("Classification report")
-    report.add_preformatted(text)
+    report.add_heading("Classification report", level=level)
+    rows, averages = _report_rows(scores, names, digits)
+    report.add_table(rows, header=["class", "precision", "recall", "F1", "support"], footer=averages)
     if prob is not None:
         ce = log_loss(t, prob, from_logits=from_logits)
         reading = cross_entropy_reading(ce)
         out["cross_entropy"] = ce
-        report.add_heading("Cross-entropy")
+        report.add_heading("Cross-entropy", level=level)
         report.add_paragraph(f"Mean cross-entropy {ce:.4f} nats: {reading}.")
         report.add_table([[band, text_] for band, _, _, text_ in CROSS_ENTROPY_BANDS],
                          header=["cross-entropy", "reading"])
-    report.add_heading("Confusion matrix")
+    report.add_heading("Confusion matrix", level=level)
     report.add_figure(confusion_matrix_figure(cm, target_names=names), caption="Rows: true class; columns: predicted class.",
                       alt="confusion matrix heat map")
-    report.add_heading("Per-class scores")
+    report.add_heading("Per-class scores", level=level)
     report.add_figure(per_class_figure(p_cls, r_cls, f_cls, target_names=names), alt="per-class precision, recall and F1")
     confidence = None
     if prob is not None:
         curve = reliability_curve(t, prob, n_bins=n_bins, from_logits=from_logits)
         out["ece"] = curve.ece
-        report.add_heading("Calibration")
+        report.add_heading("Calibration", level=level)
         report.add_figure(reliability_figure(curve), caption=f"Expected calibration error over {n_bins} bins: "
                           f"{curve.ece:.4f}.", alt="reliability diagram")
         confidence = _pred_confidence(prob, p, from_logits)
@@ -411,7 +441,7 @@ def add_classification_sections(
         imgs = as_numpy(images, "images")
         check_same_length(("y_true", t), ("images", imgs))
         fig = mistakes_figure(imgs, t, p, confidence=confidence, target_names=names, max_images=max_mistakes)
-        report.add_heading("Most confident mistakes" if confidence is not None else "Mistakes")
+        report.add_heading("Most confident mistakes" if confidence is not None else "Mistakes", level=level)
         if fig is None:
             report.add_paragraph("No mistakes.")
         else:
@@ -419,6 +449,21 @@ def add_classification_sections(
                               else "No probabilities were given: the first mistakes in file order.",
                               alt="grid of misclassified images")
     return out
+
+
+def _report_rows(scores: dict[str, Any], names: Sequence[str], digits: int) -> tuple[list[list[str]], list[list[str]]]:
+    """(one row per class, the average rows) of a :func:`classification_report` dict, as table cells.
+
+    The accuracy row shows its value in the F1 column and the number of samples, as scikit-learn's text does.
+    """
+    def row(name: str, v: dict[str, float]) -> list[str]:
+        return [name, *(f"{v[key]:.{digits}f}" for key in ("precision", "recall", "f1-score")), f"{v['support']:,.0f}"]
+
+    classes = [row(n, scores[n]) for n in names]
+    total = sum(scores[n]["support"] for n in names)
+    averages = [["accuracy", "", "", f"{value:.{digits}f}", f"{total:,.0f}"] if key == "accuracy" else row(key, value)
+                for key, value in scores.items() if key not in names]
+    return classes, averages
 
 
 def _pred_confidence(prob: np.ndarray, pred: np.ndarray, from_logits: bool) -> np.ndarray:
