@@ -34,7 +34,9 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
   at an IoU threshold: :class:`DetectionMatches` with precision / recall),
   :func:`average_precision_at` (VOC all-point AP of the matches);
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
-  :func:`per_class_iou`, :func:`mean_iou`.
+  :func:`per_class_iou`, :func:`mean_iou`, :func:`segmentation_scores` (IoU, mIoU, pixel
+  accuracy, frequency-weighted IoU: :class:`SegmentationResult`) and its streaming
+  :class:`SegmentationScores`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
@@ -76,7 +78,15 @@ from ._io import Predictions, load_images, load_predictions
 from ._perceptual import feature_map_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
-from ._segmentation import mean_iou, per_class_iou, pixel_accuracy, pixel_confusion_matrix
+from ._segmentation import (
+    SegmentationResult,
+    SegmentationScores,
+    mean_iou,
+    per_class_iou,
+    pixel_accuracy,
+    pixel_confusion_matrix,
+    segmentation_scores,
+)
 from ._similarity import cosine_knn, near_duplicates
 from ._streaming import (
     ROCAUC,
@@ -107,6 +117,9 @@ __all__ = [
     "per_class_iou",
     "pixel_accuracy",
     "pixel_confusion_matrix",
+    "SegmentationResult",
+    "SegmentationScores",
+    "segmentation_scores",
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",

@@ -1,4 +1,4 @@
-"""Semantic segmentation: the pixel confusion matrix, pixel accuracy, per-class and mean IoU.
+"""Semantic segmentation: the pixel confusion matrix, pixel accuracy, per-class, mean and frequency-weighted IoU.
 
 All scores come from one (K, K) confusion matrix of pixel counts (rows: true class,
 columns: predicted class), so a streaming evaluation keeps only that matrix, sums it over
@@ -8,11 +8,22 @@ Pixels whose true label is ``ignore_index`` (255 in Cityscapes, ADE20K, VOC) are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._validation import ArrayLike, as_numpy
+from ._streaming import Metric
+from ._validation import ArrayLike, as_numpy, check_num_classes, to_float_scores
 
-__all__ = ["mean_iou", "pixel_accuracy", "pixel_confusion_matrix", "per_class_iou"]
+__all__ = [
+    "SegmentationResult",
+    "SegmentationScores",
+    "mean_iou",
+    "per_class_iou",
+    "pixel_accuracy",
+    "pixel_confusion_matrix",
+    "segmentation_scores",
+]
 
 
 def pixel_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int,
@@ -75,3 +86,96 @@ def _cm(cm: ArrayLike) -> np.ndarray:
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"cm must be a square (K, K) confusion matrix, got shape {m.shape}")
     return m
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """The scores of :func:`segmentation_scores`, all from one pixel confusion matrix.
+
+    Attributes:
+        iou: (K,) IoU per class, NaN for a class absent from both truth and prediction.
+        miou: mean of the defined IoUs (:func:`mean_iou`).
+        pixel_accuracy: fraction of the counted pixels labelled correctly.
+        fw_iou: frequency-weighted IoU, ``sum_i (t_i / N) * iou_i`` with ``t_i`` the true
+            pixels of class i and N all counted pixels (classes absent from the truth weigh 0).
+        confusion_matrix: (K, K) int64 counts, rows true, columns predicted.
+    """
+
+    iou: np.ndarray
+    miou: float
+    pixel_accuracy: float
+    fw_iou: float
+    confusion_matrix: np.ndarray
+
+    @classmethod
+    def from_confusion_matrix(cls, cm: ArrayLike) -> SegmentationResult:
+        """Every score from a (K, K) pixel confusion matrix (NaN scores when it is all zeros)."""
+        m = _cm(cm)
+        iou = per_class_iou(m)
+        true = m.sum(1)
+        total = true.sum()
+        fw = float(np.sum(true[true > 0] * iou[true > 0]) / total) if total else float("nan")
+        return cls(iou=iou, miou=mean_iou(m), pixel_accuracy=pixel_accuracy(m), fw_iou=fw,
+                   confusion_matrix=np.array(m, dtype=np.int64))
+
+
+def segmentation_scores(y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int,
+                        ignore_index: int | None = 255) -> SegmentationResult:
+    """Per-class IoU, mean IoU, pixel accuracy and frequency-weighted IoU of label maps.
+
+    Args:
+        y_true: (..., H, W) integer true classes; pixels equal to ``ignore_index`` are left out.
+        y_pred: predicted classes, same shape (pass them by keyword, ``y_pred=..., y_true=...``,
+            to avoid mixing the order up).
+        num_classes: K.
+        ignore_index: true label of the pixels to skip (None: skip none).
+
+    Returns:
+        :class:`SegmentationResult`. Edge cases: a class absent from truth and prediction
+        has IoU NaN and is left out of ``miou``; when every pixel is ignored all scores are NaN.
+
+    Raises:
+        ValueError: as :func:`pixel_confusion_matrix`.
+    """
+    cm = pixel_confusion_matrix(y_true, y_pred, num_classes=num_classes, ignore_index=ignore_index)
+    return SegmentationResult.from_confusion_matrix(cm)
+
+
+class SegmentationScores(Metric):
+    """Streaming :func:`segmentation_scores`: the (K, K) pixel confusion matrix, summed.
+
+    ``update(preds, target)`` takes ``target`` (N, H, W) (or any shape) labels and ``preds``
+    either labels of the same shape or (N, K, H, W) class scores (argmax over axis 1).
+    ``compute()`` returns the :class:`SegmentationResult` of every pixel seen, equal to
+    :func:`segmentation_scores` on all of them at once however they were batched, merged
+    (:meth:`merge`) or gathered over processes (:meth:`sync`).
+    """
+
+    _states = {"cm": "count"}
+
+    def __init__(self, num_classes: int, *, ignore_index: int | None = 255) -> None:
+        self.num_classes = check_num_classes(num_classes)
+        self.ignore_index = ignore_index
+        super().__init__()
+
+    def _config(self) -> tuple:
+        return (self.num_classes, self.ignore_index)
+
+    def reset(self) -> None:
+        self.cm = np.zeros((self.num_classes, self.num_classes), dtype=np.int64)
+        self._reset_sync_flag()
+
+    def update(self, preds: ArrayLike, target: ArrayLike) -> None:
+        t = as_numpy(target, "target")
+        p = as_numpy(preds, "preds")
+        if p.ndim == t.ndim + 1:
+            if p.ndim < 2 or p.shape[1] != self.num_classes:
+                raise ValueError(f"preds of shape {p.shape} look like class scores, but axis 1 should hold "
+                                 f"num_classes={self.num_classes} of them (target has shape {t.shape})")
+            p = to_float_scores(p, "preds").argmax(axis=1)
+        self.cm += pixel_confusion_matrix(t, p, num_classes=self.num_classes, ignore_index=self.ignore_index)
+
+    def compute(self) -> SegmentationResult:
+        if not self.cm.any():
+            raise ValueError("SegmentationScores.compute(): no pixels counted yet; call update() first")
+        return SegmentationResult.from_confusion_matrix(self.cm)
