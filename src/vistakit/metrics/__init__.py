@@ -36,7 +36,10 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
   :func:`per_class_iou`, :func:`mean_iou`, :func:`segmentation_scores` (IoU, mIoU, pixel
   accuracy, frequency-weighted IoU: :class:`SegmentationResult`) and its streaming
-  :class:`SegmentationScores`.
+  :class:`SegmentationScores`;
+* panoptic segmentation: :func:`panoptic_quality` (PQ = SQ x RQ for all / things / stuff
+  and per class, the COCO panoptic rules: :class:`PanopticQualityResult`) and its
+  streaming :class:`PanopticQuality`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
@@ -75,6 +78,7 @@ from ._generation import (
     rank_deficiency_message,
 )
 from ._io import Predictions, load_images, load_predictions
+from ._panoptic import PanopticQuality, PanopticQualityResult, PQScores, panoptic_quality
 from ._perceptual import feature_map_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
@@ -120,6 +124,10 @@ __all__ = [
     "SegmentationResult",
     "SegmentationScores",
     "segmentation_scores",
+    "PQScores",
+    "PanopticQuality",
+    "PanopticQualityResult",
+    "panoptic_quality",
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
