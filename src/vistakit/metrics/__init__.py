@@ -39,7 +39,10 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
   :class:`SegmentationScores`;
 * panoptic segmentation: :func:`panoptic_quality` (PQ = SQ x RQ for all / things / stuff
   and per class, the COCO panoptic rules: :class:`PanopticQualityResult`) and its
-  streaming :class:`PanopticQuality`.
+  streaming :class:`PanopticQuality`;
+* scene text: :func:`text_detection_scores` (the ICDAR 2015 protocol: precision, recall,
+  h-mean with don't-care regions, :class:`TextDetectionResult`), :func:`polygon_iou`,
+  :func:`read_icdar2015`, :func:`word_accuracy`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
@@ -92,6 +95,7 @@ from ._segmentation import (
     segmentation_scores,
 )
 from ._similarity import cosine_knn, near_duplicates
+from ._text import TextDetectionResult, polygon_iou, read_icdar2015, text_detection_scores, word_accuracy
 from ._streaming import (
     ROCAUC,
     Accuracy,
@@ -128,6 +132,11 @@ __all__ = [
     "PanopticQuality",
     "PanopticQualityResult",
     "panoptic_quality",
+    "TextDetectionResult",
+    "polygon_iou",
+    "read_icdar2015",
+    "text_detection_scores",
+    "word_accuracy",
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
