@@ -42,10 +42,13 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
   streaming :class:`PanopticQuality`;
 * scene text: :func:`text_detection_scores` (the ICDAR 2015 protocol: precision, recall,
   h-mean with don't-care regions, :class:`TextDetectionResult`), :func:`polygon_iou`,
-  :func:`read_icdar2015`, :func:`word_accuracy`.
+  :func:`read_icdar2015`, :func:`word_accuracy`;
+* image captions (tokenized): :func:`bleu`, :func:`rouge_l`, :func:`cider_d`,
+  :func:`caption_scores` (equal to pycocoevalcap's), :func:`tokenize_caption`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
+from ._captions import bleu, caption_scores, cider_d, rouge_l, tokenize_caption
 from ._classification import (
     accuracy,
     balanced_accuracy,
@@ -137,6 +140,11 @@ __all__ = [
     "read_icdar2015",
     "text_detection_scores",
     "word_accuracy",
+    "bleu",
+    "caption_scores",
+    "cider_d",
+    "rouge_l",
+    "tokenize_caption",
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
