@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vistakit.metrics import polygon_iou, read_icdar2015, text_detection_scores, word_accuracy
+from vistakit.structures import TextInstance
 
 
 def box(x0, y0, x1, y1):
@@ -140,3 +141,11 @@ def test_word_accuracy():
         word_accuracy([], [])
     with pytest.raises(ValueError, match=r"y_pred\[0\] must be a string"):
         word_accuracy(["a"], [1])
+
+
+def test_text_instances_and_dicts_are_regions():
+    gt = [[TextInstance(np.array(box(0, 0, 10, 10)), "a"), TextInstance(np.array(box(20, 0, 30, 10)), "###"),
+           {"points": box(40, 0, 50, 10), "transcription": "b"}]]
+    pred = [[box(0, 0, 10, 10), box(20, 0, 30, 10), (box(40, 0, 50, 10), "b")]]
+    res = text_detection_scores(gt, pred)
+    assert (res.matched, res.num_gt, res.num_det) == (2, 2, 2)

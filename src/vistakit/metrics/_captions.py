@@ -27,16 +27,18 @@ Edge cases: an empty candidate scores 0 everywhere; CIDEr-D needs at least two i
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["bleu", "caption_scores", "cider_d", "rouge_l", "tokenize_caption"]
+__all__ = ["bleu", "caption_scores", "cider_d", "read_coco_captions", "rouge_l", "tokenize_caption"]
 
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 
@@ -231,3 +233,50 @@ def caption_scores(references: Mapping[Any, Sequence[str]], candidates: Mapping[
     if len(references) >= 2:
         out["CIDEr"] = cider_d(references, candidates)
     return out
+
+
+def read_coco_captions(gt_json: str | Path, results_json: str | Path) -> tuple[dict, dict]:
+    """References and candidates of COCO caption files, tokenized by :func:`tokenize_caption`.
+
+    Args:
+        gt_json: COCO captions ground truth: an ``annotations`` list of ``image_id`` and ``caption``.
+        results_json: COCO caption results: a list of ``{"image_id", "caption"}``, one per image.
+
+    Returns:
+        (references, candidates): image id -> tokenized captions, for the images of the
+        results (as COCOEvalCap evaluates the result images).
+
+    Raises:
+        ValueError: malformed files, an image with two results, or a result image without
+            ground-truth captions (naming the file and image).
+    """
+    gt_json, results_json = Path(gt_json), Path(results_json)
+    data = {}
+    for path in (gt_json, results_json):
+        try:
+            data[path] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e})") from None
+    gt, res = data[gt_json], data[results_json]
+    if not isinstance(gt, dict) or not isinstance(gt.get("annotations"), list):
+        raise ValueError(f"{gt_json}: expected a COCO captions object with an 'annotations' list")
+    if isinstance(res, dict) and isinstance(res.get("annotations"), list):
+        res = res["annotations"]
+    if not isinstance(res, list):
+        raise ValueError(f"{results_json}: expected a list of {{'image_id', 'caption'}} results")
+    references: dict[Any, list[str]] = defaultdict(list)
+    for i, a in enumerate(gt["annotations"]):
+        if not isinstance(a, dict) or "image_id" not in a or not isinstance(a.get("caption"), str):
+            raise ValueError(f"{gt_json}: annotation {i} needs 'image_id' and a 'caption' string")
+        references[a["image_id"]].append(tokenize_caption(a["caption"]))
+    candidates: dict[Any, list[str]] = {}
+    for i, r in enumerate(res):
+        if not isinstance(r, dict) or "image_id" not in r or not isinstance(r.get("caption"), str):
+            raise ValueError(f"{results_json}: result {i} needs 'image_id' and a 'caption' string")
+        key = r["image_id"]
+        if key in candidates:
+            raise ValueError(f"{results_json}: image {key!r} has more than one result caption")
+        if key not in references:
+            raise ValueError(f"{results_json}: image {key!r} has no ground-truth captions in {gt_json}")
+        candidates[key] = [tokenize_caption(r["caption"])]
+    return {k: references[k] for k in candidates}, candidates

@@ -31,17 +31,26 @@ gives the same numbers as one pass over all images.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..structures import rgb_to_id
 from ._exact import exact_sums, to_float
 from ._streaming import Metric
 from ._validation import ArrayLike, as_numpy, to_int_labels
 
-__all__ = ["PQScores", "PanopticQuality", "PanopticQualityResult", "panoptic_quality"]
+__all__ = [
+    "PQScores",
+    "PanopticQuality",
+    "PanopticQualityResult",
+    "panoptic_quality",
+    "panoptic_quality_of_files",
+]
 
 VOID = 0
 
@@ -325,3 +334,65 @@ def panoptic_quality(true_ids: Sequence[ArrayLike], pred_ids: Sequence[ArrayLike
         except ValueError as e:
             raise ValueError(f"image {i}: {e}") from None
     return metric.compute()
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+
+
+def _read_ids(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such panoptic PNG")
+    with Image.open(path) as im:
+        return rgb_to_id(np.array(im.convert("RGB")))
+
+
+def panoptic_quality_of_files(gt_json: str | Path, pred_json: str | Path, *, gt_folder: str | Path | None = None,
+                              pred_folder: str | Path | None = None) -> tuple[PanopticQualityResult, dict[int, str]]:
+    """:func:`panoptic_quality` of COCO panoptic files, as the official ``pq_compute`` reads them.
+
+    Args:
+        gt_json: COCO panoptic ground truth: ``categories`` (``id``, ``name``, ``isthing``)
+            and ``annotations`` (``image_id``, ``file_name``, ``segments_info``).
+        pred_json: predictions in the same format (its ``annotations``; its categories are not used).
+        gt_folder, pred_folder: the folders of the PNGs; by default the JSON path without
+            ``.json``, as the official script.
+
+    Returns:
+        (the result, category id -> name).
+
+    Raises:
+        ValueError: a ground-truth image without a prediction, malformed JSON or segments
+            (naming the file and image).
+    """
+    gt_json, pred_json = Path(gt_json), Path(pred_json)
+    gt_folder = Path(gt_folder) if gt_folder is not None else gt_json.with_suffix("")
+    pred_folder = Path(pred_folder) if pred_folder is not None else pred_json.with_suffix("")
+    gt, pred = _read_json(gt_json), _read_json(pred_json)
+    for path, data in ((gt_json, gt), (pred_json, pred)):
+        if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
+            raise ValueError(f"{path}: expected a COCO panoptic JSON object with an 'annotations' list")
+    if not isinstance(gt.get("categories"), list):
+        raise ValueError(f"{gt_json}: expected a 'categories' list")
+    for name, folder in (("ground-truth", gt_folder), ("prediction", pred_folder)):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: the {name} PNG folder does not exist")
+    metric = PanopticQuality(gt["categories"])
+    names = {int(c["id"]): str(c.get("name", c["id"])) for c in gt["categories"]}
+    by_image = {a.get("image_id"): a for a in pred["annotations"]}
+    for gt_ann in gt["annotations"]:
+        image_id = gt_ann.get("image_id")
+        if image_id not in by_image:
+            raise ValueError(f"{pred_json}: no prediction for the image with id {image_id!r}")
+        pred_ann = by_image[image_id]
+        try:
+            metric.update(_read_ids(pred_folder / pred_ann["file_name"]), pred_ann["segments_info"],
+                          _read_ids(gt_folder / gt_ann["file_name"]), gt_ann["segments_info"])
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"image {image_id!r} ({pred_json}, {gt_json}): {e}") from None
+    return metric.compute(), names

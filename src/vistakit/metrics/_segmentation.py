@@ -9,6 +9,7 @@ Pixels whose true label is ``ignore_index`` (255 in Cityscapes, ADE20K, VOC) are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,7 @@ __all__ = [
     "pixel_accuracy",
     "pixel_confusion_matrix",
     "segmentation_scores",
+    "segmentation_scores_of_folders",
 ]
 
 
@@ -118,6 +120,24 @@ class SegmentationResult:
         return cls(iou=iou, miou=mean_iou(m), pixel_accuracy=pixel_accuracy(m), fw_iou=fw,
                    confusion_matrix=np.array(m, dtype=np.int64))
 
+    def format(self, target_names: list[str] | None = None, *, digits: int = 4) -> str:
+        """A readable table: IoU and pixel counts per class, then mIoU, fwIoU and pixel accuracy."""
+        k = len(self.iou)
+        names = list(target_names) if target_names is not None else [str(i) for i in range(k)]
+        if len(names) != k:
+            raise ValueError(f"target_names has {len(names)} names but there are {k} classes")
+        w = max(len("class"), max(len(n) for n in names), len("pixel accuracy"))
+        col = max(digits + 3, 6)
+        true, pred = self.confusion_matrix.sum(1), self.confusion_matrix.sum(0)
+        lines = [f"{'class':>{w}s} {'IoU':>{col}s} {'true px':>10s} {'pred px':>10s}"]
+        for name, iou, t, p in zip(names, self.iou, true, pred):
+            value = "-" if np.isnan(iou) else f"{iou:.{digits}f}"
+            lines.append(f"{name:>{w}s} {value:>{col}s} {int(t):10d} {int(p):10d}")
+        lines.append("")
+        for label, value in (("mIoU", self.miou), ("fwIoU", self.fw_iou), ("pixel accuracy", self.pixel_accuracy)):
+            lines.append(f"{label:>{w}s} {value:>{col}.{digits}f}")
+        return "\n".join(lines)
+
 
 def segmentation_scores(y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int,
                         ignore_index: int | None = 255) -> SegmentationResult:
@@ -179,3 +199,51 @@ class SegmentationScores(Metric):
         if not self.cm.any():
             raise ValueError("SegmentationScores.compute(): no pixels counted yet; call update() first")
         return SegmentationResult.from_confusion_matrix(self.cm)
+
+
+def _read_label_map(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode not in ("P", "L", "I", "I;16", "1"):
+            raise ValueError(f"{path}: a label map must be a single-channel PNG (mode P, L or I), got mode {im.mode}")
+        return np.array(im)
+
+
+def segmentation_scores_of_folders(true_dir: str | Path, pred_dir: str | Path, *, num_classes: int,
+                                   ignore_index: int | None = 255) -> tuple[SegmentationResult, int]:
+    """:func:`segmentation_scores` of two folders of PNG label maps, one pixel value per class.
+
+    Files pair up by their path relative to the folder (``a/b.png`` with ``a/b.png``);
+    palette PNGs (VOC) are read as their palette indices. Every ground-truth map needs a
+    prediction; predictions without ground truth are an error too.
+
+    Returns:
+        (the scores over every pixel of every image, the number of images).
+
+    Raises:
+        FileNotFoundError: a folder is missing or holds no PNG.
+        ValueError: unpaired files, sizes that differ, labels out of range (naming the file).
+    """
+    true_dir, pred_dir = Path(true_dir), Path(pred_dir)
+    found = {}
+    for name, root in (("ground truth", true_dir), ("prediction", pred_dir)):
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: the {name} folder does not exist")
+        found[name] = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.png"))}
+        if not found[name]:
+            raise FileNotFoundError(f"{root}: no .png label maps in the {name} folder")
+    true_files, pred_files = found["ground truth"], found["prediction"]
+    missing = sorted(set(true_files) - set(pred_files))
+    extra = sorted(set(pred_files) - set(true_files))
+    if missing or extra:
+        raise ValueError(f"{pred_dir}: no prediction for {missing[:5]}" if missing
+                         else f"{pred_dir}: predictions without ground truth in {true_dir}: {extra[:5]}")
+    metric = SegmentationScores(num_classes, ignore_index=ignore_index)
+    for rel, path in true_files.items():
+        t, p = _read_label_map(path), _read_label_map(pred_files[rel])
+        try:
+            metric.update(p, t)
+        except ValueError as e:
+            raise ValueError(f"{pred_files[rel]} against {path}: {e}") from None
+    return metric.compute(), len(true_files)

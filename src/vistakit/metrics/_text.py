@@ -34,6 +34,7 @@ __all__ = [
     "TextDetectionResult",
     "polygon_iou",
     "read_icdar2015",
+    "read_icdar2015_folders",
     "text_detection_scores",
     "word_accuracy",
 ]
@@ -190,24 +191,29 @@ def _hmean(p: float, r: float) -> float:
     return 0.0 if p + r == 0 else 2.0 * p * r / (p + r)
 
 
-def _region(item: Any, name: str) -> tuple[np.ndarray, str | None]:
-    """(polygon, transcription or None) from ``(points, text)``, a dict with ``points``, or bare points."""
+def _region(item: Any, name: str, dont_care: str) -> tuple[np.ndarray, bool]:
+    """(polygon, is don't care) from ``(points, text)``, a dict with ``points``, an object with
+    ``points`` (such as :class:`vistakit.structures.TextInstance`), or bare points."""
     if isinstance(item, dict):
         if "points" not in item:
             raise ValueError(f"{name}: a region dict needs 'points', got keys {sorted(item)}")
-        return _polygon(item["points"], name), item.get("transcription", item.get("text"))
+        text = item.get("transcription", item.get("text"))
+        return _polygon(item["points"], name), text == dont_care or bool(item.get("dont_care", False))
+    if hasattr(item, "points"):
+        text = getattr(item, "transcription", None)
+        return _polygon(item.points, name), text == dont_care or bool(getattr(item, "dont_care", False))
     if isinstance(item, (tuple, list)) and len(item) == 2 and (isinstance(item[1], str) or item[1] is None):
-        return _polygon(item[0], name), item[1]
-    return _polygon(item, name), None
+        return _polygon(item[0], name), item[1] == dont_care
+    return _polygon(item, name), False
 
 
 def _image_counts(gt: Sequence[Any], pred: Sequence[Any], image: int, iou_threshold: float,
                   dont_care_threshold: float, dont_care: str) -> tuple[int, int, int]:
     """(matched, care gt, care detections) of one image."""
-    gts = [_region(g, f"gt image {image}, region {i}") for i, g in enumerate(gt)]
-    dets = [_region(d, f"pred image {image}, region {i}")[0] for i, d in enumerate(pred)]
+    gts = [_region(g, f"gt image {image}, region {i}", dont_care) for i, g in enumerate(gt)]
+    dets = [_region(d, f"pred image {image}, region {i}", dont_care)[0] for i, d in enumerate(pred)]
     gt_polys = [p for p, _ in gts]
-    gt_ignored = [text == dont_care for _, text in gts]
+    gt_ignored = [ign for _, ign in gts]
     det_ignored = []
     for d in dets:
         area = abs(_signed_area(d))
@@ -239,9 +245,10 @@ def text_detection_scores(gt: Sequence[Sequence[Any]], pred: Sequence[Sequence[A
     """Precision, recall and h-mean of text detection with the ICDAR 2015 protocol (module notes).
 
     Args:
-        gt: per image, the ground-truth regions: ``(points, transcription)`` pairs (or dicts
-            with ``points`` and ``transcription``); points are (4, 2) quadrilateral vertices,
-            8 flat coordinates, or any simple polygon. Transcription ``dont_care`` marks a
+        gt: per image, the ground-truth regions: ``(points, transcription)`` pairs, dicts
+            with ``points`` and ``transcription``, or :class:`vistakit.structures.TextInstance`;
+            points are (4, 2) quadrilateral vertices, 8 flat coordinates, or any simple
+            polygon. Transcription ``dont_care`` (or a true ``dont_care`` field) marks a
             don't-care region.
         pred: per image, the detected regions: points (or ``(points, transcription)`` pairs,
             whose text is not used here).
@@ -329,3 +336,37 @@ def read_icdar2015(path: str | Path) -> list[tuple[np.ndarray, str | None]]:
         coords = np.array([float(v) for v in m.group(1).split(",")]).reshape(4, 2)
         regions.append((coords, m.group(2)))
     return regions
+
+
+def _image_key(path: Path, prefix: str) -> str:
+    stem = path.stem
+    return stem[len(prefix):] if stem.startswith(prefix) else stem
+
+
+def read_icdar2015_folders(gt_dir: str | Path, pred_dir: str | Path) -> tuple[list[str], list, list]:
+    """Ground truth and results of ICDAR 2015 folders of ``.txt`` files, paired by image.
+
+    ``gt_img_12.txt`` pairs with ``res_img_12.txt`` (the ``gt_`` and ``res_`` prefixes are
+    dropped; files without them pair by the same name). An image without a result file has
+    no detections, as in the official script; a result file without ground truth is an error.
+
+    Returns:
+        (image names, ground-truth regions per image, detected regions per image), ready
+        for :func:`text_detection_scores`.
+    """
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    for name, root in (("ground truth", gt_dir), ("result", pred_dir)):
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: the {name} folder does not exist")
+    gt_files = {_image_key(p, "gt_"): p for p in sorted(gt_dir.glob("*.txt"))}
+    pred_files = {_image_key(p, "res_"): p for p in sorted(pred_dir.glob("*.txt"))}
+    if not gt_files:
+        raise FileNotFoundError(f"{gt_dir}: no .txt ground-truth files")
+    extra = sorted(set(pred_files) - set(gt_files))
+    if extra:
+        raise ValueError(f"{pred_dir}: result files without ground truth in {gt_dir}: "
+                         f"{[pred_files[k].name for k in extra[:5]]}")
+    names = sorted(gt_files)
+    gt = [read_icdar2015(gt_files[k]) for k in names]
+    pred = [[points for points, _ in read_icdar2015(pred_files[k])] if k in pred_files else [] for k in names]
+    return names, gt, pred
