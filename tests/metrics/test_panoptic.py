@@ -214,3 +214,42 @@ def test_errors():
         PanopticQuality(CATEGORIES).merge(PanopticQuality({1: True}))
     with pytest.raises(ValueError, match="no segments"):
         PanopticQuality(CATEGORIES).compute()
+
+
+def _images(seed=5, n=5):
+    """Images of the distributed test (the same in every process)."""
+    rng = np.random.default_rng(seed)
+    return [random_image(rng) for _ in range(n)]
+
+
+def _dist_worker(rank, world, init_file, out_dir):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        metric = PanopticQuality(CATEGORIES)
+        for gt, pred, gs, ps in _images()[rank::world]:
+            metric.update(pred, ps, gt, gs)
+        metric.sync()
+        res = metric.compute()
+        np.save(f"{out_dir}/rank{rank}.npy", np.array([[s.pq, s.sq, s.rq, s.tp, s.fp, s.fn]
+                                                       for s in res.per_class.values()] + [[res.all.pq] * 6]))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_sync_over_torch_distributed_and_state_dict(tmp_path):
+    import torch.multiprocessing as mp
+
+    mp.start_processes(_dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True,
+                       start_method="spawn")
+    whole = PanopticQuality(CATEGORIES)
+    for gt, pred, gs, ps in _images():
+        whole.update(pred, ps, gt, gs)
+    res = whole.compute()
+    expected = np.array([[s.pq, s.sq, s.rq, s.tp, s.fp, s.fn] for s in res.per_class.values()] + [[res.all.pq] * 6])
+    for rank in range(2):
+        assert np.array_equal(np.load(tmp_path / f"rank{rank}.npy"), expected)
+    restored = PanopticQuality(CATEGORIES)
+    restored.load_state_dict(whole.state_dict())
+    assert restored.compute() == res

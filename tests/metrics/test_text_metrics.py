@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from vistakit.metrics import polygon_iou, read_icdar2015, text_detection_scores, word_accuracy
+from vistakit.metrics import (
+    polygon_iou,
+    read_icdar2015,
+    text_detection_scores,
+    word_accuracy,
+)
 from vistakit.structures import TextInstance
 
 

@@ -100,14 +100,6 @@ from ._segmentation import (
     segmentation_scores_of_folders,
 )
 from ._similarity import cosine_knn, near_duplicates
-from ._text import (
-    TextDetectionResult,
-    polygon_iou,
-    read_icdar2015,
-    read_icdar2015_folders,
-    text_detection_scores,
-    word_accuracy,
-)
 from ._streaming import (
     ROCAUC,
     Accuracy,
@@ -124,6 +116,14 @@ from ._streaming import (
     Precision,
     PrecisionRecallFScoreSupport,
     Recall,
+)
+from ._text import (
+    TextDetectionResult,
+    polygon_iou,
+    read_icdar2015,
+    read_icdar2015_folders,
+    text_detection_scores,
+    word_accuracy,
 )
 from ._validation import UndefinedMetricWarning
 

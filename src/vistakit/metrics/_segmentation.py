@@ -197,7 +197,7 @@ class SegmentationScores(Metric):
 
     def compute(self) -> SegmentationResult:
         if not self.cm.any():
-            raise ValueError("SegmentationScores.compute(): no pixels counted yet; call update() first")
+            raise ValueError("SegmentationScores.compute(): no pixels counted (call update() first; ignored pixels do not count)")
         return SegmentationResult.from_confusion_matrix(self.cm)
 
 

@@ -340,7 +340,7 @@ def read_icdar2015(path: str | Path) -> list[tuple[np.ndarray, str | None]]:
 
 def _image_key(path: Path, prefix: str) -> str:
     stem = path.stem
-    return stem[len(prefix):] if stem.startswith(prefix) else stem
+    return stem.removeprefix(prefix)
 
 
 def read_icdar2015_folders(gt_dir: str | Path, pred_dir: str | Path) -> tuple[list[str], list, list]:
