@@ -126,3 +126,31 @@ def test_streaming_takes_class_scores():
 def test_streaming_merge_needs_same_options():
     with pytest.raises(ValueError, match="cannot merge"):
         SegmentationScores(3).merge(SegmentationScores(3, ignore_index=None))
+
+
+def _dist_worker(rank, world, init_file, out_dir):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        y, p = _maps(7)
+        metric = SegmentationScores(5)
+        metric.update(p[rank::world], y[rank::world])
+        metric.sync()
+        res = metric.compute()
+        np.save(f"{out_dir}/rank{rank}.npy", np.concatenate([res.confusion_matrix.ravel(), res.iou,
+                                                             [res.miou, res.fw_iou, res.pixel_accuracy]]))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_streaming_sync_over_torch_distributed(tmp_path):
+    import torch.multiprocessing as mp
+
+    mp.start_processes(_dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True,
+                       start_method="spawn")
+    y, p = _maps(7)
+    res = segmentation_scores(y, p, num_classes=5)
+    expected = np.concatenate([res.confusion_matrix.ravel(), res.iou, [res.miou, res.fw_iou, res.pixel_accuracy]])
+    for rank in range(2):
+        assert np.array_equal(np.load(tmp_path / f"rank{rank}.npy"), expected)
