@@ -105,4 +105,4 @@ def test_an_ensemble_run_trains_each_member_in_its_folder_and_resumes(tmp_path, 
     assert json.loads((out / "summary.json").read_text())["test_accuracy"] == summary["test_accuracy"]
     # an ensemble has no single best.pt: transfer says which member folder to use instead
     assert main(["finetune", "--dataset", "digits", "--weights", str(out), "--out", str(tmp_path / "ft")]) == 2
-    assert f"--weights {out / 'member-1'}" in capsys.readouterr().err
+    assert f"take one of its networks, e.g. {out / 'member-1'}" in capsys.readouterr().err

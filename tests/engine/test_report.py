@@ -1,6 +1,6 @@
 """The training report: the classification report is a table, and no section is empty.
 
-A tiny synthetic run (history, summary, predictions) is rendered with ``write_report`` and the
+A tiny synthetic run (history, summary, predictions) is rendered with ``render_report`` and the
 page is parsed back: the table's cells are checked against scikit-learn's report, and every
 heading against the content of its section.
 """
@@ -14,7 +14,7 @@ import pytest
 import sklearn.metrics as skm
 import torch
 
-from vistakit.engine._report import write_report
+from vistakit.engine._report import render_report
 from vistakit.metrics import HtmlReport, classification_report
 
 NAMES = ["cat", "dog", "<bird>"]
@@ -109,7 +109,7 @@ def _run(n=90, seed=0, history=True):
 
 def test_the_classification_report_is_a_table_with_the_averages_below(tmp_path):
     run = _run()
-    write_report(tmp_path / "report.html", title="toy run", **run)
+    (tmp_path / "report.html").write_text(render_report(title="toy run", **run))
     blocks = _parse((tmp_path / "report.html").read_text(encoding="utf-8"))
     section = _sections(blocks)["Classification report"]
     assert [tag for tag, _ in section] == ["table"]  # the table, no preformatted text
@@ -134,7 +134,7 @@ def test_the_classification_report_is_a_table_with_the_averages_below(tmp_path):
 
 @pytest.mark.parametrize("history", [True, False])
 def test_every_section_of_the_report_has_content(tmp_path, history):
-    write_report(tmp_path / "report.html", title="toy run", **_run(history=history))
+    (tmp_path / "report.html").write_text(render_report(title="toy run", **_run(history=history)))
     blocks = _parse((tmp_path / "report.html").read_text(encoding="utf-8"))
     sections = _sections(blocks)
     assert all(body for body in sections.values()), [h for h, body in sections.items() if not body]

@@ -17,6 +17,10 @@ EPILOG = """examples:
   vistakit evaluate --predictions preds.npz --images images.npz --html report.html
   vistakit evaluate --task generation --real data/real_images --fake samples/
   vistakit evaluate --task generation --real cifar10_train_stats.npz --fake samples/ --extractor inception_v3
+  vistakit evaluate --task semantic --gt gtFine_labels/ --pred predictions/ --num-classes 19
+  vistakit evaluate --task panoptic --gt-json panoptic_val2017.json --pred-json panoptic_results.json
+  vistakit evaluate --task captions --gt captions_val2017.json --pred captions_results.json
+  vistakit evaluate --task text --gt ch4_test_gt/ --pred results/
 
 file layouts:
   .npz  y_true (N,) integer labels, and y_pred (N,) labels and/or y_prob (N, K)
@@ -32,25 +36,50 @@ sizes, each image resized to 299x299) or .npz statistics with "mu" and "sigma"
 against the same reference folder costs only the new images. The default extractor,
 fid_inception, is the TensorFlow FID network with pytorch-fid's weights; scores from
 another extractor are not comparable with it, and the report names the one used.
+
+semantic (--task semantic): --gt and --pred are folders of single-channel PNG label maps
+(pixel value = class, palette PNGs read as indices), paired by relative path. Prints the
+IoU per class, mIoU, frequency-weighted IoU and pixel accuracy; pixels whose true label is
+--ignore-index (255) are left out.
+
+panoptic (--task panoptic): COCO panoptic JSON files; the PNG folders default to the JSON
+paths without .json (--gt-folder / --pred-folder otherwise). Prints PQ, SQ, RQ for all,
+things and stuff and per class, with the official COCO rules (IoU > 0.5, VOID and crowd).
+
+captions (--task captions): --gt is a COCO captions file ("annotations" with image_id and
+caption), --pred a results file ([{"image_id", "caption"}], one per image). Prints BLEU-1..4,
+ROUGE-L and CIDEr-D as pycocoevalcap computes them. Captions are tokenized by a simple
+tokenizer (lowercase, punctuation dropped, split on whitespace), not the Java PTB
+tokenizer of the official pipeline, so scores can differ slightly from published ones.
+
+text (--task text): ICDAR 2015 folders of gt_img_N.txt and res_img_N.txt files
+(x1,y1,...,x4,y4[,transcription]; "###" marks don't-care regions). Prints precision,
+recall and h-mean of the ICDAR 2015 protocol (IoU > 0.5, one-to-one matching).
 """
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "evaluate",
-        help="quality report of saved predictions (precision, recall, F1, cross-entropy, HTML) or of "
-             "generated images (FID, KID, IS)",
+        help="quality report of saved predictions (classification, semantic and panoptic segmentation, "
+             "captions, scene text) or of generated images (FID, KID, IS)",
         description=(
             "Print scikit-learn's classification report of saved predictions, plus cross-entropy with its "
             "plain-language reading and the calibration error when class probabilities are given; "
             "optionally write a self-contained HTML report. With --task generation, print FID, KID and "
-            "the Inception Score of generated images against real ones."
+            "the Inception Score of generated images against real ones. With --task semantic, panoptic, "
+            "captions or text, print the scores of those tasks (mIoU, PQ, BLEU / ROUGE-L / CIDEr-D, "
+            "ICDAR 2015 h-mean)."
         ),
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
     p.add_argument("--predictions", type=Path, metavar="FILE",
                    help="predictions, .npz or .csv (--task classification)")
+    p.add_argument("--gt", type=Path, metavar="DIR|FILE",
+                   help="ground truth: label-map folder (semantic), captions JSON (captions), ICDAR txt folder (text)")
+    p.add_argument("--pred", type=Path, metavar="DIR|FILE",
+                   help="predictions, in the layout of --gt (semantic, captions, text)")
     p.add_argument("--task", choices=sorted(_TASKS), default="classification", help="what the predictions are")
     p.add_argument(
         "--target-names", metavar="NAMES",
@@ -74,6 +103,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--is-splits", type=int, default=10, metavar="N", help="Inception Score splits (default 10)")
     g.add_argument("--batch-size", type=int, default=50, metavar="N", help="images per forward pass (default 50)")
     g.add_argument("--device", default="cpu", help="where the network runs (default cpu)")
+    d = p.add_argument_group("semantic and panoptic segmentation (--task semantic, --task panoptic)")
+    d.add_argument("--num-classes", type=int, metavar="K", help="number of classes of the label maps (semantic)")
+    d.add_argument("--ignore-index", type=int, default=255, metavar="V",
+                   help="true label of pixels to leave out (semantic; default 255; -1: none)")
+    d.add_argument("--gt-json", type=Path, metavar="FILE", help="COCO panoptic ground truth JSON (panoptic)")
+    d.add_argument("--pred-json", type=Path, metavar="FILE", help="COCO panoptic predictions JSON (panoptic)")
+    d.add_argument("--gt-folder", type=Path, metavar="DIR", help="ground-truth PNGs (default: --gt-json without .json)")
+    d.add_argument("--pred-folder", type=Path, metavar="DIR",
+                   help="predicted PNGs (default: --pred-json without .json)")
     p.set_defaults(func=_run)
 
 
@@ -149,8 +187,72 @@ def _generation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _need(args: argparse.Namespace, *names: str) -> None:
+    missing = ["--" + n.replace("_", "-") for n in names if getattr(args, n) is None]
+    if missing:
+        raise ValueError(f"--task {args.task} needs {' and '.join(missing)}")
+
+
+def _semantic(args: argparse.Namespace) -> int:
+    _need(args, "gt", "pred", "num_classes")
+    from ..metrics import segmentation_scores_of_folders
+
+    names = _target_names(args.target_names)
+    ignore = None if args.ignore_index < 0 else args.ignore_index
+    result, n = segmentation_scores_of_folders(args.gt, args.pred, num_classes=args.num_classes, ignore_index=ignore)
+    print(f"{args.pred} against {args.gt}: {n} label maps, {int(result.confusion_matrix.sum())} pixels counted, "
+          f"{args.num_classes} classes")
+    print()
+    print(result.format(names, digits=max(args.digits, 4)))
+    return 0
+
+
+def _panoptic(args: argparse.Namespace) -> int:
+    _need(args, "gt_json", "pred_json")
+    from ..metrics import panoptic_quality_of_files
+
+    result, names = panoptic_quality_of_files(args.gt_json, args.pred_json, gt_folder=args.gt_folder,
+                                              pred_folder=args.pred_folder)
+    print(f"{args.pred_json} against {args.gt_json}: panoptic quality (%)")
+    print()
+    print(result.format(names))
+    return 0
+
+
+def _captions(args: argparse.Namespace) -> int:
+    _need(args, "gt", "pred")
+    from ..metrics import caption_scores, read_coco_captions
+
+    references, candidates = read_coco_captions(args.gt, args.pred)
+    scores = caption_scores(references, candidates)
+    print(f"{args.pred} against {args.gt}: {len(candidates)} images, "
+          f"{sum(len(r) for r in references.values())} reference captions")
+    print()
+    for name, value in scores.items():
+        print(f"{name:>8s} {value:.4f}")
+    if "CIDEr" not in scores:
+        print("   CIDEr not available (it needs at least two images)")
+    return 0
+
+
+def _text(args: argparse.Namespace) -> int:
+    _need(args, "gt", "pred")
+    from ..metrics import read_icdar2015_folders, text_detection_scores
+
+    names, gt, pred = read_icdar2015_folders(args.gt, args.pred)
+    result = text_detection_scores(gt, pred)
+    missing = sum(not p for p in pred)
+    print(f"{args.pred} against {args.gt}: ICDAR 2015 protocol (IoU > 0.5, don't-care regions ignored)")
+    print()
+    print(result.format())
+    if missing:
+        print(f"({missing} of {len(names)} images have no detections)")
+    return 0
+
+
 # --task choices; another task adds its function here.
-_TASKS = {"classification": _classification, "generation": _generation}
+_TASKS = {"classification": _classification, "generation": _generation, "semantic": _semantic,
+          "panoptic": _panoptic, "captions": _captions, "text": _text}
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -37,10 +37,22 @@ package builds no network: it imports nothing from :mod:`vistakit.models` or
   ``COCOeval`` numbers, boxes or decoded masks); :func:`voc_average_precision` (:class:`VocAveragePrecision`:
   Pascal VOC AP, 11-point or all-point, with difficult objects);
 * semantic segmentation: :func:`pixel_confusion_matrix`, :func:`pixel_accuracy`,
-  :func:`per_class_iou`, :func:`mean_iou`.
+  :func:`per_class_iou`, :func:`mean_iou`, :func:`segmentation_scores` (IoU, mIoU, pixel
+  accuracy, frequency-weighted IoU: :class:`SegmentationResult`) and its streaming
+  :class:`SegmentationScores`, :func:`segmentation_scores_of_folders`;
+* panoptic segmentation: :func:`panoptic_quality` (PQ = SQ x RQ for all / things / stuff
+  and per class, the COCO panoptic rules: :class:`PanopticQualityResult`) and its
+  streaming :class:`PanopticQuality`, :func:`panoptic_quality_of_files`;
+* scene text: :func:`text_detection_scores` (the ICDAR 2015 protocol: precision, recall,
+  h-mean with don't-care regions, :class:`TextDetectionResult`), :func:`polygon_iou`,
+  :func:`read_icdar2015`, :func:`read_icdar2015_folders`, :func:`word_accuracy`;
+* image captions (tokenized): :func:`bleu`, :func:`rouge_l`, :func:`cider_d`,
+  :func:`caption_scores` (equal to pycocoevalcap's), :func:`tokenize_caption`,
+  :func:`read_coco_captions`.
 """
 
 from ._calibration import ReliabilityCurve, calibration_curve, expected_calibration_error, reliability_curve
+from ._captions import bleu, caption_scores, cider_d, read_coco_captions, rouge_l, tokenize_caption
 from ._classification import (
     accuracy,
     balanced_accuracy,
@@ -77,10 +89,20 @@ from ._generation import (
     rank_deficiency_message,
 )
 from ._io import Predictions, load_images, load_predictions
+from ._panoptic import PanopticQuality, PanopticQualityResult, PQScores, panoptic_quality, panoptic_quality_of_files
 from ._perceptual import feature_map_distance
 from ._ranking import average_precision, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy
 from ._report import classification_report
-from ._segmentation import mean_iou, per_class_iou, pixel_accuracy, pixel_confusion_matrix
+from ._segmentation import (
+    SegmentationResult,
+    SegmentationScores,
+    mean_iou,
+    per_class_iou,
+    pixel_accuracy,
+    pixel_confusion_matrix,
+    segmentation_scores,
+    segmentation_scores_of_folders,
+)
 from ._similarity import cosine_knn, near_duplicates
 from ._streaming import (
     ROCAUC,
@@ -99,6 +121,14 @@ from ._streaming import (
     PrecisionRecallFScoreSupport,
     Recall,
 )
+from ._text import (
+    TextDetectionResult,
+    polygon_iou,
+    read_icdar2015,
+    read_icdar2015_folders,
+    text_detection_scores,
+    word_accuracy,
+)
 from ._validation import UndefinedMetricWarning
 from ._voc import VocAveragePrecision, voc_average_precision
 
@@ -116,6 +146,27 @@ __all__ = [
     "per_class_iou",
     "pixel_accuracy",
     "pixel_confusion_matrix",
+    "SegmentationResult",
+    "SegmentationScores",
+    "segmentation_scores",
+    "segmentation_scores_of_folders",
+    "PQScores",
+    "PanopticQuality",
+    "PanopticQualityResult",
+    "panoptic_quality",
+    "panoptic_quality_of_files",
+    "TextDetectionResult",
+    "polygon_iou",
+    "read_icdar2015",
+    "read_icdar2015_folders",
+    "text_detection_scores",
+    "word_accuracy",
+    "bleu",
+    "caption_scores",
+    "cider_d",
+    "read_coco_captions",
+    "rouge_l",
+    "tokenize_caption",
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
