@@ -26,3 +26,56 @@ def write_icdar2015(folder: Path, *, gt: bytes = ICDAR2015_GT) -> tuple[Path, Pa
     (folder / "gt" / "gt_img_1.txt").write_bytes(gt)
     (folder / "gt" / "gt_img_2.txt").write_bytes(BOM)  # an image without text
     return folder / "gt", folder / "images"
+
+
+# ---------------------------------------------------------------------------------- Cityscapes
+
+CITYSCAPES_SIZE = (8, 12)  # (H, W) of the little images
+
+
+def cityscapes_label_ids(k: int):
+    """The labelIds of image ``k``: road (7) below, sky (23) above, a car (26), a person (24), static (4)."""
+    import numpy as np
+
+    ids = np.full(CITYSCAPES_SIZE, 23, np.uint8)
+    ids[4:] = 7
+    ids[5:7, 1:4] = 26
+    ids[5:8, 6 + k:8 + k] = 24
+    ids[0, 0] = 4
+    return ids
+
+
+def cityscapes_instance_ids(k: int):
+    """instanceIds of image ``k``: car 26000, person 24001 (or a person group 24 for k=1), stuff = label id."""
+    import numpy as np
+
+    ids = cityscapes_label_ids(k).astype(np.uint16)
+    ids[ids == 26] = 26000
+    ids[ids == 24] = 24 if k == 1 else 24001
+    return ids
+
+
+def write_cityscapes(root: Path, *, splits=("train", "val"), n: int = 2) -> Path:
+    """A Cityscapes tree: leftImg8bit/SPLIT/CITY/*_leftImg8bit.png + gtFine labelIds, instanceIds, polygons."""
+    import json
+
+    from PIL import Image
+
+    for split in splits:
+        for k in range(n):
+            city = "aachen" if k == 0 else "bremen"
+            stem = f"{city}_{k:06d}_000019"
+            write_image(root / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png", solid(10 * k, size=CITYSCAPES_SIZE))
+            gt = root / "gtFine" / split / city
+            gt.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(cityscapes_label_ids(k)).save(gt / f"{stem}_gtFine_labelIds.png")
+            Image.fromarray(cityscapes_instance_ids(k)).save(gt / f"{stem}_gtFine_instanceIds.png")
+            doc = {"imgHeight": CITYSCAPES_SIZE[0], "imgWidth": CITYSCAPES_SIZE[1], "objects": [
+                {"label": "sky", "polygon": [[0, 0], [12, 0], [12, 4], [0, 4]]},
+                {"label": "road", "polygon": [[0, 4], [12, 4], [12, 8], [0, 8]]},
+                {"label": "car", "polygon": [[1, 5], [4, 5], [4, 7], [1, 7]]},
+                {"label": "persongroup" if k == 1 else "person", "polygon": [[6 + k, 5], [8 + k, 5], [8 + k, 8], [6 + k, 8]]},
+                {"label": "ego vehicle", "polygon": [[0, 7], [1, 7], [1, 8]], "deleted": 1},
+            ]}
+            (gt / f"{stem}_gtFine_polygons.json").write_text(json.dumps(doc, indent=4), encoding="utf-8")
+    return root

@@ -37,7 +37,7 @@ from ._formats import (
     write_image,
     write_mnist_like,
 )
-from ._scene_formats import write_icdar2015
+from ._scene_formats import write_cityscapes, write_icdar2015
 
 
 def _mnist_like(name):
@@ -93,6 +93,11 @@ def _icdar2015(tmp_path):
     return load_dataset("icdar2015", "test", root=tmp_path, download=False)
 
 
+def _cityscapes(tmp_path):
+    write_cityscapes(tmp_path, splits=("val",))
+    return load_dataset("cityscapes", "val", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -104,6 +109,7 @@ BUILDERS = {
     "celeba": _celeba,
     "digits": _digits,
     "icdar2015": _icdar2015,
+    "cityscapes": _cityscapes,
 }
 
 

@@ -378,6 +378,7 @@ def unpacked_folder(loc: Located, *, root: str | os.PathLike | None, info: Datas
     return dest
 
 
+_RRC = "https://rrc.cvc.uab.es/downloads"
 _RRC_TERMS = ("Robust Reading Competition terms: research use only; images and ground truth may not be "
               "redistributed (register at rrc.cvc.uab.es)")
 
@@ -401,17 +402,22 @@ ICDAR2015 = DatasetInfo(
               "L. Neumann, V. R. Chandrasekhar, S. Lu, F. Shafait, S. Uchida and E. Valveny. ICDAR 2015 "
               "competition on Robust Reading. International Conference on Document Analysis and "
               "Recognition (ICDAR), 2015."),
+    # md5s as MMOCR's dataset_zoo/icdar2015 records them; the RRC serves these three to anyone.
     files=(
-        DataFile("ch4_training_images.zip", extracted="ch4_training_images", splits=("train",)),
+        DataFile("ch4_training_images.zip", urls=(f"{_RRC}/ch4_training_images.zip",),
+                 md5="c51cbace155dcc4d98c8dd19d378f30d", extracted="ch4_training_images", splits=("train",)),
         DataFile("ch4_training_localization_transcription_gt.zip",
+                 urls=(f"{_RRC}/ch4_training_localization_transcription_gt.zip",),
+                 md5="3bfaf1988960909014f7987d2343060b",
                  extracted="ch4_training_localization_transcription_gt", splits=("train",)),
-        DataFile("ch4_test_images.zip", extracted="ch4_test_images", splits=("test",)),
+        DataFile("ch4_test_images.zip", urls=(f"{_RRC}/ch4_test_images.zip",),
+                 md5="97e4c1ddcf074ffcc75feff2b63c35dd", extracted="ch4_test_images", splits=("test",)),
         DataFile("Challenge4_Test_Task1_GT.zip", extracted="Challenge4_Test_Task1_GT", splits=("test",)),
     ),
     description=("1,670 images taken with Google Glass without care for the text (1,000 for training, 500 for "
                  "testing, 1280x720), with every word outlined by a quadrilateral and transcribed; "
                  "illegible words are '###' (don't care)."),
-    manual_download=_rrc_manual(4, "the 'Task 4.1: Text Localization' training and test images and ground truth"),
+    manual_download=_rrc_manual(4, "the 'Task 4.1: Text Localization' test ground truth (Challenge4_Test_Task1_GT.zip)"),
 )
 
 _ICDAR2015_FILES = {"train": ("ch4_training_images.zip", "ch4_training_localization_transcription_gt.zip"),
