@@ -79,3 +79,33 @@ def write_cityscapes(root: Path, *, splits=("train", "val"), n: int = 2) -> Path
             ]}
             (gt / f"{stem}_gtFine_polygons.json").write_text(json.dumps(doc, indent=4), encoding="utf-8")
     return root
+
+
+# ---------------------------------------------------------------------------------- ADE20K
+
+ADE_SIZE = (6, 9)
+
+
+def ade20k_annotation(k: int):
+    """SceneParsing annotation of image ``k``: other (0) on the left column, wall (1), sky (3), flag (150)."""
+    import numpy as np
+
+    mask = np.full(ADE_SIZE, 1, np.uint8)
+    mask[:2] = 3
+    mask[:, 0] = 0
+    mask[4:, 5 + k:] = 150
+    return mask
+
+
+def write_ade20k(root: Path, *, n: int = 2) -> Path:
+    """``ADEChallengeData2016/images/{training,validation}/*.jpg`` + ``annotations/.../*.png``."""
+    from PIL import Image
+
+    base = root / "ADEChallengeData2016"
+    for folder, prefix in (("training", "ADE_train"), ("validation", "ADE_val")):
+        for k in range(n):
+            name = f"{prefix}_{k + 1:08d}"
+            write_image(base / "images" / folder / f"{name}.jpg", solid(20 * k, size=ADE_SIZE))
+            (base / "annotations" / folder).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(ade20k_annotation(k)).save(base / "annotations" / folder / f"{name}.png")
+    return base

@@ -37,7 +37,7 @@ from ._formats import (
     write_image,
     write_mnist_like,
 )
-from ._scene_formats import write_cityscapes, write_icdar2015
+from ._scene_formats import write_ade20k, write_cityscapes, write_icdar2015
 
 
 def _mnist_like(name):
@@ -98,6 +98,11 @@ def _cityscapes(tmp_path):
     return load_dataset("cityscapes", "val", root=tmp_path, download=False)
 
 
+def _ade20k(tmp_path):
+    write_ade20k(tmp_path)
+    return load_dataset("ade20k", "train", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -110,6 +115,7 @@ BUILDERS = {
     "digits": _digits,
     "icdar2015": _icdar2015,
     "cityscapes": _cityscapes,
+    "ade20k": _ade20k,
 }
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import torch
 from PIL import Image
 
 from .._files import atomic_open
@@ -42,18 +41,18 @@ from ._annotations import (
     instance_where,
     register_format,
 )
-from ._base import VisionDataset, decode_image
+from ._base import VisionDataset
 from ._errors import DatasetError
 from ._info import DataFile, DatasetInfo
 from ._registry import register_dataset
 from ._resolve import archive_member, fetch_files
+from ._semantic import SemanticDataset, read_label_png
 
 __all__ = [
     "CITYSCAPES",
     "CityscapesInstances",
     "CityscapesLabel",
     "CityscapesPolygonsFormat",
-    "CityscapesSemantic",
     "IGNORE_INDEX",
     "LABELS",
     "label_ids_to_train_ids",
@@ -136,24 +135,6 @@ def _categories(*, things_only: bool) -> list[Category]:
             for lab in LABELS if lab.has_instances or not things_only]
 
 
-def _read_png(path: Path, *, what: str) -> np.ndarray:
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: the {what} file is missing") from None
-    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError ...
-        raise DatasetError(f"{path}: cannot decode the {what} ({type(e).__name__}: {e})") from None
-
-
-def _check_size(arr: np.ndarray, path: Path, size: tuple[int, int] | None, what: str) -> None:
-    if arr.ndim != 2:
-        raise DatasetError(f"{path}: the {what} must be a one-channel image, got shape {arr.shape}")
-    if size is not None and arr.shape != tuple(size):
-        raise DatasetError(f"{path}: the {what} is {arr.shape[1]}x{arr.shape[0]} but its image is "
-                           f"{size[1]}x{size[0]} (width x height)")
-
-
 def _unknown(path: Path, ids: np.ndarray, bad: np.ndarray, what: str) -> DatasetError:
     y, x = np.argwhere(bad)[0]
     values = sorted({int(v) for v in np.unique(ids[bad])})
@@ -172,8 +153,7 @@ def read_label_ids(path: str | os.PathLike, *, size: tuple[int, int] | None = No
         DatasetError: naming the file for a size mismatch or a pixel whose id the table lacks.
     """
     path = Path(path)
-    ids = _read_png(path, what="labelIds").astype(np.int64)
-    _check_size(ids, path, size, "labelIds")
+    ids = read_label_png(path, size=size, what="labelIds")
     bad = (ids < 0) | (ids > 255)
     bad[~bad] = _TRAIN_LUT[ids[~bad]] < 0
     if bad.any():
@@ -206,8 +186,7 @@ def read_instance_ids(path: str | os.PathLike, *, size: tuple[int, int] | None =
             instance of a label without instances.
     """
     path = Path(path)
-    ids = _read_png(path, what="instanceIds").astype(np.int64)
-    _check_size(ids, path, size, "instanceIds")
+    ids = read_label_png(path, size=size, what="instanceIds")
     values = np.unique(ids)
     out = []
     for v in values.tolist():
@@ -386,54 +365,12 @@ def _pairs(root: Path, split: str) -> list[tuple[Path, str]]:
     return out
 
 
-class CityscapesSemantic(VisionDataset):
-    """Cityscapes images with their semantic masks: ``ds[i]`` is a :class:`Sample` ``(image, mask)``.
+def _train_id_mask(path: Path, *, size: tuple[int, int] | None) -> np.ndarray:
+    return _TRAIN_LUT[read_label_ids(path, size=size)]
 
-    ``mask`` is an (H, W) int64 tensor of train ids (0..18, 255 = ignore) or, with
-    ``label="id"``, of label ids (0..33). ``transform`` is a per-sample transform
-    (``Sample -> Sample``: a :mod:`vistakit.transforms` pipeline moves the mask with the image).
 
-    Attributes:
-        images: the image files.
-        masks: the ``*_gtFine_labelIds.png`` files.
-        label: ``train_id`` or ``id``.
-    """
-
-    def __init__(self, images: list[Path], masks: list[Path], *, info: DatasetInfo, split: str, label: str,
-                 transform: Callable[[Sample], Sample] | None = None) -> None:
-        if label not in ("train_id", "id"):
-            raise ValueError(f"label must be 'train_id' or 'id', got {label!r}")
-        self.images = list(images)
-        self.masks = list(masks)
-        self.info = info
-        self.split = split
-        self.label = label
-        self.classes = list(TRAIN_CLASSES if label == "train_id" else LABEL_CLASSES)
-        self.ignore_index = IGNORE_INDEX if label == "train_id" else None
-        self.transform = transform
-        self.targets = torch.arange(len(self.images))
-
-    def load_image(self, index: int) -> torch.Tensor:
-        return decode_image(self.images[index])
-
-    def load_mask(self, index: int, *, size: tuple[int, int] | None = None) -> torch.Tensor:
-        """The (H, W) int64 mask of item ``index`` (``size``: the image's (H, W), to check)."""
-        ids = read_label_ids(self.masks[index], size=size)
-        return torch.from_numpy(_TRAIN_LUT[ids] if self.label == "train_id" else ids)
-
-    def target(self, index: int) -> torch.Tensor:
-        return self.load_mask(index)
-
-    def get_sample(self, index: int) -> Sample:
-        index = self._check_index(index)
-        image = self.load_image(index)
-        mask = self.load_mask(index, size=tuple(image.shape[-2:]))
-        return Sample(image=image, mask=mask, meta={"index": index, "path": str(self.images[index]),
-                                                    "mask_path": str(self.masks[index])})
-
-    def __getitem__(self, index: int) -> Sample:  # type: ignore[override]
-        sample = self.get_sample(index)
-        return self.transform(sample) if self.transform is not None else sample
+def _label_id_mask(path: Path, *, size: tuple[int, int] | None) -> np.ndarray:
+    return read_label_ids(path, size=size)
 
 
 class CityscapesInstances(AnnotationDataset):
@@ -505,7 +442,7 @@ def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | 
     """One split of the fine annotations.
 
     Args:
-        target: ``semantic`` (:class:`CityscapesSemantic`: ``Sample.mask``), ``instances``
+        target: ``semantic`` (a :class:`SemanticDataset`: ``Sample.mask``), ``instances``
             (:class:`CityscapesInstances` from the instanceIds PNGs) or ``polygons`` (an
             :class:`AnnotationDataset` of every object of the polygons JSON, stuff included).
         label: for ``semantic``: ``train_id`` (19 classes, 255 ignore) or ``id`` (the 34 label ids).
@@ -520,8 +457,13 @@ def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | 
     pairs = _pairs(data_root, split)
     gt = [gt_dir.parent / f"{stem}_gtFine" for _, stem in pairs]
     if target == "semantic":
-        return CityscapesSemantic([p for p, _ in pairs], [Path(f"{g}_labelIds.png") for g in gt], info=info,
-                                  split=split, label=label, transform=transform)
+        if label not in ("train_id", "id"):
+            raise ValueError(f"cityscapes label must be 'train_id' or 'id', got {label!r}")
+        train = label == "train_id"
+        return SemanticDataset([p for p, _ in pairs], [Path(f"{g}_labelIds.png") for g in gt],
+                               read_mask=_train_id_mask if train else _label_id_mask, info=info, split=split,
+                               classes=TRAIN_CLASSES if train else LABEL_CLASSES,
+                               ignore_index=IGNORE_INDEX if train else None, transform=transform)
     if target == "polygons":
         ann = AnnotationSet(_categories(things_only=False), [
             read_polygons_json(Path(f"{g}_polygons.json"), image_id=k) for k, g in enumerate(gt)],
