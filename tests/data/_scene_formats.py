@@ -109,3 +109,43 @@ def write_ade20k(root: Path, *, n: int = 2) -> Path:
             (base / "annotations" / folder).mkdir(parents=True, exist_ok=True)
             Image.fromarray(ade20k_annotation(k)).save(base / "annotations" / folder / f"{name}.png")
     return base
+
+
+# ---------------------------------------------------------------------------------- COCO-Text
+
+def coco_text_doc() -> dict:
+    """A cocotext.v2.json with two train images and one val image, as the v2 file lays them out."""
+    return {
+        "cats": {},
+        "info": {"author": "COCO-Text", "version": "2.0"},
+        "imgToAnns": {"390310": [45346, 45347], "1025": [], "42": [7]},
+        "imgs": {
+            "390310": {"id": 390310, "set": "train", "width": 64, "height": 48,
+                       "file_name": "COCO_train2014_000000390310.jpg"},
+            "1025": {"id": 1025, "set": "train", "width": 32, "height": 32, "file_name": "COCO_train2014_000000001025.jpg"},
+            "42": {"id": 42, "set": "val", "width": 40, "height": 30, "file_name": "COCO_train2014_000000000042.jpg"},
+        },
+        "anns": {
+            "45346": {"mask": [10.5, 10.0, 30.0, 10.0, 30.0, 20.0, 10.5, 20.0], "class": "machine printed",
+                      "bbox": [10.5, 10.0, 19.5, 10.0], "image_id": 390310, "id": 45346, "language": "english",
+                      "area": 195.0, "utf8_string": "STOP", "legibility": "legible"},
+            "45347": {"mask": [40.0, 5.0, 50.0, 5.0, 52.0, 15.0, 41.0, 16.0], "class": "handwritten",
+                      "bbox": [40.0, 5.0, 12.0, 11.0], "image_id": 390310, "id": 45347, "language": "na",
+                      "area": 110.5, "legibility": "illegible"},
+            "7": {"mask": [1.0, 1.0, 9.0, 1.0, 9.0, 5.0, 1.0, 5.0], "class": "others", "bbox": [1.0, 1.0, 8.0, 4.0],
+                  "image_id": 42, "id": 7, "language": "not english", "area": 32.0, "utf8_string": "Caf\u00e9, 1",
+                  "legibility": "legible"},
+        },
+    }
+
+
+def write_coco_text(root: Path) -> Path:
+    """``cocotext.v2.json`` and the ``train2014/`` images it names; returns the JSON's path."""
+    import json
+
+    doc = coco_text_doc()
+    for img in doc["imgs"].values():
+        write_image(root / "train2014" / img["file_name"], solid(img["id"] % 200, size=(img["height"], img["width"])))
+    path = root / "cocotext.v2.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path

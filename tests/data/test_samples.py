@@ -37,7 +37,7 @@ from ._formats import (
     write_image,
     write_mnist_like,
 )
-from ._scene_formats import write_ade20k, write_cityscapes, write_icdar2015
+from ._scene_formats import write_ade20k, write_cityscapes, write_coco_text, write_icdar2015
 
 
 def _mnist_like(name):
@@ -103,6 +103,11 @@ def _ade20k(tmp_path):
     return load_dataset("ade20k", "train", root=tmp_path, download=False)
 
 
+def _coco_text(tmp_path):
+    write_coco_text(tmp_path)
+    return load_dataset("coco-text", "train", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -116,6 +121,7 @@ BUILDERS = {
     "icdar2015": _icdar2015,
     "cityscapes": _cityscapes,
     "ade20k": _ade20k,
+    "coco-text": _coco_text,
 }
 
 
