@@ -149,3 +149,26 @@ def write_coco_text(root: Path) -> Path:
     path = root / "cocotext.v2.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------------------------- Total-Text
+
+# poly_gt_img11.txt as the txt_format files print it: numpy padding, a record wrapped over two
+# lines, a don't-care region, a transcription with a quote.
+TOTAL_TEXT_GT = (
+    "x: [[115 503 494 115]], y: [[322 346 426 404]], ornt: [u'm'], transcriptions: [u'nauGHTY']\n"
+    "x: [[ 34 158 161  44]], y: [[ 60  69 149 130]], ornt: [u'#'], transcriptions: [u'#']\n"
+    "x: [[562 595 651 687 653 637 604 588\n  520 500]], y: [[347 304 305 360 366 334 332 361\n  370 360]], "
+    "ornt: [u'c'], transcriptions: [u\"it's\"]\n"
+)
+
+
+def write_total_text(root: Path) -> Path:
+    """``Images/{Train,Test}/img*.jpg`` and ``txt_format/{Train,Test}/poly_gt_img*.txt``; returns root."""
+    for split, names in (("Train", ("img11", "img12")), ("Test", ("img1", "img2"))):
+        for k, name in enumerate(names):
+            write_image(root / "Images" / split / f"{name}.jpg", solid(k, size=(480, 720)))
+            gt = root / "txt_format" / split / f"poly_gt_{name}.txt"
+            gt.parent.mkdir(parents=True, exist_ok=True)
+            gt.write_text(TOTAL_TEXT_GT if k == 0 else "", encoding="utf-8")
+    return root

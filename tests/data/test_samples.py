@@ -37,7 +37,7 @@ from ._formats import (
     write_image,
     write_mnist_like,
 )
-from ._scene_formats import write_ade20k, write_cityscapes, write_coco_text, write_icdar2015
+from ._scene_formats import write_ade20k, write_cityscapes, write_coco_text, write_icdar2015, write_total_text
 
 
 def _mnist_like(name):
@@ -108,6 +108,11 @@ def _coco_text(tmp_path):
     return load_dataset("coco-text", "train", root=tmp_path, download=False)
 
 
+def _total_text(tmp_path):
+    write_total_text(tmp_path)
+    return load_dataset("total-text", "train", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -122,6 +127,7 @@ BUILDERS = {
     "cityscapes": _cityscapes,
     "ade20k": _ade20k,
     "coco-text": _coco_text,
+    "total-text": _total_text,
 }
 
 
