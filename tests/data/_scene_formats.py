@@ -172,3 +172,40 @@ def write_total_text(root: Path) -> Path:
             gt.parent.mkdir(parents=True, exist_ok=True)
             gt.write_text(TOTAL_TEXT_GT if k == 0 else "", encoding="utf-8")
     return root
+
+
+MLT_GT = (BOM + "10,10,50,10,50,20,10,20,Latin,Hi, there\r\n"
+          "1,2,3,2,3,4,1,4,Arabic,\u0645\u0631\u062d\u0628\u0627\r\n"
+          "5,5,9,5,9,9,5,9,None,###\r\n".encode())
+
+
+def write_mlt2019(root: Path, *, zipped: bool = False) -> Path:
+    """``ImagesPart{1,2}/tr_img_0000{1,2}.*`` and ``train_gt_t13/tr_img_0000{1,2}.txt`` (or their zips)."""
+    import zipfile
+
+    files = {"ImagesPart1/tr_img_00001.jpg": solid(1, size=(50, 60)), "ImagesPart2/tr_img_00002.png": solid(2, size=(30, 40))}
+    for name, pixels in files.items():
+        write_image(root / name, pixels)
+    gt = root / "train_gt_t13"
+    gt.mkdir(parents=True)
+    (gt / "tr_img_00001.txt").write_bytes(MLT_GT)
+    (gt / "tr_img_00002.txt").write_bytes(BOM)
+    if zipped:  # ImagesPartN.zip hold their folder, train_gt_t13.zip its loose files
+        for folder in ("ImagesPart1", "ImagesPart2", "train_gt_t13"):
+            with zipfile.ZipFile(root / f"{folder}.zip", "w") as zf:
+                for p in sorted((root / folder).iterdir()):
+                    zf.write(p, p.name if folder == "train_gt_t13" else f"{folder}/{p.name}")
+                    p.unlink()
+            (root / folder).rmdir()
+    return root
+
+
+def write_icdar2013(root: Path) -> Path:
+    """``Challenge2_Test_Task12_Images/img_{1,2}.jpg`` and ``Challenge2_Test_Task1_GT/gt_img_{1,2}.txt``."""
+    write_image(root / "Challenge2_Test_Task12_Images" / "img_1.jpg", solid(0, size=(500, 1000)))
+    write_image(root / "Challenge2_Test_Task12_Images" / "img_2.jpg", solid(9, size=(20, 30)))
+    gt = root / "Challenge2_Test_Task1_GT"
+    gt.mkdir(parents=True)
+    (gt / "gt_img_1.txt").write_bytes(b'38, 43, 920, 215, "Tiredness"\r\n275, 264, 665, 450, "kills"\r\n')
+    (gt / "gt_img_2.txt").write_bytes(b'1, 2, 10, 12, "A"\r\n')
+    return root

@@ -9,7 +9,7 @@ from vistakit.data import DatasetError, convert, load_dataset, read_annotations,
 from vistakit.structures import DONT_CARE, TextInstance
 
 from ._formats import solid, write_image
-from ._scene_formats import BOM, ICDAR2015_GT, write_icdar2015
+from ._scene_formats import BOM, ICDAR2015_GT, MLT_GT, write_icdar2013, write_icdar2015, write_mlt2019
 
 def test_icdar2015_reads_quadrilaterals_text_and_dont_care(tmp_path):
     gt, images = write_icdar2015(tmp_path)
@@ -155,3 +155,22 @@ def test_icdar2015_data_set_from_the_rrc_zips(tmp_path):
     assert (tmp_path / "ch4_test_images" / "img_1.jpg").is_file()
     with pytest.raises(Exception, match="rrc.cvc.uab.es"):
         load_dataset("icdar2015", "train", root=tmp_path, download=False)
+
+
+def test_mlt2019_data_set_from_its_zips_over_two_image_folders(tmp_path):
+    write_mlt2019(tmp_path, zipped=True)
+    ds = load_dataset("mlt2019", "train", root=tmp_path, download=False)
+    assert len(ds) == 2
+    s = ds[0]
+    assert s.texts == ["Hi, there", "\u0645\u0631\u062d\u0628\u0627", "###"]
+    assert [t.language for t in s.text_instances] == ["Latin", "Arabic", "None"]
+    assert tuple(ds[1].image.shape) == (3, 30, 40) and ds[1].texts is None
+    assert (tmp_path / "train_gt_t13" / "tr_img_00001.txt").read_bytes() == MLT_GT
+    assert (tmp_path / "ImagesPart2" / "tr_img_00002.png").is_file()  # the zip's own folder, not nested
+
+
+def test_icdar2013_data_set(tmp_path):
+    write_icdar2013(tmp_path)
+    ds = load_dataset("icdar2013", "test", root=tmp_path, download=False)
+    assert [s.texts for s in ds] == [["Tiredness", "kills"], ["A"]]
+    np.testing.assert_array_equal(ds[0].boxes.data, [[38, 43, 920, 215], [275, 264, 665, 450]])

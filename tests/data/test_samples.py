@@ -37,7 +37,15 @@ from ._formats import (
     write_image,
     write_mnist_like,
 )
-from ._scene_formats import write_ade20k, write_cityscapes, write_coco_text, write_icdar2015, write_total_text
+from ._scene_formats import (
+    write_ade20k,
+    write_cityscapes,
+    write_coco_text,
+    write_icdar2013,
+    write_icdar2015,
+    write_mlt2019,
+    write_total_text,
+)
 
 
 def _mnist_like(name):
@@ -113,6 +121,24 @@ def _total_text(tmp_path):
     return load_dataset("total-text", "train", root=tmp_path, download=False)
 
 
+def _mlt2017(tmp_path):
+    write_mlt2019(tmp_path)  # the same lines; MLT 2017 names its folders after the RRC zips
+    (tmp_path / "ImagesPart1" / "tr_img_00001.jpg").rename(tmp_path / "ImagesPart2" / "tr_img_00001.jpg")
+    (tmp_path / "ImagesPart2").rename(tmp_path / "ch8_validation_images")
+    (tmp_path / "train_gt_t13").rename(tmp_path / "ch8_validation_localization_transcription_gt_v2")
+    return load_dataset("mlt2017", "val", root=tmp_path, download=False)
+
+
+def _mlt2019(tmp_path):
+    write_mlt2019(tmp_path)
+    return load_dataset("mlt2019", "train", root=tmp_path, download=False)
+
+
+def _icdar2013(tmp_path):
+    write_icdar2013(tmp_path)
+    return load_dataset("icdar2013", "test", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -128,6 +154,9 @@ BUILDERS = {
     "ade20k": _ade20k,
     "coco-text": _coco_text,
     "total-text": _total_text,
+    "mlt2017": _mlt2017,
+    "mlt2019": _mlt2019,
+    "icdar2013": _icdar2013,
 }
 
 

@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -57,8 +57,11 @@ from ._resolve import Located, data_home, fetch_files
 
 __all__ = [
     "ICDAR2013Format",
+    "ICDAR2013",
     "ICDAR2015",
     "ICDAR2015Format",
+    "MLT2017",
+    "MLT2019",
     "MLTFormat",
     "TEXT_CATEGORY",
     "MLT_SCRIPTS",
@@ -102,10 +105,24 @@ def image_size(path: Path, *, source: Path) -> tuple[int, int]:
         raise DatasetError(f"{source}: its image {path} cannot be read ({type(e).__name__}: {e})") from None
 
 
-def _images_by_stem(folder: Path) -> dict[str, Path]:
-    if not folder.is_dir():
-        raise DatasetError(f"{folder}: the image folder is missing")
-    return {p.stem: p for p in sorted(folder.iterdir()) if is_image_file(p)}
+def _images_by_stem(*folders: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise DatasetError(f"{folder}: the image folder is missing")
+        out.update((p.stem, p) for p in sorted(folder.iterdir()) if is_image_file(p))
+    return out
+
+
+def _image_folders(path: Path, images: Any) -> tuple[list[Path], Path | None]:
+    """The image folders of a read and the set's image_root (None, with absolute names, for several)."""
+    if images is None:
+        folders = [path if path.is_dir() else path.parent]
+    elif isinstance(images, (str, os.PathLike)):
+        folders = [Path(images)]
+    else:
+        folders = [Path(p) for p in images]
+    return folders, (folders[0] if len(folders) == 1 else None)
 
 
 def _gt_files(path: Path) -> list[Path]:
@@ -172,7 +189,8 @@ class ICDAR2015Format(AnnotationFormat):
     """ICDAR 2015 ``gt_img_N.txt`` files (see the module notes).
 
     Read options:
-        images: the folder of the images (default: the ground-truth folder); the image
+        images: the folder of the images, or a list of folders (MLT spreads them over several;
+            the set's names are then absolute); default: the ground-truth folder. The image
             of ``gt_img_7.txt`` is ``img_7.*``, of ``tr_img_00007.txt`` ``tr_img_00007.*``.
 
     Write options:
@@ -184,25 +202,25 @@ class ICDAR2015Format(AnnotationFormat):
     describe = "ICDAR 2015: gt_img_N.txt per image, x1,y1,...,x4,y4,transcription (### = don't care)"
     with_language = False
 
-    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | None = None,
+    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
              **options: Any) -> AnnotationSet:
         if options:
             raise TypeError(f"{self.name} read takes no option(s) {sorted(options)}")
         path = Path(path)
         files = _gt_files(path)
-        folder = Path(images) if images is not None else (path if path.is_dir() else path.parent)
-        by_stem = _images_by_stem(folder)
+        folders, root = _image_folders(path, images)
+        by_stem = _images_by_stem(*folders)
         out = []
         for k, gt in enumerate(files):
             stem = _image_stem(gt)
             image = by_stem.get(stem) or by_stem.get(gt.stem)
             if image is None:
-                raise DatasetError(f"{gt}: no image {stem}.* in {folder}")
+                raise DatasetError(f"{gt}: no image {stem}.* in {', '.join(map(str, folders))}")
             width, height = image_size(image, source=gt)
-            out.append(AnnotatedImage(image.name, width, height, k,
+            out.append(AnnotatedImage(image.name if root is not None else str(image.resolve()), width, height, k,
                                       read_icdar2015_file(gt, with_language=self.with_language),
                                       attributes={"ground_truth": gt.name}))
-        return AnnotationSet([TEXT_CATEGORY], out, image_root=folder, info={"format": self.name})
+        return AnnotationSet([TEXT_CATEGORY], out, image_root=root, info={"format": self.name})
 
     def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, prefix: str = "gt_",
               **options: Any) -> ConversionReport:
@@ -351,9 +369,9 @@ class ICDAR2013Format(AnnotationFormat):
 def unpacked_folder(loc: Located, *, root: str | os.PathLike | None, info: DatasetInfo) -> Path:
     """The folder of a located file: itself, or the zip of loose files (as the RRC publishes them) unpacked.
 
-    The Robust Reading Competition's zips hold their files without a top folder, so the
-    zip is unpacked into a temporary folder beside it that is renamed to ``extracted``
-    only when unpacking succeeded.
+    Most of the Robust Reading Competition's zips hold their files without a top folder, some
+    hold one folder named as the zip: either way the zip is unpacked into a temporary folder
+    beside it and the files end in ``extracted`` (renamed only when unpacking succeeded).
     """
     assert loc.path is not None
     if loc.path.is_dir():
@@ -372,7 +390,9 @@ def unpacked_folder(loc: Located, *, root: str | os.PathLike | None, info: Datas
                 zf.extractall(tmp)
         except (zipfile.BadZipFile, OSError, EOFError) as e:
             raise DatasetError(f"{loc.path}: cannot be extracted ({type(e).__name__}: {e})") from None
-        os.replace(tmp, dest)
+        inner = tmp / name
+        entries = list(tmp.iterdir())
+        os.replace(inner if entries == [inner] and inner.is_dir() else tmp, dest)  # zip of loose files or of name/
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
@@ -433,4 +453,100 @@ def load_icdar2015(info: DatasetInfo, split: str, *, root: str | os.PathLike | N
     images = unpacked_folder(found[images_name], root=root, info=info)
     gts = unpacked_folder(found[gt_name], root=root, info=info)
     annotations = get_format("icdar2015").read(gts, images=images)
+    return AnnotationDataset(annotations, info=info, split=split, transform=transform)
+
+
+MLT2017 = DatasetInfo(
+    name="mlt2017",
+    title="ICDAR 2017 MLT: Multi-Lingual scene Text (Robust Reading Challenge 8)",
+    task="text",
+    classes=(TEXT_CATEGORY.name,),
+    splits={"train": 7200, "val": 1800},
+    license=_RRC_TERMS,
+    homepage="https://rrc.cvc.uab.es/?ch=8",
+    citation=("N. Nayef, F. Yin, I. Bizid, H. Choi, Y. Feng, D. Karatzas, Z. Luo, U. Pal, C. Rigaud, J. Chazalon, "
+              "W. Khlif, M. M. Luqman, J.-C. Burie, C.-L. Liu and J.-M. Ogier. ICDAR2017 Robust Reading Challenge "
+              "on Multi-Lingual Scene Text Detection and Script Identification - RRC-MLT. ICDAR 2017."),
+    files=(
+        *(DataFile(f"ch8_training_images_{i}.zip", extracted=f"ch8_training_images_{i}", splits=("train",))
+          for i in range(1, 9)),
+        DataFile("ch8_training_localization_transcription_gt_v2.zip",
+                 extracted="ch8_training_localization_transcription_gt_v2", splits=("train",)),
+        DataFile("ch8_validation_images.zip", extracted="ch8_validation_images", splits=("val",)),
+        DataFile("ch8_validation_localization_transcription_gt_v2.zip",
+                 extracted="ch8_validation_localization_transcription_gt_v2", splits=("val",)),
+    ),
+    description=("18,000 images of text in 9 languages / 6 scripts (7,200 train in 8 zips, 1,800 val, 9,000 "
+                 "test without public ground truth); every word a quadrilateral with its script and "
+                 "transcription, '###' for don't care."),
+    manual_download=_rrc_manual(8, "ch8_training_images_1.zip .. ch8_training_images_8.zip, "
+                                   "ch8_training_localization_transcription_gt_v2.zip, ch8_validation_images.zip and "
+                                   "ch8_validation_localization_transcription_gt_v2.zip"),
+)
+
+MLT2019 = DatasetInfo(
+    name="mlt2019",
+    title="ICDAR 2019 MLT: Multi-Lingual scene Text (Robust Reading Challenge 15)",
+    task="text",
+    classes=(TEXT_CATEGORY.name,),
+    splits={"train": 10_000},
+    license=_RRC_TERMS,
+    homepage="https://rrc.cvc.uab.es/?ch=15",
+    citation=("N. Nayef, Y. Patel, M. Busta, P. N. Chowdhury, D. Karatzas, W. Khlif, J. Matas, U. Pal, J.-C. Burie, "
+              "C.-L. Liu and J.-M. Ogier. ICDAR2019 Robust Reading Challenge on Multi-lingual Scene Text Detection "
+              "and Recognition - RRC-MLT-2019. ICDAR 2019."),
+    files=(
+        DataFile("ImagesPart1.zip", extracted="ImagesPart1"),
+        DataFile("ImagesPart2.zip", extracted="ImagesPart2"),
+        DataFile("train_gt_t13.zip", extracted="train_gt_t13"),
+    ),
+    description=("20,000 images of text in 10 languages (10,000 train with ground truth tr_img_NNNNN.txt, "
+                 "10,000 test without); every word a quadrilateral with its script (Hindi added to MLT 2017's) "
+                 "and transcription, '###' for don't care."),
+    manual_download=_rrc_manual(15, "ImagesPart1.zip, ImagesPart2.zip and train_gt_t13.zip (Task 1)"),
+)
+
+ICDAR2013 = DatasetInfo(
+    name="icdar2013",
+    title="ICDAR 2013 Focused Scene Text (Robust Reading Challenge 2)",
+    task="text",
+    classes=(TEXT_CATEGORY.name,),
+    splits={"train": 229, "test": 233},
+    license=_RRC_TERMS,
+    homepage="https://rrc.cvc.uab.es/?ch=2",
+    citation=("D. Karatzas, F. Shafait, S. Uchida, M. Iwamura, L. Gomez i Bigorda, S. Robles Mestre, J. Mas, "
+              "D. Fernandez Mota, J. Almazan Almazan and L. P. de las Heras. ICDAR 2013 Robust Reading "
+              "Competition. International Conference on Document Analysis and Recognition (ICDAR), 2013."),
+    files=(
+        DataFile("Challenge2_Training_Task12_Images.zip", extracted="Challenge2_Training_Task12_Images",
+                 splits=("train",)),
+        DataFile("Challenge2_Training_Task1_GT.zip", extracted="Challenge2_Training_Task1_GT", splits=("train",)),
+        DataFile("Challenge2_Test_Task12_Images.zip", extracted="Challenge2_Test_Task12_Images", splits=("test",)),
+        DataFile("Challenge2_Test_Task1_GT.zip", extracted="Challenge2_Test_Task1_GT", splits=("test",)),
+    ),
+    description=("462 images of focused, mostly horizontal scene text (229 train, 233 test), every word an "
+                 "axis-aligned box with its transcription."),
+    manual_download=_rrc_manual(2, "the Task 2.1 (Text Localization) training and test images and ground truth"),
+)
+
+_RRC_LAYOUT = {
+    "mlt2017": {"train": ([f"ch8_training_images_{i}.zip" for i in range(1, 9)],
+                          "ch8_training_localization_transcription_gt_v2.zip"),
+                "val": (["ch8_validation_images.zip"], "ch8_validation_localization_transcription_gt_v2.zip")},
+    "mlt2019": {"train": (["ImagesPart1.zip", "ImagesPart2.zip"], "train_gt_t13.zip")},
+    "icdar2013": {"train": (["Challenge2_Training_Task12_Images.zip"], "Challenge2_Training_Task1_GT.zip"),
+                  "test": (["Challenge2_Test_Task12_Images.zip"], "Challenge2_Test_Task1_GT.zip")},
+}
+
+
+@register_dataset(MLT2017, MLT2019, ICDAR2013)
+def load_rrc(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
+             transform: Callable[[Sample], Sample] | None) -> VisionDataset:
+    """One split of an RRC data set as an :class:`AnnotationDataset` of text samples (MLT: ``language`` too)."""
+    image_zips, gt_zip = _RRC_LAYOUT[info.name][split]
+    found = fetch_files(info, names=[*image_zips, gt_zip], root=root, download=download)
+    folders = [unpacked_folder(found[z], root=root, info=info) for z in image_zips]
+    gts = unpacked_folder(found[gt_zip], root=root, info=info)
+    fmt = "icdar2013" if info.name == "icdar2013" else "mlt"
+    annotations = get_format(fmt).read(gts, images=folders if len(folders) > 1 else folders[0])
     return AnnotationDataset(annotations, info=info, split=split, transform=transform)
