@@ -209,3 +209,47 @@ def write_icdar2013(root: Path) -> Path:
     (gt / "gt_img_1.txt").write_bytes(b'38, 43, 920, 215, "Tiredness"\r\n275, 264, 665, 450, "kills"\r\n')
     (gt / "gt_img_2.txt").write_bytes(b'1, 2, 10, 12, "A"\r\n')
     return root
+
+
+# ---------------------------------------------------------------------------------- SynthText
+
+def synthtext_quads(n: int, *, x0: float = 2.0) -> "np.ndarray":
+    """(2, 4, n) corners of n boxes side by side: x then y of the 4 corners, as wordBB stores them."""
+    import numpy as np
+
+    out = np.zeros((2, 4, n))
+    for j in range(n):
+        x1, x2 = x0 + 6 * j, x0 + 6 * j + 5
+        out[0, :, j] = [x1, x2, x2, x1]
+        out[1, :, j] = [3.0, 3.0, 9.0, 9.0]
+    return out
+
+
+def write_synthtext(root: Path, *, wordbb=None, charbb=None, txt=None) -> Path:
+    """``SynthText/gt.mat`` with two images (one of three words over two text lines, one of a single word)."""
+    import numpy as np
+    from scipy.io import savemat
+
+    folder = root / "SynthText"
+    write_image(folder / "8" / "ballet_106_0.jpg", solid(1, size=(24, 40)))
+    write_image(folder / "8" / "ballet_106_1.jpg", solid(2, size=(20, 30)))
+    names = ["8/ballet_106_0.jpg", "8/ballet_106_1.jpg"]
+
+    def cell(items):
+        out = np.empty((1, len(items)), dtype=object)
+        for i, item in enumerate(items):
+            out[0, i] = item
+        return out
+
+    # Image 0: "Lines:\nI lost" and "Kevin " -> words Lines:, I, lost, Kevin (4 words, 6+1+4+5 letters).
+    words0 = synthtext_quads(4)
+    chars0 = synthtext_quads(16, x0=0.0)
+    words1 = synthtext_quads(1)[:, :, 0]  # one word: (2, 4)
+    chars1 = synthtext_quads(2)
+    savemat(folder / "gt.mat", {
+        "imnames": cell([np.array([n]) for n in names]),
+        "wordBB": cell(wordbb if wordbb is not None else [words0, words1]),
+        "charBB": cell(charbb if charbb is not None else [chars0, chars1]),
+        "txt": cell(txt if txt is not None else [np.array(["Lines:\nI lost", "Kevin "]), np.array(["ok"])]),
+    })
+    return folder

@@ -44,6 +44,7 @@ from ._scene_formats import (
     write_icdar2013,
     write_icdar2015,
     write_mlt2019,
+    write_synthtext,
     write_total_text,
 )
 
@@ -139,6 +140,11 @@ def _icdar2013(tmp_path):
     return load_dataset("icdar2013", "test", root=tmp_path, download=False)
 
 
+def _synthtext(tmp_path):
+    write_synthtext(tmp_path)
+    return load_dataset("synthtext", "train", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -157,6 +163,7 @@ BUILDERS = {
     "mlt2017": _mlt2017,
     "mlt2019": _mlt2019,
     "icdar2013": _icdar2013,
+    "synthtext": _synthtext,
 }
 
 

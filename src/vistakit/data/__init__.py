@@ -31,7 +31,7 @@
 
 # The readers register their cards on import; this order is the order of list_datasets().
 from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
-from . import _cityscapes, _ade20k, _icdar, _cocotext, _totaltext  # noqa: F401, I001  (scenes; scene text)
+from . import _cityscapes, _ade20k, _icdar, _cocotext, _totaltext, _synthtext  # noqa: F401, I001  (scenes; scene text)
 from ._annotations import (
     AnnotatedImage,
     AnnotationDataset,
