@@ -5,17 +5,23 @@ Written from the published format descriptions, independently of the readers und
 
 from __future__ import annotations
 
+import json
+import zipfile
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy.io import savemat
 
 from ._formats import solid, write_image
 
 BOM = "\ufeff".encode()
 # Lines of an ICDAR 2015 gt_img_1.txt as the RRC publishes them (BOM, CRLF): a transcription
 # with a comma, a don't-care region.
-ICDAR2015_GT = (BOM + "377,117,463,117,465,130,378,130,Genaxis Theatre\r\n"
-                "493,115,519,115,519,131,493,131,[06]\r\n"
-                "374,155,409,155,409,170,374,170,###\r\n"
-                "492,151,551,151,551,170,492,170,hello, world\r\n".encode())
+ICDAR2015_GT = (BOM + b"377,117,463,117,465,130,378,130,Genaxis Theatre\r\n"
+                b"493,115,519,115,519,131,493,131,[06]\r\n"
+                b"374,155,409,155,409,170,374,170,###\r\n"
+                b"492,151,551,151,551,170,492,170,hello, world\r\n")
 
 
 def write_icdar2015(folder: Path, *, gt: bytes = ICDAR2015_GT) -> tuple[Path, Path]:
@@ -35,8 +41,6 @@ CITYSCAPES_SIZE = (8, 12)  # (H, W) of the little images
 
 def cityscapes_label_ids(k: int):
     """The labelIds of image ``k``: road (7) below, sky (23) above, a car (26), a person (24), static (4)."""
-    import numpy as np
-
     ids = np.full(CITYSCAPES_SIZE, 23, np.uint8)
     ids[4:] = 7
     ids[5:7, 1:4] = 26
@@ -47,8 +51,6 @@ def cityscapes_label_ids(k: int):
 
 def cityscapes_instance_ids(k: int):
     """instanceIds of image ``k``: car 26000, person 24001 (or a person group 24 for k=1), stuff = label id."""
-    import numpy as np
-
     ids = cityscapes_label_ids(k).astype(np.uint16)
     ids[ids == 26] = 26000
     ids[ids == 24] = 24 if k == 1 else 24001
@@ -57,10 +59,6 @@ def cityscapes_instance_ids(k: int):
 
 def write_cityscapes(root: Path, *, splits=("train", "val"), n: int = 2) -> Path:
     """A Cityscapes tree: leftImg8bit/SPLIT/CITY/*_leftImg8bit.png + gtFine labelIds, instanceIds, polygons."""
-    import json
-
-    from PIL import Image
-
     for split in splits:
         for k in range(n):
             city = "aachen" if k == 0 else "bremen"
@@ -88,8 +86,6 @@ ADE_SIZE = (6, 9)
 
 def ade20k_annotation(k: int):
     """SceneParsing annotation of image ``k``: other (0) on the left column, wall (1), sky (3), flag (150)."""
-    import numpy as np
-
     mask = np.full(ADE_SIZE, 1, np.uint8)
     mask[:2] = 3
     mask[:, 0] = 0
@@ -99,8 +95,6 @@ def ade20k_annotation(k: int):
 
 def write_ade20k(root: Path, *, n: int = 2) -> Path:
     """``ADEChallengeData2016/images/{training,validation}/*.jpg`` + ``annotations/.../*.png``."""
-    from PIL import Image
-
     base = root / "ADEChallengeData2016"
     for folder, prefix in (("training", "ADE_train"), ("validation", "ADE_val")):
         for k in range(n):
@@ -141,8 +135,6 @@ def coco_text_doc() -> dict:
 
 def write_coco_text(root: Path) -> Path:
     """``cocotext.v2.json`` and the ``train2014/`` images it names; returns the JSON's path."""
-    import json
-
     doc = coco_text_doc()
     for img in doc["imgs"].values():
         write_image(root / "train2014" / img["file_name"], solid(img["id"] % 200, size=(img["height"], img["width"])))
@@ -181,8 +173,6 @@ MLT_GT = (BOM + "10,10,50,10,50,20,10,20,Latin,Hi, there\r\n"
 
 def write_mlt2019(root: Path, *, zipped: bool = False) -> Path:
     """``ImagesPart{1,2}/tr_img_0000{1,2}.*`` and ``train_gt_t13/tr_img_0000{1,2}.txt`` (or their zips)."""
-    import zipfile
-
     files = {"ImagesPart1/tr_img_00001.jpg": solid(1, size=(50, 60)), "ImagesPart2/tr_img_00002.png": solid(2, size=(30, 40))}
     for name, pixels in files.items():
         write_image(root / name, pixels)
@@ -213,10 +203,8 @@ def write_icdar2013(root: Path) -> Path:
 
 # ---------------------------------------------------------------------------------- SynthText
 
-def synthtext_quads(n: int, *, x0: float = 2.0) -> "np.ndarray":
+def synthtext_quads(n: int, *, x0: float = 2.0) -> np.ndarray:
     """(2, 4, n) corners of n boxes side by side: x then y of the 4 corners, as wordBB stores them."""
-    import numpy as np
-
     out = np.zeros((2, 4, n))
     for j in range(n):
         x1, x2 = x0 + 6 * j, x0 + 6 * j + 5
@@ -227,9 +215,6 @@ def synthtext_quads(n: int, *, x0: float = 2.0) -> "np.ndarray":
 
 def write_synthtext(root: Path, *, wordbb=None, charbb=None, txt=None) -> Path:
     """``SynthText/gt.mat`` with two images (one of three words over two text lines, one of a single word)."""
-    import numpy as np
-    from scipy.io import savemat
-
     folder = root / "SynthText"
     write_image(folder / "8" / "ballet_106_0.jpg", solid(1, size=(24, 40)))
     write_image(folder / "8" / "ballet_106_1.jpg", solid(2, size=(20, 30)))

@@ -10,7 +10,13 @@ import torch
 from PIL import Image
 
 import vistakit.transforms as T
-from vistakit.data import DatasetError, dataset_info, load_dataset, read_annotations, write_annotations
+from vistakit.data import (
+    DatasetError,
+    dataset_info,
+    load_dataset,
+    read_annotations,
+    write_annotations,
+)
 from vistakit.data._cityscapes import LABELS, label_ids_to_train_ids
 
 from ._scene_formats import CITYSCAPES_SIZE, cityscapes_label_ids, write_cityscapes

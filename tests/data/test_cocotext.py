@@ -7,7 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from vistakit.data import DatasetError, load_dataset, read_annotations, write_annotations
+from vistakit.data import (
+    DatasetError,
+    load_dataset,
+    read_annotations,
+    write_annotations,
+)
 
 from ._scene_formats import coco_text_doc, write_coco_text
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vistakit.data import DatasetError, convert, load_dataset, read_annotations, write_annotations
+from vistakit.data import (
+    DatasetError,
+    convert,
+    load_dataset,
+    read_annotations,
+    write_annotations,
+)
 from vistakit.structures import DONT_CARE, TextInstance
 
 from ._formats import solid, write_image
-from ._scene_formats import BOM, ICDAR2015_GT, MLT_GT, write_icdar2013, write_icdar2015, write_mlt2019
+from ._scene_formats import (
+    BOM,
+    ICDAR2015_GT,
+    MLT_GT,
+    write_icdar2013,
+    write_icdar2015,
+    write_mlt2019,
+)
+
 
 def test_icdar2015_reads_quadrilaterals_text_and_dont_care(tmp_path):
     gt, images = write_icdar2015(tmp_path)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vistakit.data import DatasetError, load_dataset, read_annotations, write_annotations
+from vistakit.data import (
+    DatasetError,
+    load_dataset,
+    read_annotations,
+    write_annotations,
+)
 
 from ._scene_formats import TOTAL_TEXT_GT, write_total_text
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -89,7 +89,7 @@ def read_full_seg(path: str | os.PathLike, *, size: tuple[int, int] | None = Non
             arr = np.asarray(im.convert("RGB") if im.mode in ("RGBA", "P") else im)
     except FileNotFoundError:
         raise DatasetError(f"{path}: the segmentation file is missing") from None
-    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError ...
+    except Exception as e:  # noqa: BLE001  Pillow raises OSError, SyntaxError, ValueError ...
         raise DatasetError(f"{path}: cannot decode the segmentation ({type(e).__name__}: {e})") from None
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise DatasetError(f"{path}: a full-release segmentation is an RGB image, got shape {arr.shape}")

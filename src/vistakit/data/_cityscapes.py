@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -50,11 +51,11 @@ from ._semantic import SemanticDataset, read_label_png
 
 __all__ = [
     "CITYSCAPES",
+    "IGNORE_INDEX",
+    "LABELS",
     "CityscapesInstances",
     "CityscapesLabel",
     "CityscapesPolygonsFormat",
-    "IGNORE_INDEX",
-    "LABELS",
     "label_ids_to_train_ids",
     "read_instance_ids",
     "read_label_ids",
@@ -340,7 +341,7 @@ class CityscapesPolygonsFormat(AnnotationFormat):
                 rel = Path(rel.name)
             elif rel.parts and rel.parts[0] == "leftImg8bit":
                 rel = Path(*rel.parts[1:])
-            stem = rel.stem[: -len("_leftImg8bit")] if rel.stem.endswith("_leftImg8bit") else rel.stem
+            stem = rel.stem.removesuffix("_leftImg8bit")
             doc = {"imgHeight": im.height, "imgWidth": im.width, "objects": objects}
             with atomic_open(out / rel.parent / f"{stem}_gtFine_polygons.json", "w") as f:
                 json.dump(doc, f, indent=4)
@@ -474,7 +475,7 @@ def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | 
         try:
             with Image.open(p) as im:
                 width, height = im.size
-        except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError ...
+        except Exception as e:  # noqa: BLE001  Pillow raises OSError, SyntaxError, ValueError ...
             raise DatasetError(f"{p}: cannot read the image ({type(e).__name__}: {e})") from None
         images.append(AnnotatedImage(str(p.relative_to(data_root)), width, height, k))
     ann = AnnotationSet(_categories(things_only=True), images, image_root=data_root, info={"format": "cityscapes"})

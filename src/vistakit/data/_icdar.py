@@ -29,8 +29,9 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -56,15 +57,15 @@ from ._registry import register_dataset
 from ._resolve import Located, data_home, fetch_files
 
 __all__ = [
-    "ICDAR2013Format",
     "ICDAR2013",
     "ICDAR2015",
-    "ICDAR2015Format",
     "MLT2017",
     "MLT2019",
-    "MLTFormat",
-    "TEXT_CATEGORY",
     "MLT_SCRIPTS",
+    "TEXT_CATEGORY",
+    "ICDAR2013Format",
+    "ICDAR2015Format",
+    "MLTFormat",
     "read_icdar2015_file",
     "text_instance",
 ]
@@ -101,7 +102,7 @@ def image_size(path: Path, *, source: Path) -> tuple[int, int]:
             return im.size
     except FileNotFoundError:
         raise DatasetError(f"{source}: its image {path} is missing") from None
-    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError ...
+    except Exception as e:  # noqa: BLE001  Pillow raises OSError, SyntaxError, ValueError ...
         raise DatasetError(f"{source}: its image {path} cannot be read ({type(e).__name__}: {e})") from None
 
 
@@ -140,7 +141,7 @@ def _natural(p: Path) -> tuple:
 
 
 def _image_stem(gt: Path) -> str:
-    return gt.stem[3:] if gt.stem.startswith("gt_") else gt.stem
+    return gt.stem.removeprefix("gt_")
 
 
 def _read_text(path: Path) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ def read_label_png(path: str | os.PathLike, *, size: tuple[int, int] | None, wha
             arr = np.asarray(im)
     except FileNotFoundError:
         raise DatasetError(f"{path}: the {what} file is missing") from None
-    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError ...
+    except Exception as e:  # noqa: BLE001  Pillow raises OSError, SyntaxError, ValueError ...
         raise DatasetError(f"{path}: cannot decode the {what} ({type(e).__name__}: {e})") from None
     if arr.ndim != 2:
         raise DatasetError(f"{path}: the {what} must be a one-channel image, got shape {arr.shape}")

@@ -15,13 +15,20 @@ one entry per image:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..structures import Sample
-from ._annotations import AnnotatedImage, AnnotationDataset, AnnotationFormat, AnnotationSet, register_format
+from ._annotations import (
+    AnnotatedImage,
+    AnnotationDataset,
+    AnnotationFormat,
+    AnnotationSet,
+    register_format,
+)
 from ._base import VisionDataset
 from ._errors import DatasetError
 from ._icdar import TEXT_CATEGORY, image_size, text_instance
@@ -84,7 +91,7 @@ class SynthTextFormat(AnnotationFormat):
             mat = loadmat(str(path))
         except FileNotFoundError:
             raise DatasetError(f"{path}: file is missing") from None
-        except Exception as e:  # scipy raises ValueError, MatReadError, TypeError ...
+        except Exception as e:  # noqa: BLE001  scipy raises ValueError, MatReadError, TypeError ...
             raise DatasetError(f"{path}: cannot be read as a MATLAB file ({type(e).__name__}: {e})") from None
         cells = {k: _cell(mat, k, path) for k in _KEYS}
         n = len(cells["imnames"])

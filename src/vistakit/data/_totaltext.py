@@ -17,8 +17,9 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def read_total_text_file(path: str | os.PathLike) -> list[Any]:
 
 def _image_stem(gt: Path) -> str:
     stem = gt.stem
-    return stem[len("poly_gt_"):] if stem.startswith("poly_gt_") else stem
+    return stem.removeprefix("poly_gt_")
 
 
 @register_format
