@@ -419,8 +419,8 @@ CITYSCAPES = DatasetInfo(
               "B. Schiele. The Cityscapes Dataset for Semantic Urban Scene Understanding. IEEE Conference on "
               "Computer Vision and Pattern Recognition (CVPR), 2016."),
     files=(
-        DataFile("leftImg8bit_trainvaltest.zip", size=11_592_327_197, extracted="leftImg8bit"),
-        DataFile("gtFine_trainvaltest.zip", size=252_567_705, extracted="gtFine"),
+        DataFile("leftImg8bit_trainvaltest.zip", extracted="leftImg8bit"),
+        DataFile("gtFine_trainvaltest.zip", extracted="gtFine"),
     ),
     description=("5,000 street scenes from 50 cities, 2048x1024, with fine pixel annotations "
                  "(2,975 train, 500 val, 1,525 test whose labels are withheld): 34 labels, 19 of them "
