@@ -131,3 +131,22 @@ def test_malformed_files_are_named(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(DatasetError, match=r"polygons.json: missing key 'imgWidth'"):
         read_annotations(path, format="cityscapes")
+
+
+def test_data_set_from_the_two_packages(tmp_path):
+    import shutil
+    import zipfile
+
+    write_cityscapes(tmp_path / "src", splits=("val",))
+    for package, folder in (("gtFine_trainvaltest.zip", "gtFine"), ("leftImg8bit_trainvaltest.zip", "leftImg8bit")):
+        with zipfile.ZipFile(tmp_path / package, "w") as zf:
+            zf.writestr("license.txt", "Cityscapes licence")
+            for p in sorted((tmp_path / "src" / folder).rglob("*")):
+                if p.is_file():
+                    zf.write(p, str(p.relative_to(tmp_path / "src")))
+    shutil.rmtree(tmp_path / "src")
+    ds = load_dataset("cityscapes", "val", root=tmp_path, download=False, target="polygons")
+    assert len(ds) == 2 and ds[1].meta["iscrowd"].tolist() == [False, False, False, True]
+    assert (tmp_path / "gtFine" / "val" / "aachen").is_dir()
+    with pytest.raises(DatasetError, match=r"leftImg8bit.train: the images of split 'train' are missing"):
+        load_dataset("cityscapes", "train", root=tmp_path, download=False)

@@ -466,9 +466,13 @@ def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | 
                                classes=TRAIN_CLASSES if train else LABEL_CLASSES,
                                ignore_index=IGNORE_INDEX if train else None, transform=transform)
     if target == "polygons":
-        ann = AnnotationSet(_categories(things_only=False), [
-            read_polygons_json(Path(f"{g}_polygons.json"), image_id=k) for k, g in enumerate(gt)],
-            image_root=data_root, info={"format": "cityscapes"})
+        annotated = []
+        for k, ((p, _), g) in enumerate(zip(pairs, gt)):
+            im = read_polygons_json(Path(f"{g}_polygons.json"), image_id=k)
+            im.file_name = str(p.relative_to(data_root))  # the images may lie in another folder than gtFine
+            annotated.append(im)
+        ann = AnnotationSet(_categories(things_only=False), annotated, image_root=data_root,
+                            info={"format": "cityscapes"})
         return AnnotationDataset(ann, info=info, split=split, masks=masks, transform=transform)
     images = []
     for k, (p, _) in enumerate(pairs):
