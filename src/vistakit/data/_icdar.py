@@ -61,7 +61,6 @@ __all__ = [
     "ICDAR2015",
     "MLT2017",
     "MLT2019",
-    "MLT_SCRIPTS",
     "TEXT_CATEGORY",
     "ICDAR2013Format",
     "ICDAR2015Format",
@@ -72,8 +71,6 @@ __all__ = [
 
 #: The one category of every scene-text annotation set.
 TEXT_CATEGORY = Category(0, "text")
-#: The scripts MLT 2019 names (MLT 2017 has all but Hindi).
-MLT_SCRIPTS = ("Arabic", "Bangla", "Chinese", "Hindi", "Japanese", "Korean", "Latin", "Symbols", "Mixed", "None")
 _QUAD_FIELDS = ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
 _BOM = "\ufeff"
 
