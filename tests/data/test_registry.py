@@ -27,11 +27,12 @@ def test_card_is_complete(name):
         return
     assert info.license and info.homepage.startswith("http") and info.citation
     assert info.splits and all(n > 0 for n in info.splits.values())
-    assert len(info.classes) == len(set(info.classes)) > 1
+    assert len(info.classes) == len(set(info.classes)) >= 1  # text detection has the one class "text"
     assert info.channels in (1, 3)
     for f in info.files:
         assert f.urls or info.manual_download, f"{name}/{f.name}: no URL and no manual instructions"
-        assert f.md5 or f.sha256, f"{name}/{f.name}: no checksum"
+        # A checksum verifies a download; a file only ever fetched by hand (no URL) is never hashed.
+        assert f.md5 or f.sha256 or not f.urls, f"{name}/{f.name}: a URL and no checksum"
         if f.md5:
             assert re.fullmatch(r"[0-9a-f]{32}", f.md5)
         if f.sha256:

@@ -8,6 +8,7 @@ the moment it is registered.
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +36,16 @@ from ._formats import (
     write_flowers,
     write_image,
     write_mnist_like,
+)
+from ._scene_formats import (
+    write_ade20k,
+    write_cityscapes,
+    write_coco_text,
+    write_icdar2013,
+    write_icdar2015,
+    write_mlt2019,
+    write_synthtext,
+    write_total_text,
 )
 
 
@@ -84,6 +95,56 @@ def _digits(tmp_path):
     return load_dataset("digits", "test")  # scikit-learn installs the file
 
 
+def _icdar2015(tmp_path):
+    gt, images = write_icdar2015(tmp_path)
+    gt.rename(tmp_path / "Challenge4_Test_Task1_GT")
+    images.rename(tmp_path / "ch4_test_images")
+    return load_dataset("icdar2015", "test", root=tmp_path, download=False)
+
+
+def _cityscapes(tmp_path):
+    write_cityscapes(tmp_path, splits=("val",))
+    return load_dataset("cityscapes", "val", root=tmp_path, download=False)
+
+
+def _ade20k(tmp_path):
+    write_ade20k(tmp_path)
+    return load_dataset("ade20k", "train", root=tmp_path, download=False)
+
+
+def _coco_text(tmp_path):
+    write_coco_text(tmp_path)
+    return load_dataset("coco-text", "train", root=tmp_path, download=False)
+
+
+def _total_text(tmp_path):
+    write_total_text(tmp_path)
+    return load_dataset("total-text", "train", root=tmp_path, download=False)
+
+
+def _mlt2017(tmp_path):
+    write_mlt2019(tmp_path)  # the same lines; MLT 2017 names its folders after the RRC zips
+    (tmp_path / "ImagesPart1" / "tr_img_00001.jpg").rename(tmp_path / "ImagesPart2" / "tr_img_00001.jpg")
+    (tmp_path / "ImagesPart2").rename(tmp_path / "ch8_validation_images")
+    (tmp_path / "train_gt_t13").rename(tmp_path / "ch8_validation_localization_transcription_gt_v2")
+    return load_dataset("mlt2017", "val", root=tmp_path, download=False)
+
+
+def _mlt2019(tmp_path):
+    write_mlt2019(tmp_path)
+    return load_dataset("mlt2019", "train", root=tmp_path, download=False)
+
+
+def _icdar2013(tmp_path):
+    write_icdar2013(tmp_path)
+    return load_dataset("icdar2013", "test", root=tmp_path, download=False)
+
+
+def _synthtext(tmp_path):
+    write_synthtext(tmp_path)
+    return load_dataset("synthtext", "train", root=tmp_path, download=False)
+
+
 BUILDERS = {
     "mnist": _mnist_like("mnist"),
     "fashion-mnist": _mnist_like("fashion-mnist"),
@@ -94,6 +155,15 @@ BUILDERS = {
     "flowers102": _flowers,
     "celeba": _celeba,
     "digits": _digits,
+    "icdar2015": _icdar2015,
+    "cityscapes": _cityscapes,
+    "ade20k": _ade20k,
+    "coco-text": _coco_text,
+    "total-text": _total_text,
+    "mlt2017": _mlt2017,
+    "mlt2019": _mlt2019,
+    "icdar2013": _icdar2013,
+    "synthtext": _synthtext,
 }
 
 
@@ -114,9 +184,12 @@ def test_get_sample_agrees_with_getitem(name, tmp_path):
     ds = BUILDERS[name](tmp_path)
     n = len(ds)
     assert n >= 2
+    # Dense data sets (detection, segmentation, text) hand out the Sample itself as ds[i];
+    # their transform is a per-sample transform that moves every target.
+    dense = isinstance(ds[0], Sample)
     for index in [*range(n), -1, -n]:
         sample = ds.get_sample(index)
-        image, label = ds[index]
+        image, label = (ds[index].image, ds[index].label) if dense else ds[index]
         assert isinstance(sample, Sample)
         assert sample.image.dtype == torch.uint8 and sample.image.ndim == 3
         assert torch.equal(sample.image, image) and _same_label(sample.label, label)
@@ -124,6 +197,8 @@ def test_get_sample_agrees_with_getitem(name, tmp_path):
         assert sample.meta["index"] == i
         if isinstance(ds, ImageFileDataset):
             assert sample.meta["path"] == ds.paths[i]
+        elif dense:
+            assert Path(sample.meta["path"]).is_file()
         else:
             assert "path" not in sample.meta
         from_samples = SampleDataset(ds)[index]
@@ -137,12 +212,17 @@ def test_get_sample_agrees_with_getitem(name, tmp_path):
         with pytest.raises(IndexError):
             SampleDataset(ds)[bad]
     # get_sample is the raw item: the data set's own transform applies to ds[i] only.
-    ds.transform = lambda image: image.flip(-1)
-    assert torch.equal(ds[0][0], ds.get_sample(0).image.flip(-1))
-    # Plain PyTorch habits: iterate pairs in a hand-written loop.
+    if dense:
+        ds.transform = lambda s: s.replace(image=s.image.flip(-1))
+        assert torch.equal(ds[0].image, ds.get_sample(0).image.flip(-1))
+    else:
+        ds.transform = lambda image: image.flip(-1)
+        assert torch.equal(ds[0][0], ds.get_sample(0).image.flip(-1))
+    # Plain PyTorch habits: iterate items in a hand-written loop.
     ds.transform = None
-    pairs = [(image, label) for image, label in ds]
-    assert len(pairs) == n and torch.equal(pairs[-1][0], ds.get_sample(n - 1).image)
+    items = [item for item in ds]
+    last = items[-1].image if dense else items[-1][0]
+    assert len(items) == n and torch.equal(last, ds.get_sample(n - 1).image)
 
 
 def test_get_sample_reads_the_image_independently(tmp_path):

@@ -24,6 +24,12 @@
   crowd flag, keypoints, attributes) and writes from it; :func:`register_format`,
   :func:`list_formats`, :func:`read_annotations`, :func:`write_annotations`, and
   :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold).
+* scene data sets and scene-text formats: Cityscapes (:data:`CITYSCAPES_LABELS`, the
+  official label table; semantic masks in train ids, instances, the polygons JSON), ADE20K
+  SceneParsing (:func:`ade20k_classes`; the full release's ``*_seg.png`` with
+  :func:`read_full_seg`), ICDAR 2013 / 2015, MLT, COCO-Text v2, Total-Text and SynthText
+  (every word a ``text`` instance: polygon, box, ``text``, ``dont_care``, ...);
+  :class:`SemanticDataset` gives ``Sample(image, mask)`` items.
 * :func:`dataset_stats`, :func:`check_dataset`, :func:`dataset_grid`: mean/std and
   class balance; unreadable files, duplicates, train/test leaks and (optionally)
   near-duplicate leaks by embedding similarity; a labelled grid.
@@ -31,6 +37,7 @@
 
 # The readers register their cards on import; this order is the order of list_datasets().
 from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
+from . import _cityscapes, _ade20k, _icdar, _cocotext, _totaltext, _synthtext  # noqa: F401, I001  (scenes; scene text)
 from ._annotations import (
     AnnotatedImage,
     AnnotationDataset,
@@ -46,8 +53,11 @@ from ._annotations import (
     register_format,
     write_annotations,
 )
+from ._ade20k import ade20k_classes, full_seg_instances, read_full_seg
 from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
 from ._celeba import CelebA
+from ._cityscapes import LABELS as CITYSCAPES_LABELS
+from ._cityscapes import CityscapesLabel, label_ids_to_train_ids
 from ._check import (
     CheckReport,
     DatasetStats,
@@ -71,8 +81,16 @@ from ._preview import dataset_grid, save_preview
 from ._registry import dataset_info, dataset_options, list_datasets, load_dataset, register_dataset
 from ._resolve import Located, fetch_dataset, locate
 from ._samples import SampleDataset
+from ._semantic import SemanticDataset
 
 __all__ = [
+    "CITYSCAPES_LABELS",
+    "CityscapesLabel",
+    "SemanticDataset",
+    "ade20k_classes",
+    "full_seg_instances",
+    "label_ids_to_train_ids",
+    "read_full_seg",
     "AnnotatedImage",
     "AnnotationDataset",
     "AnnotationFormat",

@@ -241,7 +241,8 @@ class AnnotationSet:
         text_instances = None
         if texts is not None and all(i.polygons is not None for i in inst):
             text_instances = [TextInstance(points=i.polygons.rings[0], transcription=i.attributes["text"],
-                                           language=i.attributes.get("language", ""))
+                                           language=i.attributes.get("language", ""),
+                                           dont_care=bool(i.attributes.get("dont_care", False)))
                               for i in inst]
         mask_stack = None
         if masks:
