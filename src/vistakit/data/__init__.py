@@ -23,14 +23,16 @@
   their own ids, :class:`AnnotatedImage` s with :class:`Instance` s: box, polygons or RLE,
   crowd flag, keypoints, attributes) and writes from it; :func:`register_format`,
   :func:`list_formats`, :func:`read_annotations`, :func:`write_annotations`, and
-  :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold).
+  :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold);
+  :class:`CocoFormat` (``"coco"``: instances, keypoints, stuff, panoptic, captions) and the
+  ``coco`` data set (``load_dataset("coco", split="val2017", root=..., task="instances")``).
 * :func:`dataset_stats`, :func:`check_dataset`, :func:`dataset_grid`: mean/std and
   class balance; unreadable files, duplicates, train/test leaks and (optionally)
   near-duplicate leaks by embedding similarity; a labelled grid.
 """
 
 # The readers register their cards on import; this order is the order of list_datasets().
-from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
+from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits, _coco  # noqa: F401, I001
 from ._annotations import (
     AnnotatedImage,
     AnnotationDataset,
@@ -48,6 +50,7 @@ from ._annotations import (
 )
 from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_image
 from ._celeba import CelebA
+from ._coco import COCO_KEYPOINT_NAMES, COCO_SKELETON, COCO_THING_CATEGORIES, CocoDataset, CocoFormat
 from ._check import (
     CheckReport,
     DatasetStats,
@@ -87,6 +90,11 @@ __all__ = [
     "register_format",
     "write_annotations",
     "CIFAR100",
+    "COCO_KEYPOINT_NAMES",
+    "COCO_SKELETON",
+    "COCO_THING_CATEGORIES",
+    "CocoDataset",
+    "CocoFormat",
     "CelebA",
     "CheckReport",
     "DataFile",
