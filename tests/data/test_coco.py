@@ -28,7 +28,7 @@ from vistakit.data import (
     read_annotations,
     write_annotations,
 )
-from vistakit.data._coco import _decode_rle_strings
+from vistakit.data._coco import _decode_rle_strings, _encode_rle_strings
 from vistakit.structures import Caption, Polygons
 
 H, W = 40, 60  # image 1
@@ -269,15 +269,17 @@ def test_a_set_from_elsewhere_gets_coco_areas_ids_and_a_report(tmp_path):
     PyCOCO(str(tmp_path / "x.json"))  # the official API loads what we wrote
 
 
-def test_rle_strings_decode_at_once_like_pycocotools():
+def test_rle_strings_decode_and_encode_at_once_like_pycocotools():
     rng = np.random.default_rng(1)
     masks = [rng.random((h, w)) < p for h, w, p in
              [(1, 1, 1.0), (1, 1, 0.0), (7, 5, 0.5), (64, 48, 0.97), (33, 20, 0.02), (200, 300, 0.5), (3, 1000, 0.3)]]
     strings = [mask_util.encode(np.asfortranarray(m.astype(np.uint8)))["counts"].decode() for m in masks]
-    for s, m, counts in zip(strings, masks, _decode_rle_strings(strings)):
+    decoded = _decode_rle_strings(strings)
+    for s, m, counts in zip(strings, masks, decoded):
         ref = mask_util.decode({"size": list(m.shape), "counts": s.encode()})
         flat = np.repeat(np.arange(len(counts)) % 2, counts).reshape(m.shape[::-1]).T
         np.testing.assert_array_equal(flat, ref)
+    assert _encode_rle_strings(decoded) == strings  # and back, all at once
 
 
 # ---------------------------------------------------------------------- malformed files

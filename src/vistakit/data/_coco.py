@@ -29,12 +29,14 @@ the standard layout ``ROOT/annotations/{instances,person_keypoints,stuff,panopti
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -125,6 +127,23 @@ _CAT_KEYS = {"id", "name", "supercategory", "keypoints", "skeleton", "isthing", 
 
 
 # ---------------------------------------------------------------------- reading helpers
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Parsing 100,000 annotations makes millions of lists, dicts and arrays, none of them in
+    a cycle; the collector's generation-2 passes over them cost about as much as the parsing
+    itself (measured in benchmarks/convert.py). Reference counting still frees everything.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _where(src: str, section: str, i: int, field: str | None = None) -> str:
@@ -310,7 +329,11 @@ class CocoFormat(AnnotationFormat):
         """
         if on_invalid not in ("raise", "skip"):
             raise ValueError(f"on_invalid: expected 'raise' or 'skip', got {on_invalid!r}")
-        path = Path(path)
+        with _gc_paused():
+            return self._read(Path(path), image_root=image_root, task=task, on_invalid=on_invalid,
+                              panoptic_root=panoptic_root)
+
+    def _read(self, path: Path, *, image_root, task, on_invalid, panoptic_root) -> AnnotationSet:
         src = str(path)
         try:
             with open(path, "rb") as f:
@@ -591,7 +614,11 @@ class CocoFormat(AnnotationFormat):
             DatasetError: the set cannot be written (a panoptic PNG is missing, an RLE of the
                 wrong size...); nothing is written then.
         """
-        out = Path(out)
+        with _gc_paused():
+            return self._write(annotations, Path(out), coco_type=coco_type, panoptic_root=panoptic_root,
+                               indent=indent)
+
+    def _write(self, annotations: AnnotationSet, out: Path, *, coco_type, panoptic_root, indent) -> ConversionReport:
         kind = coco_type or annotations.info.get("coco_type") or _infer_type(annotations)
         if kind not in _TYPES:
             raise ValueError(f"coco_type: expected one of {', '.join(_TYPES)}, got {kind!r}")
@@ -689,19 +716,12 @@ def _instance_records(annotations: AnnotationSet, report: ConversionReport) -> l
     if any(i is None for i in ids) or len(set(ids)) != len(ids):
         ids = list(range(1, len(pairs) + 1))
     exceptions = set(annotations.info.get("rle_form_exceptions", ())) if annotations.info.get("format") == "coco" else set()
+    segs = _segmentation_records(pairs, ids, exceptions, empty=annotations.info.get("has_segmentation", False))
     recs = []
-    for (im, k, inst), box, aid in zip(pairs, xywh, ids):
+    for (im, k, inst), box, aid, seg in zip(pairs, xywh, ids, segs):
         rec: dict[str, Any] = {}
-        if inst.rle is not None:
-            if tuple(inst.rle.size) != (im.height, im.width):
-                raise DatasetError(f"image {im.id} ({im.file_name}), instance {aid}: RLE of size {list(inst.rle.size)} "
-                                   f"on a {im.height}x{im.width} image")
-            compressed = (not inst.iscrowd) != (aid in exceptions)
-            rec["segmentation"] = inst.rle.to_coco(compressed=compressed)
-        elif inst.polygons is not None:
-            rec["segmentation"] = inst.polygons.to_coco()
-        elif annotations.info.get("has_segmentation", False):
-            rec["segmentation"] = []
+        if seg is not None:
+            rec["segmentation"] = seg
         if inst.keypoints is not None:
             rec["num_keypoints"] = int((inst.keypoints[:, 2] > 0).sum())
         rec["area"] = inst.area if inst.area is not None else _coco_area(inst, im)
@@ -725,6 +745,76 @@ def _instance_records(annotations: AnnotationSet, report: ConversionReport) -> l
         recs.append(rec)
     report.instances = len(recs)
     return recs
+
+
+def _segmentation_records(pairs, ids, exceptions: set[int], *, empty: bool) -> list[Any]:
+    """COCO ``segmentation`` of every instance: every polygon ring flattened by one ``tolist``,
+    every compressed RLE string encoded in one vectorised pass."""
+    out: list[Any] = [[] if empty else None] * len(pairs)
+    rings, ring_owner, strings, string_owner = [], [], [], []
+    for n, ((im, _, inst), aid) in enumerate(zip(pairs, ids)):
+        if inst.rle is not None:
+            if tuple(inst.rle.size) != (im.height, im.width):
+                raise DatasetError(f"image {im.id} ({im.file_name}), instance {aid}: RLE of size {list(inst.rle.size)} "
+                                   f"on a {im.height}x{im.width} image")
+            if (not inst.iscrowd) != (aid in exceptions):
+                strings.append(inst.rle.counts)
+                string_owner.append(n)
+            else:
+                out[n] = inst.rle.to_coco(compressed=False)
+        elif inst.polygons is not None:
+            out[n] = []
+            rings += inst.polygons.rings
+            ring_owner += [n] * len(inst.polygons.rings)
+    if rings:
+        sizes = np.fromiter((2 * len(r) for r in rings), np.int64, len(rings))
+        flat = np.concatenate(rings).ravel().tolist()
+        ends = np.cumsum(sizes).tolist()
+        start = 0
+        for n, end in zip(ring_owner, ends):
+            out[n].append(flat[start:end])
+            start = end
+    for n, text in zip(string_owner, _encode_rle_strings(strings)):
+        h, w = pairs[n][2].rle.size
+        out[n] = {"size": [h, w], "counts": text}
+    return out
+
+
+def _encode_rle_strings(counts: list[np.ndarray]) -> list[str]:
+    """COCO's ``rleToString`` over many RLEs at once (see :mod:`vistakit.structures`' ``RLE.to_coco``).
+
+    Each count from the fourth on is stored as its difference to the count two places
+    back, in 5-bit groups (``48 + group``, 0x20 "more follows", the sign in 0x10 of the last).
+    """
+    if not counts:
+        return []
+    nums = np.fromiter((len(c) for c in counts), np.int64, len(counts))
+    x = np.concatenate(counts).astype(np.int64) if nums.sum() else np.zeros(0, np.int64)
+    pos = np.arange(len(x)) - np.repeat(np.cumsum(nums) - nums, nums)
+    late = np.flatnonzero(pos >= 3)
+    x = x.copy()
+    x[late] = x[late] - np.concatenate(counts).astype(np.int64)[late - 2]
+    chars = np.zeros((len(x), 8), np.uint8)  # a 32-bit delta needs at most 7 groups
+    used = np.zeros((len(x), 8), bool)
+    more = np.ones(len(x), bool)
+    for k in range(8):
+        if not more.any():
+            break
+        c = x & 0x1F
+        x = x >> 5  # arithmetic shift, as C's on a signed long
+        nxt = np.where(c & 0x10, x != -1, x != 0) & more
+        chars[:, k] = np.where(nxt, c | 0x20, c) + 48
+        used[:, k] = more
+        more = nxt
+    text = chars[used].tobytes().decode("ascii")
+    owner = np.repeat(np.arange(len(counts)), nums)
+    per_string = np.bincount(owner, weights=used.sum(1), minlength=len(counts)).astype(np.int64)
+    ends = np.cumsum(per_string).tolist()
+    out, start = [], 0
+    for end in ends:
+        out.append(text[start:end])
+        start = end
+    return out
 
 
 def _coco_area(inst: Instance, im: AnnotatedImage) -> float:
