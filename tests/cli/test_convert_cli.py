@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from vistakit.cli import main
-from vistakit.data import AnnotatedImage, AnnotationFormat, AnnotationSet, Category, ConversionReport, Instance, register_format
-from vistakit.data import _annotations
+from vistakit.data import (
+    AnnotatedImage,
+    AnnotationFormat,
+    AnnotationSet,
+    Category,
+    ConversionReport,
+    Instance,
+    _annotations,
+    register_format,
+)
 
 from ..data.test_coco import assert_same_coco, instances_json
 

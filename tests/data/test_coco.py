@@ -19,7 +19,6 @@ from vistakit.data import (
     AnnotatedImage,
     AnnotationSet,
     Category,
-    CocoFormat,
     DatasetError,
     Instance,
     convert,
@@ -234,7 +233,7 @@ def test_stuff_and_captions_round_trip(tmp_path):
 
 
 def test_panoptic_round_trip_copies_the_pngs(tmp_path):
-    path, doc, ids = write_panoptic(tmp_path / "src")
+    path, doc, _ = write_panoptic(tmp_path / "src")
     s = read_annotations(path, format="coco", task="panoptic")
     im = s.images[0]
     assert im.segmentation.endswith("panoptic_val2017/000000000001.png") and [g.id for g in im.segments] == [259, 131079]

@@ -35,11 +35,11 @@ import json
 import math
 import os
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from .._files import atomic_open, atomic_write
@@ -381,7 +381,7 @@ class CocoFormat(AnnotationFormat):
         if bad.size:
             i = int(bad[0])
             raise DatasetError(f"{_where(src, 'images', i)}: size {widths[i]}x{heights[i]} must be positive")
-        uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+        uniq, counts = np.unique(ids, return_counts=True)
         if (counts > 1).any():
             dup = int(uniq[counts > 1][0])
             i = int(np.flatnonzero(ids == dup)[1])
@@ -882,10 +882,13 @@ COCO = DatasetInfo(
         DataFile("annotations_trainval2017.zip", (_ANN_URL + "annotations_trainval2017.zip",), size=252_907_541,
                  md5="f4bbac642086de4f52a3fdda2de5fa2c", splits=("train2017", "val2017")),
         DataFile("stuff_annotations_trainval2017.zip", (_ANN_URL + "stuff_annotations_trainval2017.zip",),
+                 md5="2a27c15a2dfcbd2e1c9276dc23cac101",
                  splits=("train2017", "val2017")),
         DataFile("panoptic_annotations_trainval2017.zip", (_ANN_URL + "panoptic_annotations_trainval2017.zip",),
+                 md5="4170db65fc022c9c296af880dbca6055",
                  splits=("train2017", "val2017")),
-        DataFile("image_info_test2017.zip", (_ANN_URL + "image_info_test2017.zip",), splits=("test2017",)),
+        DataFile("image_info_test2017.zip", (_ANN_URL + "image_info_test2017.zip",),
+                 md5="85da7065e5e600ebfee8af1edb634eb5", splits=("test2017",)),
     ),
     description=(
         "330K images of everyday scenes; the 2017 splits have 118,287 train, 5,000 val and 40,670 test "
