@@ -403,3 +403,20 @@ def test_load_dataset_unpacks_the_annotation_zip(tmp_path):
     (root / "annotations" / "captions_val2017.json").unlink()
     caps = load_dataset("coco", split="val2017", root=root, task="captions", download=False)
     assert len(caps.get_sample(0).captions) == 2 and (root / "annotations" / "captions_val2017.json").is_file()
+
+
+def test_test2017_has_images_only(tmp_path):
+    root = tmp_path / "coco"
+    doc = {"info": {}, "licenses": [], "images": _images()[:1],
+           "categories": [{"supercategory": "person", "id": 1, "name": "person"}]}
+    _dump(root / "annotations" / "image_info_test2017.json", doc)
+    (root / "test2017").mkdir()
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(root / "test2017" / "000000000001.jpg")
+    ds = load_dataset("coco", split="test2017", root=root, download=False)
+    assert len(ds) == 1 and len(ds[0].boxes) == 0 and ds.annotations.info["coco_type"] == "image_info"
+    write_annotations(ds.annotations, tmp_path / "info.json", format="coco")
+    assert json.loads((tmp_path / "info.json").read_text()) == doc
+    with pytest.raises(ValueError, match="test2017 has no public annotations"):
+        load_dataset("coco", split="test2017", root=root, task="captions")
+    with pytest.raises(Exception, match="image_info_test2017.zip"):
+        load_dataset("coco", split="test2017", root=tmp_path / "empty", download=False)
