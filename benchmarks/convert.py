@@ -3,8 +3,9 @@
 5,000 images of 480x640 with 20 objects each: 85% polygons (one or two rings of 8 to 24
 points, as COCO's thing outlines), 10% compressed RLE, 5% crowd regions as uncompressed
 RLE. It times the plain ``json`` load alone, :meth:`CocoFormat.read` (load + parse + checks)
-and :meth:`CocoFormat.write` (records + ``json`` dump + atomic write), and checks that the
-file written back has the same content.
+and :meth:`CocoFormat.write` (records + ``json`` dump + atomic write), the whole
+``convert(..., from_format="coco", to_format="coco")``, and checks that the file written
+back has the same content.
 
 Run: PYTHONPATH=src python benchmarks/convert.py [--annotations 100000]
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vistakit.data import CocoFormat
+from vistakit.data import CocoFormat, convert
 from vistakit.structures import RLE
 
 
@@ -86,6 +87,9 @@ def main() -> None:
         t = time.perf_counter()
         fmt.write(aset, Path(tmp) / "out.json")
         t_write = time.perf_counter() - t
+        t = time.perf_counter()
+        convert(src, Path(tmp) / "converted.json", from_format="coco", to_format="coco")
+        t_convert = time.perf_counter() - t
         back = json.loads((Path(tmp) / "out.json").read_text())
     same = all(a["segmentation"] == b["segmentation"] and a["area"] == b["area"] and a["id"] == b["id"]
                and np.allclose(a["bbox"], b["bbox"], atol=1e-6, rtol=0)
@@ -94,6 +98,7 @@ def main() -> None:
     print(f"  json.load alone      {t_json:6.2f} s")
     print(f"  CocoFormat.read      {t_read:6.2f} s")
     print(f"  CocoFormat.write     {t_write:6.2f} s")
+    print(f"  convert coco -> coco {t_convert:6.2f} s (read, AnnotationSet.check, write)")
     print(f"  round trip identical: {same}")
 
 

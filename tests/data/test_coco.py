@@ -386,6 +386,8 @@ def test_load_dataset_every_task(tmp_path):
     _, _, ids = write_panoptic(tmp_path / "again")
     np.testing.assert_array_equal(pan.mask, ids)
     assert [g.category_id for g in pan.meta["segments"]] == [1, 149]
+    np.testing.assert_array_equal(pan.boxes.data, [[0, 0, 20, H], [20, 20, W, H]])
+    assert pan.labels.tolist() == [1, 149] and pan.ids.tolist() == [259, 131079]
     caps = load_dataset("coco", split="val2017", root=root, task="captions")
     assert [c.text for c in caps[1].captions] == ["Un café, s'il vous plaît."]
     with pytest.raises(ValueError, match="task: expected one of"):
@@ -420,3 +422,17 @@ def test_test2017_has_images_only(tmp_path):
         load_dataset("coco", split="test2017", root=root, task="captions")
     with pytest.raises(Exception, match="image_info_test2017.zip"):
         load_dataset("coco", split="test2017", root=tmp_path / "empty", download=False)
+
+
+@pytest.mark.parametrize("task", ["instances", "keypoints", "stuff", "panoptic"])
+def test_augmentation_moves_every_coco_target(tmp_path, task):
+    from vistakit.transforms import HorizontalFlip
+
+    ds = load_dataset("coco", split="val2017", root=_coco_root(tmp_path), task=task, transform=HorizontalFlip(p=1.0))
+    raw, flipped = ds.get_sample(0), ds[0]
+    boxes = np.asarray(raw.boxes.data)
+    np.testing.assert_allclose(np.asarray(flipped.boxes.data), np.stack([W - boxes[:, 2], boxes[:, 1], W - boxes[:, 0], boxes[:, 3]], 1))
+    for name in ("mask", "masks"):
+        if getattr(raw, name) is not None:
+            np.testing.assert_array_equal(np.asarray(getattr(flipped, name)), np.asarray(getattr(raw, name))[..., ::-1])
+    assert (raw.mask is not None) == (task in ("stuff", "panoptic")) and (raw.masks is not None) == (task == "instances")

@@ -43,7 +43,7 @@ import numpy as np
 from PIL import Image
 
 from .._files import atomic_open, atomic_write
-from ..structures import RLE, Caption, PanopticSegment, Polygons, Sample, rgb_to_id
+from ..structures import RLE, Boxes, Caption, PanopticSegment, Polygons, Sample, rgb_to_id
 from ._annotations import (
     AnnotatedImage,
     AnnotationDataset,
@@ -645,6 +645,9 @@ class CocoFormat(AnnotationFormat):
             if kind != "panoptic" and im.segments:
                 report.skipped.append(f"image {im.id} ({im.file_name}): panoptic segmentation "
                                       f"(a COCO {kind} file holds none; write coco_type='panoptic')")
+            elif kind != "panoptic" and im.segmentation is not None:
+                report.skipped.append(f"image {im.id} ({im.file_name}): label image {im.segmentation} "
+                                      f"(a COCO {kind} file holds none)")
             if kind not in _INSTANCE_TYPES:
                 for k, inst in enumerate(im.instances):
                     report.skipped.append(f"image {im.id} ({im.file_name}), instance {inst.id if inst.id is not None else k}: "
@@ -947,7 +950,8 @@ class CocoDataset(AnnotationDataset):
     * ``task="stuff"``: ``Sample.mask`` is the (H, W) int64 semantic map of stuff category ids
       (0 where no stuff region is labelled), painted from the RLEs.
     * ``task="panoptic"``: ``Sample.mask`` is the (H, W) int64 panoptic segment-id map of the
-      PNG (``R + 256 G + 256^2 B``, 0 void) and ``meta["segments"]`` its :class:`PanopticSegment` s.
+      PNG (``R + 256 G + 256^2 B``, 0 void); ``boxes`` / ``labels`` / ``ids`` are the segments'
+      boxes, category ids and segment ids, and ``meta["segments"]`` its :class:`PanopticSegment` s.
     """
 
     def __init__(self, annotations: AnnotationSet, *, info: Any, split: str, task: str, masks: bool = False,
@@ -961,8 +965,15 @@ class CocoDataset(AnnotationDataset):
         if self.task == "stuff":
             sample.mask = semantic_map(im)
         elif self.task == "panoptic" and im.segmentation is not None:
+            segs = list(im.segments or [])
             sample.mask = panoptic_ids(im.segmentation, height=im.height, width=im.width)
-            sample.meta["segments"] = list(im.segments or [])
+            xywh = np.array([g.bbox for g in segs], np.float64).reshape(-1, 4)
+            sample.boxes = Boxes(np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1), "xyxy")
+            sample.labels = np.array([g.category_id for g in segs], np.int64)
+            sample.ids = np.array([g.id for g in segs], np.int64)
+            sample.meta["segments"] = segs
+            sample.meta["iscrowd"] = np.array([g.iscrowd for g in segs], bool)
+            sample.meta["category_ids"] = sample.labels.copy()
         return sample
 
 
