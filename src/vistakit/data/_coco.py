@@ -43,7 +43,15 @@ import numpy as np
 from PIL import Image
 
 from .._files import atomic_open, atomic_write
-from ..structures import RLE, Boxes, Caption, PanopticSegment, Polygons, Sample, rgb_to_id
+from ..structures import (
+    RLE,
+    Boxes,
+    Caption,
+    PanopticSegment,
+    Polygons,
+    Sample,
+    rgb_to_id,
+)
 from ._annotations import (
     AnnotatedImage,
     AnnotationDataset,
@@ -55,7 +63,7 @@ from ._annotations import (
     register_format,
 )
 from ._base import Transform
-from ._errors import DatasetError, DatasetNotFoundError
+from ._errors import DatasetError
 from ._info import DataFile, DatasetInfo
 from ._registry import register_dataset
 from ._resolve import archive_member, extract_archive, fetch_files, search_dirs
@@ -181,6 +189,17 @@ def _int_column(recs: list[dict[str, Any]], key: str, src: str, section: str) ->
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v != round(v):
             raise DatasetError(f"{_where(src, section, i, key)}: expected an integer, got {v!r:.60}")
     return np.array(values, dtype=np.float64).astype(np.int64)
+
+
+def _unique_ids(recs: list[dict[str, Any]], src: str, section: str = "annotations") -> np.ndarray:
+    """The ``id`` column, every id once (the COCO API indexes annotations by id)."""
+    ids = _int_column(recs, "id", src, section)
+    uniq, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        dup = int(uniq[counts > 1][0])
+        i = int(np.flatnonzero(ids == dup)[1])
+        raise DatasetError(f"{_where(src, section, i, 'id')}: id {dup} occurs more than once")
+    return ids
 
 
 def _number_rows(values: list[Any], width: int | None, src: str, section: str, key: str) -> np.ndarray:
@@ -373,7 +392,7 @@ class CocoFormat(AnnotationFormat):
     @staticmethod
     def _images(data: dict[str, Any], src: str) -> list[AnnotatedImage]:
         recs = _records(data, "images", src)
-        ids = _int_column(recs, "id", src, "images")
+        ids = _unique_ids(recs, src, "images")
         widths = _int_column(recs, "width", src, "images")
         heights = _int_column(recs, "height", src, "images")
         names = _column(recs, "file_name", src, "images")
@@ -381,11 +400,6 @@ class CocoFormat(AnnotationFormat):
         if bad.size:
             i = int(bad[0])
             raise DatasetError(f"{_where(src, 'images', i)}: size {widths[i]}x{heights[i]} must be positive")
-        uniq, counts = np.unique(ids, return_counts=True)
-        if (counts > 1).any():
-            dup = int(uniq[counts > 1][0])
-            i = int(np.flatnonzero(ids == dup)[1])
-            raise DatasetError(f"{_where(src, 'images', i, 'id')}: image id {dup} occurs more than once")
         return [AnnotatedImage(str(n), int(w), int(h), int(i), attributes={k: v for k, v in r.items() if k not in _IMAGE_KEYS})
                 for r, n, w, h, i in zip(recs, names, widths.tolist(), heights.tolist(), ids.tolist())]
 
@@ -404,7 +418,7 @@ class CocoFormat(AnnotationFormat):
     def _instances(self, data: dict[str, Any], aset: AnnotationSet, src: str, *, on_invalid: str) -> None:
         anns = _records(data, "annotations", src)
         n = len(anns)
-        ids = _int_column(anns, "id", src, "annotations")
+        ids = _unique_ids(anns, src)
         image_ids = _int_column(anns, "image_id", src, "annotations")
         cat_ids = _int_column(anns, "category_id", src, "annotations")
         xywh = _number_rows(_column(anns, "bbox", src, "annotations"), 4, src, "annotations", "bbox")
@@ -580,7 +594,7 @@ class CocoFormat(AnnotationFormat):
     @staticmethod
     def _captions(data: dict[str, Any], aset: AnnotationSet, src: str) -> None:
         anns = _records(data, "annotations", src)
-        ids = _int_column(anns, "id", src, "annotations")
+        ids = _unique_ids(anns, src)
         image_ids = _int_column(anns, "image_id", src, "annotations")
         texts = _column(anns, "caption", src, "annotations")
         img = CocoFormat._image_index(aset, image_ids, src)
@@ -652,7 +666,8 @@ class CocoFormat(AnnotationFormat):
                 for k, inst in enumerate(im.instances):
                     report.skipped.append(f"image {im.id} ({im.file_name}), instance {inst.id if inst.id is not None else k}: "
                                           f"object (a COCO {kind} file holds none)")
-        doc["categories"] = [_category_record(c, panoptic=kind == "panoptic") for c in annotations.categories]
+        if kind != "captions" or annotations.categories:  # captions files have no categories
+            doc["categories"] = [_category_record(c, panoptic=kind == "panoptic") for c in annotations.categories]
         if kind == "image_info":
             doc.pop("annotations", None)
         try:
@@ -913,24 +928,26 @@ _TASK_ZIPS = {"instances": "annotations_trainval2017.zip", "person_keypoints": "
 
 
 def _annotation_file(info: DatasetInfo, kind: str, split: str, *, root, download: bool) -> Path:
-    """``annotations/KIND_SPLIT.json`` from the data folders, unpacked from its zip when needed."""
+    """``annotations/KIND_SPLIT.json`` from the data folders, unpacked from its zip when needed.
+
+    For panoptic, the PNG folder ``annotations/panoptic_SPLIT/`` too: the official zip holds
+    the PNGs as a second zip (``annotations/panoptic_SPLIT.zip``), unpacked beside the JSON.
+    """
     member = f"annotations/{kind}_{split}.json"
-    for _, d in search_dirs(info, root=root):
-        if (d / member).is_file():
-            return d / member
-    zip_name = _TASK_ZIPS[kind]
-    found = fetch_files(info, names=[zip_name], root=root, download=download)
-    archive = found[zip_name].path
-    if archive.is_dir():  # cannot happen (no `extracted`), but keep the error clear
-        raise DatasetNotFoundError(f"{archive}: expected the zip file")
-    dest = archive.parent / member
-    _unzip_member(archive, member, dest)
-    if kind == "panoptic":  # the PNGs come as a zip inside the zip
-        inner = f"annotations/panoptic_{split}.zip"
-        if not (dest.parent / f"panoptic_{split}").is_dir():
-            _unzip_member(archive, inner, archive.parent / inner)
-            extract_archive(archive.parent / inner, member=f"panoptic_{split}", into=dest.parent)
-    return dest
+    path = next((d / member for _, d in search_dirs(info, root=root) if (d / member).is_file()), None)
+    archive = None
+    if path is None:
+        zip_name = _TASK_ZIPS[kind]
+        archive = fetch_files(info, names=[zip_name], root=root, download=download)[zip_name].path
+        path = archive.parent / member
+        _unzip_member(archive, member, path)
+    if kind == "panoptic" and not (path.parent / f"panoptic_{split}").is_dir():
+        inner = path.parent / f"panoptic_{split}.zip"
+        if not inner.is_file() and archive is not None:
+            _unzip_member(archive, f"annotations/panoptic_{split}.zip", inner)
+        if inner.is_file():
+            extract_archive(inner, member=f"panoptic_{split}", into=path.parent)
+    return path
 
 
 def _unzip_member(archive: Path, member: str, dest: Path) -> None:
