@@ -68,6 +68,20 @@ def test_coco_to_coco(tmp_path, capsys):
     assert_same_coco(instances_json(), json.loads(out.read_text()))
 
 
+def test_reader_options_and_images(tmp_path, capsys):
+    doc = instances_json()
+    doc["annotations"][0]["segmentation"].append([1.0, 1.0, 3.0, 3.0])  # a ring of 2 points, as a few real ones
+    src = tmp_path / "instances_val2017.json"
+    src.write_text(json.dumps(doc))
+    out = tmp_path / "o.json"
+    assert main(["convert", str(src), "--from", "coco", "--to", "coco", "--out", str(out)]) == 2
+    assert "on_invalid='skip'" in capsys.readouterr().err and not out.exists()
+    assert main(["convert", str(src), "--from", "coco", "--to", "coco", "--out", str(out), "--images", str(tmp_path),
+                 "--read-option", "on_invalid=skip", "--write-option", "indent=1"]) == 0
+    assert_same_coco(instances_json(), json.loads(out.read_text()))
+    assert out.read_text().startswith('{\n "info"')
+
+
 def test_to_a_second_format_maps_categories_and_lists_what_it_cannot_hold(tmp_path, capsys, toy_format):
     src = tmp_path / "instances_val2017.json"
     src.write_text(json.dumps(instances_json()))

@@ -378,7 +378,7 @@ def test_load_dataset_every_task(tmp_path):
     ref = PyCOCO(str(root / "annotations" / "instances_val2017.json"))
     np.testing.assert_array_equal(inst[1].masks[0], ref.annToMask(ref.anns[103]))
     kp = load_dataset("coco", split="val2017", root=root, task="keypoints")
-    assert kp[0].keypoints.data.shape == (1, 17, 2)
+    assert kp[0].keypoints.data.shape == (1, 17, 2) and kp[0].keypoints.names == COCO_KEYPOINT_NAMES
     stuff = load_dataset("coco", split="val2017", root=root, task="stuff")[0]
     assert stuff.mask.shape == (H, W) and (stuff.mask[:10] == 149).all() and (stuff.mask[10:] == 183).all()
     pan = load_dataset("coco", split="val2017", root=root, task="panoptic")[0]

@@ -47,6 +47,7 @@ from ..structures import (
     RLE,
     Boxes,
     Caption,
+    Keypoints,
     PanopticSegment,
     Polygons,
     Sample,
@@ -964,6 +965,7 @@ def _unzip_member(archive: Path, member: str, dest: Path) -> None:
 class CocoDataset(AnnotationDataset):
     """:class:`AnnotationDataset` of COCO, whose samples also carry the stuff / panoptic maps.
 
+    * ``task="keypoints"``: ``Sample.keypoints`` carry the category's point names.
     * ``task="stuff"``: ``Sample.mask`` is the (H, W) int64 semantic map of stuff category ids
       (0 where no stuff region is labelled), painted from the RLEs.
     * ``task="panoptic"``: ``Sample.mask`` is the (H, W) int64 panoptic segment-id map of the
@@ -979,6 +981,10 @@ class CocoDataset(AnnotationDataset):
     def get_sample(self, index: int) -> Sample:
         sample = super().get_sample(index)
         im = self.annotations.images[self._check_index(index)]
+        if sample.keypoints is not None:  # name the points when every instance's category names them alike
+            names = {self.annotations.category_by_id[i.category_id].keypoints for i in im.instances}
+            if len(names) == 1 and len(next(iter(names))) == sample.keypoints.data.shape[1]:
+                sample.keypoints = Keypoints(sample.keypoints.data, sample.keypoints.visible, names=next(iter(names)))
         if self.task == "stuff":
             sample.mask = semantic_map(im)
         elif self.task == "panoptic" and im.segmentation is not None:
