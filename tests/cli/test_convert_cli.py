@@ -78,6 +78,8 @@ def test_reader_options_and_images(tmp_path, capsys):
     assert "on_invalid='skip'" in capsys.readouterr().err and not out.exists()
     assert main(["convert", str(src), "--from", "coco", "--to", "coco", "--out", str(out), "--images", str(tmp_path),
                  "--read-option", "on_invalid=skip", "--write-option", "indent=1"]) == 0
+    text = capsys.readouterr().out
+    assert "not expressible in coco (1)" in text and "read: " in text and "annotations[0].segmentation[2]" in text
     assert_same_coco(instances_json(), json.loads(out.read_text()))
     assert out.read_text().startswith('{\n "info"')
 
