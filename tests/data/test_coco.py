@@ -219,6 +219,17 @@ def test_keypoints_round_trip(tmp_path):
     np.testing.assert_array_equal(sample.keypoints.visible[0], np.array(doc["annotations"][0]["keypoints"][2::3]) > 0)
 
 
+def test_malformed_keypoints(tmp_path):
+    doc = keypoints_json()
+    doc["annotations"][1]["keypoints"][5] = 3  # the visibility of point 1
+    with pytest.raises(DatasetError, match=r"k\.json: annotations\[1\]\.keypoints: point 1 has visibility 3"):
+        read_annotations(_dump(tmp_path / "k.json", doc), format="coco")
+    doc = keypoints_json()
+    doc["annotations"][0]["keypoints"] = doc["annotations"][0]["keypoints"][:48]
+    with pytest.raises(DatasetError, match=r"annotations\[0\]\.keypoints: 16 points, but category 1 names 17"):
+        read_annotations(_dump(tmp_path / "k.json", doc), format="coco")
+
+
 def test_stuff_and_captions_round_trip(tmp_path):
     for name, doc in (("stuff_val2017.json", stuff_json()), ("captions_val2017.json", captions_json())):
         s = read_annotations(_dump(tmp_path / name, doc), format="coco")

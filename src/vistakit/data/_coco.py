@@ -494,6 +494,10 @@ class CocoFormat(AnnotationFormat):
         else:
             arrs = list(arr.reshape(len(has), -1, 3))
         for i, kp in zip(has, arrs):
+            bad = np.flatnonzero(~np.isin(kp[:, 2], (0, 1, 2)))
+            if bad.size:
+                raise DatasetError(f"{_where(src, 'annotations', i, 'keypoints')}: point {int(bad[0])} has visibility "
+                                   f"{kp[bad[0], 2]:g}, expected 0 (not labelled), 1 (hidden) or 2 (visible)")
             names = by_id[int(cat_ids[i])].keypoints
             if names and len(kp) != len(names):
                 raise DatasetError(f"{_where(src, 'annotations', i, 'keypoints')}: {len(kp)} points, but category "
