@@ -264,7 +264,7 @@ def test_a_set_from_elsewhere_gets_coco_areas_ids_and_a_report(tmp_path):
     square = Polygons([np.array([[2.0, 2], [12.5, 2], [12.5, 8.25], [2, 8.25]])])
     s = AnnotationSet([Category(0, "a"), Category(1, "b")], [AnnotatedImage("x.png", 20, 15, 7, [
         Instance(0, [2, 2, 12.5, 8.25], polygons=square),
-        Instance(1, [1, 1, 4, 5]),
+        Instance(np.int64(1), [1, 1, 4, 5], area=np.float32(12.0)),  # numpy scalars, as some readers give
     ], captions=[Caption("hello")])])
     report = write_annotations(s, tmp_path / "x.json", format="coco")
     back = json.loads((tmp_path / "x.json").read_text())

@@ -703,13 +703,13 @@ def _infer_type(annotations: AnnotationSet) -> str:
 
 
 def _image_record(im: AnnotatedImage) -> dict[str, Any]:
-    rec = {"id": im.id, "file_name": im.file_name, "width": im.width, "height": im.height}
+    rec = {"id": int(im.id), "file_name": str(im.file_name), "width": int(im.width), "height": int(im.height)}
     rec.update({k: v for k, v in im.attributes.items() if k not in rec})
     return rec
 
 
 def _category_record(c: Category, *, panoptic: bool) -> dict[str, Any]:
-    rec: dict[str, Any] = {"supercategory": c.supercategory, "id": c.id, "name": c.name}
+    rec: dict[str, Any] = {"supercategory": c.supercategory, "id": int(c.id), "name": c.name}
     if c.keypoints:
         rec["keypoints"] = list(c.keypoints)
         rec["skeleton"] = [list(p) for p in c.skeleton]
@@ -747,13 +747,14 @@ def _instance_records(annotations: AnnotationSet, report: ConversionReport) -> l
             rec["segmentation"] = seg
         if inst.keypoints is not None:
             rec["num_keypoints"] = int((inst.keypoints[:, 2] > 0).sum())
-        rec["area"] = inst.area if inst.area is not None else _coco_area(inst, im)
+        area = inst.area if inst.area is not None else _coco_area(inst, im)
+        rec["area"] = area if type(area) in (int, float) else float(area)  # numpy scalars from other readers
         rec["iscrowd"] = int(inst.iscrowd)
         if inst.keypoints is not None:
             rec["keypoints"] = _clean(inst.keypoints.ravel())
-        rec["image_id"] = im.id
+        rec["image_id"] = int(im.id)
         rec["bbox"] = box
-        rec["category_id"] = inst.category_id
+        rec["category_id"] = int(inst.category_id)
         rec["id"] = aid
         for key, v in inst.attributes.items():
             if key in rec:
