@@ -460,3 +460,45 @@ def test_augmentation_moves_every_coco_target(tmp_path, task):
         if getattr(raw, name) is not None:
             np.testing.assert_array_equal(np.asarray(getattr(flipped, name)), np.asarray(getattr(raw, name))[..., ::-1])
     assert (raw.mask is not None) == (task in ("stuff", "panoptic")) and (raw.masks is not None) == (task == "instances")
+
+
+def test_random_sets_survive_write_then_read(tmp_path):
+    """AnnotationSet -> COCO -> AnnotationSet: boxes to 1e-6, polygons, RLEs, crowd flags, keypoints, areas exact."""
+    rng = np.random.default_rng(7)
+    cats = [Category(i, f"c{i}", "s", keypoints=("a", "b", "c") if i == 3 else ()) for i in (1, 3, 90)]
+    images = []
+    for im_id in range(1, 6):
+        h, w = int(rng.integers(20, 60)), int(rng.integers(20, 60))
+        insts = []
+        for _ in range(int(rng.integers(0, 8))):
+            x1, y1 = rng.uniform(0, w / 2), rng.uniform(0, h / 2)
+            box = [x1, y1, rng.uniform(x1, w), rng.uniform(y1, h)]
+            cat = int(rng.choice([1, 3, 90]))
+            kind = rng.integers(3)
+            poly = rle = None
+            if kind == 0:
+                poly = Polygons([rng.uniform(0, [w, h], (int(rng.integers(3, 9)), 2)) for _ in range(int(rng.integers(1, 3)))])
+            elif kind == 1:
+                from vistakit.structures import RLE
+
+                rle = RLE.encode(rng.random((h, w)) < 0.3)
+            kps = np.concatenate([rng.integers(0, 20, (3, 2)), rng.integers(0, 3, (3, 1))], 1) if cat == 3 else None
+            insts.append(Instance(cat, box, polygons=poly, rle=rle, iscrowd=bool(kind == 1 and rng.random() < 0.5),
+                                  keypoints=kps, area=None if rng.random() < 0.5 else float(rng.uniform(1, 99))))
+        images.append(AnnotatedImage(f"{im_id}.jpg", w, h, im_id, insts))
+    original = AnnotationSet(cats, images)
+    write_annotations(original, tmp_path / "r.json", format="coco", coco_type="person_keypoints")
+    back = read_annotations(tmp_path / "r.json", format="coco")
+    assert back.categories == cats and [im.id for im in back.images] == [im.id for im in images]
+    for a, b in zip(images, back.images):
+        assert len(a.instances) == len(b.instances)
+        for x, y in zip(a.instances, b.instances):
+            np.testing.assert_allclose(y.box, x.box, atol=1e-6, rtol=0)
+            assert x.category_id == y.category_id and x.iscrowd == y.iscrowd and x.polygons == y.polygons and x.rle == y.rle
+            assert (x.keypoints is None) == (y.keypoints is None)
+            if x.keypoints is not None:
+                np.testing.assert_array_equal(x.keypoints, y.keypoints)
+            if x.area is not None:
+                assert y.area == x.area
+            elif x.rle is not None:
+                assert y.area == x.rle.area
