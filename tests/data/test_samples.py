@@ -140,6 +140,12 @@ def _icdar2013(tmp_path):
     return load_dataset("icdar2013", "test", root=tmp_path, download=False)
 
 
+def _coco(tmp_path):
+    from .test_coco import _coco_root
+
+    return load_dataset("coco", "val2017", root=_coco_root(tmp_path), download=False, task="instances")
+
+
 def _synthtext(tmp_path):
     write_synthtext(tmp_path)
     return load_dataset("synthtext", "train", root=tmp_path, download=False)
@@ -164,6 +170,7 @@ BUILDERS = {
     "mlt2019": _mlt2019,
     "icdar2013": _icdar2013,
     "synthtext": _synthtext,
+    "coco": _coco,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Sequence
 # `func(args) -> int` default. Keep this list in the order shown in --help.
 _COMMAND_MODULES = [
     "_datasets",
+    "_convert",
     "_augment",
     "_models",
     "_train",
@@ -23,6 +24,7 @@ _COMMAND_MODULES = [
 EPILOG = """examples:
   vistakit datasets list
   vistakit datasets preview fashion-mnist --split test --out grid.png
+  vistakit convert annotations/instances_val2017.json --from coco --to coco --out copy.json
   vistakit models list
   vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz
   vistakit similar feats.npz query.jpg -k 10

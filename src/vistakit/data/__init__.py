@@ -23,7 +23,9 @@
   their own ids, :class:`AnnotatedImage` s with :class:`Instance` s: box, polygons or RLE,
   crowd flag, keypoints, attributes) and writes from it; :func:`register_format`,
   :func:`list_formats`, :func:`read_annotations`, :func:`write_annotations`, and
-  :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold).
+  :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold);
+  :class:`CocoFormat` (``"coco"``: instances, keypoints, stuff, panoptic, captions) and the
+  ``coco`` data set (``load_dataset("coco", split="val2017", root=..., task="instances")``).
 * scene data sets and scene-text formats: Cityscapes (:data:`CITYSCAPES_LABELS`, the
   official label table; semantic masks in train ids, instances, the polygons JSON), ADE20K
   SceneParsing (:func:`ade20k_classes`; the full release's ``*_seg.png`` with
@@ -36,7 +38,7 @@
 """
 
 # The readers register their cards on import; this order is the order of list_datasets().
-from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits  # noqa: F401, I001
+from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits, _coco  # noqa: F401, I001
 from . import _cityscapes, _ade20k, _icdar, _cocotext, _totaltext, _synthtext  # noqa: F401, I001  (scenes; scene text)
 from ._annotations import (
     AnnotatedImage,
@@ -58,6 +60,7 @@ from ._base import ImageFileDataset, TensorImageDataset, VisionDataset, decode_i
 from ._celeba import CelebA
 from ._cityscapes import LABELS as CITYSCAPES_LABELS
 from ._cityscapes import CityscapesLabel, label_ids_to_train_ids
+from ._coco import COCO_KEYPOINT_NAMES, COCO_SKELETON, COCO_THING_CATEGORIES, CocoDataset, CocoFormat
 from ._check import (
     CheckReport,
     DatasetStats,
@@ -105,6 +108,11 @@ __all__ = [
     "register_format",
     "write_annotations",
     "CIFAR100",
+    "COCO_KEYPOINT_NAMES",
+    "COCO_SKELETON",
+    "COCO_THING_CATEGORIES",
+    "CocoDataset",
+    "CocoFormat",
     "CelebA",
     "CheckReport",
     "DataFile",

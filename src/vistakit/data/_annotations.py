@@ -358,10 +358,16 @@ def write_annotations(annotations: AnnotationSet, out: str | os.PathLike, *, for
 def convert(src: str | os.PathLike, out: str | os.PathLike, *, from_format: str, to_format: str,
             read_options: dict[str, Any] | None = None, write_options: dict[str, Any] | None = None,
             ) -> ConversionReport:
-    """Read ``src`` in one format and write it to ``out`` in another (nothing is written on a read error)."""
+    """Read ``src`` in one format and write it to ``out`` in another (nothing is written on a read error).
+
+    What the reader skipped (``info["skipped"]``, e.g. COCO's ``on_invalid="skip"``) heads the
+    report's ``skipped`` list, so nothing leaves a conversion unreported.
+    """
     annotations = read_annotations(src, format=from_format, **(read_options or {}))
     annotations.check(source=str(src))
-    return write_annotations(annotations, out, format=to_format, **(write_options or {}))
+    report = write_annotations(annotations, out, format=to_format, **(write_options or {}))
+    report.skipped[:0] = [f"read: {s}" for s in annotations.info.get("skipped", ())]
+    return report
 
 
 def instance_where(image: AnnotatedImage, k: int, inst: Instance) -> str:

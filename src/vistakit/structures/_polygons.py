@@ -24,7 +24,7 @@ def _ring(points: Any, index: int) -> np.ndarray:
         raise ValueError(f"Polygons.rings[{index}]: expected shape (K, 2), got {arr.shape}")
     if len(arr) < 3:
         raise ValueError(f"Polygons.rings[{index}]: a ring needs at least 3 points, got {len(arr)}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():  # the method: np.all's dispatch costs more than the check
         raise ValueError(f"Polygons.rings[{index}]: coordinates must be finite")
     arr = np.array(arr, dtype=np.float64)  # own copy, read-only below
     arr.setflags(write=False)
