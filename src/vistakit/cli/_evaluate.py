@@ -17,6 +17,8 @@ EPILOG = """examples:
   vistakit evaluate --predictions preds.npz --images images.npz --html report.html
   vistakit evaluate --task generation --real data/real_images --fake samples/
   vistakit evaluate --task generation --real cifar10_train_stats.npz --fake samples/ --extractor inception_v3
+  vistakit evaluate --task detection --gt instances_val2017.json --pred detections.json
+  vistakit evaluate --task instances --gt instances_val2017.json --pred segmentations.json
   vistakit evaluate --task semantic --gt gtFine_labels/ --pred predictions/ --num-classes 19
   vistakit evaluate --task panoptic --gt-json panoptic_val2017.json --pred-json panoptic_results.json
   vistakit evaluate --task captions --gt captions_val2017.json --pred captions_results.json
@@ -36,6 +38,13 @@ sizes, each image resized to 299x299) or .npz statistics with "mu" and "sigma"
 against the same reference folder costs only the new images. The default extractor,
 fid_inception, is the TensorFlow FID network with pytorch-fid's weights; scores from
 another extractor are not comparable with it, and the report names the one used.
+
+detection / instances (--task detection, --task instances): --gt is a COCO annotation file
+(instances_*.json), --pred a COCO results file ([{"image_id", "category_id", "bbox" or
+"segmentation", "score"}]). Prints the twelve numbers of COCO's summary (AP@[.5:.95], AP50,
+AP75, AP small / medium / large, AR@1 / 10 / 100, AR small / medium / large), labelled as
+pycocotools prints them and equal to its COCOeval; --task instances scores the masks (RLE or
+polygons).
 
 semantic (--task semantic): --gt and --pred are folders of single-channel PNG label maps
 (pixel value = class, palette PNGs read as indices), paired by relative path. Prints the
@@ -77,9 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--predictions", type=Path, metavar="FILE",
                    help="predictions, .npz or .csv (--task classification)")
     p.add_argument("--gt", type=Path, metavar="DIR|FILE",
-                   help="ground truth: label-map folder (semantic), captions JSON (captions), ICDAR txt folder (text)")
+                   help="ground truth: COCO JSON (detection, instances), label-map folder (semantic), captions JSON "
+                        "(captions), ICDAR txt folder (text)")
     p.add_argument("--pred", type=Path, metavar="DIR|FILE",
-                   help="predictions, in the layout of --gt (semantic, captions, text)")
+                   help="predictions: COCO results JSON (detection, instances), or in the layout of --gt (semantic, "
+                        "captions, text)")
     p.add_argument("--task", choices=sorted(_TASKS), default="classification", help="what the predictions are")
     p.add_argument(
         "--target-names", metavar="NAMES",
@@ -250,9 +261,38 @@ def _text(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_json(path: Path, what: str):
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"{what} {path}: no such file") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{what} {path}: not JSON ({e})") from None
+
+
+def _coco(args: argparse.Namespace) -> int:
+    _need(args, "gt", "pred")
+    from ..metrics import coco_evaluate
+
+    gt, pred = _read_json(args.gt, "--gt"), _read_json(args.pred, "--pred")
+    if not isinstance(gt, dict) or not isinstance(pred, list):
+        raise ValueError("--gt must be a COCO annotation file (a dict with images, annotations, categories) "
+                         "and --pred a COCO results file (a list of detections)")
+    iou_type = "bbox" if args.task == "detection" else "segm"
+    result = coco_evaluate(gt, pred, iou_type=iou_type)
+    print(f"{args.pred} against {args.gt}: {len(pred)} detections on {len(gt.get('images', []))} images, "
+          f"COCO {iou_type} evaluation (pycocotools' rules)")
+    print()
+    print(result.summary())
+    return 0
+
+
 # --task choices; another task adds its function here.
 _TASKS = {"classification": _classification, "generation": _generation, "semantic": _semantic,
-          "panoptic": _panoptic, "captions": _captions, "text": _text}
+          "panoptic": _panoptic, "captions": _captions, "text": _text, "detection": _coco, "instances": _coco}
 
 
 def _run(args: argparse.Namespace) -> int:
