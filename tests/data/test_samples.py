@@ -412,3 +412,23 @@ def test_vistakit_datasets_still_work_with_the_default_collate():
     images, labels = next(iter(torch.utils.data.DataLoader(ds, batch_size=5)))
     assert images.shape == (5, 1, 8, 8) and images.dtype == torch.uint8 and labels.tolist() == ds.targets[:5].tolist()
     assert isinstance(ds, TensorImageDataset) and ds.num_classes == 10
+
+
+@pytest.mark.parametrize("name", list_datasets())
+def test_every_dataset_previews_with_its_targets(name, tmp_path):
+    """``vistakit datasets preview`` for every registered data set: a grid whose dense tiles show the targets."""
+    from vistakit.data import dataset_grid, save_preview
+    from vistakit.transforms import draw_sample
+
+    ds = BUILDERS[name](tmp_path)
+    out = save_preview(ds, tmp_path / "grid.png", per_class=2, max_classes=2)
+    assert out.is_file() and out.stat().st_size > 0
+    if ds.info.task in ("classification", "attributes"):
+        return
+    grid = np.asarray(dataset_grid(ds, per_class=2, max_classes=1, cell=64))
+    sample = ds.get_sample(0)
+    assert np.array_equal(grid[2:66, 2:66], draw_sample(sample, size=64))
+    has_targets = any(getattr(sample, f) is not None for f in ("boxes", "mask", "masks", "polygons", "text_instances"))
+    if has_targets and (sample.boxes is None or len(sample.boxes)):
+        bare = draw_sample(Sample(image=sample.image), size=64)
+        assert not np.array_equal(grid[2:66, 2:66], bare), "the targets are not drawn"
