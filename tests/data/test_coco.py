@@ -27,7 +27,7 @@ from vistakit.data import (
     read_annotations,
     write_annotations,
 )
-from vistakit.data._coco import _decode_rle_strings, _encode_rle_strings
+from vistakit.structures import rle_counts_from_strings, rle_counts_to_strings
 from vistakit.structures import Caption, Polygons
 
 H, W = 40, 60  # image 1
@@ -282,12 +282,12 @@ def test_rle_strings_decode_and_encode_at_once_like_pycocotools():
     masks = [rng.random((h, w)) < p for h, w, p in
              [(1, 1, 1.0), (1, 1, 0.0), (7, 5, 0.5), (64, 48, 0.97), (33, 20, 0.02), (200, 300, 0.5), (3, 1000, 0.3)]]
     strings = [mask_util.encode(np.asfortranarray(m.astype(np.uint8)))["counts"].decode() for m in masks]
-    decoded = _decode_rle_strings(strings)
+    decoded = rle_counts_from_strings(strings)
     for s, m, counts in zip(strings, masks, decoded):
         ref = mask_util.decode({"size": list(m.shape), "counts": s.encode()})
         flat = np.repeat(np.arange(len(counts)) % 2, counts).reshape(m.shape[::-1]).T
         np.testing.assert_array_equal(flat, ref)
-    assert _encode_rle_strings(decoded) == strings  # and back, all at once
+    assert rle_counts_to_strings(decoded) == strings  # and back, all at once
 
 
 # ---------------------------------------------------------------------- malformed files

@@ -8,7 +8,7 @@ each other.
 from ._boxes import Boxes, BoxFormat, convert_boxes, denormalize_boxes, normalize_boxes
 from ._panoptic import PanopticSegment, id_to_rgb, rgb_to_id, segments_from_ids
 from ._polygons import Polygons
-from ._rle import RLE, merge, polygon_to_rle, rle_iou
+from ._rle import RLE, merge, polygon_to_rle, rle_counts_from_strings, rle_counts_to_strings, rle_iou
 from ._sample import Keypoints, Sample
 from ._text import DONT_CARE, Caption, TextInstance
 
@@ -30,6 +30,8 @@ __all__ = [
     "normalize_boxes",
     "polygon_to_rle",
     "rgb_to_id",
+    "rle_counts_from_strings",
+    "rle_counts_to_strings",
     "rle_iou",
     "segments_from_ids",
 ]

@@ -189,36 +189,68 @@ class RLE:
 
 
 def _counts_to_string(counts: np.ndarray) -> str:
-    """``rleToString``: deltas to the count two back (from the fourth on), 5 bits a char."""
-    x = counts.astype(np.int64).copy()
-    if len(x) > 3:
-        x[3:] = counts[3:] - counts[1:-2]
-    if len(x) == 0:
-        return ""
-    chars = np.zeros((len(x), 8), np.uint8)  # at most 7 groups for a 32-bit delta
+    """``rleToString`` of one RLE's counts."""
+    return rle_counts_to_strings([counts])[0]
+
+
+def _counts_from_string(s: str) -> np.ndarray:
+    """``rleFrString``: inverse of :func:`_counts_to_string`."""
+    return _counts_array(rle_counts_from_strings([s])[0])
+
+
+def rle_counts_to_strings(counts: Sequence[np.ndarray]) -> list[str]:
+    """COCO's ``rleToString`` over many RLEs at once (``RLE.to_coco`` is the one-mask case).
+
+    Each count from the fourth on is stored as its difference to the count two places
+    back, in 5-bit groups (``48 + group``, 0x20 "more follows", the sign in 0x10 of the last).
+    """
+    if not counts:
+        return []
+    nums = np.fromiter((len(c) for c in counts), np.int64, len(counts))
+    x = np.concatenate(counts).astype(np.int64) if nums.sum() else np.zeros(0, np.int64)
+    pos = np.arange(len(x)) - np.repeat(np.cumsum(nums) - nums, nums)
+    late = np.flatnonzero(pos >= 3)
+    x = x.copy()
+    x[late] = x[late] - np.concatenate(counts).astype(np.int64)[late - 2]
+    chars = np.zeros((len(x), 8), np.uint8)  # a 32-bit delta needs at most 7 groups
     used = np.zeros((len(x), 8), bool)
     more = np.ones(len(x), bool)
     for k in range(8):
         if not more.any():
             break
-        c = (x & 0x1F).astype(np.int64)
-        x = x >> 5  # arithmetic shift, like C's on a signed long
+        c = x & 0x1F
+        x = x >> 5  # arithmetic shift, as C's on a signed long
         nxt = np.where(c & 0x10, x != -1, x != 0) & more
         chars[:, k] = np.where(nxt, c | 0x20, c) + 48
         used[:, k] = more
         more = nxt
-    return chars[used].tobytes().decode("ascii")
+    text = chars[used].tobytes().decode("ascii")
+    owner = np.repeat(np.arange(len(counts)), nums)
+    per_string = np.bincount(owner, weights=used.sum(1), minlength=len(counts)).astype(np.int64)
+    ends = np.cumsum(per_string).tolist()
+    out, start = [], 0
+    for end in ends:
+        out.append(text[start:end])
+        start = end
+    return out
 
 
-def _counts_from_string(s: str) -> np.ndarray:
-    """``rleFrString``: inverse of :func:`_counts_to_string`."""
-    c = np.frombuffer(s.encode("ascii"), np.uint8).astype(np.int64) - 48
-    if c.size == 0:
-        return _counts_array(np.zeros(0, np.int64))
-    if c.min() < 0 or c.max() > 63:
+def rle_counts_from_strings(strings: Sequence[str]) -> list[np.ndarray]:
+    """COCO's ``rleFrString`` over many compressed strings at once (a COCO file's thousands of masks).
+
+    One pass over the concatenated characters: the 5-bit groups, the sign bit and the
+    deltas to the count two places back, summed with per-string cumulative sums.
+    Returns the run lengths of each string (negative values left for the RLE check).
+    """
+    if not strings:
+        return []
+    lengths = np.fromiter((len(s) for s in strings), np.int64, len(strings))
+    c = np.frombuffer("".join(strings).encode("ascii"), np.uint8).astype(np.int64) - 48
+    if c.size and (c.min() < 0 or c.max() > 63):
         raise ValueError("RLE.counts: a compressed string uses characters '0' (48) to 'o' (111)")
     last = (c & 0x20) == 0
-    if not last[-1]:
+    str_end = np.cumsum(lengths)
+    if c.size and not np.all(last[str_end[lengths > 0] - 1]):
         raise ValueError("RLE.counts: compressed string ends in the middle of a number")
     ends = np.flatnonzero(last)
     starts = np.concatenate(([0], ends[:-1] + 1))
@@ -228,12 +260,28 @@ def _counts_from_string(s: str) -> np.ndarray:
     np.add.at(x, group, (c & 0x1F) << (5 * k))
     neg = (c[ends] & 0x10) != 0
     x[neg] -= np.int64(1) << (5 * (k[ends[neg]] + 1))
-    counts = x.copy()
-    if len(x) > 3:
-        counts[3::2] = np.cumsum(x[1::2])[1:]
-        if len(x) > 4:
-            counts[4::2] = np.cumsum(x[2::2])[1:]
-    return _counts_array(counts)
+    # numbers per string, and each number's position within its string
+    per = np.searchsorted(ends, str_end - 1, side="right")
+    nums = np.diff(np.concatenate(([0], per)))
+    first = np.repeat(per - nums, nums)
+    pos = np.arange(len(x)) - first
+    # counts[j] = x[j] for j < 3; counts[j] = counts[j - 2] + x[j] after: a cumulative sum over
+    # each string's even (odd) positions from position 1 (2) on.
+    out = x.copy()
+    parity = pos % 2
+    for p in (0, 1):
+        sel = np.flatnonzero((parity == p) & (pos >= (2 if p == 0 else 1)))
+        if sel.size == 0:
+            continue
+        owner = np.repeat(np.arange(len(strings)), nums)[sel]
+        cs = np.cumsum(x[sel])
+        # restart the sum at each string
+        new = np.concatenate(([True], owner[1:] != owner[:-1]))
+        base = np.maximum.accumulate(np.where(new, np.arange(len(sel)), 0))
+        offset = cs[base] - x[sel][base]
+        out[sel] = cs - offset
+    return np.split(out, np.cumsum(nums)[:-1])
+
 
 
 # ---------------------------------------------------------------------- polygons
