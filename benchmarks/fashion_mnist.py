@@ -38,8 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from vistakit._files import atomic_write  # noqa: E402
 from vistakit.data import load_dataset  # noqa: E402
-from vistakit.engine import channel_stats, evaluate, fit_ensemble, get_recipe  # noqa: E402
-from vistakit.engine._loop import resolve_amp  # noqa: E402  (evaluate as fit does: its autocast dtype)
+from vistakit.engine import channel_stats, evaluate, fit_ensemble, get_recipe, resolve_amp  # noqa: E402
 from vistakit.models import create_model  # noqa: E402
 
 # ----------------------------------------------------------------------------- the baseline

@@ -122,7 +122,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _lr_find(args: argparse.Namespace) -> int:
-    from ..engine._run import lr_find_run
+    from ..engine import lr_find_run
 
     res = lr_find_run(dataset=args.dataset, model=args.model, recipe=args.recipe or "default",
                       overrides=_overrides(args), num_steps=args.steps, start_lr=args.start_lr,

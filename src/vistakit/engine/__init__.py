@@ -37,11 +37,11 @@ from ._compare import Comparison, Method, available_pretrained, compare_label_bu
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneConfig, FinetuneResult, Phase, finetune, finetune_run, plan_phases
-from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit, train_step
+from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit, resolve_amp, train_step
 from ._lr_find import LRFindResult, lr_find
 from ._prepared import PreparedData, labelled_subset
 from ._recipes import get_recipe, list_recipes
-from ._run import train_run
+from ._run import lr_find_run, train_run
 from ._rundir import RunDir, RunDirError, prepare_run_dir, save_atomic
 from ._schedule import lr_factor
 from ._whiten import first_conv, patch_whitening_filters, whiten_conv_
@@ -68,6 +68,8 @@ __all__ = [
     "list_tasks",
     "register_task",
     "train_step",
+    "resolve_amp",
+    "lr_find_run",
     "Comparison",
     "FinetuneConfig",
     "FinetuneResult",
