@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vistakit.data import AnnotatedImage, AnnotationSet, Category, DatasetError, Instance, get_format, list_formats
+from vistakit.data import (
+    AnnotatedImage,
+    AnnotationSet,
+    Category,
+    DatasetError,
+    Instance,
+    get_format,
+    list_formats,
+)
 from vistakit.structures import RLE, Polygons
 
 YOLO = get_format("yolo") if "yolo" in list_formats() else None

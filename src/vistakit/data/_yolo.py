@@ -186,7 +186,7 @@ def _image_size(path: Path, where: str) -> tuple[int, int]:
             return im.size
     except FileNotFoundError:
         raise DatasetError(f"{where}: image {path} is missing") from None
-    except Exception as e:  # PIL raises UnidentifiedImageError, OSError, ...
+    except (OSError, ValueError, SyntaxError) as e:  # PIL: UnidentifiedImageError (an OSError), ...
         raise DatasetError(f"{where}: image {path} is not readable ({type(e).__name__}: {e})") from None
 
 
