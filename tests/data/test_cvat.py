@@ -227,3 +227,13 @@ def test_a_writer_error_writes_nothing(tmp_path):
     with pytest.raises(DatasetError, match=r"image 1 \(b.jpg\), instance 0: field box: .* outside the 20x10"):
         CVAT.write(s, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_coco_like_round_trip(tmp_path):
+    from .test_yolo import assert_round_trip, coco_like_set
+
+    report = CVAT.write(coco_like_set(tmp_path), tmp_path / "cvat")
+    back = CVAT.read(tmp_path / "cvat")
+    assert report.category_map == {1: 0, 90: 1} and report.skipped == []
+    assert_round_trip(coco_like_set(tmp_path), back, report, masks=True)
+    assert back.images[0].instances[1].polygons == coco_like_set(tmp_path).images[0].instances[1].polygons

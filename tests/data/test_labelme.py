@@ -173,3 +173,13 @@ def test_a_writer_error_writes_nothing(tmp_path):
     with pytest.raises(DatasetError, match=r"image 1 \(images/b.jpg\), instance 0: field box: .* outside the 20x10"):
         LABELME.write(s, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_coco_like_round_trip(tmp_path):
+    from .test_yolo import assert_round_trip, coco_like_set
+
+    report = LABELME.write(coco_like_set(tmp_path), tmp_path / "lm")
+    back = LABELME.read(tmp_path / "lm")
+    assert report.category_map == {1: 0, 90: 1}
+    assert_round_trip(coco_like_set(tmp_path), back, report, masks=True)
+    assert back.images[0].instances[1].polygons == coco_like_set(tmp_path).images[0].instances[1].polygons

@@ -192,3 +192,19 @@ def test_a_writer_error_writes_nothing(tmp_path):
     with pytest.raises(DatasetError, match=r"image 2 \(empty.png\), instance 0: field box: .* outside the 40x30"):
         LS.write(s, tmp_path / "out.json")
     assert not (tmp_path / "out.json").exists()
+
+
+def test_coco_like_round_trip(tmp_path):
+    from .test_yolo import assert_round_trip, coco_like_set
+
+    src = coco_like_set(tmp_path)
+    report = LS.write(src, tmp_path / "ls.json")
+    assert any("instance 2: 2 polygon rings" in s for s in report.skipped)
+    assert any("instance 3: RLE mask" in s for s in report.skipped)
+    back = LS.read(tmp_path / "ls.json", image_root=tmp_path)
+    assert len(back.images[0].instances) == 5  # the two rings came back as two polygons
+    del src.images[0].instances[1]
+    del back.images[0].instances[1:3]
+    assert_round_trip(src, back, report, masks=False)
+    np.testing.assert_allclose(back.images[0].instances[0].polygons.rings[0], src.images[0].instances[0].polygons.rings[0],
+                               atol=1e-9)

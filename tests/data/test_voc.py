@@ -315,3 +315,13 @@ def test_a_writer_error_writes_nothing(tmp_path):
     with pytest.raises(DatasetError, match=r"image 9 \(x.png\), instance 3: field box: .* outside the 40x30 image"):
         VOC.write(bad, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_coco_like_round_trip(tmp_path):
+    from .test_yolo import assert_round_trip, coco_like_set
+
+    report = VOC.write(coco_like_set(tmp_path), tmp_path / "voc")
+    back = VOC.read(tmp_path / "voc")
+    # person is a VOC class, toothbrush is not: the names found, sorted
+    assert [c.name for c in back.categories] == ["person", "toothbrush"] and report.category_map == {1: 0, 90: 1}
+    assert_round_trip(coco_like_set(tmp_path), back, report, masks=True)  # masks via SegmentationObject

@@ -158,3 +158,48 @@ def test_a_writer_error_writes_nothing(tmp_path):
     with pytest.raises(DatasetError, match="instance 100: field category_id: unknown category id 5"):
         YOLO.write(unknown, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def coco_like_set(tmp_path):
+    """A set as a COCO reader gives it: category ids 1 and 90 (not 0..N-1), float boxes, polygons (one with
+    two rings), an RLE mask and a plain box. The other format tests import it for their round trips."""
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(tmp_path / "000000000139.jpg")
+    tri = Polygons([np.array([[3.25, 4.5], [30.75, 6.0], [12.5, 40.125]])])
+    two = Polygons([np.array([[40.0, 2.0], [60.5, 2.0], [60.5, 14.25], [40.0, 14.25]]),
+                    np.array([[44.0, 30.0], [56.0, 30.0], [50.0, 44.0]])])
+    blob = np.zeros((48, 64), bool)
+    blob[20:31, 30:37] = True
+    blob[25, 37:40] = True
+    return AnnotationSet([Category(1, "person"), Category(90, "toothbrush")], [AnnotatedImage("000000000139.jpg", 64, 48, 139, [
+        Instance(1, tri.bbox, polygons=tri, id=1),
+        Instance(90, two.bbox, polygons=two, id=2),
+        Instance(1, [30, 20, 40, 31], rle=RLE.encode(blob), id=3),
+        Instance(90, [0.123456789, 1.5, 63.987654321, 47.0], id=4),
+    ])], image_root=tmp_path)
+
+
+def assert_round_trip(source, back, report, *, masks):
+    """Boxes to 1e-6, categories through the report's map, and (where the format holds them) identical masks."""
+    assert len(back.images) == len(source.images)
+    for x, y in zip(source.images, back.images):
+        assert [report.category_map[i.category_id] for i in x.instances] == [i.category_id for i in y.instances]
+        for i, j in zip(x.instances, y.instances):
+            np.testing.assert_allclose(j.box, i.box, atol=1e-6)
+            if masks:
+                np.testing.assert_array_equal(j.mask(height=y.height, width=y.width),
+                                              i.mask(height=x.height, width=x.width))
+
+
+def test_coco_like_round_trip(tmp_path):
+    src = coco_like_set(tmp_path)
+    src.images[0].instances.pop(2)  # YOLO holds no RLE mask
+    report = YOLO.write(src, tmp_path / "seg", task="segment", decimals=None)
+    assert report.category_map == {1: 0, 90: 1} and any("1 more polygon rings" in s for s in report.skipped)
+    back = YOLO.read(tmp_path / "seg")
+    src.images[0].instances[1].polygons = Polygons(src.images[0].instances[1].polygons.rings[:1])  # the largest ring
+    src.images[0].instances[1].box = src.images[0].instances[1].polygons.bbox
+    assert_round_trip(src, back, report, masks=False)
+    for i, j in zip(src.images[0].instances[:2], back.images[0].instances[:2]):
+        np.testing.assert_allclose(j.polygons.rings[0], i.polygons.rings[0], atol=1e-9)
+    det = YOLO.write(coco_like_set(tmp_path), tmp_path / "det", decimals=None)
+    assert_round_trip(coco_like_set(tmp_path), YOLO.read(tmp_path / "det"), det, masks=False)

@@ -301,7 +301,9 @@ class VocFormat(AnnotationFormat):
                         raise DatasetError(f"{obj_png}: object index {present[-1]} but {xml} has "
                                            f"{len(instances)} objects")
                     for k, inst in enumerate(instances):
-                        inst.rle = RLE.encode(labels == k + 1)
+                        m = labels == k + 1
+                        if m.any():  # an object without pixels there (a box-only one) has no mask
+                            inst.rle = RLE.encode(m)
             images.append(AnnotatedImage(f"JPEGImages/{im['filename']}", im["width"], im["height"], idx, instances,
                                          segmentation=f"SegmentationClass/{stem}.png" if seg.is_file() else None,
                                          attributes={"stem": stem, **attrs}))
