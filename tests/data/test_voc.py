@@ -325,3 +325,16 @@ def test_coco_like_round_trip(tmp_path):
     # person is a VOC class, toothbrush is not: the names found, sorted
     assert [c.name for c in back.categories] == ["person", "toothbrush"] and report.category_map == {1: 0, 90: 1}
     assert_round_trip(coco_like_set(tmp_path), back, report, masks=True)  # masks via SegmentationObject
+
+
+def test_foreign_attributes_scalars_written_structures_reported(tmp_path):
+    s = _foreign(tmp_path)
+    s.images[0].instances[0].attributes = {"rotation": 30.0, "flags": {"my flag": True}, "rect": [1, 2, 3, 4]}
+    s.images[0].attributes = {"json": "x.json", "cvat_shapes": [{"tag": "points", "attrib": {}}]}
+    report = VOC.write(s, tmp_path / "out", masks=False)
+    text = "\n".join(report.skipped)
+    assert "instance 1: attribute 'flags' (VOC's XML does not hold it)" in text
+    assert "instance 1: attribute 'rect'" in text and "image 9 (x.png): attribute 'cvat_shapes'" in text
+    root = ET.parse(tmp_path / "out" / "Annotations" / "x.xml").getroot()
+    assert root.findtext("object/rotation") == "30.0" and root.findtext("json") == "x.json"
+    assert root.find("object/flags") is None and root.find("cvat_shapes") is None

@@ -424,6 +424,10 @@ class CvatFormat(AnnotationFormat):
                 _unraw(e, raw)
             if im.captions:
                 report.skipped.append(f"{where_im}: {len(im.captions)} captions")
+            if im.segmentation is not None:
+                report.skipped.append(f"{where_im}: segmentation image {im.segmentation}")
+            if im.segments:
+                report.skipped.append(f"{where_im}: {len(im.segments)} panoptic segments")
             report.images += 1
         ET.indent(root, space="  ")
         text = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -343,6 +343,10 @@ class LabelmeFormat(AnnotationFormat):
                 report.skipped.append(f"{where_im}: attribute {key!r} (labelme files hold only flags)")
             if im.captions:
                 report.skipped.append(f"{where_im}: {len(im.captions)} captions")
+            if im.segmentation is not None:
+                report.skipped.append(f"{where_im}: segmentation image {im.segmentation}")
+            if im.segments:
+                report.skipped.append(f"{where_im}: {len(im.segments)} panoptic segments")
             doc = {"version": im.attributes.get("version", LABELME_VERSION), "flags": im.attributes.get("flags", {}),
                    "shapes": shapes, "imagePath": Path(image_path).as_posix(),
                    "imageData": base64.b64encode(src.read_bytes()).decode("ascii") if image_data else None,

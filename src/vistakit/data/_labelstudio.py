@@ -319,6 +319,10 @@ class LabelStudioFormat(AnnotationFormat):
                 report.skipped.append(f"{where_im}: attribute {key!r} (Label Studio tasks hold only data.image here)")
             if im.captions:
                 report.skipped.append(f"{where_im}: {len(im.captions)} captions")
+            if im.segmentation is not None:
+                report.skipped.append(f"{where_im}: segmentation image {im.segmentation}")
+            if im.segments:
+                report.skipped.append(f"{where_im}: {len(im.segments)} panoptic segments")
             ref = im.attributes.get("ls_image") or image_prefix + im.file_name
             tasks.append({"id": im.id if isinstance(im.id, int) else n,
                           "annotations": [{"id": n + 1, "result": results, "was_cancelled": False,

@@ -63,6 +63,8 @@ VOC_CLASSES: tuple[str, ...] = (
 )
 
 _FLAGS = ("truncated", "difficult", "occluded")  # integer 0/1 object flags
+_IMAGE_KEYS = ("folder", "source", "owner", "segmented")
+_OBJECT_KEYS = ("pose", "truncated", "difficult", "occluded", "part", "actions", "point")
 _DEFAULTS = (("pose", "Unspecified"), ("truncated", 0), ("difficult", 0))  # what the devkit always writes
 
 
@@ -122,6 +124,22 @@ def _value(e: ET.Element) -> Any:
 def _tag_ok(name: str) -> bool:
     """True when ``name`` can be an XML element name (letters, digits, ``_ - .``, not starting with a digit)."""
     return bool(name) and (name[0].isalpha() or name[0] == "_") and all(ch.isalnum() or ch in "_-." for ch in name)
+
+
+def _xml_ok(value: Any) -> bool:
+    """True when :func:`_add` can write ``value``: text, numbers, or dicts / lists of them with element-name keys."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _tag_ok(k) and _xml_ok(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(not isinstance(v, list) and _xml_ok(v) for v in value)
+    return isinstance(value, (str, int, float, bool))
+
+
+def _writable(key: str, value: Any, *, known: tuple[str, ...], structured: bool) -> bool:
+    """An attribute VOC's XML can hold: a scalar, or (a VOC key, or a set read from VOC) a nested structure."""
+    if not (_tag_ok(key) and _xml_ok(value)):
+        return False
+    return isinstance(value, (str, int, float, bool)) or key in known or structured
 
 
 def _add(parent: ET.Element, tag: str, value: Any) -> None:
@@ -348,6 +366,7 @@ class VocFormat(AnnotationFormat):
         cmap = {c.id: order.index(c.name) for c in cats}
         name_of = {c.id: c.name for c in cats}
         report = ConversionReport(self.name, out, category_map=dict(cmap))
+        from_voc = annotations.info.get("format") == "voc"  # its own nested elements are written back as read
         files: dict[Path, bytes | str] = {}
         copies: list[tuple[Path, Path]] = []
         main_ids: list[str] = []
@@ -373,9 +392,9 @@ class VocFormat(AnnotationFormat):
             for k, v in attrs.items():
                 if k == "segmented" or v is None:
                     continue
-                if not _tag_ok(k) or k in ("object", "size", "filename"):
-                    report.skipped.append(f"image {im.id} ({im.file_name}): attribute {k!r} (not an XML element "
-                                          "name VOC can hold)")
+                if k in ("object", "size", "filename") or not _writable(k, v, known=_IMAGE_KEYS, structured=from_voc):
+                    report.skipped.append(f"image {im.id} ({im.file_name}): attribute {k!r} (VOC's XML does not "
+                                          "hold it)")
                     continue
                 _add(root, k, v)
             size = ET.SubElement(root, "size")
@@ -406,8 +425,8 @@ class VocFormat(AnnotationFormat):
                 for key, v in a.items():
                     if v is None:
                         continue
-                    if not _tag_ok(key) or key in ("name", "bndbox"):
-                        report.skipped.append(f"{where}: attribute {key!r} (not an XML element name VOC can hold)")
+                    if key in ("name", "bndbox") or not _writable(key, v, known=_OBJECT_KEYS, structured=from_voc):
+                        report.skipped.append(f"{where}: attribute {key!r} (VOC's XML does not hold it)")
                         continue
                     _add(obj, key, v)
                 bnd = ET.SubElement(obj, "bndbox")
@@ -423,6 +442,8 @@ class VocFormat(AnnotationFormat):
                 report.instances += 1
             if im.captions:
                 report.skipped.append(f"image {im.id} ({im.file_name}): {len(im.captions)} captions")
+            if im.segments:
+                report.skipped.append(f"image {im.id} ({im.file_name}): {len(im.segments)} panoptic segments")
             ET.indent(root, space="\t")
             files[xml_path] = ET.tostring(root, encoding="unicode") + "\n"
             if seg_png is not None:

@@ -349,6 +349,10 @@ class YoloFormat(AnnotationFormat):
                 report.skipped.append(f"image {im.id} ({im.file_name}): {len(im.captions)} captions")
             if im.segmentation is not None:
                 report.skipped.append(f"image {im.id} ({im.file_name}): segmentation image {im.segmentation}")
+            if im.segments:
+                report.skipped.append(f"image {im.id} ({im.file_name}): {len(im.segments)} panoptic segments")
+            for key in sorted(im.attributes):
+                report.skipped.append(f"image {im.id} ({im.file_name}): attribute {key!r} (YOLO labels hold none)")
             files[label] = "".join(line + "\n" for line in lines)
             report.images += 1
         names = {i: c.name for i, c in enumerate(cats)}
