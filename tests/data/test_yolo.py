@@ -203,3 +203,15 @@ def test_coco_like_round_trip(tmp_path):
         np.testing.assert_allclose(j.polygons.rings[0], i.polygons.rings[0], atol=1e-9)
     det = YOLO.write(coco_like_set(tmp_path), tmp_path / "det", decimals=None)
     assert_round_trip(coco_like_set(tmp_path), YOLO.read(tmp_path / "det"), det, masks=False)
+
+
+def test_writing_over_the_source_keeps_its_images(tmp_path):
+    _dataset(tmp_path)
+    s = YOLO.read(tmp_path)
+    for mode in ("symlink", "copy"):
+        YOLO.write(s, tmp_path, images=mode, decimals=None)
+        img = tmp_path / "images" / "train" / "a.jpg"
+        assert img.is_file() and not img.is_symlink() and Image.open(img).size == (80, 40)
+    again = YOLO.read(tmp_path)
+    np.testing.assert_allclose(again.images[0].instances[0].box, s.images[0].instances[0].box, atol=1e-9)
+    assert YOLO.read(tmp_path, split="val").images[0].instances  # the other split's entry is kept in data.yaml

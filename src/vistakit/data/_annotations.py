@@ -31,6 +31,7 @@ labeling tool consume.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
@@ -371,6 +372,30 @@ def instance_where(image: AnnotatedImage, k: int, inst: Instance) -> str:
 def as_polygons(rings: Sequence[Sequence[float]] | Sequence[np.ndarray]) -> Polygons:
     """Polygons from flat ``[x1, y1, x2, y2, ...]`` lists or (K, 2) arrays."""
     return Polygons([np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings])
+
+
+def place_images(pairs: Sequence[tuple[Path, Path]], *, mode: str) -> None:
+    """Put each source image at its destination for a writer: ``"copy"`` (atomically), ``"symlink"`` or ``"none"``.
+
+    A destination that is its source (writing where the set was read from) is left alone.
+    """
+    if mode not in ("copy", "symlink", "none"):
+        raise ValueError(f"images must be 'copy', 'symlink' or 'none', got {mode!r}")
+    if mode == "none":
+        return
+    from .._files import atomic_open
+
+    for src, dst in pairs:
+        if dst.resolve() == Path(src).resolve():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "copy":
+            with open(src, "rb") as fsrc, atomic_open(dst, "wb") as fdst:
+                shutil.copyfileobj(fsrc, fdst)
+        else:
+            if dst.exists() or dst.is_symlink():
+                dst.unlink()
+            dst.symlink_to(Path(src).resolve())
 
 
 class AnnotationDataset(VisionDataset):

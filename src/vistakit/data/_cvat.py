@@ -40,14 +40,13 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._files import atomic_open, atomic_write
+from .._files import atomic_write
 from ..structures import RLE, Polygons
 from ._annotations import (
     AnnotatedImage,
@@ -57,6 +56,7 @@ from ._annotations import (
     ConversionReport,
     Instance,
     instance_where,
+    place_images,
     register_format,
 )
 from ._errors import DatasetError
@@ -431,17 +431,7 @@ class CvatFormat(AnnotationFormat):
             report.images += 1
         ET.indent(root, space="  ")
         text = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-        for src, dst in copies:
-            if dst.resolve() == src.resolve():
-                continue
-            if images == "copy":
-                with open(src, "rb") as fsrc, atomic_open(dst, "wb") as fdst:
-                    shutil.copyfileobj(fsrc, fdst)
-            else:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                if dst.exists() or dst.is_symlink():
-                    dst.unlink()
-                dst.symlink_to(src.resolve())
+        place_images(copies, mode=images)
         atomic_write(xml_path, text)
         return report
 

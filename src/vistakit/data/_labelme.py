@@ -30,14 +30,13 @@ import base64
 import io
 import json
 import os
-import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from .._files import atomic_open, atomic_write
+from .._files import atomic_write
 from ..structures import RLE, Polygons
 from ._annotations import (
     AnnotatedImage,
@@ -47,6 +46,7 @@ from ._annotations import (
     ConversionReport,
     Instance,
     instance_where,
+    place_images,
     register_format,
 )
 from ._errors import DatasetError
@@ -353,17 +353,7 @@ class LabelmeFormat(AnnotationFormat):
                    "imageHeight": im.height, "imageWidth": im.width}
             files[json_path] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
             report.images += 1
-        for src, dst in copies:
-            if dst.resolve() == src.resolve():
-                continue
-            if images == "copy":
-                with open(src, "rb") as fsrc, atomic_open(dst, "wb") as fdst:
-                    shutil.copyfileobj(fsrc, fdst)
-            else:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                if dst.exists() or dst.is_symlink():
-                    dst.unlink()
-                dst.symlink_to(src.resolve())
+        place_images(copies, mode=images)
         for p, text in files.items():
             atomic_write(p, text)
         return report

@@ -32,7 +32,6 @@ the VOC palette (the standard 256-colour bit-interleaved palette, :func:`voc_pal
 from __future__ import annotations
 
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .._files import atomic_open, atomic_write
+from .._files import atomic_write
 from ..structures import RLE
 from ._annotations import (
     AnnotatedImage,
@@ -50,6 +49,7 @@ from ._annotations import (
     ConversionReport,
     Instance,
     instance_where,
+    place_images,
     register_format,
 )
 from ._errors import DatasetError
@@ -457,15 +457,7 @@ class VocFormat(AnnotationFormat):
         files[out / "ImageSets" / "Main" / f"{split}.txt"] = "".join(s + "\n" for s in main_ids)
         if seg_ids:
             files[out / "ImageSets" / "Segmentation" / f"{split}.txt"] = "".join(s + "\n" for s in seg_ids)
-        for src, dst in copies:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if images == "copy":
-                with open(src, "rb") as fsrc, atomic_open(dst, "wb") as fdst:
-                    shutil.copyfileobj(fsrc, fdst)
-            else:
-                if dst.exists() or dst.is_symlink():
-                    dst.unlink()
-                dst.symlink_to(src.resolve())
+        place_images(copies, mode=images)
         for p, data in files.items():
             atomic_write(p, data)
         return report

@@ -32,7 +32,6 @@ given only as RLE and extra rings in segmentation labels.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from .._files import atomic_open, atomic_write, list_images
+from .._files import atomic_write, list_images
 from ..structures import Polygons
 from ._annotations import (
     AnnotatedImage,
@@ -50,6 +49,7 @@ from ._annotations import (
     ConversionReport,
     Instance,
     instance_where,
+    place_images,
     register_format,
 )
 from ._errors import DatasetError
@@ -365,15 +365,7 @@ class YoloFormat(AnnotationFormat):
             data = {**old, split: f"images/{split}", "names": names}
         files[out / "data.yaml"] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         # Everything is known to be writable: now write (each file atomically).
-        for src, dst in copies:
-            if dst.exists() or dst.is_symlink():
-                dst.unlink()
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if images == "copy":
-                with open(src, "rb") as fsrc, atomic_open(dst, "wb") as fdst:
-                    shutil.copyfileobj(fsrc, fdst)
-            else:
-                dst.symlink_to(src.resolve())
+        place_images(copies, mode=images)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         for p, text in files.items():
             atomic_write(p, text)
