@@ -2,7 +2,7 @@
 
 The layout Ultralytics reads::
 
-    data.yaml            path: .        train: images/train   val: images/val
+    data.yaml            train: images/train   val: images/val   (path: the root, else the yaml's folder)
                          names: {0: person, 1: car}    (or a list: [person, car])
     images/train/a.jpg   labels/train/a.txt   (the last "images" path part becomes "labels")
 
@@ -227,8 +227,10 @@ class YoloFormat(AnnotationFormat):
             yaml_path = found[0]
         data = _load_yaml(yaml_path)
         names = _names(data, yaml_path)
+        # Ultralytics: `path` absolute, or relative to its datasets folder; left out: the yaml's folder.
         root = Path(data.get("path") or ".")
-        root = root if root.is_absolute() else (yaml_path.parent / root)
+        if not root.is_absolute():
+            root = yaml_path.parent / root if (yaml_path.parent / root).is_dir() else yaml_path.parent
         if split not in data or data[split] in (None, ""):
             present = [k for k in ("train", "val", "test") if data.get(k)]
             raise DatasetError(f"{yaml_path}: field `{split}` is missing (splits present: {present})")
@@ -258,7 +260,8 @@ class YoloFormat(AnnotationFormat):
               task: str = "detect", decimals: int | None = 6, images: str = "copy", **options: Any) -> ConversionReport:
         """Write ``annotations`` as a YOLO data set under ``out``.
 
-        ``out/data.yaml`` (``path: .``, ``{split}: images/{split}``, ``names`` as a mapping),
+        ``out/data.yaml`` (``{split}: images/{split}``, ``names`` as a mapping; no ``path``, so
+        Ultralytics takes the yaml's folder),
         ``out/labels/{split}/<stem>.txt`` per image (empty for an image without objects) and,
         unless ``images="none"``, the images under ``out/images/{split}/``. Everything is
         checked before the first file is written: on an error nothing is written.
@@ -356,7 +359,7 @@ class YoloFormat(AnnotationFormat):
             files[label] = "".join(line + "\n" for line in lines)
             report.images += 1
         names = {i: c.name for i, c in enumerate(cats)}
-        data: dict[str, Any] = {"path": ".", split: f"images/{split}", "names": names}
+        data: dict[str, Any] = {split: f"images/{split}", "names": names}  # no `path`: the yaml's folder
         if (out / "data.yaml").is_file():  # another split written before: keep it, if the classes agree
             old = _load_yaml(out / "data.yaml")
             if _names(old, out / "data.yaml") != list(names.values()):
