@@ -1,6 +1,7 @@
 """Label Studio: a JSON export as Label Studio writes it, read, written back, round-tripped, malformed."""
 
 import copy
+import itertools
 import json
 import math
 
@@ -16,9 +17,30 @@ from vistakit.data import (
     Instance,
     get_format,
 )
+from vistakit.data._labelstudio import ls_brush_decode, ls_brush_encode
 from vistakit.structures import RLE, Polygons
 
 LS = get_format("labelstudio")
+
+
+def _brush(mask, *, width_bits=16):
+    """A brush RLE built independently of the reader: every run a repeat group with 16-bit lengths (the header
+    says so), over the RGBA canvas whose every channel is 255 where the mask is set (label_studio_converter's mask2rle)."""
+    flat = np.repeat(np.where(mask.ravel(), 255, 0), 4)
+    bits = f"{len(flat):032b}" + f"{8 - 1:05b}" + f"{width_bits - 1:04b}" * 4
+    for value, group in itertools.groupby(flat.tolist()):
+        n = len(list(group))
+        while n:
+            k = min(n, 2 ** width_bits)
+            bits += "1" + "00" + f"{k - 1:0{width_bits}b}" + f"{value:08b}"
+            n -= k
+    bits += "0" * (-len(bits) % 8)
+    return [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+
+
+BRUSH = np.zeros((100, 200), bool)
+BRUSH[60:70, 120:150] = True
+BRUSH[65, 150:155] = True
 
 
 def _result(kind, value, *, rid, w=200, h=100):
@@ -51,7 +73,7 @@ def _results():
         _result("polygonlabels", {"points": [[5, 10], [20, 10], [20, 40]], "closed": True,
                                   "polygonlabels": ["person"]}, rid="a3"),
         _result("keypointlabels", {"x": 50, "y": 50, "width": 0.5, "keypointlabels": ["nose"]}, rid="a4"),
-        _result("brushlabels", {"format": "rle", "rle": [0, 1, 2, 3], "brushlabels": ["car"]}, rid="a5"),
+        _result("brushlabels", {"format": "rle", "rle": _brush(BRUSH), "brushlabels": ["car"]}, rid="a5"),
     ]
 
 
@@ -72,14 +94,16 @@ def test_read_rectangles_rotated_rectangles_polygons(tmp_path):
     a, b = s.images
     assert (a.file_name, a.width, a.height, a.id) == ("a1b2c3-street.jpg", 200, 100, 1)
     assert (b.file_name, b.width, b.height, b.instances) == ("empty.png", 40, 30, [])  # size from the image header
-    rect, rotated, poly = a.instances
+    rect, rotated, poly, brush = a.instances
     np.testing.assert_allclose(rect.box, [20, 20, 70, 70])  # 10% of 200, 20% of 100, 25% of 200, 50% of 100
     # 90 degrees clockwise about the top-left (100, 10): width 20 px goes down, height 20 px goes left
     np.testing.assert_allclose(rotated.polygons.rings[0], [[100, 10], [100, 30], [80, 30], [80, 10]], atol=1e-12)
     np.testing.assert_allclose(rotated.box, [80, 10, 100, 30], atol=1e-12)
     assert rotated.attributes["rotation"] == 90 and rotated.attributes["rect"] == [100, 10, 20, 20]
     np.testing.assert_allclose(poly.polygons.rings[0], [[10, 10], [40, 10], [40, 40]])
-    assert [r["type"] for r in a.attributes["ls_results"]] == ["keypointlabels", "brushlabels"]
+    assert [r["type"] for r in a.attributes["ls_results"]] == ["keypointlabels"]
+    np.testing.assert_array_equal(brush.rle.decode(), BRUSH)
+    np.testing.assert_array_equal(brush.box, [120, 60, 155, 70])
 
 
 def test_rotation_matches_a_hand_rotation():
@@ -92,11 +116,28 @@ def test_rotation_matches_a_hand_rotation():
     np.testing.assert_allclose(np.linalg.norm(c[1] - c[0]), 4) and np.testing.assert_allclose(np.linalg.norm(c[3] - c[0]), 2)
 
 
+def test_brush_rle_bit_layout_by_hand():
+    # a 1x2 mask [0, 1]: RGBA values 0,0,0,0,255,255,255,255 -> header (8 values, word 8, widths 3/4/8/16),
+    # then two repeat groups: flag 1, width index 00 (3 bits), length - 1 = 3, the byte.
+    bits = f"{8:032b}" + "00111" + "0010" + "0011" + "0111" + "1111" + "1" + "00" + "011" + "00000000" \
+        + "1" + "00" + "011" + "11111111"
+    bits += "0" * (-len(bits) % 8)
+    expected = [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+    assert ls_brush_encode(np.array([[False, True]])) == expected
+    np.testing.assert_array_equal(ls_brush_decode(expected, width=2, height=1), [[False, True]])
+    big = np.zeros((200, 300), bool)  # 240000 zeros: runs longer than 2**16 are split
+    big[199, 299] = True
+    np.testing.assert_array_equal(ls_brush_decode(ls_brush_encode(big), width=300, height=200), big)
+    np.testing.assert_array_equal(ls_brush_decode(_brush(big), width=300, height=200), big)
+    with pytest.raises(ValueError, match="holds 8 values, a 2x2 RGBA canvas has 16"):
+        ls_brush_decode(expected, width=2, height=2)
+
+
 def test_read_write_read_is_equal(tmp_path):
     src = _export(tmp_path / "src")
     first = LS.read(src)
     report = LS.write(first, tmp_path / "out.json")
-    assert report.skipped == [] and report.instances == 3
+    assert report.skipped == [] and report.instances == 4
     tasks = json.loads((tmp_path / "out.json").read_text())
     assert tasks[0]["data"] == {"image": "/data/upload/1/a1b2c3-street.jpg"}
     written = tasks[0]["annotations"][0]["result"]
@@ -110,6 +151,8 @@ def test_read_write_read_is_equal(tmp_path):
                     r["value"][k] = round(float(v), 9)
                 elif k == "points":
                     r["value"][k] = np.round(np.asarray(v, float), 9).tolist()
+                elif k == "rle":  # the same mask; the encoder may pick other run-length widths
+                    r["value"][k] = ls_brush_decode(v, width=r["original_width"], height=r["original_height"]).tolist()
         return out
     assert strip(rounded(written)) == strip(rounded(source))  # the same results, up to float rounding
     again = LS.read(tmp_path / "out.json", image_root=tmp_path / "src")
@@ -140,21 +183,23 @@ def test_write_from_another_format_reports(tmp_path):
     s = AnnotationSet([Category(3, "b"), Category(8, "a")], [AnnotatedImage("dir/x.png", 30, 20, 5, [
         Instance(3, two.bbox, polygons=two, id=1, attributes={"difficult": 1}),
         Instance(8, [10, 5, 20, 9], rle=RLE.encode(crowd), iscrowd=True, id=2),
+        Instance(8, [10, 5, 20, 9], id=3),
     ])])
     report = LS.write(s, tmp_path / "o.json", image_prefix="/data/local-files/?d=")
     assert report.category_map == {3: 1, 8: 0}
     text = "\n".join(report.skipped)
     assert "instance 1: 2 polygon rings" in text and "instance 1: attribute 'difficult'" in text
-    assert "instance 2: crowd region" in text and "instance 2: RLE mask" in text
+    assert "instance 2: crowd region" in text
     task = json.loads((tmp_path / "o.json").read_text())[0]
     assert task["data"]["image"] == "/data/local-files/?d=dir/x.png"
     r = task["annotations"][0]["result"]
-    assert [x["type"] for x in r] == ["polygonlabels", "polygonlabels", "rectanglelabels"]
-    np.testing.assert_allclose([r[2]["value"][k] for k in ("x", "y", "width", "height")],
+    assert [x["type"] for x in r] == ["polygonlabels", "polygonlabels", "brushlabels", "rectanglelabels"]
+    np.testing.assert_allclose([r[3]["value"][k] for k in ("x", "y", "width", "height")],
                                [100 / 3, 25, 100 / 3, 20])  # 10/30, 5/20, 10/30, 4/20 in percent
     back = LS.read(tmp_path / "o.json", image_root=tmp_path)
     assert back.images[0].file_name == "dir/x.png"
-    np.testing.assert_allclose(back.images[0].instances[2].box, [10, 5, 20, 9], atol=1e-9)
+    np.testing.assert_array_equal(back.images[0].instances[2].rle.decode(), crowd)  # the mask came back as a brush
+    np.testing.assert_allclose(back.images[0].instances[3].box, [10, 5, 20, 9], atol=1e-9)
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -200,11 +245,11 @@ def test_coco_like_round_trip(tmp_path):
     src = coco_like_set(tmp_path)
     report = LS.write(src, tmp_path / "ls.json")
     assert any("instance 2: 2 polygon rings" in s for s in report.skipped)
-    assert any("instance 3: RLE mask" in s for s in report.skipped)
     back = LS.read(tmp_path / "ls.json", image_root=tmp_path)
     assert len(back.images[0].instances) == 5  # the two rings came back as two polygons
     del src.images[0].instances[1]
     del back.images[0].instances[1:3]
     assert_round_trip(src, back, report, masks=False)
+    assert back.images[0].instances[1].rle == src.images[0].instances[1].rle  # the RLE mask, through a brush
     np.testing.assert_allclose(back.images[0].instances[0].polygons.rings[0], src.images[0].instances[0].polygons.rings[0],
                                atol=1e-9)

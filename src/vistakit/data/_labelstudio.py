@@ -20,9 +20,12 @@ Coordinates are in PERCENT of ``original_width`` / ``original_height``: ``x_px =
   box, and keeps ``rotation`` and ``rect`` (``x, y, width, height`` in pixels before rotation) as
   attributes, from which it is written back as the same rotated rectangle;
 * ``polygonlabels``: :class:`Polygons` and its box;
-* every other result (``keypointlabels``, ``brushlabels`` whose RLE this reader does not decode,
-  ``choices``, ``textarea``, ...): kept as it is in the image's ``ls_results`` attribute and written
-  back, so nothing is lost within Label Studio; other formats report it.
+* ``brushlabels`` with ``format: "rle"``: Label Studio's own brush RLE (:func:`ls_brush_decode`) of the
+  RGBA canvas, the mask being its alpha channel -> an :class:`RLE` and its tight box; a mask
+  without a polygon is written back as a brush;
+* every other result (``keypointlabels``, ``choices``, ``textarea``, ...): kept as it is in the
+  image's ``ls_results`` attribute and written back, so nothing is lost within Label Studio; other
+  formats report it.
 
 The first annotation of a task that is not cancelled is read (``annotation`` picks another). Labels
 become categories by name (sorted, ids 0..N-1, or the ``classes`` given). The image's
@@ -44,7 +47,7 @@ import numpy as np
 from PIL import Image
 
 from .._files import atomic_write
-from ..structures import Polygons
+from ..structures import RLE, Polygons
 from ._annotations import (
     AnnotatedImage,
     AnnotationFormat,
@@ -57,9 +60,9 @@ from ._annotations import (
 )
 from ._errors import DatasetError
 
-__all__ = ["LabelStudioFormat", "rotated_rectangle"]
+__all__ = ["LabelStudioFormat", "ls_brush_decode", "ls_brush_encode", "rotated_rectangle"]
 
-_REGION = ("rectanglelabels", "polygonlabels")
+_REGION = ("rectanglelabels", "polygonlabels", "brushlabels")
 
 
 def rotated_rectangle(x: float, y: float, width: float, height: float, rotation: float) -> np.ndarray:
@@ -68,6 +71,74 @@ def rotated_rectangle(x: float, y: float, width: float, height: float, rotation:
     c, s = math.cos(t), math.sin(t)
     local = np.array([[0.0, 0.0], [width, 0.0], [width, height], [0.0, height]])
     return np.stack([x + local[:, 0] * c - local[:, 1] * s, y + local[:, 0] * s + local[:, 1] * c], axis=1)
+
+
+_RLE_SIZES = (3, 4, 8, 16)  # the run-length bit widths Label Studio's encoder uses
+
+
+def ls_brush_decode(rle: list[int] | bytes, *, width: int, height: int) -> np.ndarray:
+    """(height, width) bool mask from a Label Studio brush RLE (``value.rle`` of a ``brushlabels`` result).
+
+    The RLE is a bit stream (most significant bit first) over the flattened RGBA canvas:
+    32 bits the number of values, 5 bits the word size - 1, four 4-bit run-length widths - 1,
+    then groups: a 1-bit flag, a 2-bit index choosing a width, a run length - 1 in that many bits;
+    a set flag repeats one word that many times, a clear flag is followed by that many words.
+    The mask is the alpha channel (> 0), as ``label_studio_converter.brush`` reads it.
+
+    Raises:
+        ValueError: the stream is truncated or does not hold ``width * height * 4`` values.
+    """
+    bits = np.unpackbits(np.frombuffer(bytes(bytearray(rle)), dtype=np.uint8))
+    pos = 0
+
+    def read(n: int) -> int:
+        nonlocal pos
+        if pos + n > len(bits):
+            raise ValueError("the brush RLE ends in the middle of a value")
+        v = 0
+        for b in bits[pos:pos + n]:
+            v = (v << 1) | int(b)
+        pos += n
+        return v
+
+    num = read(32)
+    if num != width * height * 4:
+        raise ValueError(f"the brush RLE holds {num} values, a {width}x{height} RGBA canvas has {width * height * 4}")
+    word = read(5) + 1
+    sizes = [read(4) + 1 for _ in range(4)]
+    out = np.zeros(num, np.uint8)
+    i = 0
+    while i < num:
+        repeat = read(1)
+        j = i + 1 + read(sizes[read(2)])
+        if j > num:
+            raise ValueError(f"a run ends at value {j}, past the {num} values of the canvas")
+        if repeat:
+            out[i:j] = read(word)
+        else:
+            out[i:j] = [read(word) for _ in range(j - i)]
+        i = j
+    return out.reshape(height, width, 4)[:, :, 3] > 0
+
+
+def ls_brush_encode(mask: np.ndarray) -> list[int]:
+    """Label Studio's brush RLE of a (height, width) bool mask (RGBA all 255 where set, as its converter writes)."""
+    flat = np.repeat(np.where(np.asarray(mask, bool).ravel(), 255, 0).astype(np.int64), 4)
+    out = [f"{len(flat):032b}", f"{8 - 1:05b}", "".join(f"{x - 1:04b}" for x in _RLE_SIZES)]
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [len(flat)]]))
+    top = 2 ** _RLE_SIZES[-1]
+    for start, length in zip(starts.tolist(), lengths.tolist()):
+        value = f"{int(flat[start]):08b}"
+        while length > 0:
+            n = min(length, top)
+            k = next(i for i, size in enumerate(_RLE_SIZES) if n - 1 < 2 ** size)
+            out.append(("1" if n > 1 else "0") + f"{k:02b}" + f"{n - 1:0{_RLE_SIZES[k]}b}" + value)
+            length -= n
+    text = "".join(out)
+    text += "0" * (-len(text) % 8)
+    return np.packbits(np.array([c == "1" for c in text], np.uint8)).tolist()
 
 
 def _file_name(ref: str) -> str:
@@ -196,6 +267,17 @@ class LabelStudioFormat(AnnotationFormat):
                         poly = Polygons((corners,))
                         attrs = {"rotation": rot, "rect": list(px)}
                         inst = Instance(-1, poly.bbox, polygons=poly)
+                elif kind == "brushlabels":
+                    if value.get("format") != "rle" or not isinstance(value.get("rle"), list):
+                        raise DatasetError(f"{rw}: fields value.format/value.rle: expected format 'rle' and a list "
+                                           f"of bytes, got format {value.get('format')!r}")
+                    try:
+                        m = ls_brush_decode(value["rle"], width=w, height=h)
+                    except (ValueError, TypeError) as e:
+                        raise DatasetError(f"{rw}: field value.rle: {e}") from None
+                    rle = RLE.encode(m)
+                    bx, by, bw_, bh_ = rle.bbox
+                    inst = Instance(-1, [bx, by, bx + bw_, by + bh_], rle=rle)
                 else:
                     pts = value.get("points")
                     try:
@@ -307,9 +389,14 @@ class LabelStudioFormat(AnnotationFormat):
                         value = {"points": (ring / np.array([W, H]) * 100).tolist(),
                                  "closed": closed if closed is not None else True}
                         results.append(_region(head, tail, f"{n}_{len(results)}", "polygonlabels", value, label))
+                elif inst.rle is not None:
+                    try:
+                        m = inst.mask(height=H, width=W)
+                    except ValueError as e:
+                        raise DatasetError(f"labelstudio: {where}: field rle: {e}") from None
+                    value = {"format": "rle", "rle": ls_brush_encode(m)}
+                    results.append(_region(head, tail, f"{n}_{len(results)}", "brushlabels", value, label))
                 else:
-                    if inst.rle is not None:
-                        report.skipped.append(f"{where}: RLE mask (not written as a brush; Label Studio keeps the box)")
                     value = {"x": x1 / W * 100, "y": y1 / H * 100, "width": (x2 - x1) / W * 100,
                              "height": (y2 - y1) / H * 100, "rotation": 0}
                     results.append(_region(head, tail, f"{n}_{len(results)}", "rectanglelabels", value, label))
