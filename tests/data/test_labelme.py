@@ -183,3 +183,22 @@ def test_coco_like_round_trip(tmp_path):
     assert report.category_map == {1: 0, 90: 1}
     assert_round_trip(coco_like_set(tmp_path), back, report, masks=True)
     assert back.images[0].instances[1].polygons == coco_like_set(tmp_path).images[0].instances[1].polygons
+
+
+def test_mask_crop_is_the_box_when_it_can_be(tmp_path):
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "x.png")
+    m = np.zeros((20, 30), bool)
+    m[5:9, 10:20] = True
+    s = AnnotationSet([Category(0, "a")], [AnnotatedImage("x.png", 30, 20, 0, [
+        Instance(0, [8, 4, 22, 12], rle=RLE.encode(m), id=0),       # an integer box around the mask: the crop
+        Instance(0, [9.5, 4, 22, 12], rle=RLE.encode(m), id=1),     # not integer: the mask's bounds, reported
+    ])], image_root=tmp_path)
+    report = LABELME.write(s, tmp_path / "out")
+    assert report.skipped == [("image 0 (x.png), instance 1: box [9.5, 4.0, 22.0, 12.0] (a labelme mask shape's box "
+                               "is its integer crop; the mask's bounds [10, 5, 20, 9] are kept)")]
+    shapes = json.loads((tmp_path / "out" / "x.json").read_text())["shapes"]
+    assert shapes[0]["points"] == [[8, 4], [21, 11]] and shapes[1]["points"] == [[10, 5], [19, 8]]
+    back = LABELME.read(tmp_path / "out")
+    np.testing.assert_array_equal(back.images[0].instances[0].box, [8, 4, 22, 12])
+    np.testing.assert_array_equal(back.images[0].instances[1].box, [10, 5, 20, 9])
+    assert all(i.rle == RLE.encode(m) for i in back.images[0].instances)

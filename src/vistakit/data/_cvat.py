@@ -56,6 +56,7 @@ from ._annotations import (
     ConversionReport,
     Instance,
     instance_where,
+    mask_crop,
     place_images,
     register_format,
 )
@@ -395,12 +396,14 @@ class CvatFormat(AnnotationFormat):
                         m = inst.mask(height=im.height, width=im.width)
                     except ValueError as err:
                         raise DatasetError(f"cvat: {where}: field rle: {err}") from None
-                    ys, xs = np.nonzero(m)
-                    if len(xs) == 0:
+                    if not m.any():
                         report.skipped.append(f"{where}: empty mask (CVAT cannot hold it; written as its box)")
                         shapes.append(("box", {}))
                     else:
-                        bx1, by1, bx2, by2 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+                        (bx1, by1, bx2, by2), exact = mask_crop(m, inst.box)
+                        if not exact:
+                            report.skipped.append(f"{where}: box {inst.box.tolist()} (a CVAT mask's box is its integer "
+                                                  f"crop; the mask's bounds {[bx1, by1, bx2, by2]} are kept)")
                         rle = cvat_rle_encode(m[by1:by2, bx1:bx2])
                         shapes.append(("mask", {"rle": ", ".join(map(str, rle)), "left": str(bx1), "top": str(by1),
                                                 "width": str(bx2 - bx1), "height": str(by2 - by1)}))

@@ -46,6 +46,7 @@ from ._annotations import (
     ConversionReport,
     Instance,
     instance_where,
+    mask_crop,
     place_images,
     register_format,
 )
@@ -323,13 +324,15 @@ class LabelmeFormat(AnnotationFormat):
                         m = inst.mask(height=im.height, width=im.width)
                     except ValueError as e:
                         raise DatasetError(f"labelme: {where}: field rle: {e}") from None
-                    ys, xs = np.nonzero(m)
-                    if len(xs) == 0:
+                    if not m.any():
                         report.skipped.append(f"{where}: empty mask (labelme cannot hold it; written as its box)")
                         geoms = [("rectangle", [[x1, y1], [x2, y2]], None)]
                     else:
-                        bx1, by1, bx2, by2 = int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
-                        geoms = [("mask", [[bx1, by1], [bx2, by2]], _encode_mask(m[by1:by2 + 1, bx1:bx2 + 1]))]
+                        (bx1, by1, bx2, by2), exact = mask_crop(m, inst.box)
+                        if not exact:
+                            report.skipped.append(f"{where}: box {inst.box.tolist()} (a labelme mask shape's box is "
+                                                  f"its integer crop; the mask's bounds {[bx1, by1, bx2, by2]} are kept)")
+                        geoms = [("mask", [[bx1, by1], [bx2 - 1, by2 - 1]], _encode_mask(m[by1:by2, bx1:bx2]))]
                 elif circle is not None:
                     geoms = [("circle", circle, None)]
                 else:

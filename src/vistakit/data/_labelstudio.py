@@ -394,6 +394,15 @@ class LabelStudioFormat(AnnotationFormat):
                         m = inst.mask(height=H, width=W)
                     except ValueError as e:
                         raise DatasetError(f"labelstudio: {where}: field rle: {e}") from None
+                    if m.any():
+                        bx, by, bw_, bh_ = RLE.encode(m).bbox.tolist()
+                        bounds = [bx, by, bx + bw_, by + bh_]
+                        if not np.allclose(bounds, inst.box, rtol=0, atol=1e-9):
+                            report.skipped.append(f"{where}: box {inst.box.tolist()} (a brush region has no box; "
+                                                  f"its mask's bounds {bounds} are kept)")
+                    else:
+                        report.skipped.append(f"{where}: box {inst.box.tolist()} of an empty mask (a brush region "
+                                              "has no box)")
                     value = {"format": "rle", "rle": ls_brush_encode(m)}
                     results.append(_region(head, tail, f"{n}_{len(results)}", "brushlabels", value, label))
                 else:
