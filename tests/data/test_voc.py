@@ -13,6 +13,7 @@ from vistakit.data import (
     DatasetError,
     Instance,
     get_format,
+    voc_palette,
 )
 from vistakit.structures import RLE, Polygons
 
@@ -173,8 +174,6 @@ def _content(xml_text):
 
 
 def test_palette_is_the_devkit_colour_map():
-    from vistakit.data._voc import voc_palette
-
     pal = voc_palette()
     for i, rgb in KNOWN_COLOURS.items():
         assert tuple(pal[i]) == rgb

@@ -24,6 +24,9 @@
   crowd flag, keypoints, attributes) and writes from it; :func:`register_format`,
   :func:`list_formats`, :func:`read_annotations`, :func:`write_annotations`, and
   :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold).
+  Registered: ``voc`` (Pascal VOC devkit; :data:`VOC_CLASSES`, :func:`voc_palette`), ``yolo``
+  (Ultralytics txt + data.yaml), ``labelme``, ``cvat`` (CVAT for images 1.1), ``labelstudio``
+  (Label Studio JSON export).
 * :func:`dataset_stats`, :func:`check_dataset`, :func:`dataset_grid`: mean/std and
   class balance; unreadable files, duplicates, train/test leaks and (optionally)
   near-duplicate leaks by embedding similarity; a labelled grid.
@@ -73,6 +76,7 @@ from ._preview import dataset_grid, save_preview
 from ._registry import dataset_info, dataset_options, list_datasets, load_dataset, register_dataset
 from ._resolve import Located, fetch_dataset, locate
 from ._samples import SampleDataset
+from ._voc import VOC_CLASSES, voc_palette
 
 __all__ = [
     "AnnotatedImage",
@@ -88,6 +92,8 @@ __all__ = [
     "read_annotations",
     "register_format",
     "write_annotations",
+    "VOC_CLASSES",
+    "voc_palette",
     "CIFAR100",
     "CelebA",
     "CheckReport",
