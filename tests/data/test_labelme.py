@@ -202,3 +202,12 @@ def test_mask_crop_is_the_box_when_it_can_be(tmp_path):
     np.testing.assert_array_equal(back.images[0].instances[0].box, [8, 4, 22, 12])
     np.testing.assert_array_equal(back.images[0].instances[1].box, [10, 5, 20, 9])
     assert all(i.rle == RLE.encode(m) for i in back.images[0].instances)
+
+
+def test_image_data_embeds_the_file(tmp_path):
+    _files(tmp_path / "src")
+    LABELME.write(LABELME.read(tmp_path / "src"), tmp_path / "out", images="none", image_data=True)
+    doc = json.loads((tmp_path / "out" / "annotations" / "a.json").read_text())
+    assert base64.b64decode(doc["imageData"]) == (tmp_path / "src" / "images" / "a.jpg").read_bytes()
+    assert (tmp_path / "out" / "annotations" / doc["imagePath"]).resolve() == (tmp_path / "src" / "images" / "a.jpg").resolve()
+    assert not (tmp_path / "out" / "images").exists()

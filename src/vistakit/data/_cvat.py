@@ -371,7 +371,7 @@ class CvatFormat(AnnotationFormat):
                 z_order = a.pop("z_order", 0)
                 group = a.pop("group_id", None)
                 rotation = a.pop("rotation", None)
-                children = [(str(key), "" if v is None else str(int(v) if isinstance(v, bool) else v))
+                children = [(str(key), "" if v is None else (("true" if v else "false") if isinstance(v, bool) else str(v)))
                             for key, v in a.items() if isinstance(v, (str, int, float, bool)) or v is None]
                 for key, v in a.items():
                     if not (isinstance(v, (str, int, float, bool)) or v is None):

@@ -19,7 +19,8 @@ Shapes, in pixel coordinates of the image:
 * ``point``, ``points``, ``line``, ``linestrip``: not objects with an extent; kept as they are in the
   image's ``shapes`` attribute and written back.
 
-Labels become categories by name (sorted, ids 0..N-1, or the ``classes`` given). A shape's
+The image is the file ``imagePath`` names (``imageData``, the optional embedded copy, is not
+decoded; the writer embeds the file with ``image_data=True``). Labels become categories by name (sorted, ids 0..N-1, or the ``classes`` given). A shape's
 ``group_id``, ``description`` and ``flags`` are the instance's attributes; the shape flag
 ``iscrowd`` is the crowd flag (labelme has none: writing a crowd region reports it).
 """
