@@ -31,6 +31,7 @@ the VOC palette (the standard 256-colour bit-interleaved palette, :func:`voc_pal
 
 from __future__ import annotations
 
+import io
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -81,9 +82,7 @@ def voc_palette() -> np.ndarray:
 
 
 def _palette_png_bytes(labels: np.ndarray) -> bytes:
-    import io
-
-    im = Image.fromarray(labels.astype(np.uint8), mode="P")
+    im = Image.fromarray(labels.astype(np.uint8))  # mode L; putpalette makes it P with the same indices
     im.putpalette(voc_palette().ravel().tolist())
     buf = io.BytesIO()
     im.save(buf, format="PNG")
