@@ -209,6 +209,7 @@ def test_write_from_another_format_reports(tmp_path):
     (lambda r: r[0].pop("original_width"), r"result 0 \(rectanglelabels\): field original_width is missing"),
     (lambda r: r[0]["value"].update(rectanglelabels=[]), r"result 0 \(rectanglelabels\): field value.rectanglelabels: expected one label"),
     (lambda r: r[1].update(original_width=300), r"result 1 \(rectanglelabels\): fields original_width/original_height: 300x100, but"),
+    (lambda r: r[0].update(image_rotation=90), r"result 0 \(rectanglelabels\): field image_rotation: 90"),
     (lambda r: r[0]["value"].update(y="20"), r"result 0 \(rectanglelabels\): field value.y: expected a finite number, got '20'"),
 ])
 def test_malformed_results_name_file_task_result_and_field(tmp_path, edit, message):

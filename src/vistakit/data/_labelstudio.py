@@ -245,6 +245,9 @@ class LabelStudioFormat(AnnotationFormat):
                     raise DatasetError(f"{rw}: fields original_width/original_height: {w}x{h}, but an earlier "
                                        f"result says {size[0]}x{size[1]}")
                 size = (w, h)
+                if res.get("image_rotation", 0) not in (0, None):
+                    raise DatasetError(f"{rw}: field image_rotation: {res['image_rotation']} (a region drawn on a "
+                                       "rotated image view; this reader takes unrotated images only)")
                 value = res["value"]
                 labels = value.get(kind) if isinstance(value, dict) else None
                 if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
