@@ -113,7 +113,8 @@ def test_rotation_matches_a_hand_rotation():
     t = math.radians(30)
     # the far corner (4, 2) from the anchor, turned clockwise on screen (y down)
     np.testing.assert_allclose(c[2], [10 + 4 * math.cos(t) - 2 * math.sin(t), 20 + 4 * math.sin(t) + 2 * math.cos(t)])
-    np.testing.assert_allclose(np.linalg.norm(c[1] - c[0]), 4) and np.testing.assert_allclose(np.linalg.norm(c[3] - c[0]), 2)
+    np.testing.assert_allclose(np.linalg.norm(c[1] - c[0]), 4)  # the sides keep their lengths
+    np.testing.assert_allclose(np.linalg.norm(c[3] - c[0]), 2)
 
 
 def test_brush_rle_bit_layout_by_hand():
