@@ -251,3 +251,14 @@ def test_convert_between_every_pair_keeps_names_and_boxes(tmp_path, a, b):
             # VOC gives an outline back as a mask only; a format whose mask region is its box must say so
             assert a == "voc" and b in ("labelme", "cvat", "labelstudio"), (a, b, k)
             assert any(f"instance {k}: box {i.box.tolist()}" in line for line in report.skipped), report.skipped
+
+
+def test_a_corner_past_the_edge_by_rounding_is_on_the_edge(tmp_path):
+    # cx + w/2 = 0.9 + 0.1000002 = 1.0000002: written with rounding; on the 80-wide image's edge, so VOC can take it
+    _dataset(tmp_path, a_label="0 0.9 0.5 0.2000004 0.4\n")
+    s = YOLO.read(tmp_path)
+    np.testing.assert_allclose(s.images[0].instances[0].box, [63.999984, 12, 80, 28], atol=1e-9)
+    get_format("voc").write(s, tmp_path / "voc", images="none")
+    _dataset(tmp_path / "far", a_label="0 0.9 0.5 0.4 0.4\n")
+    with pytest.raises(DatasetError, match=r"a.txt: line 1: fields 2-5 \(cx cy w h\): the box .* lies outside the 80x40"):
+        YOLO.read(tmp_path / "far")

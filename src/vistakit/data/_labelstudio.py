@@ -300,6 +300,7 @@ class LabelStudioFormat(AnnotationFormat):
                 if x1 < -tol or y1 < -tol or x2 > w + tol or y2 > h + tol:
                     raise DatasetError(f"{rw}: field value: the region {[round(float(v), 4) for v in inst.box]} lies "
                                        f"outside the {w}x{h} image")
+                inst.box = np.clip(inst.box, 0.0, [w, h, w, h])  # float dust past the edge is on the edge
                 inst.attributes = attrs
                 found.add(label)
                 instances.append((label, inst))

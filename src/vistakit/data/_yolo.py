@@ -15,7 +15,9 @@ Each line of a label file is one object, every coordinate normalized by the imag
 
 Class ids are 0..N-1 indices into ``names``. The sizes the coordinates are normalized by
 come from the images (only their headers are read). An image without a label file is a
-background image (no objects), as Ultralytics treats it.
+background image (no objects), as Ultralytics treats it. A box corner past the image edge by
+no more than the rounding of its written centre and size (1e-4, normalized) is put on the edge;
+further out is an error.
 
 Writing maps the source category ids, sorted, to 0..N-1 (reported in
 :attr:`ConversionReport.category_map`) and writes ``decimals`` (default 6) decimal places:
@@ -125,6 +127,11 @@ def _split_images(root: Path, entry: Any, yaml_path: Path, split: str) -> list[P
     return found
 
 
+#: How far (normalized) a box corner may pass the image edge and be taken as on it: the rounding of
+#: ``cx`` and ``w / 2`` written with 4 or more decimals (0.5e-4 + 0.25e-4).
+_ROUNDING = 1e-4
+
+
 def _parse_label_file(path: Path, *, width: int, height: int, num_classes: int,
                       kpt_shape: tuple[int, int] | None) -> list[Instance]:
     out: list[Instance] = []
@@ -166,9 +173,14 @@ def _parse_label_file(path: Path, *, width: int, height: int, num_classes: int,
             out.append(Instance(cls, poly.bbox, polygons=poly))
             continue
         cx, cy, w, h = vals[:4]
-        box = np.array([(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height])
         if w < 0 or h < 0:
             raise DatasetError(f"{where}: fields 4-5 (w h): negative size {w}, {h}")
+        corners = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+        if corners.min() < -_ROUNDING or corners.max() > 1 + _ROUNDING:
+            raise DatasetError(f"{where}: fields 2-5 (cx cy w h): the box {np.round(corners, 6).tolist()} (normalized) "
+                               f"lies outside the {width}x{height} image")
+        # A corner past the edge by the rounding of the written centre and size is on the edge.
+        box = np.clip(corners, 0.0, 1.0) * np.array([width, height, width, height], np.float64)
         kps = None
         if kpt_shape is not None:
             k, dims = kpt_shape
