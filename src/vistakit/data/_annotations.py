@@ -39,6 +39,7 @@ from typing import Any, Callable, ClassVar, Sequence
 import numpy as np
 import torch
 
+from .._files import atomic_open
 from ..structures import RLE, Boxes, Caption, Keypoints, Polygons, Sample, TextInstance
 from ._base import VisionDataset, decode_image
 from ._errors import DatasetError
@@ -405,8 +406,6 @@ def place_images(pairs: Sequence[tuple[Path, Path]], *, mode: str) -> None:
         raise ValueError(f"images must be 'copy', 'symlink' or 'none', got {mode!r}")
     if mode == "none":
         return
-    from .._files import atomic_open
-
     for src, dst in pairs:
         if dst.resolve() == Path(src).resolve():
             continue
