@@ -26,6 +26,9 @@
   :func:`convert` (whose :class:`ConversionReport` lists what the target format cannot hold);
   :class:`CocoFormat` (``"coco"``: instances, keypoints, stuff, panoptic, captions) and the
   ``coco`` data set (``load_dataset("coco", split="val2017", root=..., task="instances")``).
+  Also registered: ``voc`` (Pascal VOC devkit; :data:`VOC_CLASSES`, :func:`voc_palette`), ``yolo``
+  (Ultralytics txt + data.yaml), ``labelme``, ``cvat`` (CVAT for images 1.1), ``labelstudio``
+  (Label Studio JSON export).
 * scene data sets and scene-text formats: Cityscapes (:data:`CITYSCAPES_LABELS`, the
   official label table; semantic masks in train ids, instances, the polygons JSON), ADE20K
   SceneParsing (:func:`ade20k_classes`; the full release's ``*_seg.png`` with
@@ -40,6 +43,8 @@
 # The readers register their cards on import; this order is the order of list_datasets().
 from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits, _coco  # noqa: F401, I001
 from . import _cityscapes, _ade20k, _icdar, _cocotext, _totaltext, _synthtext  # noqa: F401, I001  (scenes; scene text)
+# The annotation formats register on import.
+from . import _yolo, _voc, _labelme, _cvat, _labelstudio  # noqa: F401
 from ._annotations import (
     AnnotatedImage,
     AnnotationDataset,
@@ -85,6 +90,7 @@ from ._registry import dataset_info, dataset_options, list_datasets, load_datase
 from ._resolve import Located, fetch_dataset, locate
 from ._samples import SampleDataset
 from ._semantic import SemanticDataset
+from ._voc import VOC_CLASSES, voc_palette
 
 __all__ = [
     "CITYSCAPES_LABELS",
@@ -107,6 +113,8 @@ __all__ = [
     "read_annotations",
     "register_format",
     "write_annotations",
+    "VOC_CLASSES",
+    "voc_palette",
     "CIFAR100",
     "COCO_KEYPOINT_NAMES",
     "COCO_SKELETON",

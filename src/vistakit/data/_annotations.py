@@ -31,6 +31,7 @@ labeling tool consume.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
@@ -38,6 +39,7 @@ from typing import Any, Callable, ClassVar, Sequence
 import numpy as np
 import torch
 
+from .._files import atomic_open
 from ..structures import RLE, Boxes, Caption, Keypoints, Polygons, Sample, TextInstance
 from ._base import VisionDataset, decode_image
 from ._errors import DatasetError
@@ -378,6 +380,50 @@ def instance_where(image: AnnotatedImage, k: int, inst: Instance) -> str:
 def as_polygons(rings: Sequence[Sequence[float]] | Sequence[np.ndarray]) -> Polygons:
     """Polygons from flat ``[x1, y1, x2, y2, ...]`` lists or (K, 2) arrays."""
     return Polygons([np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings])
+
+
+def mask_crop(mask: np.ndarray, box: np.ndarray) -> tuple[tuple[int, int, int, int], bool]:
+    """Where a format whose mask crop is also the object's box (labelme, CVAT) stores a non-empty mask.
+
+    Args:
+        mask: (H, W) bool, not empty.
+        box: the instance's xyxy box.
+
+    Returns:
+        ``(x1, y1, x2, y2)`` integer crop (x2, y2 exclusive) and whether it is the box: the box
+        itself when its corners are integers, it lies in the image and holds the mask, else the
+        mask's bounds (exact only when they are the box).
+    """
+    ys, xs = np.nonzero(mask)
+    tight = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    b = np.asarray(box, np.float64)
+    h, w = mask.shape
+    if (np.all(b == np.round(b)) and 0 <= b[0] <= tight[0] and 0 <= b[1] <= tight[1]
+            and tight[2] <= b[2] <= w and tight[3] <= b[3] <= h):
+        return (int(b[0]), int(b[1]), int(b[2]), int(b[3])), True
+    return tight, bool(np.allclose(tight, b, rtol=0, atol=1e-9))
+
+
+def place_images(pairs: Sequence[tuple[Path, Path]], *, mode: str) -> None:
+    """Put each source image at its destination for a writer: ``"copy"`` (atomically), ``"symlink"`` or ``"none"``.
+
+    A destination that is its source (writing where the set was read from) is left alone.
+    """
+    if mode not in ("copy", "symlink", "none"):
+        raise ValueError(f"images must be 'copy', 'symlink' or 'none', got {mode!r}")
+    if mode == "none":
+        return
+    for src, dst in pairs:
+        if dst.resolve() == Path(src).resolve():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "copy":
+            with open(src, "rb") as fsrc, atomic_open(dst, "wb") as fdst:
+                shutil.copyfileobj(fsrc, fdst)
+        else:
+            if dst.exists() or dst.is_symlink():
+                dst.unlink()
+            dst.symlink_to(Path(src).resolve())
 
 
 class AnnotationDataset(VisionDataset):
