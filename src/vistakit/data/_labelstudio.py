@@ -260,7 +260,7 @@ class LabelStudioFormat(AnnotationFormat):
                 if kind == "rectanglelabels":
                     x, y, bw, bh = (_number(value, k, rw) for k in ("x", "y", "width", "height"))
                     rot = _number(value, "rotation", rw) if "rotation" in value else 0.0
-                    px = (x / 100 * w, y / 100 * h, bw / 100 * w, bh / 100 * h)
+                    px = tuple(_pixels(v, side) for v, side in ((x, w), (y, h), (bw, w), (bh, h)))
                     if bw < 0 or bh < 0:
                         raise DatasetError(f"{rw}: fields value.width/height: negative size {bw}, {bh}")
                     if rot % 360 == 0:
@@ -291,7 +291,7 @@ class LabelStudioFormat(AnnotationFormat):
                         raise DatasetError(f"{rw}: field value.points: expected a list of [x, y] percent pairs")
                     if len(arr) < 3:
                         raise DatasetError(f"{rw}: field value.points: a polygon needs at least 3 points, got {len(arr)}")
-                    poly = Polygons((arr / 100 * np.array([w, h]),))
+                    poly = Polygons((_pixels(arr, np.array([w, h])),))
                     inst = Instance(-1, poly.bbox, polygons=poly)
                     if value.get("closed") is False:
                         attrs["closed"] = False
@@ -431,3 +431,12 @@ class LabelStudioFormat(AnnotationFormat):
             report.images += 1
         atomic_write(out, json.dumps(tasks, indent=2, ensure_ascii=False) + "\n")
         return report
+
+
+def _pixels(percent, side):
+    """Percent of a side -> pixels, rounded to 1e-9 px: ``x / W * 100`` and back is exact again
+    (without the rounding, 12.5 px comes back as 12.499999999999998 and a rasteriser that cuts at
+    the half pixel fills another column)."""
+    if np.ndim(percent):
+        return np.round(np.asarray(percent, dtype=np.float64) / 100 * side, 9)
+    return round(float(percent) / 100 * float(side), 9)

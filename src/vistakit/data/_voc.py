@@ -485,6 +485,14 @@ class VocFormat(AnnotationFormat):
                     m = inst.mask(height=im.height, width=im.width)
                 except ValueError as e:
                     raise DatasetError(f"voc: {instance_where(im, k, inst)}: field rle: {e}") from None
+                hidden = m & (objects > 0)
+                if hidden.any():  # SegmentationObject holds one object per pixel: the later one wins
+                    others = sorted({int(v) - 1 for v in np.unique(objects[hidden])})
+                    for j in others:
+                        n = int((hidden & (objects == j + 1)).sum())
+                        report.skipped.append(f"{instance_where(im, j, im.instances[j])}: {n} mask pixels overlap "
+                                              f"instance {inst.id if inst.id is not None else k}, which "
+                                              "SegmentationObject (one object per pixel) gives them to")
                 objects[m] = k + 1
         classes = None
         if im.segmentation is not None:

@@ -20,12 +20,12 @@ no more than the rounding of its written centre and size (1e-4, normalized) is p
 further out is an error.
 
 Writing maps the source category ids, sorted, to 0..N-1 (reported in
-:attr:`ConversionReport.category_map`) and writes ``decimals`` (default 6) decimal places:
-each written value is then within ``0.5e-6`` of the exact normalized value, so a box corner
+:attr:`ConversionReport.category_map`) and, by default (``decimals=None``), writes each
+normalized value as the shortest decimal that reads back as the same float (``repr``), so
+the round trip is exact to about 1e-12 pixels. ``decimals=6`` writes Ultralytics' usual six
+places: each value is then within ``0.5e-6`` of the exact normalized one, so a box corner
 read back (``(cx -/+ w/2) * W``) is within ``0.75e-6 * W`` pixels of the original (under
-0.5 milli-pixels for a 640-pixel image) and a polygon point within ``0.5e-6 * W``.
-``decimals=None`` writes the shortest decimal that reads back as the same float
-(``repr``), which makes the round trip exact to about 1e-12 pixels. What YOLO cannot hold is
+0.5 milli-pixels for a 640-pixel image) and a polygon point within ``0.5e-6 * W``. What YOLO cannot hold is
 listed in the report: crowd regions (not written: YOLO would train on them as objects),
 keypoints (outside the pose layout), polygons in detection labels (the box is kept), masks
 given only as RLE and extra rings in segmentation labels.
@@ -269,7 +269,7 @@ class YoloFormat(AnnotationFormat):
                              info={"format": "yolo", "data_yaml": str(yaml_path), "split": split})
 
     def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, split: str = "train",
-              task: str = "detect", decimals: int | None = 6, images: str = "copy", **options: Any) -> ConversionReport:
+              task: str = "detect", decimals: int | None = None, images: str = "copy", **options: Any) -> ConversionReport:
         """Write ``annotations`` as a YOLO data set under ``out``.
 
         ``out/data.yaml`` (``{split}: images/{split}``, ``names`` as a mapping; no ``path``, so
@@ -283,7 +283,8 @@ class YoloFormat(AnnotationFormat):
             out: the data set folder.
             split: the split name to write (a data.yaml key).
             task: ``"detect"`` (boxes) or ``"segment"`` (one polygon ring per object).
-            decimals: decimal places of the normalized values (None: shortest exact repr).
+            decimals: decimal places of the normalized values (None, the default: the shortest
+                exact ``repr``, a lossless round trip; 6: Ultralytics' usual files).
             images: ``"copy"``, ``"symlink"`` or ``"none"`` (labels and data.yaml only).
 
         Returns:
