@@ -4,6 +4,14 @@ Capabilities live in subpackages: :mod:`vistakit.structures` (typed samples),
 :mod:`vistakit.data`, :mod:`vistakit.transforms`, :mod:`vistakit.models`
 (+ :mod:`vistakit.layers`), :mod:`vistakit.engine`, :mod:`vistakit.metrics`
 and :mod:`vistakit.cli`.
+
+:func:`share_cpu` (the CPU thread policy: bounded OpenMP spin-waiting, threads from the
+CPU available) is here, at the top, because it must run before ``import torch``; this
+package imports no torch.
 """
 
+from ._threads import ThreadPolicy, share_cpu
+
 __version__ = "0.1.0"
+
+__all__ = ["ThreadPolicy", "share_cpu"]
