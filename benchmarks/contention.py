@@ -91,22 +91,28 @@ def child(policy: str, *, steps: int, epoch_steps: int, data_root: str) -> None:
 # ----------------------------------------------------------------------------- the driver
 
 
-def start_hog(pinned: bool) -> subprocess.Popen:
+def _niceness(nice: int):
+    """A ``preexec_fn`` giving the child process this niceness (0: unchanged)."""
+    return (lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice else None
+
+
+def start_hog(pinned: bool, *, nice: int = 0) -> subprocess.Popen:
     """One busy-looping Python process; pinned to the last CPU of ours when ``pinned``."""
     code = HOG
     if pinned:
         cpu = max(os.sched_getaffinity(0))
         code = f"import os; os.sched_setaffinity(0, {{{cpu}}})\n{HOG}"
-    return subprocess.Popen([sys.executable, "-c", code])
+    return subprocess.Popen([sys.executable, "-c", code], preexec_fn=_niceness(nice))
 
 
-def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeout: float) -> dict:
+def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeout: float, nice: int = 0) -> dict:
     """Run the child; images/s over the measured epochs (the warm-up epoch left out)."""
     cmd = [sys.executable, __file__, "--child", policy, "--steps", str(steps), "--epoch-steps", str(epoch_steps),
            "--data-root", data_root]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=_niceness(nice))
     timed_out = False
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -148,6 +154,10 @@ def main() -> None:
     parser.add_argument("--policies", default="old,new", help=f"comma-separated, of {', '.join(POLICIES)}")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run at most (default 30)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="niceness of the runs and the hog (negative needs root): on a machine that other jobs "
+                             "share, -20 puts them ahead of those jobs, so 'alone' comes close to an idle machine "
+                             "and the hog is the competitor that counts (default 0: unchanged)")
     parser.add_argument("--data-root", default=DATA_ROOT)
     parser.add_argument("--json", help="where to save (default benchmarks/results/contention_DATE.json)")
     args = parser.parse_args()
@@ -165,14 +175,14 @@ def main() -> None:
     t_start = time.perf_counter()
     runs: list[dict] = []
     for scenario in scenarios:
-        hog = None if scenario == "alone" else start_hog(pinned=scenario == "hog-pinned")
+        hog = None if scenario == "alone" else start_hog(pinned=scenario == "hog-pinned", nice=args.nice)
         try:
             time.sleep(0.5 if hog else 0.0)
             reps = args.reps if scenario == "alone" else 1
             for rep in range(reps):  # alternate the order: drifting load falls on every policy alike
                 for policy in (policies if rep % 2 == 0 else policies[::-1]):
                     r = run_one(policy, steps=args.steps, epoch_steps=args.epoch_steps, data_root=args.data_root,
-                                timeout=args.timeout)
+                                timeout=args.timeout, nice=args.nice)
                     r["scenario"] = scenario
                     runs.append(r)
                     print(f"{scenario:10s} {policy:8s} threads {r['threads']}  {_speed(r):>10s} images/s over "
@@ -220,7 +230,7 @@ def main() -> None:
         "benchmark": "fast recipe beside a CPU hog (benchmarks/contention.py)",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cpu": cpu_model(), "cpus_in_affinity": len(os.sched_getaffinity(0)), "torch": torch.__version__,
-        "steps": args.steps, "epoch_steps": args.epoch_steps, "batch_size": 128,
+        "steps": args.steps, "epoch_steps": args.epoch_steps, "batch_size": 128, "nice": args.nice,
         "note": "'alone' means no hog started by the benchmark; loadavg_1min_before shows what else ran",
         "images_per_second": table, "ratios": ratios, "runs": runs,
         "total_seconds": round(time.perf_counter() - t_start, 1),
