@@ -38,7 +38,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Literal, MutableMapping
+from typing import Callable, Collection, Literal, MutableMapping
 
 # GOMP_SPINCOUNT counts pause-instruction loops: libgomp's default is 300,000 ("3 ms"),
 # and it drops to 100 itself only when it sees more of its threads than CPUs in the
@@ -108,7 +108,8 @@ def cgroup_cpu_quota(*, proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
     return min(limits) if limits else None
 
 
-def _walk_up(base: Path, rel: str, read) -> list[float]:
+def _walk_up(base: Path, rel: str, read: Callable[[Path], float | None]) -> list[float]:
+    """The limits ``read`` finds in the cgroup folder ``base/rel`` and in each of its ancestors."""
     found = []
     parts = [p for p in rel.split("/") if p]
     for depth in range(len(parts), -1, -1):
