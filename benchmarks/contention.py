@@ -91,9 +91,9 @@ def child(policy: str, *, steps: int, epoch_steps: int, data_root: str) -> None:
 # ----------------------------------------------------------------------------- the driver
 
 
-def _niceness(nice: int):
-    """A ``preexec_fn`` giving the child process this niceness (0: unchanged)."""
-    return (lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice else None
+def _niceness(nice: int) -> list[str]:
+    """The command prefix that runs a process at this niceness (0: none)."""
+    return ["nice", "-n", str(nice)] if nice else []
 
 
 def start_hog(pinned: bool, *, nice: int = 0) -> subprocess.Popen:
@@ -102,17 +102,16 @@ def start_hog(pinned: bool, *, nice: int = 0) -> subprocess.Popen:
     if pinned:
         cpu = max(os.sched_getaffinity(0))
         code = f"import os; os.sched_setaffinity(0, {{{cpu}}})\n{HOG}"
-    return subprocess.Popen([sys.executable, "-c", code], preexec_fn=_niceness(nice))
+    return subprocess.Popen([*_niceness(nice), sys.executable, "-c", code])
 
 
 def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeout: float, nice: int = 0) -> dict:
     """Run the child; images/s over the measured epochs (the warm-up epoch left out)."""
-    cmd = [sys.executable, __file__, "--child", policy, "--steps", str(steps), "--epoch-steps", str(epoch_steps),
+    cmd = [*_niceness(nice), sys.executable, __file__, "--child", policy, "--steps", str(steps), "--epoch-steps", str(epoch_steps),
            "--data-root", data_root]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            preexec_fn=_niceness(nice))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     timed_out = False
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -139,40 +138,8 @@ def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeou
             "wall_seconds": round(time.perf_counter() - t0, 1)}
 
 
-def _speed(r: dict) -> str:
-    if r["images_per_second"]:
-        return f"{r['images_per_second']:,.0f}"
-    return f"<= {r['images_per_second_at_most']:,.0f}" if r["images_per_second_at_most"] else "n/a"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--child", choices=POLICIES, help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, default=40, help="measured training steps per run (default 40)")
-    parser.add_argument("--epoch-steps", type=int, default=5, help="steps per epoch (default 5)")
-    parser.add_argument("--reps", type=int, default=2, help="alone runs per policy (default 2)")
-    parser.add_argument("--policies", default="old,new", help=f"comma-separated, of {', '.join(POLICIES)}")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run at most (default 30)")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="niceness of the runs and the hog (negative needs root): on a machine that other jobs "
-                             "share, -20 puts them ahead of those jobs, so 'alone' comes close to an idle machine "
-                             "and the hog is the competitor that counts (default 0: unchanged)")
-    parser.add_argument("--data-root", default=DATA_ROOT)
-    parser.add_argument("--json", help="where to save (default benchmarks/results/contention_DATE.json)")
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, steps=args.steps, epoch_steps=args.epoch_steps, data_root=args.data_root)
-        return
-
-    from vistakit.engine._benchmark import cpu_model
-
-    policies = args.policies.split(",")
-    scenarios = args.scenarios.split(",")
-    for name in policies + scenarios:
-        if name not in POLICIES + SCENARIOS:
-            parser.error(f"unknown policy or scenario {name!r}")
-    t_start = time.perf_counter()
+def _measure(args: argparse.Namespace, policies: list[str], scenarios: list[str]) -> list[dict]:
+    """Every run, scenario by scenario (the hog started before and killed after each scenario's runs)."""
     runs: list[dict] = []
     for scenario in scenarios:
         hog = None if scenario == "alone" else start_hog(pinned=scenario == "hog-pinned", nice=args.nice)
@@ -193,7 +160,62 @@ def main() -> None:
             if hog is not None:
                 hog.kill()
                 hog.wait()
+    return runs
 
+
+def _set_autogroup_nice(nice: int) -> int | None:
+    """Set this session's autogroup niceness; returns the one before (None: no autogroups here)."""
+    path = Path("/proc/self/autogroup")
+    try:
+        before = int(path.read_text().split("nice")[1])
+        path.write_text(str(nice))
+    except (OSError, IndexError, ValueError):
+        return None
+    return before
+
+
+def _speed(r: dict) -> str:
+    if r["images_per_second"]:
+        return f"{r['images_per_second']:,.0f}"
+    return f"<= {r['images_per_second_at_most']:,.0f}" if r["images_per_second_at_most"] else "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--child", choices=POLICIES, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=40, help="measured training steps per run (default 40)")
+    parser.add_argument("--epoch-steps", type=int, default=5, help="steps per epoch (default 5)")
+    parser.add_argument("--reps", type=int, default=2, help="alone runs per policy (default 2)")
+    parser.add_argument("--policies", default="old,new", help=f"comma-separated, of {', '.join(POLICIES)}")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run at most (default 30)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="niceness of the runs and the hog, and of this session's autogroup where the kernel "
+                             "groups tasks by session (/proc/self/autogroup; a process's own niceness then counts "
+                             "only inside its group), restored at the end; negative needs root. On a machine that "
+                             "other jobs share, -20 puts the benchmark ahead of them, so 'alone' comes close to an "
+                             "idle machine and the hog is the competitor that counts (default 0: unchanged)")
+    parser.add_argument("--data-root", default=DATA_ROOT)
+    parser.add_argument("--json", help="where to save (default benchmarks/results/contention_DATE.json)")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, steps=args.steps, epoch_steps=args.epoch_steps, data_root=args.data_root)
+        return
+
+    from vistakit.engine._benchmark import cpu_model
+
+    policies = args.policies.split(",")
+    scenarios = args.scenarios.split(",")
+    for name in policies + scenarios:
+        if name not in POLICIES + SCENARIOS:
+            parser.error(f"unknown policy or scenario {name!r}")
+    t_start = time.perf_counter()
+    autogroup = _set_autogroup_nice(args.nice) if args.nice else None
+    try:
+        runs = _measure(args, policies, scenarios)
+    finally:
+        if autogroup is not None:
+            _set_autogroup_nice(autogroup)
     table: dict[str, dict[str, float | None]] = {}
     for scenario in scenarios:
         for policy in policies:
@@ -228,9 +250,10 @@ def main() -> None:
 
     result = {
         "benchmark": "fast recipe beside a CPU hog (benchmarks/contention.py)",
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu": cpu_model(), "cpus_in_affinity": len(os.sched_getaffinity(0)), "torch": torch.__version__,
         "steps": args.steps, "epoch_steps": args.epoch_steps, "batch_size": 128, "nice": args.nice,
+        "autogroup_nice_before": autogroup,
         "note": "'alone' means no hog started by the benchmark; loadavg_1min_before shows what else ran",
         "images_per_second": table, "ratios": ratios, "runs": runs,
         "total_seconds": round(time.perf_counter() - t_start, 1),

@@ -36,9 +36,10 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable, Collection, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Literal, MutableMapping
+from typing import Literal
 
 # GOMP_SPINCOUNT counts pause-instruction loops: libgomp's default is 300,000 ("3 ms"),
 # and it drops to 100 itself only when it sees more of its threads than CPUs in the

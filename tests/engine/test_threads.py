@@ -188,7 +188,7 @@ def test_wait_env_is_set_unless_the_user_chose_a_wait_policy():
 
 
 def test_share_cpu_after_torch_sets_the_count_and_warns_the_wait_is_too_late():
-    import torch  # noqa: F401  (the test process has torch: share_cpu can only change the count)
+    import torch  # the test process has torch: share_cpu can only change the count
 
     env: dict[str, str] = {}
     before = torch.get_num_threads()
