@@ -20,8 +20,9 @@ available to scripts as :func:`share_cpu`:
   ``OMP_WAIT_POLICY``; a waiting thread sleeps after a few microseconds;
 * the thread count from the CPU this process may actually use: its affinity mask
   (``os.sched_getaffinity``), the cgroup CPU quota (``cpu.max`` or
-  ``cpu.cfs_quota_us``), less the CPUs other processes keep busy right now (sampled
-  from ``/proc/stat``), unless ``OMP_NUM_THREADS`` is set.
+  ``cpu.cfs_quota_us``), less the CPUs other processes keep busy (sampled from
+  ``/proc/stat`` at start, then followed by :func:`retune_threads`, which a training
+  loop calls every step), unless ``OMP_NUM_THREADS`` is set.
 
 OpenMP reads its environment once, when the runtime is loaded (at ``import
 torch``): the wait settings must be in ``os.environ`` before that. This module
@@ -226,13 +227,21 @@ def busy_elsewhere(before: CpuTimes, after: CpuTimes) -> float:
     return min(float(after.cpus), max(0.0, others / per_cpu))
 
 
-def choose_threads(*, allowed: int, busy: float) -> int:
-    """Threads for ``allowed`` CPUs of which ``busy`` are used by others: what is left, rounded half up, >= 1.
+# A CPU counts as taken when other processes use this much of it or more: a team of threads
+# waits for its slowest member at every barrier, so a thread that shares its core slows the
+# whole team. Measured (benchmarks/contention.py, session boosted so that other jobs weigh
+# little): beside a hog pinned to one of 2 cores, 2 threads ran at 0.31 of their alone speed,
+# 1 thread (on the free core) at 0.71; alone, 2 threads were 1.4x faster than 1.
+TAKEN_FRACTION = 0.4
 
-    One core taken on two (busy 1.0) gives 1 thread: a lone thread runs on the free core
-    and meets no barrier; bursts below half a core (busy < 0.5) do not cost a thread.
+
+def choose_threads(*, allowed: int, busy: float) -> int:
+    """Threads for ``allowed`` CPUs of which ``busy`` are used by others: the CPUs not taken, >= 1.
+
+    A CPU is taken from ``TAKEN_FRACTION`` (0.4) of it on: busy 0.3 of 2 CPUs gives 2
+    threads, busy 0.4 or one hog (1.0) gives 1.
     """
-    return max(1, min(allowed, math.floor(allowed - busy + 0.5)))
+    return max(1, min(allowed, allowed - math.floor(busy + 1 - TAKEN_FRACTION + 1e-9)))
 
 
 def auto_threads(*, sample_seconds: float = 0.2, affinity: Collection[int] | None = None,
@@ -242,9 +251,8 @@ def auto_threads(*, sample_seconds: float = 0.2, affinity: Collection[int] | Non
     """``(threads, allowed CPUs, CPUs busy elsewhere)``: the "auto" thread count.
 
     Samples ``/proc/stat`` for ``sample_seconds`` (0: no sample, all allowed CPUs);
-    where it cannot be read, all allowed CPUs. The sample is of one moment: the count
-    is chosen once, and the bounded wait is what keeps a run graceful when the load
-    changes afterwards.
+    where it cannot be read, all allowed CPUs. The sample is of one moment, taken while
+    this process idles: :func:`retune_threads` follows the load afterwards.
     """
     if affinity is None:
         affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
@@ -260,6 +268,80 @@ def auto_threads(*, sample_seconds: float = 0.2, affinity: Collection[int] | Non
     # others' load scaled to the CPUs we may use (a quota below the affinity mask shares it)
     busy = busy_elsewhere(before, after) * allowed / max(after.cpus, 1)
     return choose_threads(allowed=allowed, busy=busy), allowed, round(busy, 3)
+
+
+# ----------------------------------------------------------------------------- following the load
+
+
+class ThreadTuner:
+    """Re-chooses the thread count from the CPU other processes used since its last look.
+
+    Call it often (every training step): it reads ``/proc/stat`` at most every
+    ``every_seconds`` and calls ``set_threads`` only when the count changes. While this
+    process computes, "busy elsewhere" is what the others got beside it: a hog that
+    arrives takes a thread away within ``every_seconds``, and gives it back when it
+    leaves.
+
+    Args:
+        allowed: CPUs the process may use (:func:`allowed_cpus`).
+        cpus: the CPU numbers to watch (the affinity mask).
+        every_seconds: the shortest interval between two looks.
+        set_threads: applies a count (default ``torch.set_num_threads``).
+        clock: monotonic seconds (injectable for tests).
+        proc_stat: see :func:`read_cpu_times`.
+        self_stat: see :func:`read_cpu_times`.
+        threads: the count in force now (None: unknown; the first look sets one).
+    """
+
+    def __init__(self, *, allowed: int, cpus: Collection[int], every_seconds: float = 1.0,
+                 set_threads: Callable[[int], None] | None = None, clock: Callable[[], float] = time.monotonic,
+                 proc_stat: str | os.PathLike = "/proc/stat", self_stat: str | os.PathLike = "/proc/self/stat",
+                 threads: int | None = None) -> None:
+        self.allowed, self.cpus, self.every = allowed, frozenset(cpus), every_seconds
+        self.threads = threads
+        self._set, self._clock = set_threads, clock
+        self._paths = {"proc_stat": proc_stat, "self_stat": self_stat}
+        self._last = read_cpu_times(cpus=self.cpus, **self._paths)
+        self._t = clock()
+
+    def __call__(self) -> int | None:
+        """The new thread count when it changed now, else None."""
+        t = self._clock()
+        if t - self._t < self.every:
+            return None
+        try:
+            now = read_cpu_times(cpus=self.cpus, **self._paths)
+        except (OSError, ValueError, IndexError):
+            return None
+        busy = busy_elsewhere(self._last, now) * self.allowed / max(now.cpus, 1)
+        self._last, self._t = now, t
+        n = choose_threads(allowed=self.allowed, busy=busy)
+        if n == self.threads:
+            return None
+        if self._set is None:
+            import torch
+
+            torch.set_num_threads(n)
+        else:
+            self._set(n)
+        self.threads = n
+        return n
+
+
+_tuner: ThreadTuner | None = None  # set by share_cpu(threads="auto"); followed by retune_threads()
+
+
+def retune_threads() -> int | None:
+    """Follow the load: re-choose the "auto" thread count (cheap; call it every training step).
+
+    Does something only after :func:`share_cpu` chose the count itself (``threads="auto"``
+    without ``OMP_NUM_THREADS``, as every ``vistakit`` command does); a count chosen by the
+    user is left alone. Looks at the load at most every second (:class:`ThreadTuner`).
+
+    Returns:
+        The new thread count when it changed now, else None.
+    """
+    return _tuner() if _tuner is not None else None
 
 
 # ----------------------------------------------------------------------------- the policy
@@ -328,6 +410,13 @@ def share_cpu(*, threads: Threads = "auto", sample_seconds: float = 0.2,
             chosen, allowed, busy = auto_threads(sample_seconds=sample_seconds)
     elif threads is not None:
         chosen = threads
+    global _tuner
+    _tuner = None
+    if threads == "auto" and busy is not None:  # chosen from the load: follow it (retune_threads)
+        try:
+            _tuner = ThreadTuner(allowed=allowed, cpus=os.sched_getaffinity(0), threads=chosen)
+        except (OSError, ValueError, IndexError):
+            _tuner = None
     if chosen is not None:
         if torch_loaded:
             import torch

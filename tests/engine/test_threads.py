@@ -13,12 +13,14 @@ import vistakit
 from vistakit._threads import (
     OPENMP_WAIT_ENV,
     CpuTimes,
+    ThreadTuner,
     allowed_cpus,
     auto_threads,
     busy_elsewhere,
     cgroup_cpu_quota,
     choose_threads,
     read_cpu_times,
+    retune_threads,
     set_openmp_wait_env,
     share_cpu,
 )
@@ -149,8 +151,8 @@ def test_busy_elsewhere_is_others_cpu_time_over_one_cpus_time():
 
 
 @pytest.mark.parametrize(("allowed", "busy", "threads"), [
-    (2, 0.0, 2), (2, 0.3, 2), (2, 0.5, 2), (2, 0.6, 1), (2, 1.0, 1), (2, 2.0, 1), (2, 5.0, 1),
-    (8, 0.0, 8), (8, 3.0, 5), (8, 3.4, 5), (8, 3.6, 4), (1, 0.9, 1),
+    (2, 0.0, 2), (2, 0.3, 2), (2, 0.39, 2), (2, 0.4, 1), (2, 0.67, 1), (2, 1.0, 1), (2, 2.0, 1), (2, 5.0, 1),
+    (8, 0.0, 8), (8, 3.0, 5), (8, 3.3, 5), (8, 3.5, 4), (1, 0.9, 1),
 ])
 def test_choose_threads_leaves_the_busy_cpus_to_others(allowed, busy, threads):
     assert choose_threads(allowed=allowed, busy=busy) == threads
@@ -251,3 +253,79 @@ def test_cli_threads_option_takes_a_number_or_auto():
     assert parser.parse_args(["lr-find", "--threads", "auto"]).threads == "auto"
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "--threads", "0"])
+
+
+# ----------------------------------------------------------------------------- following the load
+
+
+class _Machine:
+    """Fake /proc/stat and /proc/self/stat on 2 CPUs whose counters advance on demand, and a clock."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.stat, self.self_stat = tmp_path / "stat", tmp_path / "self"
+        self.busy = [0, 0]
+        self.idle = [0, 0]
+        self.own = 0
+        self.now = 0.0
+        self.write()
+
+    def write(self) -> None:
+        _proc_stat(self.stat, {c: (self.busy[c], 0, 0, self.idle[c], 0, 0, 0, 0) for c in (0, 1)})
+        _self_stat(self.self_stat, self.own, 0)
+
+    def run(self, seconds: float, *, own: float, others: float) -> None:
+        """``seconds`` pass with ``own`` and ``others`` CPUs busy (100 ticks per CPU-second)."""
+        ticks = round(100 * seconds)
+        used = round(ticks * (own + others))
+        for c in (0, 1):
+            self.busy[c] += used // 2
+            self.idle[c] += ticks - used // 2
+        self.own += round(ticks * own)
+        self.now += seconds
+        self.write()
+
+
+def _tuner(machine: _Machine, applied: list[int], threads: int = 2) -> ThreadTuner:
+    return ThreadTuner(allowed=2, cpus={0, 1}, every_seconds=1.0, set_threads=applied.append,
+                       clock=lambda: machine.now, proc_stat=machine.stat, self_stat=machine.self_stat, threads=threads)
+
+
+def test_tuner_drops_a_thread_when_a_hog_arrives_and_gives_it_back_when_it_leaves(tmp_path):
+    m, applied = _Machine(tmp_path), []
+    tune = _tuner(m, applied)
+    m.run(1.5, own=2.0, others=0.0)  # alone: we use both CPUs
+    assert tune() is None and applied == []
+    m.run(1.5, own=1.33, others=0.67)  # a hog shares the machine with our two threads
+    assert tune() == 1 and applied == [1]
+    m.run(1.5, own=1.0, others=1.0)  # one thread: the hog has the other CPU
+    assert tune() is None
+    m.run(1.5, own=1.0, others=0.0)  # the hog left
+    assert tune() == 2 and applied == [1, 2]
+
+
+def test_tuner_looks_at_most_every_interval(tmp_path):
+    m, applied = _Machine(tmp_path), []
+    tune = _tuner(m, applied)
+    m.run(0.5, own=1.0, others=1.0)
+    assert tune() is None  # 0.5 s after the first look: too early, nothing read
+    m.run(0.6, own=1.0, others=1.0)
+    assert tune() == 1  # the look covers both intervals (1.1 s, one CPU busy elsewhere)
+
+
+def test_retune_threads_follows_only_a_count_that_share_cpu_chose(monkeypatch, tmp_path):
+    import vistakit._threads as threads_mod
+
+    m, applied = _Machine(tmp_path), []
+    monkeypatch.setattr(threads_mod, "_tuner", None)
+    assert retune_threads() is None
+    monkeypatch.setattr(threads_mod, "_tuner", _tuner(m, applied))
+    m.run(2.0, own=1.0, others=1.0)
+    assert retune_threads() == 1 and applied == [1]
+    share_cpu(threads=None, environ={"OMP_WAIT_POLICY": "PASSIVE"})  # the user's choice: nothing to follow
+    assert threads_mod._tuner is None
+
+
+def test_share_cpu_auto_in_a_fresh_process_installs_the_tuner():
+    code = ("import vistakit, vistakit._threads as t; p = vistakit.share_cpu()\n"
+            "print(p.threads == t._tuner.threads, t._tuner.allowed == p.allowed_cpus)")
+    assert _fresh(code, {}) == "True True"
