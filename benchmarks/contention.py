@@ -11,7 +11,10 @@ and these thread policies, each in a fresh subprocess so that OpenMP reads its e
 
 * ``old``: PyTorch's defaults (threads = CPUs, GNU OpenMP spins ~300,000 loops at each wait);
 * ``new``: ``vistakit.share_cpu()`` before ``import torch``, as the CLI does (bounded wait,
-  threads from the CPUs allowed less those busy elsewhere);
+  threads from the CPUs allowed less those busy elsewhere at start);
+* ``follow``: ``new``, and ``vistakit.retune_threads()`` after every epoch (of
+  ``--epoch-steps`` steps), as a training loop calling it every step would: the thread count
+  follows the load;
 * ``wait``: only the bounded wait (``share_cpu(threads=None)``), threads as PyTorch's default;
 * ``passive``: ``OMP_WAIT_POLICY=PASSIVE`` (never spin), for comparison.
 
@@ -38,7 +41,7 @@ import time
 from pathlib import Path
 
 DATA_ROOT = "/usr/share/datasets/fashion-mnist"
-POLICIES = ("old", "new", "wait", "passive")
+POLICIES = ("old", "new", "follow", "wait", "passive")
 SCENARIOS = ("alone", "hog", "hog-pinned")
 HOG = "while True: pass"
 
@@ -49,7 +52,7 @@ HOG = "while True: pass"
 def child(policy: str, *, steps: int, epoch_steps: int, data_root: str) -> None:
     """Train and print one JSON line per epoch; the first line says threads and environment."""
     env_before = dict(os.environ)
-    if policy == "new":
+    if policy in ("new", "follow"):
         import vistakit
 
         vistakit.share_cpu()
@@ -82,8 +85,12 @@ def child(policy: str, *, steps: int, epoch_steps: int, data_root: str) -> None:
         now = time.process_time()
         print(json.dumps({"epoch": record["epoch"], "seconds": record["seconds"], "time": time.time(),
                           "images": round(record["images_per_second"] * record["seconds"]),
-                          "cpu_seconds": now - cpu[0]}), flush=True)
+                          "cpu_seconds": now - cpu[0], "threads": torch.get_num_threads()}), flush=True)
         cpu[0] = now
+        if policy == "follow":
+            import vistakit
+
+            vistakit.retune_threads()
 
     fit(create_model(rec.model, num_classes=10, in_chans=1), data, None, cfg, progress=False, on_epoch=on_epoch)
 
@@ -130,6 +137,7 @@ def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeou
         done = sum(r["images"] for r in lines[1:]) + epoch_steps * 128
         bound = round(done / max(end - head["ready"], 1e-9), 1)
     return {"policy": policy, "threads": head.get("threads"), "env": head.get("env"),
+            "threads_per_epoch": [r.get("threads") for r in lines[1:]],
             "images_per_second": round(images / seconds, 1) if seconds else None,
             "images_per_second_at_most": bound,
             "measured_steps": sum(1 for _ in epochs) * epoch_steps, "seconds": round(seconds, 2),
@@ -152,7 +160,9 @@ def _measure(args: argparse.Namespace, policies: list[str], scenarios: list[str]
                                 timeout=args.timeout, nice=args.nice)
                     r["scenario"] = scenario
                     runs.append(r)
-                    print(f"{scenario:10s} {policy:8s} threads {r['threads']}  {_speed(r):>10s} images/s over "
+                    seen = [t for t in r["threads_per_epoch"] if t is not None]
+                    counts = f"{r['threads']}" + (f"->{seen[-1]}" if seen and seen[-1] != r["threads"] else "")
+                    print(f"{scenario:10s} {policy:8s} threads {counts:4s}  {_speed(r):>10s} images/s over "
                           f"{r['measured_steps']} steps  {r['cpu_per_second'] or 0:.2f} CPU-s/s  "
                           f"load {r['loadavg_1min_before']:.1f}{'  (cut at the timeout)' if r['timed_out'] else ''}",
                           flush=True)
@@ -183,10 +193,10 @@ def _speed(r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", choices=POLICIES, help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, default=40, help="measured training steps per run (default 40)")
+    parser.add_argument("--steps", type=int, default=100, help="measured training steps per run (default 100)")
     parser.add_argument("--epoch-steps", type=int, default=5, help="steps per epoch (default 5)")
     parser.add_argument("--reps", type=int, default=2, help="alone runs per policy (default 2)")
-    parser.add_argument("--policies", default="old,new", help=f"comma-separated, of {', '.join(POLICIES)}")
+    parser.add_argument("--policies", default="old,new,follow", help=f"comma-separated, of {', '.join(POLICIES)}")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run at most (default 30)")
     parser.add_argument("--nice", type=int, default=0,

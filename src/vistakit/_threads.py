@@ -171,7 +171,9 @@ class CpuTimes:
     """Clock ticks at one moment: on the watched CPUs (busy, all) and of this process.
 
     Attributes:
-        busy: non-idle ticks of the watched CPUs (user, nice, system, irq, softirq, steal).
+        busy: ticks of the watched CPUs that a process of ours could not have had: user,
+            system, irq, softirq and steal; not "nice", the time of processes niced above 0,
+            which yield to ours (a background job at ``nice 19`` leaves the CPU to a run).
         total: all ticks of the watched CPUs (busy plus idle and iowait).
         own: this process's user + system ticks (all its threads).
         cpus: how many CPUs were watched.
@@ -202,15 +204,17 @@ def read_cpu_times(*, cpus: Collection[int] | None = None, proc_stat: str | os.P
             continue
         v = [int(x) for x in values[:8]] + [0] * (8 - len(values[:8]))
         user, nice, system, idle, iowait, irq, softirq, steal = v
-        b = user + nice + system + irq + softirq + steal
+        b = user + system + irq + softirq + steal
         busy += b
-        total += b + idle + iowait
+        total += b + nice + idle + iowait
         seen.add(name)
     if seen != want:
         raise ValueError(f"{proc_stat}: no line for {', '.join(sorted(want - seen))}")
     stat = Path(self_stat).read_text()
     fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 0
     own = int(fields[11]) + int(fields[12])  # utime, stime
+    if os.getpriority(os.PRIO_PROCESS, 0) > 0:  # our user time is counted as "nice", not in `busy`
+        own = int(fields[12])
     return CpuTimes(busy=busy, total=total, own=own, cpus=len(want))
 
 

@@ -124,11 +124,25 @@ def _self_stat(path: Path, utime: int, stime: int) -> Path:
     return path
 
 
-def test_read_cpu_times_sums_the_watched_cpus_and_this_process(tmp_path):
+@pytest.fixture
+def not_niced(monkeypatch):
+    """This process at niceness 0, whatever the suite runs at (niced, our user time counts as "nice")."""
+    monkeypatch.setattr("vistakit._threads.os.getpriority", lambda which, who: 0)
+
+
+def test_read_cpu_times_of_a_niced_process_counts_only_its_system_time_as_busy(tmp_path, monkeypatch):
+    monkeypatch.setattr("vistakit._threads.os.getpriority", lambda which, who: 10)
+    stat = _proc_stat(tmp_path / "stat", {0: (0, 7, 3, 10, 0, 0, 0, 0)})
+    t = read_cpu_times(cpus={0}, proc_stat=stat, self_stat=_self_stat(tmp_path / "self", 7, 3))
+    assert t == CpuTimes(busy=3, total=20, own=3, cpus=1)
+
+
+def test_read_cpu_times_sums_the_watched_cpus_and_this_process(tmp_path, not_niced):
     stat = _proc_stat(tmp_path / "stat", {0: (10, 1, 4, 100, 5, 1, 1, 2), 1: (20, 0, 0, 50, 0, 0, 0, 0),
                                           2: (999, 0, 0, 0, 0, 0, 0, 0)})
     t = read_cpu_times(cpus={0, 1}, proc_stat=stat, self_stat=_self_stat(tmp_path / "self", 7, 3))
-    assert t == CpuTimes(busy=(10 + 1 + 4 + 1 + 1 + 2) + 20, total=(19 + 105) + 70, own=10, cpus=2)
+    # nice ticks (processes niced above 0, which yield) are not busy, but they are time
+    assert t == CpuTimes(busy=(10 + 4 + 1 + 1 + 2) + 20, total=(19 + 105) + 70, own=10, cpus=2)
 
 
 def test_read_cpu_times_names_a_missing_cpu(tmp_path):
@@ -158,7 +172,7 @@ def test_choose_threads_leaves_the_busy_cpus_to_others(allowed, busy, threads):
     assert choose_threads(allowed=allowed, busy=busy) == threads
 
 
-def test_auto_threads_samples_the_load_files(tmp_path, monkeypatch):
+def test_auto_threads_samples_the_load_files(tmp_path, monkeypatch, not_niced):
     # two readings of fake files: the first read gives `before`, the second `after` (one CPU busy elsewhere)
     stats = [_proc_stat(tmp_path / "s0", {0: (0, 0, 0, 100, 0, 0, 0, 0), 1: (0, 0, 0, 100, 0, 0, 0, 0)}),
              _proc_stat(tmp_path / "s1", {0: (100, 0, 0, 100, 0, 0, 0, 0), 1: (0, 0, 0, 200, 0, 0, 0, 0)})]
@@ -290,7 +304,7 @@ def _tuner(machine: _Machine, applied: list[int], threads: int = 2) -> ThreadTun
                        clock=lambda: machine.now, proc_stat=machine.stat, self_stat=machine.self_stat, threads=threads)
 
 
-def test_tuner_drops_a_thread_when_a_hog_arrives_and_gives_it_back_when_it_leaves(tmp_path):
+def test_tuner_drops_a_thread_when_a_hog_arrives_and_gives_it_back_when_it_leaves(tmp_path, not_niced):
     m, applied = _Machine(tmp_path), []
     tune = _tuner(m, applied)
     m.run(1.5, own=2.0, others=0.0)  # alone: we use both CPUs
@@ -303,7 +317,7 @@ def test_tuner_drops_a_thread_when_a_hog_arrives_and_gives_it_back_when_it_leave
     assert tune() == 2 and applied == [1, 2]
 
 
-def test_tuner_looks_at_most_every_interval(tmp_path):
+def test_tuner_looks_at_most_every_interval(tmp_path, not_niced):
     m, applied = _Machine(tmp_path), []
     tune = _tuner(m, applied)
     m.run(0.5, own=1.0, others=1.0)
@@ -312,7 +326,7 @@ def test_tuner_looks_at_most_every_interval(tmp_path):
     assert tune() == 1  # the look covers both intervals (1.1 s, one CPU busy elsewhere)
 
 
-def test_retune_threads_follows_only_a_count_that_share_cpu_chose(monkeypatch, tmp_path):
+def test_retune_threads_follows_only_a_count_that_share_cpu_chose(monkeypatch, tmp_path, not_niced):
     import vistakit._threads as threads_mod
 
     m, applied = _Machine(tmp_path), []
