@@ -16,7 +16,8 @@ and these thread policies, each in a fresh subprocess so that OpenMP reads its e
   ``--epoch-steps`` steps), as a training loop calling it every step would: the thread count
   follows the load;
 * ``wait``: only the bounded wait (``share_cpu(threads=None)``), threads as PyTorch's default;
-* ``passive``: ``OMP_WAIT_POLICY=PASSIVE`` (never spin), for comparison.
+* ``passive``: ``OMP_WAIT_POLICY=PASSIVE`` (never spin), for comparison;
+* ``spinN`` (``spin10000``...): ``wait`` with ``GOMP_SPINCOUNT=N`` instead of vistakit's value.
 
 Each run trains one warm-up epoch then ``--steps`` measured steps in epochs of
 ``--epoch-steps`` steps (each epoch's images/s is printed by the child as it finishes, so a
@@ -62,6 +63,8 @@ def child(policy: str, *, steps: int, epoch_steps: int, data_root: str) -> None:
         vistakit.share_cpu(threads=None)
     elif policy == "passive":
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    elif policy.startswith("spin"):
+        os.environ["GOMP_SPINCOUNT"] = str(int(policy[4:]))
     import torch
     from torch.utils.data import TensorDataset
 
@@ -192,11 +195,11 @@ def _speed(r: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--child", choices=POLICIES, help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=100, help="measured training steps per run (default 100)")
     parser.add_argument("--epoch-steps", type=int, default=5, help="steps per epoch (default 5)")
     parser.add_argument("--reps", type=int, default=2, help="alone runs per policy (default 2)")
-    parser.add_argument("--policies", default="old,new,follow", help=f"comma-separated, of {', '.join(POLICIES)}")
+    parser.add_argument("--policies", default="old,new,follow", help=f"comma-separated, of {', '.join(POLICIES)}, spinN")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run at most (default 30)")
     parser.add_argument("--nice", type=int, default=0,
@@ -217,7 +220,7 @@ def main() -> None:
     policies = args.policies.split(",")
     scenarios = args.scenarios.split(",")
     for name in policies + scenarios:
-        if name not in POLICIES + SCENARIOS:
+        if name not in POLICIES + SCENARIOS and not (name.startswith("spin") and name[4:].isdigit()):
             parser.error(f"unknown policy or scenario {name!r}")
     t_start = time.perf_counter()
     autogroup = _set_autogroup_nice(args.nice) if args.nice else None
