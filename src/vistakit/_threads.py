@@ -47,10 +47,10 @@ from typing import Literal
 # affinity mask, which another process's load never triggers. KMP_BLOCKTIME is Intel
 # OpenMP's equivalent in milliseconds (default 200). Measured with benchmarks/contention.py
 # (2 threads, fast recipe, 2-core EPYC, 2026-12-08): beside a hog on the busy machine the
-# default gave 338-702 images/s, 10,000 1,111, 3,000 1,527, 1,000 2,960-3,107; with the
-# benchmark's session boosted over the other jobs, alone, 1,000 costs 9-12% (0.88-0.91 of
-# the default; 10,000: 1.00, 3,000: 0.93): a thread that sleeps sooner is woken more often.
-# The protection falls faster than the cost as the count grows: 1,000.
+# default gave 338-702 images/s, 10,000 1,111, 3,000 1,527, 1,000 2,960-3,107. Alone, 1,000
+# costs about 5% on the idle machine (0.94-1.02 of the default) and 9-12% with the
+# benchmark's session boosted over other jobs (10,000: 1.00, 3,000: 0.93): a thread that
+# sleeps sooner is woken more often. The protection falls faster than the cost: 1,000.
 OPENMP_WAIT_ENV: dict[str, str] = {"GOMP_SPINCOUNT": "1000", "KMP_BLOCKTIME": "0"}
 # Any of these set by the user means the user chose a wait policy: leave it.
 _WAIT_KEYS = ("OMP_WAIT_POLICY", *OPENMP_WAIT_ENV)
