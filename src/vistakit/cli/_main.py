@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import MutableMapping, Sequence
+
+from .. import ThreadPolicy, share_cpu
 
 # Each module defines `register(subparsers)`, adding its subcommands with a
 # `func(args) -> int` default. Keep this list in the order shown in --help.
@@ -55,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def apply_cpu_policy(args: argparse.Namespace, *, environ: MutableMapping[str, str] | None = None) -> ThreadPolicy | None:
+    """Share the CPU gracefully (:func:`vistakit.share_cpu`) when PyTorch is not loaded yet; None when it is.
+
+    A command run from the shell reaches here before any module imported torch, so the
+    bounded OpenMP wait takes effect (beside one CPU hog on 2 cores the fast recipe ran
+    ~50x slower without it: benchmarks/contention.py). Called in a process that already
+    imported torch (tests, notebooks), it changes nothing there.
+    """
+    if "torch" in sys.modules:
+        return None
+    return share_cpu(threads=getattr(args, "threads", None) or "auto", environ=environ)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -62,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
+    apply_cpu_policy(args)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

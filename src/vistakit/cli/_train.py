@@ -37,6 +37,14 @@ def _overrides(args: argparse.Namespace) -> dict:
     }
 
 
+def _threads_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1 or auto, got {text!r}")
+    return int(text)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="data set name (see `vistakit datasets list`)")
     p.add_argument("--model", help="model name (see `vistakit models list`); default: the recipe's")
@@ -50,6 +58,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amp", choices=["off", "auto", "bf16", "fp16"], help="mixed precision")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--workers", type=int, help="DataLoader workers (data sets not held in memory)")
+    p.add_argument("--threads", type=_threads_arg, default="auto",
+                   help="CPU threads of PyTorch: a number, or auto (default: the CPUs this process may use, less "
+                        "those other processes keep busy; OMP_NUM_THREADS wins when set)")
     p.add_argument("--data-root", help="folder holding the data set's files")
 
 
