@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup system-deps demo test bench clean
+.PHONY: setup system-deps demo lint test bench clean
 
 setup: system-deps $(STAMP)
 
@@ -30,7 +30,12 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(PY) -m vistakit demo
 
-test: setup
+# ruff: the lint rules and the formatter's style of pyproject.toml, on every Python file.
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+test: setup lint
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: setup

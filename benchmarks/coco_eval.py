@@ -56,8 +56,16 @@ def synthetic_coco(n_images: int, dets_per_image: int, seed: int = 0) -> tuple[d
         labels = rng.choice(cats, n)
         crowd = rng.random(n) < 0.01
         for b, c, cr in zip(boxes, labels, crowd):
-            anns.append({"id": len(anns) + 1, "image_id": img, "category_id": int(c), "bbox": b.tolist(),
-                         "area": float(b[2] * b[3] * rng.uniform(0.5, 0.9)), "iscrowd": int(cr)})
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": img,
+                    "category_id": int(c),
+                    "bbox": b.tolist(),
+                    "area": float(b[2] * b[3] * rng.uniform(0.5, 0.9)),
+                    "iscrowd": int(cr),
+                }
+            )
         # detections: up to 3 jittered copies per object (10 % with another category), then random boxes
         copies = np.repeat(np.arange(n), rng.integers(1, 4, n))[:dets_per_image]
         jitter = rng.normal(0, 0.1, (len(copies), 4)) * np.tile(boxes[copies, 2:], 2)
@@ -71,8 +79,9 @@ def synthetic_coco(n_images: int, dets_per_image: int, seed: int = 0) -> tuple[d
         det_boxes = np.round(np.concatenate([det_boxes, rand_boxes]), 2)
         # like a detector's, the extra boxes are mostly of the classes in the image
         own = labels if n else cats
-        det_labels = np.concatenate([det_labels, np.where(rng.random(m) < 0.7, rng.choice(own, m),
-                                                          rng.choice(cats, m))])
+        det_labels = np.concatenate(
+            [det_labels, np.where(rng.random(m) < 0.7, rng.choice(own, m), rng.choice(cats, m))]
+        )
         det_scores = np.round(np.concatenate([det_scores, np.clip(rng.normal(0.3, 0.2, m), 0.01, 1.0)]), 3)
         for b, c, s in zip(det_boxes, det_labels, det_scores):
             results.append({"image_id": img, "category_id": int(c), "bbox": b.tolist(), "score": float(s)})
@@ -106,8 +115,10 @@ def main() -> int:
 
     load_before = os.getloadavg()
     gt, results = synthetic_coco(args.images, args.dets)
-    print(f"{len(gt['images'])} images, {len(gt['annotations'])} objects, {len(results)} detections, "
-          f"{len(gt['categories'])} categories")
+    print(
+        f"{len(gt['images'])} images, {len(gt['annotations'])} objects, {len(results)} detections, "
+        f"{len(gt['categories'])} categories"
+    )
 
     t_ours, ours = float("inf"), None
     for _ in range(args.repeats):
@@ -141,20 +152,32 @@ def main() -> int:
             "benchmark": "coco-eval-bbox",
             "date": datetime.date.today().isoformat(),
             "machine": {
-                "cpu": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
-                "numpy": np.__version__, "pycocotools": version("pycocotools"),
+                "cpu": platform.machine(),
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "pycocotools": version("pycocotools"),
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in load_after],
                 "note": "shared machine: other engineers were running tests during the run, so both "
-                        "timings are slower than on an idle machine; the ratio is the figure to read",
+                "timings are slower than on an idle machine; the ratio is the figure to read",
             },
-            "data": {"images": len(gt["images"]), "objects": len(gt["annotations"]),
-                     "detections": len(results), "categories": len(gt["categories"]), "seed": 0},
-            "vistakit_seconds": round(t_ours, 3), "vistakit_repeats": args.repeats,
-            "pycocotools_seconds": round(t_ref, 3), "pycocotools_repeats": args.reference_repeats,
+            "data": {
+                "images": len(gt["images"]),
+                "objects": len(gt["annotations"]),
+                "detections": len(results),
+                "categories": len(gt["categories"]),
+                "seed": 0,
+            },
+            "vistakit_seconds": round(t_ours, 3),
+            "vistakit_repeats": args.repeats,
+            "pycocotools_seconds": round(t_ref, 3),
+            "pycocotools_repeats": args.reference_repeats,
             "speedup": round(ratio, 2),
-            "timed": {"vistakit": "coco_evaluate(gt, results): reading, matching, accumulating, summarizing",
-                      "pycocotools": "COCO indexing + loadRes + COCOeval evaluate / accumulate / summarize"},
+            "timed": {
+                "vistakit": "coco_evaluate(gt, results): reading, matching, accumulating, summarizing",
+                "pycocotools": "COCO indexing + loadRes + COCOeval evaluate / accumulate / summarize",
+            },
             "precision_and_recall_arrays_agree_to_1e-6": True,
             "stats": dict(zip(ours.stat_names, [round(float(v), 6) for v in ours.stats])),
             "max_abs_difference_of_stats": max_diff,

@@ -86,9 +86,19 @@ def child(policy: str, *, steps: int, epoch_steps: int, data_root: str) -> None:
 
     def on_epoch(record: dict, _model: torch.nn.Module) -> None:
         now = time.process_time()
-        print(json.dumps({"epoch": record["epoch"], "seconds": record["seconds"], "time": time.time(),
-                          "images": round(record["images_per_second"] * record["seconds"]),
-                          "cpu_seconds": now - cpu[0], "threads": torch.get_num_threads()}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "epoch": record["epoch"],
+                    "seconds": record["seconds"],
+                    "time": time.time(),
+                    "images": round(record["images_per_second"] * record["seconds"]),
+                    "cpu_seconds": now - cpu[0],
+                    "threads": torch.get_num_threads(),
+                }
+            ),
+            flush=True,
+        )
         cpu[0] = now
         if policy == "follow":
             import vistakit
@@ -117,8 +127,19 @@ def start_hog(pinned: bool, *, nice: int = 0) -> subprocess.Popen:
 
 def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeout: float, nice: int = 0) -> dict:
     """Run the child; images/s over the measured epochs (the warm-up epoch left out)."""
-    cmd = [*_niceness(nice), sys.executable, __file__, "--child", policy, "--steps", str(steps), "--epoch-steps", str(epoch_steps),
-           "--data-root", data_root]
+    cmd = [
+        *_niceness(nice),
+        sys.executable,
+        __file__,
+        "--child",
+        policy,
+        "--steps",
+        str(steps),
+        "--epoch-steps",
+        str(epoch_steps),
+        "--data-root",
+        data_root,
+    ]
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -139,14 +160,21 @@ def run_one(policy: str, *, steps: int, epoch_steps: int, data_root: str, timeou
     if timed_out and not epochs and "ready" in head:  # not one measured epoch: at most one more epoch was done
         done = sum(r["images"] for r in lines[1:]) + epoch_steps * 128
         bound = round(done / max(end - head["ready"], 1e-9), 1)
-    return {"policy": policy, "threads": head.get("threads"), "env": head.get("env"),
-            "threads_per_epoch": [r.get("threads") for r in lines[1:]],
-            "images_per_second": round(images / seconds, 1) if seconds else None,
-            "images_per_second_at_most": bound,
-            "measured_steps": sum(1 for _ in epochs) * epoch_steps, "seconds": round(seconds, 2),
-            "cpu_per_second": round(sum(r["cpu_seconds"] for r in epochs) / seconds, 2) if seconds else None,
-            "timed_out": timed_out, "returncode": proc.returncode, "loadavg_1min_before": load,
-            "wall_seconds": round(time.perf_counter() - t0, 1)}
+    return {
+        "policy": policy,
+        "threads": head.get("threads"),
+        "env": head.get("env"),
+        "threads_per_epoch": [r.get("threads") for r in lines[1:]],
+        "images_per_second": round(images / seconds, 1) if seconds else None,
+        "images_per_second_at_most": bound,
+        "measured_steps": sum(1 for _ in epochs) * epoch_steps,
+        "seconds": round(seconds, 2),
+        "cpu_per_second": round(sum(r["cpu_seconds"] for r in epochs) / seconds, 2) if seconds else None,
+        "timed_out": timed_out,
+        "returncode": proc.returncode,
+        "loadavg_1min_before": load,
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def _measure(args: argparse.Namespace, policies: list[str], scenarios: list[str]) -> list[dict]:
@@ -158,17 +186,25 @@ def _measure(args: argparse.Namespace, policies: list[str], scenarios: list[str]
             time.sleep(0.5 if hog else 0.0)
             reps = args.reps if scenario == "alone" else 1
             for rep in range(reps):  # alternate the order: drifting load falls on every policy alike
-                for policy in (policies if rep % 2 == 0 else policies[::-1]):
-                    r = run_one(policy, steps=args.steps, epoch_steps=args.epoch_steps, data_root=args.data_root,
-                                timeout=args.timeout, nice=args.nice)
+                for policy in policies if rep % 2 == 0 else policies[::-1]:
+                    r = run_one(
+                        policy,
+                        steps=args.steps,
+                        epoch_steps=args.epoch_steps,
+                        data_root=args.data_root,
+                        timeout=args.timeout,
+                        nice=args.nice,
+                    )
                     r["scenario"] = scenario
                     runs.append(r)
                     seen = [t for t in r["threads_per_epoch"] if t is not None]
                     counts = f"{r['threads']}" + (f"->{seen[-1]}" if seen and seen[-1] != r["threads"] else "")
-                    print(f"{scenario:10s} {policy:8s} threads {counts:4s}  {_speed(r):>10s} images/s over "
-                          f"{r['measured_steps']} steps  {r['cpu_per_second'] or 0:.2f} CPU-s/s  "
-                          f"load {r['loadavg_1min_before']:.1f}{'  (cut at the timeout)' if r['timed_out'] else ''}",
-                          flush=True)
+                    print(
+                        f"{scenario:10s} {policy:8s} threads {counts:4s}  {_speed(r):>10s} images/s over "
+                        f"{r['measured_steps']} steps  {r['cpu_per_second'] or 0:.2f} CPU-s/s  "
+                        f"load {r['loadavg_1min_before']:.1f}{'  (cut at the timeout)' if r['timed_out'] else ''}",
+                        flush=True,
+                    )
         finally:
             if hog is not None:
                 hog.kill()
@@ -199,15 +235,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100, help="measured training steps per run (default 100)")
     parser.add_argument("--epoch-steps", type=int, default=5, help="steps per epoch (default 5)")
     parser.add_argument("--reps", type=int, default=2, help="alone runs per policy (default 2)")
-    parser.add_argument("--policies", default="old,new,follow", help=f"comma-separated, of {', '.join(POLICIES)}, spinN")
+    parser.add_argument(
+        "--policies", default="old,new,follow", help=f"comma-separated, of {', '.join(POLICIES)}, spinN"
+    )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per run at most (default 30)")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="niceness of the runs and the hog, and of this session's autogroup where the kernel "
-                             "groups tasks by session (/proc/self/autogroup; a process's own niceness then counts "
-                             "only inside its group), restored at the end; negative needs root. On a machine that "
-                             "other jobs share, -20 puts the benchmark ahead of them, so 'alone' comes close to an "
-                             "idle machine and the hog is the competitor that counts (default 0: unchanged)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the runs and the hog, and of this session's autogroup where the kernel "
+        "groups tasks by session (/proc/self/autogroup; a process's own niceness then counts "
+        "only inside its group), restored at the end; negative needs root. On a machine that "
+        "other jobs share, -20 puts the benchmark ahead of them, so 'alone' comes close to an "
+        "idle machine and the hog is the competitor that counts (default 0: unchanged)",
+    )
     parser.add_argument("--data-root", default=DATA_ROOT)
     parser.add_argument("--json", help="where to save (default benchmarks/results/contention_DATE.json)")
     args = parser.parse_args()
@@ -244,8 +286,10 @@ def main() -> None:
     ratios = {}
     print("\nimages/s (median)        " + "".join(f"{p:>10s}" for p in policies))
     for scenario in scenarios:
-        print(f"{scenario:24s} " + "".join(f"{table[scenario][p]:10,.0f}" if table[scenario][p] else f"{'n/a':>10s}"
-                                           for p in policies))
+        print(
+            f"{scenario:24s} "
+            + "".join(f"{table[scenario][p]:10,.0f}" if table[scenario][p] else f"{'n/a':>10s}" for p in policies)
+        )
     if "alone" in scenarios:
         for scenario in scenarios[1:] if scenarios[0] == "alone" else [s for s in scenarios if s != "alone"]:
             for p in policies:
@@ -264,15 +308,25 @@ def main() -> None:
     result = {
         "benchmark": "fast recipe beside a CPU hog (benchmarks/contention.py)",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu": cpu_model(), "cpus_in_affinity": len(os.sched_getaffinity(0)), "torch": torch.__version__,
-        "steps": args.steps, "epoch_steps": args.epoch_steps, "batch_size": 128, "nice": args.nice,
+        "cpu": cpu_model(),
+        "cpus_in_affinity": len(os.sched_getaffinity(0)),
+        "torch": torch.__version__,
+        "steps": args.steps,
+        "epoch_steps": args.epoch_steps,
+        "batch_size": 128,
+        "nice": args.nice,
         "autogroup_nice_before": autogroup,
         "note": "'alone' means no hog started by the benchmark; loadavg_1min_before shows what else ran",
-        "images_per_second": table, "ratios": ratios, "runs": runs,
+        "images_per_second": table,
+        "ratios": ratios,
+        "runs": runs,
         "total_seconds": round(time.perf_counter() - t_start, 1),
     }
-    path = Path(args.json) if args.json else (
-        Path(__file__).parent / "results" / f"contention_{dt.date.today().isoformat()}.json")
+    path = (
+        Path(args.json)
+        if args.json
+        else (Path(__file__).parent / "results" / f"contention_{dt.date.today().isoformat()}.json")
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\n{result['total_seconds']:.0f} s; saved {path}")

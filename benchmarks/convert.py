@@ -28,13 +28,15 @@ def synthetic_coco(n: int, *, per_image: int = 20, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     h, w = 480, 640
     n_images = (n + per_image - 1) // per_image
-    images = [{"license": 1, "file_name": f"{i:012d}.jpg", "height": h, "width": w, "id": i} for i in range(1, n_images + 1)]
+    images = [
+        {"license": 1, "file_name": f"{i:012d}.jpg", "height": h, "width": w, "id": i} for i in range(1, n_images + 1)
+    ]
     # a few distinct masks reused (the RLE codec cost is per annotation, not per distinct mask)
     masks = []
     for _ in range(16):
         m = np.zeros((h, w), bool)
         y, x = rng.integers(0, h - 60), rng.integers(0, w - 80)
-        m[y:y + rng.integers(5, 60), x:x + rng.integers(5, 80)] = True
+        m[y : y + rng.integers(5, 60), x : x + rng.integers(5, 80)] = True
         masks.append(RLE.encode(m))
     compressed = [m.to_coco(compressed=True) for m in masks]
     uncompressed = [m.to_coco(compressed=False) for m in masks]
@@ -49,22 +51,46 @@ def synthetic_coco(n: int, *, per_image: int = 20, seed: int = 0) -> dict:
                 cx, cy = rng.uniform(60, w - 60), rng.uniform(60, h - 60)
                 ang = np.sort(rng.uniform(0, 2 * np.pi, pts))
                 rad = rng.uniform(10, 50, pts)
-                rings.append(np.round(np.stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)], 1), 2).ravel().tolist())
+                rings.append(
+                    np.round(np.stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)], 1), 2).ravel().tolist()
+                )
             xy = np.concatenate([np.reshape(r, (-1, 2)) for r in rings])
             x0, y0 = xy.min(0)
             x1, y1 = xy.max(0)
-            anns.append({"segmentation": rings, "area": float(np.round(rng.uniform(100, 8000), 4)), "iscrowd": 0,
-                         "image_id": image_id, "bbox": [float(x0), float(y0), round(float(x1 - x0), 2), round(float(y1 - y0), 2)],
-                         "category_id": int(rng.integers(1, 91)), "id": k + 1})
+            anns.append(
+                {
+                    "segmentation": rings,
+                    "area": float(np.round(rng.uniform(100, 8000), 4)),
+                    "iscrowd": 0,
+                    "image_id": image_id,
+                    "bbox": [float(x0), float(y0), round(float(x1 - x0), 2), round(float(y1 - y0), 2)],
+                    "category_id": int(rng.integers(1, 91)),
+                    "id": k + 1,
+                }
+            )
         else:
             crowd = kind[k] >= 0.95
             j = int(rng.integers(len(masks)))
             x, y, bw, bh = masks[j].bbox.tolist()
-            anns.append({"segmentation": uncompressed[j] if crowd else compressed[j], "area": masks[j].area,
-                         "iscrowd": int(crowd), "image_id": image_id, "bbox": [x, y, bw, bh],
-                         "category_id": int(rng.integers(1, 91)), "id": k + 1})
+            anns.append(
+                {
+                    "segmentation": uncompressed[j] if crowd else compressed[j],
+                    "area": masks[j].area,
+                    "iscrowd": int(crowd),
+                    "image_id": image_id,
+                    "bbox": [x, y, bw, bh],
+                    "category_id": int(rng.integers(1, 91)),
+                    "id": k + 1,
+                }
+            )
     cats = [{"supercategory": "thing", "id": i, "name": f"category {i}"} for i in range(1, 91)]
-    return {"info": {"description": "synthetic"}, "licenses": [], "images": images, "annotations": anns, "categories": cats}
+    return {
+        "info": {"description": "synthetic"},
+        "licenses": [],
+        "images": images,
+        "annotations": anns,
+        "categories": cats,
+    }
 
 
 def main() -> None:
@@ -91,9 +117,13 @@ def main() -> None:
         convert(src, Path(tmp) / "converted.json", from_format="coco", to_format="coco")
         t_convert = time.perf_counter() - t
         back = json.loads((Path(tmp) / "out.json").read_text())
-    same = all(a["segmentation"] == b["segmentation"] and a["area"] == b["area"] and a["id"] == b["id"]
-               and np.allclose(a["bbox"], b["bbox"], atol=1e-6, rtol=0)
-               for a, b in zip(doc["annotations"], back["annotations"]))
+    same = all(
+        a["segmentation"] == b["segmentation"]
+        and a["area"] == b["area"]
+        and a["id"] == b["id"]
+        and np.allclose(a["bbox"], b["bbox"], atol=1e-6, rtol=0)
+        for a, b in zip(doc["annotations"], back["annotations"])
+    )
     print(f"{args.annotations:,} annotations ({size / 1e6:.0f} MB JSON, {len(doc['images']):,} images)")
     print(f"  json.load alone      {t_json:6.2f} s")
     print(f"  CocoFormat.read      {t_read:6.2f} s")

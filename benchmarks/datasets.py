@@ -69,10 +69,14 @@ def bench_idx(tmp: Path) -> None:
     t_loop, ref = best_of(lambda: per_image_loop(buf))
     t_vec, _ = best_of(lambda: torch.from_numpy(np.frombuffer(buf, np.uint8, offset=16).reshape(-1, 1, 28, 28).copy()))
     assert torch.equal(ref, ds.data)
-    print(f"    load_dataset('fashion-mnist', 'train'): {t_load * 1000:7.1f} ms for {len(ds):,} images "
-          f"(gunzip {t_gunzip * 1000:.1f} ms of it)")
-    print(f"    parse of the decompressed buffer: vectorised {t_vec * 1000:7.1f} ms, per-image loop {t_loop * 1000:7.1f} ms "
-          f"-> {t_loop / t_vec:.0f}x faster")
+    print(
+        f"    load_dataset('fashion-mnist', 'train'): {t_load * 1000:7.1f} ms for {len(ds):,} images "
+        f"(gunzip {t_gunzip * 1000:.1f} ms of it)"
+    )
+    print(
+        f"    parse of the decompressed buffer: vectorised {t_vec * 1000:7.1f} ms, per-image loop {t_loop * 1000:7.1f} ms "
+        f"-> {t_loop / t_vec:.0f}x faster"
+    )
 
 
 def bench_folder(tmp: Path, n: int = 800, size: int = 160) -> None:
@@ -103,8 +107,10 @@ def bench_check(tmp: Path) -> None:
     train = load_dataset("fashion-mnist", "train", root=folder, download=False)
     test = load_dataset("fashion-mnist", "test", root=folder, download=False)
     t, report = best_of(lambda: check_splits({"train": train, "test": test}), repeat=2)
-    print(f"[3] check (hash 70,000 images, duplicates, leaks, balance): {t * 1000:.0f} ms; "
-          f"{report.splits['train'].num_duplicates} duplicates in train, {report.leaks[0].count} train->test leaks")
+    print(
+        f"[3] check (hash 70,000 images, duplicates, leaks, balance): {t * 1000:.0f} ms; "
+        f"{report.splits['train'].num_duplicates} duplicates in train, {report.leaks[0].count} train->test leaks"
+    )
 
 
 def main() -> None:

@@ -49,10 +49,12 @@ class BaselineCNN(nn.Module):
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-                                      nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(),
-                                        nn.Linear(128, num_classes))
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2)
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, num_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
@@ -69,8 +71,9 @@ def _test_accuracy(model: nn.Module, test: Any) -> float:
     return correct / len(test)
 
 
-def run_baseline(train: Any, test: Any, *, epochs: int, target: float, progress: bool = True,
-                 seed: int = 0) -> dict[str, Any]:
+def run_baseline(
+    train: Any, test: Any, *, epochs: int, target: float, progress: bool = True, seed: int = 0
+) -> dict[str, Any]:
     """The standard loop; stops two epochs after reaching ``target`` (or after ``epochs``)."""
     torch.manual_seed(seed)
     model = BaselineCNN()
@@ -88,23 +91,34 @@ def run_baseline(train: Any, test: Any, *, epochs: int, target: float, progress:
             optimizer.step()
         seconds += time.perf_counter() - t0
         cpu += time.process_time() - c0
-        accs.append({"epoch": epoch + 1, "test_accuracy": _test_accuracy(model, test),
-                     "train_seconds": round(seconds, 2), "train_cpu_seconds": round(cpu, 2)})
+        accs.append(
+            {
+                "epoch": epoch + 1,
+                "test_accuracy": _test_accuracy(model, test),
+                "train_seconds": round(seconds, 2),
+                "train_cpu_seconds": round(cpu, 2),
+            }
+        )
         if progress:
             tqdm.write(f"baseline epoch {epoch + 1}: test accuracy {accs[-1]['test_accuracy']:.4f} ({seconds:.1f} s)")
         if reached_at is None and accs[-1]["test_accuracy"] >= target:
             reached_at = epoch
         if reached_at is not None and epoch >= reached_at + 2:
             break
-    return summarize("baseline: small CNN, Adam 1e-3, batch 64, standard DataLoader, float32", accs, target,
-                     num_params=sum(p.numel() for p in model.parameters()))
+    return summarize(
+        "baseline: small CNN, Adam 1e-3, batch 64, standard DataLoader, float32",
+        accs,
+        target,
+        num_params=sum(p.numel() for p in model.parameters()),
+    )
 
 
 # ----------------------------------------------------------------------------- the recipe
 
 
-def run_recipe(train: Any, test: Any, *, recipe: str, target: float, progress: bool = True,
-               seed: int = 0) -> dict[str, Any]:
+def run_recipe(
+    train: Any, test: Any, *, recipe: str, target: float, progress: bool = True, seed: int = 0
+) -> dict[str, Any]:
     """Train a recipe's model with :func:`fit_ensemble`, evaluating on the test set after every epoch.
 
     The test set is only watched (no early stopping, no checkpoint selection on it). For a
@@ -127,29 +141,49 @@ def run_recipe(train: Any, test: Any, *, recipe: str, target: float, progress: b
         if member - 1 > len(finished):  # a new member started: the previous one is done
             finished.append(latest[member - 1])
         device = next(model.parameters()).device
-        ev = evaluate(model, test, mean=mean, std=std, tta=cfg.tta, device=device, amp=resolve_amp(cfg.amp, device),
-                      channels_last=cfg.channels_last, collect=True,
-                      batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
+        ev = evaluate(
+            model,
+            test,
+            mean=mean,
+            std=std,
+            tta=cfg.tta,
+            device=device,
+            amp=resolve_amp(cfg.amp, device),
+            channels_last=cfg.channels_last,
+            collect=True,
+            batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
+        )
         latest[member] = ev.probs
         probs = torch.stack([*finished, ev.probs]).mean(0)
         acc = (probs.argmax(1) == ev.targets).float().mean().item()
-        line = {"epoch": len(accs) + 1, "test_accuracy": round(acc, 4), "train_seconds": round(seconds, 2),
-                "train_cpu_seconds_incl_eval": round(time.process_time() - c0, 2)}
+        line = {
+            "epoch": len(accs) + 1,
+            "test_accuracy": round(acc, 4),
+            "train_seconds": round(seconds, 2),
+            "train_cpu_seconds_incl_eval": round(time.process_time() - c0, 2),
+        }
         if cfg.ensemble > 1:
-            line.update({"member": member, "member_epoch": record["epoch"],
-                         "member_test_accuracy": round(ev.accuracy, 4)})
+            line.update(
+                {"member": member, "member_epoch": record["epoch"], "member_test_accuracy": round(ev.accuracy, 4)}
+            )
         accs.append(line)
         if progress:
             what = f"member {member} epoch {record['epoch']}" if cfg.ensemble > 1 else f"epoch {record['epoch']}"
-            print(f"{recipe} {what}: test accuracy {acc:.4f} ({seconds:.1f} s of training)", file=sys.stderr,
-                  flush=True)
+            print(
+                f"{recipe} {what}: test accuracy {acc:.4f} ({seconds:.1f} s of training)", file=sys.stderr, flush=True
+            )
 
-    res = fit_ensemble(lambda k: create_model(rec.model, num_classes=10, in_chans=1), train, None, cfg,
-                       progress=progress, on_epoch=watch)
+    res = fit_ensemble(
+        lambda k: create_model(rec.model, num_classes=10, in_chans=1),
+        train,
+        None,
+        cfg,
+        progress=progress,
+        on_epoch=watch,
+    )
     wall = time.perf_counter() - w0
     name = f"{rec.model} x{cfg.ensemble} averaged" if cfg.ensemble > 1 else rec.model
-    out = summarize(f"vistakit recipe {recipe!r}: {name}; {rec.description}", accs, target,
-                    num_params=res.num_params)
+    out = summarize(f"vistakit recipe {recipe!r}: {name}; {rec.description}", accs, target, num_params=res.num_params)
     out["images_per_second"] = round(res.images_per_second, 1)
     out["wall_seconds_incl_eval"] = round(wall, 1)  # everything fit did: training and every evaluation
     return out
@@ -176,8 +210,13 @@ def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
 
 def summarize(name: str, accs: list[dict[str, Any]], target: float, *, num_params: int) -> dict[str, Any]:
     """One contender's figures: its epochs, final accuracy and the first time it reached each level."""
-    out = {"name": name, "num_params": num_params, "epochs": accs,
-           "final_test_accuracy": accs[-1]["test_accuracy"], "train_seconds": accs[-1]["train_seconds"]}
+    out = {
+        "name": name,
+        "num_params": num_params,
+        "epochs": accs,
+        "final_test_accuracy": accs[-1]["test_accuracy"],
+        "train_seconds": accs[-1]["train_seconds"],
+    }
     for level in sorted({target, 0.93, 0.95}):
         first = next((a for a in accs if a["test_accuracy"] >= level), None)
         out[f"seconds_to_{round(level * 100)}"] = first["train_seconds"] if first else None
@@ -224,9 +263,16 @@ def target_verdict(recipe: str, result: dict[str, Any]) -> dict[str, Any] | None
     return out
 
 
-def benchmark_fashion_mnist(*, recipe: str = "fast", threads: int = 2, baseline_epochs: int = 15,
-                            target: float = 0.91, progress: bool = True, seed: int = 0,
-                            data_root: str | os.PathLike | None = None) -> dict[str, Any]:
+def benchmark_fashion_mnist(
+    *,
+    recipe: str = "fast",
+    threads: int = 2,
+    baseline_epochs: int = 15,
+    target: float = 0.91,
+    progress: bool = True,
+    seed: int = 0,
+    data_root: str | os.PathLike | None = None,
+) -> dict[str, Any]:
     """Run the recipe and the baseline on Fashion-MNIST and return the comparison (JSON-ready).
 
     ``seed`` seeds both (the recipe's weights, data order and augmentation; the baseline's weights
@@ -246,14 +292,21 @@ def benchmark_fashion_mnist(*, recipe: str = "fast", threads: int = 2, baseline_
     result = {
         "benchmark": "fashion-mnist",
         "seed": seed,
-        "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(), "threads": threads,
-                    "torch": torch.__version__, "load_average_before": [round(v, 2) for v in load_before],
-                    "load_average_after": [round(v, 2) for v in os.getloadavg()]},
+        "machine": {
+            "cpu": cpu_model(),
+            "cpus": os.cpu_count(),
+            "threads": threads,
+            "torch": torch.__version__,
+            "load_average_before": [round(v, 2) for v in load_before],
+            "load_average_after": [round(v, 2) for v in os.getloadavg()],
+        },
         "recipe": fast,
         "baseline": base,
         f"speedup_to_{round(target * 100)}": round(ratio, 2) if ratio else None,
-        "note": None if base[key] else f"the baseline did not reach {target:.0%} in {baseline_epochs} epochs; "
-                                       "the speed-up is larger than the recipe's time suggests",
+        "note": None
+        if base[key]
+        else f"the baseline did not reach {target:.0%} in {baseline_epochs} epochs; "
+        "the speed-up is larger than the recipe's time suggests",
     }
     result["targets"] = target_verdict(recipe, result)
     return result
@@ -269,8 +322,14 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the JSON here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args()
-    result = benchmark_fashion_mnist(recipe=args.recipe, threads=args.threads, baseline_epochs=args.baseline_epochs,
-                                     seed=args.seed, progress=not args.quiet, data_root=args.data_root)
+    result = benchmark_fashion_mnist(
+        recipe=args.recipe,
+        threads=args.threads,
+        baseline_epochs=args.baseline_epochs,
+        seed=args.seed,
+        progress=not args.quiet,
+        data_root=args.data_root,
+    )
     text = json.dumps(result, indent=2)
     print(text, flush=True)
     if args.json:

@@ -64,19 +64,26 @@ def main() -> None:
     t_stats, c_stats, ((mu1, s1), (mu2, s2)) = _time(lambda: (feature_statistics(real), feature_statistics(fake)))
     t_eigh, c_eigh, d_eigh = _time(lambda: frechet_distance(mu1, s1, mu2, s2, method="eigh"), repeat=2)
     fid = {
-        "n": args.n, "dim": args.dim,
-        "statistics_s": round(t_stats, 3), "statistics_cpu_s": round(c_stats, 3),
-        "distance_eigh_s": round(t_eigh, 3), "distance_eigh_cpu_s": round(c_eigh, 3),
+        "n": args.n,
+        "dim": args.dim,
+        "statistics_s": round(t_stats, 3),
+        "statistics_cpu_s": round(c_stats, 3),
+        "distance_eigh_s": round(t_eigh, 3),
+        "distance_eigh_cpu_s": round(c_eigh, 3),
         "fid_eigh": d_eigh,
     }
     if not args.skip_sqrtm:
         t_sqrtm, c_sqrtm, d_sqrtm = _time(lambda: frechet_distance(mu1, s1, mu2, s2, method="sqrtm"))
-        fid.update({
-            "distance_sqrtm_s": round(t_sqrtm, 3), "distance_sqrtm_cpu_s": round(c_sqrtm, 3),
-            "eigh_speedup_vs_sqrtm_wall": round(t_sqrtm / t_eigh, 2),
-            "eigh_speedup_vs_sqrtm_cpu": round(c_sqrtm / c_eigh, 2),
-            "fid_sqrtm": d_sqrtm, "relative_difference": abs(d_sqrtm - d_eigh) / abs(d_sqrtm),
-        })
+        fid.update(
+            {
+                "distance_sqrtm_s": round(t_sqrtm, 3),
+                "distance_sqrtm_cpu_s": round(c_sqrtm, 3),
+                "eigh_speedup_vs_sqrtm_wall": round(t_sqrtm / t_eigh, 2),
+                "eigh_speedup_vs_sqrtm_cpu": round(c_sqrtm / c_eigh, 2),
+                "fid_sqrtm": d_sqrtm,
+                "relative_difference": abs(d_sqrtm - d_eigh) / abs(d_sqrtm),
+            }
+        )
     result["fid"] = fid
 
     if args.extract_batches:
@@ -93,8 +100,11 @@ def main() -> None:
         assert feats.shape == (16, 2048) and probs.shape == (16, 1008)
         n = 16 * args.extract_batches
         result["extraction"] = {
-            "model": "fid_inception_v3 via the fid_inception extractor", "threads": torch.get_num_threads(),
-            "images": n, "images_per_s_299px": round(n / wall, 2), "cpu_s_per_image": round(cpu / n, 3),
+            "model": "fid_inception_v3 via the fid_inception extractor",
+            "threads": torch.get_num_threads(),
+            "images": n,
+            "images_per_s_299px": round(n / wall, 2),
+            "cpu_s_per_image": round(cpu / n, 3),
         }
     result["load_average_1_5_15_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(result, indent=1))

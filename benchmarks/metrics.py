@@ -75,22 +75,33 @@ def main() -> int:
     size = f"{n:,} labels, {k} classes"
     cases = [
         ("accuracy", lambda: vm.accuracy(y_true, y_pred), lambda: skm.accuracy_score(y_true, y_pred)),
-        ("macro-F1", lambda: vm.f1_score(y_true, y_pred, average="macro"),
-         lambda: skm.f1_score(y_true, y_pred, average="macro")),
+        (
+            "macro-F1",
+            lambda: vm.f1_score(y_true, y_pred, average="macro"),
+            lambda: skm.f1_score(y_true, y_pred, average="macro"),
+        ),
         ("confusion matrix", lambda: vm.confusion_matrix(y_true, y_pred), lambda: skm.confusion_matrix(y_true, y_pred)),
     ]
     for name, ours, theirs in cases:
         rows.append((name, size, *run(ours, theirs, args.repeats)))
-    del y_true, y_pred
+    y_true = y_pred = None  # free the 10M labels before the next cases
 
     for n, k in ((10_000_000 // scale, 10), (200_000 // scale, 1000)):
         y = rng.integers(0, k, n)
         prob = probabilities(y, k, rng)
-        rows.append(("log-loss", f"{n:,} x {k} float32 probabilities", *run(
-            lambda: vm.log_loss(y, prob), lambda: skm.log_loss(y, prob, labels=np.arange(k)), args.repeats,
-            tol=1e-6,  # scikit-learn computes float32 input in float32; vistakit takes its logs in float64
-        )))
-        del prob
+        rows.append(
+            (
+                "log-loss",
+                f"{n:,} x {k} float32 probabilities",
+                *run(
+                    lambda: vm.log_loss(y, prob),
+                    lambda: skm.log_loss(y, prob, labels=np.arange(k)),
+                    args.repeats,
+                    tol=1e-6,  # scikit-learn computes float32 input in float32; vistakit takes its logs in float64
+                ),
+            )
+        )
+        prob = None  # free before the next size
 
     print(f"vistakit.metrics against scikit-learn (best of {args.repeats}; numpy {np.__version__})")
     print(f"{'metric':<18} {'input':<38} {'vistakit s':>11} {'sklearn s':>10} {'speed-up':>9}")

@@ -37,7 +37,7 @@ def search(n: int, dim: int, queries: int, k: int) -> None:
     loop = (time.perf_counter() - t) * n / m
 
     check = min(n, 200_000)
-    ref = (qn @ (db[:check] / np.linalg.norm(db[:check], axis=1, keepdims=True)).T)
+    ref = qn @ (db[:check] / np.linalg.norm(db[:check], axis=1, keepdims=True)).T
     s_sub, i_sub = cosine_knn(q, db[:check], k=k, block_size=7_919)
     exact = bool((i_sub == np.argsort(-ref, axis=1)[:, :k]).all())
     print(f"exact search: {n:,} x {dim} database, {queries} queries, k={k}, {torch.get_num_threads()} threads")

@@ -36,8 +36,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import Subset
@@ -106,21 +107,34 @@ def digits_methods(backbone: str | os.PathLike, *, model: str, side: int, steps:
     common = dict(image_size=side, batch_size=32, min_steps=steps, train=base)
     longer = {**common, "min_steps": 2 * steps}
     return [
-        Method("transferred: head, then unfrozen", None, backbone,
-               dict(freeze="backbone", head_epochs=1, unfreeze_epochs=1, lr=1e-2, unfreeze_lr=3e-3, lr_mult=0.7,
-                    **common)),
-        Method("transferred: all layers fine-tuned", None, backbone, dict(freeze="none", head_epochs=1, lr=3e-3,
-                                                                          **longer)),
-        Method("transferred: frozen + linear probe", None, backbone, dict(linear_probe=True, image_size=side,
-                                                                          train=base)),
+        Method(
+            "transferred: head, then unfrozen",
+            None,
+            backbone,
+            dict(freeze="backbone", head_epochs=1, unfreeze_epochs=1, lr=1e-2, unfreeze_lr=3e-3, lr_mult=0.7, **common),
+        ),
+        Method(
+            "transferred: all layers fine-tuned", None, backbone, dict(freeze="none", head_epochs=1, lr=3e-3, **longer)
+        ),
+        Method(
+            "transferred: frozen + linear probe", None, backbone, dict(linear_probe=True, image_size=side, train=base)
+        ),
         Method("from scratch", model, None, dict(freeze="none", head_epochs=1, lr=3e-3, **longer)),
     ]
 
 
-def transfer_to_digits(backbone: str | os.PathLike, *, labels_per_class: Sequence[int] = (1, 3, 10),
-                       repeats: int = 2, steps: int = 60, image_size: int | None = None,
-                       out_dir: str | os.PathLike | None = None, seed: int = 0, progress: bool = False,
-                       on_run: Row | None = None) -> Comparison:
+def transfer_to_digits(
+    backbone: str | os.PathLike,
+    *,
+    labels_per_class: Sequence[int] = (1, 3, 10),
+    repeats: int = 2,
+    steps: int = 60,
+    image_size: int | None = None,
+    out_dir: str | os.PathLike | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    on_run: Row | None = None,
+) -> Comparison:
     """Transfer a backbone trained on Fashion-MNIST to scikit-learn's digits, against training from scratch.
 
     Args:
@@ -141,20 +155,29 @@ def transfer_to_digits(backbone: str | os.PathLike, *, labels_per_class: Sequenc
     model, side, description = source_facts(backbone)
     size = image_size or side
     train, test = load_dataset("digits", "train"), load_dataset("digits", "test")
-    cmp = compare_label_budgets(digits_methods(backbone, model=model, side=size, steps=steps), train, test,
-                                labels_per_class=labels_per_class, repeats=repeats, seed=seed,
-                                title=f"{model} from Fashion-MNIST to digits (8x8 upsampled to {size}x{size})",
-                                progress=progress, on_run=on_run)
-    cmp.notes += [f"Backbone: {description}, trained on Fashion-MNIST.",
-                  f"Digits: scikit-learn's 8x8 grey digits, {len(train):,} training and {len(test):,} test images; "
-                  f"labelled subsets nested per seed, {repeats} seed(s) per budget.",
-                  f"Head, then unfrozen: {steps} steps training the new head with the backbone frozen (BatchNorm "
-                  f"statistics too; lr 1e-2), then {steps} steps with every layer trained, discriminative learning "
-                  "rates (3e-3 for the head, x0.7 per stage towards the input). All layers fine-tuned: "
-                  f"{2 * steps} steps at lr 3e-3 from the backbone's weights. Batch 32, AdamW, label smoothing 0.1, "
-                  "the backbone's normalization.",
-                  f"From scratch: the same architecture, random init, {2 * steps} steps, lr 3e-3, batch 32, AdamW, "
-                  "normalized with the labelled images' statistics."]
+    cmp = compare_label_budgets(
+        digits_methods(backbone, model=model, side=size, steps=steps),
+        train,
+        test,
+        labels_per_class=labels_per_class,
+        repeats=repeats,
+        seed=seed,
+        title=f"{model} from Fashion-MNIST to digits (8x8 upsampled to {size}x{size})",
+        progress=progress,
+        on_run=on_run,
+    )
+    cmp.notes += [
+        f"Backbone: {description}, trained on Fashion-MNIST.",
+        f"Digits: scikit-learn's 8x8 grey digits, {len(train):,} training and {len(test):,} test images; "
+        f"labelled subsets nested per seed, {repeats} seed(s) per budget.",
+        f"Head, then unfrozen: {steps} steps training the new head with the backbone frozen (BatchNorm "
+        f"statistics too; lr 1e-2), then {steps} steps with every layer trained, discriminative learning "
+        "rates (3e-3 for the head, x0.7 per stage towards the input). All layers fine-tuned: "
+        f"{2 * steps} steps at lr 3e-3 from the backbone's weights. Batch 32, AdamW, label smoothing 0.1, "
+        "the backbone's normalization.",
+        f"From scratch: the same architecture, random init, {2 * steps} steps, lr 3e-3, batch 32, AdamW, "
+        "normalized with the labelled images' statistics.",
+    ]
     if out_dir is not None:
         cmp.save(out_dir, stem="transfer-digits")
     return cmp
@@ -163,17 +186,34 @@ def transfer_to_digits(backbone: str | os.PathLike, *, labels_per_class: Sequenc
 def train_source(out: Path, *, epochs: int, progress: bool) -> Path:
     """The fast recipe's FastNet trained ``epochs`` epochs on Fashion-MNIST into ``out`` (reused when there)."""
     if not (out / "best.pt").is_file():
-        train_run(out=out, dataset="fashion-mnist", recipe="fast", overrides={"epochs": epochs}, overwrite=True,
-                  progress=progress)
+        train_run(
+            out=out,
+            dataset="fashion-mnist",
+            recipe="fast",
+            overrides={"epochs": epochs},
+            overwrite=True,
+            progress=progress,
+        )
     return out
 
 
 # ----------------------------------------------------------------------------- ImageNet-pretrained
 
 
-def pretrained_methods(pretrained: Sequence[str], *, scratch: str | None, weights: str, methods: Sequence[str],
-                       image_size: int, finetune_steps: int, unfreeze_stages: int, unfreeze_lr: float,
-                       freeze_bn_stats: bool, scratch_steps: int, fast_steps: int) -> list[Method]:
+def pretrained_methods(
+    pretrained: Sequence[str],
+    *,
+    scratch: str | None,
+    weights: str,
+    methods: Sequence[str],
+    image_size: int,
+    finetune_steps: int,
+    unfreeze_stages: int,
+    unfreeze_lr: float,
+    freeze_bn_stats: bool,
+    scratch_steps: int,
+    fast_steps: int,
+) -> list[Method]:
     """The methods picked by ``methods`` among:
 
     * "probe": each ``pretrained`` backbone frozen, a logistic-regression probe on its features;
@@ -190,23 +230,52 @@ def pretrained_methods(pretrained: Sequence[str], *, scratch: str | None, weight
     common = dict(image_size=image_size, batch_size=32, train=base_config())
     plan: list[Method] = []
     if "probe" in methods:
-        plan += [Method(f"{b} {weights}, frozen + linear probe", b, weights, dict(linear_probe=True, **common))
-                 for b in pretrained]
+        plan += [
+            Method(f"{b} {weights}, frozen + linear probe", b, weights, dict(linear_probe=True, **common))
+            for b in pretrained
+        ]
     if "finetune" in methods:
-        plan += [Method(f"{b} {weights}, fine-tuned", b, weights,
-                        dict(head_init="probe", head_epochs=0, unfreeze_epochs=1, unfreeze_stages=unfreeze_stages,
-                             unfreeze_lr=unfreeze_lr, lr_mult=0.5, min_steps=finetune_steps,
-                             freeze_bn_stats=freeze_bn_stats, **common))
-                 for b in pretrained]
+        plan += [
+            Method(
+                f"{b} {weights}, fine-tuned",
+                b,
+                weights,
+                dict(
+                    head_init="probe",
+                    head_epochs=0,
+                    unfreeze_epochs=1,
+                    unfreeze_stages=unfreeze_stages,
+                    unfreeze_lr=unfreeze_lr,
+                    lr_mult=0.5,
+                    min_steps=finetune_steps,
+                    freeze_bn_stats=freeze_bn_stats,
+                    **common,
+                ),
+            )
+            for b in pretrained
+        ]
     if "scratch" in methods and scratch is not None:
-        plan.append(Method(f"{scratch} from scratch", scratch, None,
-                           dict(freeze="none", head_epochs=1, lr=3e-3, min_steps=scratch_steps, **common)))
+        plan.append(
+            Method(
+                f"{scratch} from scratch",
+                scratch,
+                None,
+                dict(freeze="none", head_epochs=1, lr=3e-3, min_steps=scratch_steps, **common),
+            )
+        )
     if "fast" in methods:
         fast = get_recipe("fast")
         cfg = fast.config()
-        plan.append(Method("fastnet (fast recipe) from scratch, 28x28", fast.model, None,
-                           dict(freeze="none", head_epochs=1, lr=cfg.lr, batch_size=cfg.batch_size,
-                                min_steps=fast_steps, train=cfg)))
+        plan.append(
+            Method(
+                "fastnet (fast recipe) from scratch, 28x28",
+                fast.model,
+                None,
+                dict(
+                    freeze="none", head_epochs=1, lr=cfg.lr, batch_size=cfg.batch_size, min_steps=fast_steps, train=cfg
+                ),
+            )
+        )
     return plan
 
 
@@ -261,10 +330,19 @@ def pretrained_comparison(
         on_run: called with each measured row.
     """
     usable, notes = available_pretrained(backbones, weights=weights)
-    plan = pretrained_methods(usable, scratch=backbones[0] if backbones else None, weights=weights, methods=methods,
-                              image_size=image_size, finetune_steps=finetune_steps, unfreeze_stages=unfreeze_stages,
-                              unfreeze_lr=unfreeze_lr, freeze_bn_stats=freeze_bn_stats, scratch_steps=scratch_steps,
-                              fast_steps=fast_steps)
+    plan = pretrained_methods(
+        usable,
+        scratch=backbones[0] if backbones else None,
+        weights=weights,
+        methods=methods,
+        image_size=image_size,
+        finetune_steps=finetune_steps,
+        unfreeze_stages=unfreeze_stages,
+        unfreeze_lr=unfreeze_lr,
+        freeze_bn_stats=freeze_bn_stats,
+        scratch_steps=scratch_steps,
+        fast_steps=fast_steps,
+    )
     train = load_dataset(dataset, "train", root=data_root)
     test = load_dataset(dataset, "test", root=data_root)
     if test_limit is not None:
@@ -272,9 +350,18 @@ def pretrained_comparison(
         k = test_limit // int(targets.max() + 1)
         test = Subset(test, labelled_subset(targets, per_class=k, seed=10_000 + seed).tolist())
     cache = None if out_dir is None else Path(out_dir) / "features"
-    cmp = compare_label_budgets(plan, train, test, labels_per_class=labels_per_class, repeats=repeats, seed=seed,
-                                title=f"{dataset}: {weights}-pretrained vs from scratch ({image_size}x{image_size})",
-                                feature_cache=cache, progress=progress, on_run=on_run)
+    cmp = compare_label_budgets(
+        plan,
+        train,
+        test,
+        labels_per_class=labels_per_class,
+        repeats=repeats,
+        seed=seed,
+        title=f"{dataset}: {weights}-pretrained vs from scratch ({image_size}x{image_size})",
+        feature_cache=cache,
+        progress=progress,
+        on_run=on_run,
+    )
     cmp.notes += notes + [
         f"Test: {len(test):,} {dataset} test images; labelled subsets nested per seed, {repeats} seed(s) per budget.",
         f"Pretrained and scratch backbones: images upsampled to {image_size}x{image_size} on the batch, grey input "
@@ -284,8 +371,11 @@ def pretrained_comparison(
         f"Fine-tuned: head initialised from the probe, then the last {unfreeze_stages} stages and the head trained "
         f"{finetune_steps}+ steps (an epoch at least) at lr {unfreeze_lr:g} for the head, x0.5 per earlier stage, "
         "AdamW, batch 32, label smoothing 0.1; the other layers frozen; "
-        + ("every BatchNorm keeps its ImageNet statistics." if freeze_bn_stats else
-           "the trained BatchNorm layers' statistics recomputed on the training images at the end."),
+        + (
+            "every BatchNorm keeps its ImageNet statistics."
+            if freeze_bn_stats
+            else "the trained BatchNorm layers' statistics recomputed on the training images at the end."
+        ),
         f"From scratch: {scratch_steps}+ steps, AdamW lr 3e-3, batch 32, label smoothing 0.1, BatchNorm statistics "
         "recomputed on the training images at the end (precise BN: Lite0's momentum 0.01 lags a short run). "
         f"Fast recipe: {fast_steps}+ steps with its own options (batch size, SGD one-cycle, its "
@@ -304,8 +394,11 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def _show(row: dict[str, Any]) -> None:
-    print(f"{row['method']:<48} {row['labels_per_class']:>4}/class  accuracy {100 * row['accuracy']:5.1f}%  "
-          f"{row['seconds']:7.1f} s", flush=True)
+    print(
+        f"{row['method']:<48} {row['labels_per_class']:>4}/class  accuracy {100 * row['accuracy']:5.1f}%  "
+        f"{row['seconds']:7.1f} s",
+        flush=True,
+    )
 
 
 def _print(cmp: Comparison, out: str | os.PathLike) -> None:
@@ -318,15 +411,26 @@ def _print(cmp: Comparison, out: str | os.PathLike) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", nargs="?", choices=["all", "pretrained", "digits"], default="all",
-                        help="which experiment (default: both)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (default 1: on a busy 2-core machine a second thread waits more "
-                             "than it works)")
+    parser.add_argument(
+        "experiment",
+        nargs="?",
+        choices=["all", "pretrained", "digits"],
+        default="all",
+        help="which experiment (default: both)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: on a busy 2-core machine a second thread waits more than it works)",
+    )
     parser.add_argument("--progress", action="store_true", help="one progress bar per experiment")
     pre = parser.add_argument_group("pretrained")
-    pre.add_argument("--backbones", default="efficientnet_lite0,mobilenet_v2",
-                     help="pretrained backbones, comma-separated (the first is also trained from scratch)")
+    pre.add_argument(
+        "--backbones",
+        default="efficientnet_lite0,mobilenet_v2",
+        help="pretrained backbones, comma-separated (the first is also trained from scratch)",
+    )
     pre.add_argument("--labels", default="10,30,100,300", help="labelled images per class, comma-separated")
     pre.add_argument("--methods", default="probe,finetune,scratch,fast", help="which methods, comma-separated")
     pre.add_argument("--image-size", type=int, default=96, help="input side of the backbones (default 96)")
@@ -335,30 +439,48 @@ def main() -> None:
     pre.add_argument("--test-limit", type=int, help="class-balanced test subset of this size (default: all)")
     pre.add_argument("--out", default="benchmarks/out/transfer", help="folder for the plot, table and cache")
     dig = parser.add_argument_group("digits")
-    dig.add_argument("--source", help="RUN_DIR of a network trained on Fashion-MNIST (default: train the fast "
-                                      "recipe's FastNet into DIGITS_OUT/source)")
+    dig.add_argument(
+        "--source",
+        help="RUN_DIR of a network trained on Fashion-MNIST (default: train the fast "
+        "recipe's FastNet into DIGITS_OUT/source)",
+    )
     dig.add_argument("--source-epochs", type=int, default=6, help="epochs of that source run (default 6)")
     dig.add_argument("--digits-labels", default="1,3,5,10,30", help="labelled digits per class, comma-separated")
     dig.add_argument("--digits-repeats", type=int, default=3, help="labelled subsets per budget (default 3)")
     dig.add_argument("--digits-steps", type=int, default=60, help="optimizer steps per phase (default 60)")
-    dig.add_argument("--digits-out", default="benchmarks/out/transfer-digits", help="folder for the source run, "
-                                                                                     "plot and table")
+    dig.add_argument(
+        "--digits-out", default="benchmarks/out/transfer-digits", help="folder for the source run, plot and table"
+    )
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     if args.experiment in ("all", "pretrained"):
         cmp = pretrained_comparison(
-            tuple(args.backbones.split(",")), labels_per_class=_ints(args.labels), image_size=args.image_size,
-            methods=tuple(args.methods.split(",")), finetune_steps=args.finetune_steps,
-            scratch_steps=args.scratch_steps, test_limit=args.test_limit, out_dir=args.out, progress=args.progress,
-            on_run=_show)
+            tuple(args.backbones.split(",")),
+            labels_per_class=_ints(args.labels),
+            image_size=args.image_size,
+            methods=tuple(args.methods.split(",")),
+            finetune_steps=args.finetune_steps,
+            scratch_steps=args.scratch_steps,
+            test_limit=args.test_limit,
+            out_dir=args.out,
+            progress=args.progress,
+            on_run=_show,
+        )
         _print(cmp, args.out)
     if args.experiment in ("all", "digits"):
         out = Path(args.digits_out)
         source = args.source or train_source(out / "source", epochs=args.source_epochs, progress=args.progress)
-        cmp = transfer_to_digits(source, labels_per_class=_ints(args.digits_labels), repeats=args.digits_repeats,
-                                 steps=args.digits_steps, out_dir=out, progress=args.progress, on_run=_show)
+        cmp = transfer_to_digits(
+            source,
+            labels_per_class=_ints(args.digits_labels),
+            repeats=args.digits_repeats,
+            steps=args.digits_steps,
+            out_dir=out,
+            progress=args.progress,
+            on_run=_show,
+        )
         _print(cmp, out)
     print(f"{time.perf_counter() - t0:.0f} s with {args.threads} thread(s)")
 

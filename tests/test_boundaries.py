@@ -65,9 +65,11 @@ def _is_in(name: str, packages: tuple[str, ...]) -> bool:
 
 
 def test_import_resolution_sees_relative_lazy_and_absolute_imports():
-    src = ("from ..models import create_model\n"
-           "def f():\n    from .. import engine\n    import vistakit.cli._main\n"
-           "from ._generation import frechet_distance\n")
+    src = (
+        "from ..models import create_model\n"
+        "def f():\n    from .. import engine\n    import vistakit.cli._main\n"
+        "from ._generation import frechet_distance\n"
+    )
     names = [n for _, n in imported_modules(src, "vistakit.metrics._x")]
     assert "vistakit.models" in names and "vistakit.engine" in names and "vistakit.cli._main" in names
     assert "vistakit.metrics._generation" in names
@@ -108,9 +110,13 @@ else:
 def test_importing_each_module_loads_no_forbidden_package(package):
     modules = modules_of(package)
     assert len(modules) > 1
-    out = subprocess.run([sys.executable, "-c", _PROBE, ",".join(modules), ",".join(FORBIDDEN[package])],
-                         capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(SRC.parent)})
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, ",".join(modules), ",".join(FORBIDDEN[package])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(SRC.parent)},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["module"] is None, f"importing {result['module']} loaded {result['loaded'][:5]}"

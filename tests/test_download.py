@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from vistakit._files import atomic_write
 from vistakit._download import ChecksumError, cache_dir, check_hash, download_url, file_hash
+from vistakit._files import atomic_write
 
 
 def _file(tmp_path, name, data):
@@ -28,8 +28,9 @@ def test_mirrors_are_tried_in_order(tmp_path):
     data = b"abc"
     src = _file(tmp_path, "src.bin", data)
     dest = tmp_path / "out.bin"
-    download_url([(tmp_path / "missing.bin").as_uri(), src.as_uri()], dest, md5=hashlib.md5(data).hexdigest(),
-                 progress=False)
+    download_url(
+        [(tmp_path / "missing.bin").as_uri(), src.as_uri()], dest, md5=hashlib.md5(data).hexdigest(), progress=False
+    )
     assert dest.read_bytes() == data
 
 

@@ -11,8 +11,8 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from tqdm import tqdm
 
@@ -46,9 +46,7 @@ def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
     return h.hexdigest()
 
 
-def check_hash(
-    path: str | os.PathLike, *, sha256: str | None = None, md5: str | None = None
-) -> None:
+def check_hash(path: str | os.PathLike, *, sha256: str | None = None, md5: str | None = None) -> None:
     """Raise :class:`ChecksumError` unless the file's hash starts with the expected one.
 
     A prefix is accepted (published weight files carry the first 8 hex digits of
@@ -98,8 +96,9 @@ def download_url(
         try:
             with urllib.request.urlopen(url, timeout=timeout) as resp, atomic_open(dest) as out:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                          disable=not progress, leave=False) as bar:
+                with tqdm(
+                    total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress, leave=False
+                ) as bar:
                     for chunk in iter(lambda: resp.read(_CHUNK), b""):
                         out.write(chunk)
                         bar.update(len(chunk))

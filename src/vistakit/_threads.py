@@ -82,8 +82,9 @@ class ThreadPolicy:
 # ----------------------------------------------------------------------------- CPUs allowed
 
 
-def cgroup_cpu_quota(*, proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
-                     cgroup_root: str | os.PathLike = "/sys/fs/cgroup") -> float | None:
+def cgroup_cpu_quota(
+    *, proc_cgroup: str | os.PathLike = "/proc/self/cgroup", cgroup_root: str | os.PathLike = "/sys/fs/cgroup"
+) -> float | None:
     """CPUs' worth of time the process's cgroups allow (quota / period), or None when unlimited.
 
     Reads cgroup v2 ``cpu.max`` ("max 100000" or "150000 100000") and cgroup v1
@@ -147,8 +148,12 @@ def _read_cfs_quota(folder: Path) -> float | None:
     return quota / period
 
 
-def allowed_cpus(*, affinity: Collection[int] | None = None, proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
-                 cgroup_root: str | os.PathLike = "/sys/fs/cgroup") -> int:
+def allowed_cpus(
+    *,
+    affinity: Collection[int] | None = None,
+    proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
+    cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
+) -> int:
     """CPUs this process may use: its affinity mask, capped by the cgroup quota (rounded up), at least 1.
 
     A quota of 1.5 CPUs gives 2: both threads run and the cgroup is throttled as a whole,
@@ -190,8 +195,12 @@ class CpuTimes:
     cpus: int
 
 
-def read_cpu_times(*, cpus: Collection[int] | None = None, proc_stat: str | os.PathLike = "/proc/stat",
-                   self_stat: str | os.PathLike = "/proc/self/stat") -> CpuTimes:
+def read_cpu_times(
+    *,
+    cpus: Collection[int] | None = None,
+    proc_stat: str | os.PathLike = "/proc/stat",
+    self_stat: str | os.PathLike = "/proc/self/stat",
+) -> CpuTimes:
     """Read the tick counters of ``cpus`` (default: the affinity mask) and of this process.
 
     Raises:
@@ -216,7 +225,7 @@ def read_cpu_times(*, cpus: Collection[int] | None = None, proc_stat: str | os.P
     if seen != want:
         raise ValueError(f"{proc_stat}: no line for {', '.join(sorted(want - seen))}")
     stat = Path(self_stat).read_text()
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 0
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 0
     own = int(fields[11]) + int(fields[12])  # utime, stime
     if os.getpriority(os.PRIO_PROCESS, 0) > 0:  # our user time is counted as "nice", not in `busy`
         own = int(fields[12])
@@ -253,10 +262,15 @@ def choose_threads(*, allowed: int, busy: float) -> int:
     return max(1, min(allowed, allowed - math.floor(busy + 1 - TAKEN_FRACTION + 1e-9)))
 
 
-def auto_threads(*, sample_seconds: float = 0.2, affinity: Collection[int] | None = None,
-                 proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
-                 cgroup_root: str | os.PathLike = "/sys/fs/cgroup", proc_stat: str | os.PathLike = "/proc/stat",
-                 self_stat: str | os.PathLike = "/proc/self/stat") -> tuple[int, int, float | None]:
+def auto_threads(
+    *,
+    sample_seconds: float = 0.2,
+    affinity: Collection[int] | None = None,
+    proc_cgroup: str | os.PathLike = "/proc/self/cgroup",
+    cgroup_root: str | os.PathLike = "/sys/fs/cgroup",
+    proc_stat: str | os.PathLike = "/proc/stat",
+    self_stat: str | os.PathLike = "/proc/self/stat",
+) -> tuple[int, int, float | None]:
     """``(threads, allowed CPUs, CPUs busy elsewhere)``: the "auto" thread count.
 
     Samples ``/proc/stat`` for ``sample_seconds`` (0: no sample, all allowed CPUs);
@@ -302,10 +316,18 @@ class ThreadTuner:
         threads: the count in force now (None: unknown; the first look sets one).
     """
 
-    def __init__(self, *, allowed: int, cpus: Collection[int], every_seconds: float = 1.0,
-                 set_threads: Callable[[int], None] | None = None, clock: Callable[[], float] = time.monotonic,
-                 proc_stat: str | os.PathLike = "/proc/stat", self_stat: str | os.PathLike = "/proc/self/stat",
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allowed: int,
+        cpus: Collection[int],
+        every_seconds: float = 1.0,
+        set_threads: Callable[[int], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        proc_stat: str | os.PathLike = "/proc/stat",
+        self_stat: str | os.PathLike = "/proc/self/stat",
+        threads: int | None = None,
+    ) -> None:
         self.allowed, self.cpus, self.every = allowed, frozenset(cpus), every_seconds
         self.threads = threads
         self._set, self._clock = set_threads, clock
@@ -370,8 +392,9 @@ def set_openmp_wait_env(environ: MutableMapping[str, str] | None = None) -> dict
     return dict(OPENMP_WAIT_ENV)
 
 
-def share_cpu(*, threads: Threads = "auto", sample_seconds: float = 0.2,
-              environ: MutableMapping[str, str] | None = None) -> ThreadPolicy:
+def share_cpu(
+    *, threads: Threads = "auto", sample_seconds: float = 0.2, environ: MutableMapping[str, str] | None = None
+) -> ThreadPolicy:
     """Make PyTorch on the CPU share the machine gracefully; call it before ``import torch``.
 
     ``vistakit train`` (and every other command) does this itself. In a script, make it
@@ -406,10 +429,13 @@ def share_cpu(*, threads: Threads = "auto", sample_seconds: float = 0.2,
     set_now = set_openmp_wait_env(env)
     active = user_chose or not torch_loaded
     if torch_loaded and set_now:
-        warnings.warn("share_cpu() was called after `import torch`: OpenMP has read its environment, so its "
-                      "threads still spin-wait; call vistakit.share_cpu() before importing torch, or set "
-                      f"{' '.join(f'{k}={v}' for k, v in OPENMP_WAIT_ENV.items())} in the environment",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "share_cpu() was called after `import torch`: OpenMP has read its environment, so its "
+            "threads still spin-wait; call vistakit.share_cpu() before importing torch, or set "
+            f"{' '.join(f'{k}={v}' for k, v in OPENMP_WAIT_ENV.items())} in the environment",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     allowed = allowed_cpus()
     busy = None
     chosen: int | None = None
@@ -435,5 +461,6 @@ def share_cpu(*, threads: Threads = "auto", sample_seconds: float = 0.2,
         else:
             env["OMP_NUM_THREADS"] = str(chosen)
             set_now["OMP_NUM_THREADS"] = str(chosen)
-    return ThreadPolicy(threads=chosen, allowed_cpus=allowed, busy_elsewhere=busy, env=set_now,
-                        wait_policy_active=active)
+    return ThreadPolicy(
+        threads=chosen, allowed_cpus=allowed, busy_elsewhere=busy, env=set_now, wait_policy_active=active
+    )

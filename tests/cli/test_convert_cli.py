@@ -45,7 +45,7 @@ def toy_format(monkeypatch):
             report = ConversionReport(self.name, out, images=len(annotations.images), category_map=ids)
             lines = []
             for im in annotations.images:
-                for k, inst in enumerate(im.instances):
+                for _k, inst in enumerate(im.instances):
                     lines.append(f"{im.id} {ids[inst.category_id]} " + " ".join(repr(float(v)) for v in inst.box))
                     if inst.polygons is not None or inst.rle is not None:
                         report.skipped.append(f"image {im.id}, instance {inst.id}: mask (boxes only)")
@@ -76,8 +76,27 @@ def test_reader_options_and_images(tmp_path, capsys):
     out = tmp_path / "o.json"
     assert main(["convert", str(src), "--from", "coco", "--to", "coco", "--out", str(out)]) == 2
     assert "on_invalid='skip'" in capsys.readouterr().err and not out.exists()
-    assert main(["convert", str(src), "--from", "coco", "--to", "coco", "--out", str(out), "--images", str(tmp_path),
-                 "--read-option", "on_invalid=skip", "--write-option", "indent=1"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                str(src),
+                "--from",
+                "coco",
+                "--to",
+                "coco",
+                "--out",
+                str(out),
+                "--images",
+                str(tmp_path),
+                "--read-option",
+                "on_invalid=skip",
+                "--write-option",
+                "indent=1",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "not expressible in coco (1)" in text and "read: " in text and "annotations[0].segmentation[2]" in text
     assert_same_coco(instances_json(), json.loads(out.read_text()))

@@ -27,15 +27,39 @@ def run(capsys, *argv):
 
 def test_embed_then_similar(tiny, tmp_path, capsys, monkeypatch):
     paths = write_folder(tmp_path / "imgs", 8)
-    code, out, err = run(capsys, "embed", tmp_path / "imgs", "--model", NAME, "--weights", "toy",
-                         "--out", tmp_path / "feats.npz", "--batch-size", 3)
+    code, out, err = run(
+        capsys,
+        "embed",
+        tmp_path / "imgs",
+        "--model",
+        NAME,
+        "--weights",
+        "toy",
+        "--out",
+        tmp_path / "feats.npz",
+        "--batch-size",
+        3,
+    )
     assert code == 0, err
     assert "8 images" in out and "x 16 dimensions" in out and "resize 40, crop 32, bicubic" in out
     emb = Embeddings.load(tmp_path / "feats.npz")
     assert emb.paths == [str(p) for p in paths] and emb.transform == TOY_TRANSFORM and emb.weights == "toy"
     for _ in range(2):  # through the feature cache: the same numbers, one cache file
-        code, _, err = run(capsys, "embed", tmp_path / "imgs", "--model", NAME, "--weights", "toy",
-                           "--out", tmp_path / "cached.npz", "--batch-size", 3, "--cache", tmp_path / "cache")
+        code, _, err = run(
+            capsys,
+            "embed",
+            tmp_path / "imgs",
+            "--model",
+            NAME,
+            "--weights",
+            "toy",
+            "--out",
+            tmp_path / "cached.npz",
+            "--batch-size",
+            3,
+            "--cache",
+            tmp_path / "cache",
+        )
         assert code == 0, err
         np.testing.assert_array_equal(Embeddings.load(tmp_path / "cached.npz").features, emb.features)
     assert len(list((tmp_path / "cache").iterdir())) == 1
@@ -57,22 +81,41 @@ def test_embed_a_dataset_to_npy(tiny, tmp_path, capsys):
     for c in ("cat", "dog"):
         for i in range(3):
             (tmp_path / "tree" / "test" / c).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(smooth_image(np.random.default_rng(i + 10 * len(c)))).save(tmp_path / "tree" / "test" / c / f"{i}.png")
-    code, out, err = run(capsys, "embed", "--dataset", "imagefolder", "--root", tmp_path / "tree", "--split", "test",
-                         "--model", NAME, "--image-size", 24, "--out", tmp_path / "f.npy")
+            Image.fromarray(smooth_image(np.random.default_rng(i + 10 * len(c)))).save(
+                tmp_path / "tree" / "test" / c / f"{i}.png"
+            )
+    code, out, err = run(
+        capsys,
+        "embed",
+        "--dataset",
+        "imagefolder",
+        "--root",
+        tmp_path / "tree",
+        "--split",
+        "test",
+        "--model",
+        NAME,
+        "--image-size",
+        24,
+        "--out",
+        tmp_path / "f.npy",
+    )
     assert code == 0, err
     assert f"(+ {tmp_path / 'f.json'})" in out and "imagefolder test" in out and "resize 24, crop 24, bilinear" in out
     emb = Embeddings.load(tmp_path / "f.npy")
     assert emb.features.shape == (6, 16) and emb.labels.tolist() == [0, 0, 0, 1, 1, 1] and emb.classes == ["cat", "dog"]
     assert emb.weights is None and emb.source["kind"] == "dataset"
-    code, out, _ = run(capsys, "similar", tmp_path / "f.npy", tmp_path / "tree" / "test" / "dog" / "1.png", "-k", 1,
-                       "--html", "")
+    code, out, _ = run(
+        capsys, "similar", tmp_path / "f.npy", tmp_path / "tree" / "test" / "dog" / "1.png", "-k", 1, "--html", ""
+    )
     assert code == 0 and "[dog]" in out and "wrote" not in out and "1.0000" in out
 
 
 def test_usage_errors(tiny, tmp_path, capsys):
     write_folder(tmp_path / "imgs", 2)
-    code, _, err = run(capsys, "embed", tmp_path / "imgs", "--dataset", "digits", "--model", NAME, "--out", tmp_path / "x.npz")
+    code, _, err = run(
+        capsys, "embed", tmp_path / "imgs", "--dataset", "digits", "--model", NAME, "--out", tmp_path / "x.npz"
+    )
     assert code == 2 and "either a folder of images or --dataset" in err
     code, _, err = run(capsys, "embed", tmp_path / "imgs", "--model", NAME, "--out", tmp_path / "x.txt")
     assert code == 2 and "written to .npz or .npy" in err
@@ -105,12 +148,26 @@ def test_datasets_check_near_duplicates(tiny, tmp_path, capsys):
     from vistakit.data import find_near_leaks, load_dataset
     from vistakit.features import embed_dataset
 
-    feats = {s: embed_dataset(NAME, load_dataset("imagefolder", s, root=tmp_path / "tree"), weights="toy").features
-             for s in ("train", "test")}
-    sims = [find_near_leaks(feats["train"], feats["test"][j:j + 1], threshold=1e-6)[1][0][2] for j in range(2)]
+    feats = {
+        s: embed_dataset(NAME, load_dataset("imagefolder", s, root=tmp_path / "tree"), weights="toy").features
+        for s in ("train", "test")
+    }
+    sims = [find_near_leaks(feats["train"], feats["test"][j : j + 1], threshold=1e-6)[1][0][2] for j in range(2)]
     threshold = (sims[0] + sims[1]) / 2  # one image above, one below
-    code, out, err = run(capsys, "datasets", "check", "imagefolder", "--root", tmp_path / "tree",
-                         "--model", NAME, "--weights", "toy", "--threshold", f"{threshold:.6f}")
+    code, out, err = run(
+        capsys,
+        "datasets",
+        "check",
+        "imagefolder",
+        "--root",
+        tmp_path / "tree",
+        "--model",
+        NAME,
+        "--weights",
+        "toy",
+        "--threshold",
+        f"{threshold:.6f}",
+    )
     assert code == 1, err
     assert f"cosine >= {float(f'{threshold:.6f}'):g}, {NAME}, weights toy): 1 image(s)" in out
     assert f"~test[{int(np.argmax(sims))}]" in out

@@ -34,8 +34,20 @@ def test_semantic(tmp_path, capsys):
     t, p = np.concatenate(trues), np.concatenate(preds)
     keep = t != 255
     iou = jaccard_score(t[keep], p[keep], average=None, labels=range(3))
-    code, out, err = run(capsys, "evaluate", "--task", "semantic", "--gt", tmp_path / "gt", "--pred",
-                         tmp_path / "pred", "--num-classes", 3, "--target-names", "sky,road,car")
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        "--task",
+        "semantic",
+        "--gt",
+        tmp_path / "gt",
+        "--pred",
+        tmp_path / "pred",
+        "--num-classes",
+        3,
+        "--target-names",
+        "sky,road,car",
+    )
     assert code == 0, err
     assert "2 label maps" in out and f"{keep.sum()} pixels counted" in out
     for name, value in zip(("sky", "road", "car"), iou):
@@ -44,8 +56,18 @@ def test_semantic(tmp_path, capsys):
     assert f"pixel accuracy  {(t[keep] == p[keep]).mean():.4f}" in out
 
     (tmp_path / "pred" / "a.png").unlink()
-    code, _, err = run(capsys, "evaluate", "--task", "semantic", "--gt", tmp_path / "gt", "--pred",
-                       tmp_path / "pred", "--num-classes", 3)
+    code, _, err = run(
+        capsys,
+        "evaluate",
+        "--task",
+        "semantic",
+        "--gt",
+        tmp_path / "gt",
+        "--pred",
+        tmp_path / "pred",
+        "--num-classes",
+        3,
+    )
     assert code == 2 and "no prediction for ['a.png']" in err
     code, _, err = run(capsys, "evaluate", "--task", "semantic", "--gt", tmp_path / "gt", "--pred", tmp_path / "pred")
     assert code == 2 and "--task semantic needs --num-classes" in err
@@ -65,11 +87,18 @@ def write_panoptic(root, name, maps, segments, categories):
 def test_panoptic(tmp_path, capsys):
     categories = [{"id": 1, "name": "person", "isthing": 1}, {"id": 5, "name": "grass", "isthing": 0}]
     gt = np.array([[1, 1, 1, 1], [2, 2, 2, 2], [300, 300, 300, 300]])
-    gsegs = [{"id": 1, "category_id": 1, "iscrowd": 0}, {"id": 2, "category_id": 1, "iscrowd": 0},
-             {"id": 300, "category_id": 5, "iscrowd": 0}]
+    gsegs = [
+        {"id": 1, "category_id": 1, "iscrowd": 0},
+        {"id": 2, "category_id": 1, "iscrowd": 0},
+        {"id": 300, "category_id": 5, "iscrowd": 0},
+    ]
     pred = np.array([[7, 7, 7, 0], [8, 8, 9, 9], [70000, 70000, 70000, 70000]])
-    psegs = [{"id": 7, "category_id": 1}, {"id": 8, "category_id": 1}, {"id": 9, "category_id": 1},
-             {"id": 70000, "category_id": 5}]
+    psegs = [
+        {"id": 7, "category_id": 1},
+        {"id": 8, "category_id": 1},
+        {"id": 9, "category_id": 1},
+        {"id": 70000, "category_id": 5},
+    ]
     gt_json = write_panoptic(tmp_path, "gt", [gt], [gsegs], categories)
     pred_json = write_panoptic(tmp_path, "pred", [pred], [psegs], categories)
     code, out, err = run(capsys, "evaluate", "--task", "panoptic", "--gt-json", gt_json, "--pred-json", pred_json)
@@ -87,17 +116,20 @@ def test_panoptic(tmp_path, capsys):
 
 
 def test_captions(tmp_path, capsys):
-    gt = {"annotations": [
-        {"image_id": 1, "caption": "A dog runs on the grass."},
-        {"image_id": 1, "caption": "A brown dog running."},
-        {"image_id": 2, "caption": "Two cats sit on a red table"},
-        {"image_id": 3, "caption": "not evaluated: no result for this image"},
-    ]}
+    gt = {
+        "annotations": [
+            {"image_id": 1, "caption": "A dog runs on the grass."},
+            {"image_id": 1, "caption": "A brown dog running."},
+            {"image_id": 2, "caption": "Two cats sit on a red table"},
+            {"image_id": 3, "caption": "not evaluated: no result for this image"},
+        ]
+    }
     res = [{"image_id": 1, "caption": "A dog runs on grass"}, {"image_id": 2, "caption": "Two cats on a table!"}]
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "res.json").write_text(json.dumps(res))
-    code, out, err = run(capsys, "evaluate", "--task", "captions", "--gt", tmp_path / "gt.json", "--pred",
-                         tmp_path / "res.json")
+    code, out, err = run(
+        capsys, "evaluate", "--task", "captions", "--gt", tmp_path / "gt.json", "--pred", tmp_path / "res.json"
+    )
     assert code == 0, err
     assert "2 images, 3 reference captions" in out
     refs = {1: ["a dog runs on the grass", "a brown dog running"], 2: ["two cats sit on a red table"]}
@@ -110,8 +142,9 @@ def test_captions(tmp_path, capsys):
 
     res.append({"image_id": 2, "caption": "again"})
     (tmp_path / "res.json").write_text(json.dumps(res))
-    code, _, err = run(capsys, "evaluate", "--task", "captions", "--gt", tmp_path / "gt.json", "--pred",
-                       tmp_path / "res.json")
+    code, _, err = run(
+        capsys, "evaluate", "--task", "captions", "--gt", tmp_path / "gt.json", "--pred", tmp_path / "res.json"
+    )
     assert code == 2 and "image 2 has more than one result caption" in err
 
 
@@ -119,10 +152,12 @@ def test_text(tmp_path, capsys):
     (tmp_path / "gt").mkdir()
     (tmp_path / "res").mkdir()
     (tmp_path / "gt" / "gt_img_1.txt").write_text(
-        "0,0,10,0,10,10,0,10,HELLO\n20,0,30,0,30,10,20,10,###\n40,0,50,0,50,10,40,10,WORLD\n", encoding="utf-8-sig")
+        "0,0,10,0,10,10,0,10,HELLO\n20,0,30,0,30,10,20,10,###\n40,0,50,0,50,10,40,10,WORLD\n", encoding="utf-8-sig"
+    )
     (tmp_path / "gt" / "gt_img_2.txt").write_text("0,0,10,0,10,10,0,10,A\n")
-    (tmp_path / "res" / "res_img_1.txt").write_text("1,0,10,0,10,10,1,10\n20,0,30,0,30,10,20,10\n"
-                                                    "60,0,70,0,70,10,60,10\n")
+    (tmp_path / "res" / "res_img_1.txt").write_text(
+        "1,0,10,0,10,10,1,10\n20,0,30,0,30,10,20,10\n60,0,70,0,70,10,60,10\n"
+    )
     code, out, err = run(capsys, "evaluate", "--task", "text", "--gt", tmp_path / "gt", "--pred", tmp_path / "res")
     assert code == 0, err
     # 1 match; care gt: HELLO, WORLD, A = 3; care detections: 2 (the one on ### is dropped)

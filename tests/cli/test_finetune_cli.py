@@ -23,8 +23,21 @@ def run(capsys, *argv):
 
 def test_scratch_then_transfer_from_the_run_dir(tmp_path, capsys):
     src = tmp_path / "src"
-    code, out, err = run(capsys, "finetune", *FAST, "--model", "fastnet_fmnist", "--freeze", "none",
-                         "--head-epochs", "2", "--labels-per-class", "10", "--out", src)
+    code, out, err = run(
+        capsys,
+        "finetune",
+        *FAST,
+        "--model",
+        "fastnet_fmnist",
+        "--freeze",
+        "none",
+        "--head-epochs",
+        "2",
+        "--labels-per-class",
+        "10",
+        "--out",
+        src,
+    )
     assert code == 0, err
     assert "from scratch: test accuracy" in out and "100 training images" in out
     for name in ("config.yaml", "metrics.jsonl", "best.pt", "summary.json", "report.html"):
@@ -34,16 +47,42 @@ def test_scratch_then_transfer_from_the_run_dir(tmp_path, capsys):
 
     # --weights RUN_DIR: the model comes from the run; head phase, then two stages unfrozen
     ft = tmp_path / "ft"
-    code, out, err = run(capsys, "finetune", *FAST, "--weights", src, "--freeze", "stages:1", "--head-epochs", "1",
-                         "--unfreeze-epochs", "1", "--unfreeze-stages", "2", "--lr-mult", "0.5", "--bn-stats", "frozen",
-                         "--labels-per-class", "5", "--out", ft)
+    code, out, err = run(
+        capsys,
+        "finetune",
+        *FAST,
+        "--weights",
+        src,
+        "--freeze",
+        "stages:1",
+        "--head-epochs",
+        "1",
+        "--unfreeze-epochs",
+        "1",
+        "--unfreeze-stages",
+        "2",
+        "--lr-mult",
+        "0.5",
+        "--bn-stats",
+        "frozen",
+        "--labels-per-class",
+        "5",
+        "--out",
+        ft,
+    )
     assert code == 0, err
     assert "fine-tuned: test accuracy" in out
     assert [json.loads(x)["phase"] for x in (ft / "metrics.jsonl").read_text().splitlines()] == ["head", "unfreeze"]
     ck = load_training_checkpoint(ft / "unfreeze" / "checkpoint.pt")
     lrs = {g["name"]: g["lr_scale"] for g in ck["optimizer"]["param_groups"]}
-    assert lrs == {"stage1": 0.25, "stage1.no_decay": 0.25, "stage2": 0.5, "stage2.no_decay": 0.5, "head": 1.0,
-                   "head.no_decay": 1.0}
+    assert lrs == {
+        "stage1": 0.25,
+        "stage1.no_decay": 0.25,
+        "stage2": 0.5,
+        "stage2.no_decay": 0.5,
+        "head": 1.0,
+        "head.no_decay": 1.0,
+    }
     facts = load_training_checkpoint(ft / "best.pt")["meta"]
     assert facts["model"] == "fastnet_fmnist" and facts["freeze_bn_stats"] is True
 
@@ -53,16 +92,30 @@ def test_scratch_then_transfer_from_the_run_dir(tmp_path, capsys):
     assert code == 2 and "already holds a run" in err and "--overwrite" in err
     assert (ft / "best.pt").read_bytes() == before
     # a model that is not the run's
-    code, out, err = run(capsys, "finetune", *FAST, "--weights", src, "--model", "mobilenet_v2",
-                         "--out", tmp_path / "x")
+    code, out, err = run(
+        capsys, "finetune", *FAST, "--weights", src, "--model", "mobilenet_v2", "--out", tmp_path / "x"
+    )
     assert code == 2 and "holds a fastnet_fmnist checkpoint" in err
     assert not (tmp_path / "x").exists()
 
 
 def test_linear_probe_caches_its_features(tmp_path, capsys):
     out_dir = tmp_path / "probe"
-    args = ["finetune", *FAST, "--model", "mobilenet_v2", "--weights", "imagenet", "--image-size", "32",
-            "--labels-per-class", "5", "--linear-probe", "--out", out_dir]
+    args = [
+        "finetune",
+        *FAST,
+        "--model",
+        "mobilenet_v2",
+        "--weights",
+        "imagenet",
+        "--image-size",
+        "32",
+        "--labels-per-class",
+        "5",
+        "--linear-probe",
+        "--out",
+        out_dir,
+    ]
     code, out, err = run(capsys, *args)
     assert code == 0, err
     assert "linear probe: test accuracy" in out and "from the cache" not in out
@@ -75,12 +128,15 @@ def test_linear_probe_caches_its_features(tmp_path, capsys):
     assert again["test_accuracy"] == first["test_accuracy"]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--model", "fastnet_fmnst"], "did you mean fastnet_fmnist"),
-    (["--model", "fastnet_fmnist", "--freeze", "layers:2"], "not understood"),
-    (["--model", "mobilenet_v2", "--weights", "imagenett"], "no weights 'imagenett'"),
-    (["--model", "fastnet_fmnist", "--head-epochs", "0"], "nothing to train"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--model", "fastnet_fmnst"], "did you mean fastnet_fmnist"),
+        (["--model", "fastnet_fmnist", "--freeze", "layers:2"], "not understood"),
+        (["--model", "mobilenet_v2", "--weights", "imagenett"], "no weights 'imagenett'"),
+        (["--model", "fastnet_fmnist", "--head-epochs", "0"], "nothing to train"),
+    ],
+)
 def test_clear_errors(tmp_path, capsys, argv, message):
     code, out, err = run(capsys, "finetune", *FAST, *argv, "--out", tmp_path / "run")
     assert code == 2 and message in err
@@ -88,8 +144,9 @@ def test_clear_errors(tmp_path, capsys, argv, message):
 
 
 def test_unknown_dataset_and_help(tmp_path, capsys):
-    code, out, err = run(capsys, "finetune", "--dataset", "fashion_mnistt", "--model", "fastnet_fmnist",
-                         "--out", tmp_path / "run")
+    code, out, err = run(
+        capsys, "finetune", "--dataset", "fashion_mnistt", "--model", "fastnet_fmnist", "--out", tmp_path / "run"
+    )
     assert code == 2 and "fashion" in err
     with pytest.raises(SystemExit):
         main(["finetune", "--help"])

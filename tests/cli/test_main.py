@@ -40,8 +40,9 @@ def test_unknown_model_is_a_clear_error(capsys):
 @pytest.mark.needs_data
 @pytest.mark.slow
 def test_demo_runs(tmp_path, capsys):
-    from vistakit.data import locate  # noqa: F401  (the demo needs Fashion-MNIST on disk)
     from pathlib import Path
+
+    from vistakit.data import locate  # noqa: F401  (the demo needs Fashion-MNIST on disk)
 
     if not Path("/usr/share/datasets/fashion-mnist").is_dir():
         pytest.skip("Fashion-MNIST (Debian package dataset-fashion-mnist) is not installed")
@@ -53,8 +54,9 @@ def test_demo_runs(tmp_path, capsys):
     # the comparisons' runs train silently under one progress bar each (on stderr)
     assert [line[:6] for line in out.splitlines() if line.startswith("== ")] == [f"== {k}/5" for k in range(1, 6)]
     assert len(out.splitlines()) < 70, out
-    assert [line for line in out.splitlines() if line.startswith("epoch ")] == [line for line in out.splitlines()
-                                                                                 if line.startswith("epoch 1/1 ")]
+    assert [line for line in out.splitlines() if line.startswith("epoch ")] == [
+        line for line in out.splitlines() if line.startswith("epoch 1/1 ")
+    ]
     assert "phase" not in out + captured.err and captured.err.count("comparison:") >= 2
     assert "| from scratch |" in out and "macro avg" in out
     assert (tmp_path / "fashion-mnist-grid.png").stat().st_size > 1000

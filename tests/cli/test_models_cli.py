@@ -30,16 +30,48 @@ def test_info_prints_the_layer_tree_with_shapes_and_params(capsys):
 
 
 def test_profile_reports_each_mode(capsys):
-    assert main(["models", "profile", "mobilenet_v3_small", "--batch-size", "2", "--input-size", "64",
-                 "--steps", "1", "--modes", "eager,channels_last"]) == 0
+    assert (
+        main(
+            [
+                "models",
+                "profile",
+                "mobilenet_v3_small",
+                "--batch-size",
+                "2",
+                "--input-size",
+                "64",
+                "--steps",
+                "1",
+                "--modes",
+                "eager,channels_last",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "eager" in out and "channels_last" in out and "images/s" in out
 
 
 def test_export_onnx_checks_against_onnxruntime(tmp_path, capsys):
     out = tmp_path / "m.onnx"
-    assert main(["models", "export", "mobilenet_v3_small", "--format", "onnx", "--out", str(out),
-                 "--input-size", "64", "--num-classes", "10"]) == 0
+    assert (
+        main(
+            [
+                "models",
+                "export",
+                "mobilenet_v3_small",
+                "--format",
+                "onnx",
+                "--out",
+                str(out),
+                "--input-size",
+                "64",
+                "--num-classes",
+                "10",
+            ]
+        )
+        == 0
+    )
     assert out.stat().st_size > 100_000
     assert "onnxruntime agrees with torch" in capsys.readouterr().out
 

@@ -49,23 +49,32 @@ def write_mnist_like(folder: Path, *, n_train: int = 30, n_test: int = 12, seed:
 
 def cifar_batch(data: np.ndarray, labels: dict[str, list[int]], name: str) -> bytes:
     """A batch pickled as the CIFAR python files are: a dict with byte-string keys, protocol 2."""
-    batch = {b"batch_label": name.encode(), b"data": data, b"filenames": [f"img_{i}.png".encode() for i in range(len(data))]}
+    batch = {
+        b"batch_label": name.encode(),
+        b"data": data,
+        b"filenames": [f"img_{i}.png".encode() for i in range(len(data))],
+    }
     batch.update({k.encode(): v for k, v in labels.items()})
     return pickle.dumps(batch, protocol=2)
 
 
-def write_cifar(folder: Path, *, variant: str, classes, coarse=(), per_batch: int = 4, seed: int = 0, archive: bool = False):
+def write_cifar(
+    folder: Path, *, variant: str, classes, coarse=(), per_batch: int = 4, seed: int = 0, archive: bool = False
+):
     """The CIFAR python folder (or its .tar.gz); returns {split: (data (N,3072), {labelkey: labels})}."""
     rng = np.random.default_rng(seed)
     top = "cifar-10-batches-py" if variant == "cifar10" else "cifar-100-python"
     files: dict[str, bytes] = {}
     out = {}
     if variant == "cifar10":
-        files["batches.meta"] = pickle.dumps({b"label_names": [c.encode() for c in classes], b"num_vis": 3072}, protocol=2)
+        files["batches.meta"] = pickle.dumps(
+            {b"label_names": [c.encode() for c in classes], b"num_vis": 3072}, protocol=2
+        )
         layout = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
     else:
         files["meta"] = pickle.dumps(
-            {b"fine_label_names": [c.encode() for c in classes], b"coarse_label_names": [c.encode() for c in coarse]}, protocol=2
+            {b"fine_label_names": [c.encode() for c in classes], b"coarse_label_names": [c.encode() for c in coarse]},
+            protocol=2,
         )
         layout = {"train": ["train"], "test": ["test"]}
     for split, names in layout.items():
@@ -75,8 +84,10 @@ def write_cifar(folder: Path, *, variant: str, classes, coarse=(), per_batch: in
             if variant == "cifar10":
                 lab = {"labels": rng.integers(0, len(classes), per_batch).tolist()}
             else:
-                lab = {"fine_labels": rng.integers(0, len(classes), per_batch).tolist(),
-                       "coarse_labels": rng.integers(0, len(coarse), per_batch).tolist()}
+                lab = {
+                    "fine_labels": rng.integers(0, len(classes), per_batch).tolist(),
+                    "coarse_labels": rng.integers(0, len(coarse), per_batch).tolist(),
+                }
             files[name] = cifar_batch(data, lab, name)
             datas.append(data)
             for k, v in lab.items():
@@ -128,14 +139,19 @@ def write_celeba(root, *, attributes, seed=0, attr_rows=None, zip_images=False):
     bbox = rng.integers(0, 300, (CELEBA_N, 4))
     marks = rng.integers(0, 200, (CELEBA_N, 10))
     # The real files pad values with double spaces; keep that.
-    lines = [str(CELEBA_N), " ".join(attributes) + " "] + (attr_rows or [f"{n} " + " ".join(f"{v:2d}" for v in row) for n, row in zip(names, attr)])
+    lines = [str(CELEBA_N), " ".join(attributes) + " "] + (
+        attr_rows or [f"{n} " + " ".join(f"{v:2d}" for v in row) for n, row in zip(names, attr)]
+    )
     (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
     (root / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for n, i in zip(names, ident)))
     (root / "list_bbox_celeba.txt").write_text(
-        f"{CELEBA_N}\nimage_id x_1 y_1 width height\n" + "".join(f"{n}     {' '.join(f'{v:4d}' for v in r)}\n" for n, r in zip(names, bbox)))
+        f"{CELEBA_N}\nimage_id x_1 y_1 width height\n"
+        + "".join(f"{n}     {' '.join(f'{v:4d}' for v in r)}\n" for n, r in zip(names, bbox))
+    )
     header = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
     (root / "list_landmarks_align_celeba.txt").write_text(
-        f"{CELEBA_N}\n{header}\n" + "".join(f"{n} {' '.join(f'{v:4d}' for v in r)}\n" for n, r in zip(names, marks)))
+        f"{CELEBA_N}\n{header}\n" + "".join(f"{n} {' '.join(f'{v:4d}' for v in r)}\n" for n, r in zip(names, marks))
+    )
     (root / "list_eval_partition.txt").write_text("".join(f"{n} {p}\n" for n, p in zip(names, CELEBA_PARTITION)))
     for i, n in enumerate(names):
         write_image(root / "img_align_celeba" / n, solid(i, size=(218 // 10, 178 // 10)))
@@ -177,8 +193,10 @@ def write_devkit(root, ilsvrc_ids_by_wnid: dict[str, int], ground_truth: list[in
     meta = io.BytesIO()
     savemat(meta, {"synsets": synsets})
     gt = ("\n".join(str(g) for g in ground_truth) + "\n").encode()
-    files = {"ILSVRC2012_devkit_t12/data/meta.mat": meta.getvalue(),
-             "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt": gt}
+    files = {
+        "ILSVRC2012_devkit_t12/data/meta.mat": meta.getvalue(),
+        "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt": gt,
+    }
     if archive:
         with tarfile.open(root / "ILSVRC2012_devkit_t12.tar.gz", "w:gz") as tf:
             for name, data in files.items():

@@ -18,10 +18,12 @@ from ._formats import solid, write_image
 BOM = "\ufeff".encode()
 # Lines of an ICDAR 2015 gt_img_1.txt as the RRC publishes them (BOM, CRLF): a transcription
 # with a comma, a don't-care region.
-ICDAR2015_GT = (BOM + b"377,117,463,117,465,130,378,130,Genaxis Theatre\r\n"
-                b"493,115,519,115,519,131,493,131,[06]\r\n"
-                b"374,155,409,155,409,170,374,170,###\r\n"
-                b"492,151,551,151,551,170,492,170,hello, world\r\n")
+ICDAR2015_GT = (
+    BOM + b"377,117,463,117,465,130,378,130,Genaxis Theatre\r\n"
+    b"493,115,519,115,519,131,493,131,[06]\r\n"
+    b"374,155,409,155,409,170,374,170,###\r\n"
+    b"492,151,551,151,551,170,492,170,hello, world\r\n"
+)
 
 
 def write_icdar2015(folder: Path, *, gt: bytes = ICDAR2015_GT) -> tuple[Path, Path]:
@@ -44,7 +46,7 @@ def cityscapes_label_ids(k: int):
     ids = np.full(CITYSCAPES_SIZE, 23, np.uint8)
     ids[4:] = 7
     ids[5:7, 1:4] = 26
-    ids[5:8, 6 + k:8 + k] = 24
+    ids[5:8, 6 + k : 8 + k] = 24
     ids[0, 0] = 4
     return ids
 
@@ -63,18 +65,27 @@ def write_cityscapes(root: Path, *, splits=("train", "val"), n: int = 2) -> Path
         for k in range(n):
             city = "aachen" if k == 0 else "bremen"
             stem = f"{city}_{k:06d}_000019"
-            write_image(root / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png", solid(10 * k, size=CITYSCAPES_SIZE))
+            write_image(
+                root / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png", solid(10 * k, size=CITYSCAPES_SIZE)
+            )
             gt = root / "gtFine" / split / city
             gt.mkdir(parents=True, exist_ok=True)
             Image.fromarray(cityscapes_label_ids(k)).save(gt / f"{stem}_gtFine_labelIds.png")
             Image.fromarray(cityscapes_instance_ids(k)).save(gt / f"{stem}_gtFine_instanceIds.png")
-            doc = {"imgHeight": CITYSCAPES_SIZE[0], "imgWidth": CITYSCAPES_SIZE[1], "objects": [
-                {"label": "sky", "polygon": [[0, 0], [12, 0], [12, 4], [0, 4]]},
-                {"label": "road", "polygon": [[0, 4], [12, 4], [12, 8], [0, 8]]},
-                {"label": "car", "polygon": [[1, 5], [4, 5], [4, 7], [1, 7]]},
-                {"label": "persongroup" if k == 1 else "person", "polygon": [[6 + k, 5], [8 + k, 5], [8 + k, 8], [6 + k, 8]]},
-                {"label": "ego vehicle", "polygon": [[0, 7], [1, 7], [1, 8]], "deleted": 1},
-            ]}
+            doc = {
+                "imgHeight": CITYSCAPES_SIZE[0],
+                "imgWidth": CITYSCAPES_SIZE[1],
+                "objects": [
+                    {"label": "sky", "polygon": [[0, 0], [12, 0], [12, 4], [0, 4]]},
+                    {"label": "road", "polygon": [[0, 4], [12, 4], [12, 8], [0, 8]]},
+                    {"label": "car", "polygon": [[1, 5], [4, 5], [4, 7], [1, 7]]},
+                    {
+                        "label": "persongroup" if k == 1 else "person",
+                        "polygon": [[6 + k, 5], [8 + k, 5], [8 + k, 8], [6 + k, 8]],
+                    },
+                    {"label": "ego vehicle", "polygon": [[0, 7], [1, 7], [1, 8]], "deleted": 1},
+                ],
+            }
             (gt / f"{stem}_gtFine_polygons.json").write_text(json.dumps(doc, indent=4), encoding="utf-8")
     return root
 
@@ -89,7 +100,7 @@ def ade20k_annotation(k: int):
     mask = np.full(ADE_SIZE, 1, np.uint8)
     mask[:2] = 3
     mask[:, 0] = 0
-    mask[4:, 5 + k:] = 150
+    mask[4:, 5 + k :] = 150
     return mask
 
 
@@ -107,6 +118,7 @@ def write_ade20k(root: Path, *, n: int = 2) -> Path:
 
 # ---------------------------------------------------------------------------------- COCO-Text
 
+
 def coco_text_doc() -> dict:
     """A cocotext.v2.json with two train images and one val image, as the v2 file lays them out."""
     return {
@@ -114,21 +126,55 @@ def coco_text_doc() -> dict:
         "info": {"author": "COCO-Text", "version": "2.0"},
         "imgToAnns": {"390310": [45346, 45347], "1025": [], "42": [7]},
         "imgs": {
-            "390310": {"id": 390310, "set": "train", "width": 64, "height": 48,
-                       "file_name": "COCO_train2014_000000390310.jpg"},
-            "1025": {"id": 1025, "set": "train", "width": 32, "height": 32, "file_name": "COCO_train2014_000000001025.jpg"},
+            "390310": {
+                "id": 390310,
+                "set": "train",
+                "width": 64,
+                "height": 48,
+                "file_name": "COCO_train2014_000000390310.jpg",
+            },
+            "1025": {
+                "id": 1025,
+                "set": "train",
+                "width": 32,
+                "height": 32,
+                "file_name": "COCO_train2014_000000001025.jpg",
+            },
             "42": {"id": 42, "set": "val", "width": 40, "height": 30, "file_name": "COCO_train2014_000000000042.jpg"},
         },
         "anns": {
-            "45346": {"mask": [10.5, 10.0, 30.0, 10.0, 30.0, 20.0, 10.5, 20.0], "class": "machine printed",
-                      "bbox": [10.5, 10.0, 19.5, 10.0], "image_id": 390310, "id": 45346, "language": "english",
-                      "area": 195.0, "utf8_string": "STOP", "legibility": "legible"},
-            "45347": {"mask": [40.0, 5.0, 50.0, 5.0, 52.0, 15.0, 41.0, 16.0], "class": "handwritten",
-                      "bbox": [40.0, 5.0, 12.0, 11.0], "image_id": 390310, "id": 45347, "language": "na",
-                      "area": 110.5, "legibility": "illegible"},
-            "7": {"mask": [1.0, 1.0, 9.0, 1.0, 9.0, 5.0, 1.0, 5.0], "class": "others", "bbox": [1.0, 1.0, 8.0, 4.0],
-                  "image_id": 42, "id": 7, "language": "not english", "area": 32.0, "utf8_string": "Caf\u00e9, 1",
-                  "legibility": "legible"},
+            "45346": {
+                "mask": [10.5, 10.0, 30.0, 10.0, 30.0, 20.0, 10.5, 20.0],
+                "class": "machine printed",
+                "bbox": [10.5, 10.0, 19.5, 10.0],
+                "image_id": 390310,
+                "id": 45346,
+                "language": "english",
+                "area": 195.0,
+                "utf8_string": "STOP",
+                "legibility": "legible",
+            },
+            "45347": {
+                "mask": [40.0, 5.0, 50.0, 5.0, 52.0, 15.0, 41.0, 16.0],
+                "class": "handwritten",
+                "bbox": [40.0, 5.0, 12.0, 11.0],
+                "image_id": 390310,
+                "id": 45347,
+                "language": "na",
+                "area": 110.5,
+                "legibility": "illegible",
+            },
+            "7": {
+                "mask": [1.0, 1.0, 9.0, 1.0, 9.0, 5.0, 1.0, 5.0],
+                "class": "others",
+                "bbox": [1.0, 1.0, 8.0, 4.0],
+                "image_id": 42,
+                "id": 7,
+                "language": "not english",
+                "area": 32.0,
+                "utf8_string": "Caf\u00e9, 1",
+                "legibility": "legible",
+            },
         },
     }
 
@@ -166,14 +212,20 @@ def write_total_text(root: Path) -> Path:
     return root
 
 
-MLT_GT = (BOM + "10,10,50,10,50,20,10,20,Latin,Hi, there\r\n"
-          "1,2,3,2,3,4,1,4,Arabic,\u0645\u0631\u062d\u0628\u0627\r\n"
-          "5,5,9,5,9,9,5,9,None,###\r\n".encode())
+MLT_GT = (
+    BOM
+    + "10,10,50,10,50,20,10,20,Latin,Hi, there\r\n"
+    "1,2,3,2,3,4,1,4,Arabic,\u0645\u0631\u062d\u0628\u0627\r\n"
+    "5,5,9,5,9,9,5,9,None,###\r\n".encode()
+)
 
 
 def write_mlt2019(root: Path, *, zipped: bool = False) -> Path:
     """``ImagesPart{1,2}/tr_img_0000{1,2}.*`` and ``train_gt_t13/tr_img_0000{1,2}.txt`` (or their zips)."""
-    files = {"ImagesPart1/tr_img_00001.jpg": solid(1, size=(50, 60)), "ImagesPart2/tr_img_00002.png": solid(2, size=(30, 40))}
+    files = {
+        "ImagesPart1/tr_img_00001.jpg": solid(1, size=(50, 60)),
+        "ImagesPart2/tr_img_00002.png": solid(2, size=(30, 40)),
+    }
     for name, pixels in files.items():
         write_image(root / name, pixels)
     gt = root / "train_gt_t13"
@@ -203,6 +255,7 @@ def write_icdar2013(root: Path) -> Path:
 
 # ---------------------------------------------------------------------------------- SynthText
 
+
 def synthtext_quads(n: int, *, x0: float = 2.0) -> np.ndarray:
     """(2, 4, n) corners of n boxes side by side: x then y of the 4 corners, as wordBB stores them."""
     out = np.zeros((2, 4, n))
@@ -231,10 +284,13 @@ def write_synthtext(root: Path, *, wordbb=None, charbb=None, txt=None) -> Path:
     chars0 = synthtext_quads(16, x0=0.0)
     words1 = synthtext_quads(1)[:, :, 0]  # one word: (2, 4)
     chars1 = synthtext_quads(2)
-    savemat(folder / "gt.mat", {
-        "imnames": cell([np.array([n]) for n in names]),
-        "wordBB": cell(wordbb if wordbb is not None else [words0, words1]),
-        "charBB": cell(charbb if charbb is not None else [chars0, chars1]),
-        "txt": cell(txt if txt is not None else [np.array(["Lines:\nI lost", "Kevin "]), np.array(["ok"])]),
-    })
+    savemat(
+        folder / "gt.mat",
+        {
+            "imnames": cell([np.array([n]) for n in names]),
+            "wordBB": cell(wordbb if wordbb is not None else [words0, words1]),
+            "charBB": cell(charbb if charbb is not None else [chars0, chars1]),
+            "txt": cell(txt if txt is not None else [np.array(["Lines:\nI lost", "Kevin "]), np.array(["ok"])]),
+        },
+    )
     return folder

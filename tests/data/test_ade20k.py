@@ -53,7 +53,8 @@ def test_bad_annotations_are_named(tmp_path):
     with pytest.raises(DatasetError, match=r"ADE_val_00000001.png: pixel \(x=2, y=3\) holds class 151"):
         ds[0]
     Image.fromarray(np.zeros((ADE_SIZE[0], ADE_SIZE[1] + 1), np.uint8)).save(
-        base / "annotations" / "validation" / "ADE_val_00000002.png")
+        base / "annotations" / "validation" / "ADE_val_00000002.png"
+    )
     with pytest.raises(DatasetError, match=r"ADE_val_00000002.png: the annotation is 10x6 but its image is 9x6"):
         ds[1]
     (base / "annotations" / "validation" / "ADE_val_00000002.png").unlink()
@@ -64,9 +65,9 @@ def test_bad_annotations_are_named(tmp_path):
 def test_full_release_seg_png(tmp_path):
     # Object class c is stored as R = c // 256 * 10, G = c % 256; B numbers the instances.
     seg = np.zeros((4, 6, 3), np.uint8)
-    seg[:2, :3] = [10, 44, 7]    # class 256 + 44 = 300, instance B=7
-    seg[2:, :3] = [0, 12, 9]     # class 12, instance B=9
-    seg[:, 4:] = [20, 1, 30]     # class 2 * 256 + 1 = 513, instance B=30
+    seg[:2, :3] = [10, 44, 7]  # class 256 + 44 = 300, instance B=7
+    seg[2:, :3] = [0, 12, 9]  # class 12, instance B=9
+    seg[:, 4:] = [20, 1, 30]  # class 2 * 256 + 1 = 513, instance B=30
     Image.fromarray(seg).save(tmp_path / "ADE_train_00000001_seg.png")
     classes, instances = read_full_seg(tmp_path / "ADE_train_00000001_seg.png")
     assert classes[0, 0] == 300 and classes[3, 0] == 12 and classes[0, 5] == 513 and classes[0, 3] == 0

@@ -14,12 +14,12 @@ from vistakit.data import (
     ConversionReport,
     DatasetError,
     Instance,
+    _annotations,
     convert,
     get_format,
     list_formats,
     register_format,
 )
-from vistakit.data import _annotations
 from vistakit.structures import RLE, Caption, Polygons
 
 
@@ -28,10 +28,21 @@ def _set(tmp_path):
     square = Polygons([np.array([[2.0, 2], [12, 2], [12, 8], [2, 8]])])
     crowd = np.zeros((20, 30), bool)
     crowd[10:15, 20:28] = True
-    images = [AnnotatedImage("a.png", 30, 20, 5, [
-        Instance(3, [2, 2, 12, 8], polygons=square, id=1, keypoints=[[4, 4, 2], [0, 0, 0]]),
-        Instance(7, [20, 10, 28, 15], rle=RLE.encode(crowd), iscrowd=True, id=2, keypoints=[[21, 11, 1], [22, 12, 2]]),
-    ], captions=[Caption("two things", id=9)])]
+    images = [
+        AnnotatedImage(
+            "a.png",
+            30,
+            20,
+            5,
+            [
+                Instance(3, [2, 2, 12, 8], polygons=square, id=1, keypoints=[[4, 4, 2], [0, 0, 0]]),
+                Instance(
+                    7, [20, 10, 28, 15], rle=RLE.encode(crowd), iscrowd=True, id=2, keypoints=[[21, 11, 1], [22, 12, 2]]
+                ),
+            ],
+            captions=[Caption("two things", id=9)],
+        )
+    ]
     return AnnotationSet([Category(3, "square"), Category(7, "crowd")], images, image_root=tmp_path)
 
 
@@ -74,8 +85,10 @@ def test_registry_and_convert_write_nothing_on_a_bad_source(tmp_path, monkeypatc
         def read(self, path, **options):
             rows = [json.loads(line) for line in open(path)]
             cats = sorted({r["c"] for r in rows})
-            return AnnotationSet([Category(c, str(c)) for c in cats],
-                                 [AnnotatedImage("x.png", 10, 10, 0, [Instance(r["c"], r["box"]) for r in rows])])
+            return AnnotationSet(
+                [Category(c, str(c)) for c in cats],
+                [AnnotatedImage("x.png", 10, 10, 0, [Instance(r["c"], r["box"]) for r in rows])],
+            )
 
         def write(self, annotations, out, **options):
             report = ConversionReport(self.name, out)
@@ -93,7 +106,9 @@ def test_registry_and_convert_write_nothing_on_a_bad_source(tmp_path, monkeypatc
     src = tmp_path / "a.jsonl"
     src.write_text('{"c": 1, "box": [0, 0, 2, 2]}\n{"c": 2, "box": [1, 1, 3, 4]}\n')
     report = convert(src, tmp_path / "b.jsonl", from_format="test_lines", to_format="test_lines")
-    assert report.instances == 2 and (tmp_path / "b.jsonl").read_text() == src.read_text().replace("0, 0, 2, 2", "0.0, 0.0, 2.0, 2.0").replace("1, 1, 3, 4", "1.0, 1.0, 3.0, 4.0")
+    assert report.instances == 2 and (tmp_path / "b.jsonl").read_text() == src.read_text().replace(
+        "0, 0, 2, 2", "0.0, 0.0, 2.0, 2.0"
+    ).replace("1, 1, 3, 4", "1.0, 1.0, 3.0, 4.0")
     assert "wrote 1 images, 2 instances as test_lines" in report.summary()
     src.write_text('{"c": 1, "box": [0, 0, 20, 2]}\n')  # outside the 10x10 image
     with pytest.raises(DatasetError, match="outside"):
@@ -123,8 +138,9 @@ def test_preview_draws_the_targets_of_a_dense_data_set(tmp_path):
     from vistakit.data import AnnotationDataset, DatasetInfo, dataset_grid
 
     info = DatasetInfo(name="toy", title="toy", task="detection", classes=())
-    grid = np.asarray(dataset_grid(AnnotationDataset(_set(tmp_path), info=info, split="val"), per_class=2,
-                                   max_classes=1, cell=60))
+    grid = np.asarray(
+        dataset_grid(AnnotationDataset(_set(tmp_path), info=info, split="val"), per_class=2, max_classes=1, cell=60)
+    )
     assert grid.shape == (64, 64, 3)  # one 60-pixel tile and its padding
     tile = grid[2:62, 2:62]
     from vistakit.structures import Sample

@@ -52,7 +52,9 @@ def test_attribute_value_not_plus_minus_one(tmp_path):
     rows = [f"{n} " + " ".join(["1"] * 40) for n in names]
     rows[4] = f"{names[4]} " + " ".join(["1"] * 7 + ["0"] + ["1"] * 32)
     write_celeba(tmp_path, attr_rows=rows)
-    with pytest.raises(DatasetError, match=r"list_attr_celeba.txt: line 7 \(000005.jpg\) attribute Big_Nose is 0, expected -1 or 1"):
+    with pytest.raises(
+        DatasetError, match=r"list_attr_celeba.txt: line 7 \(000005.jpg\) attribute Big_Nose is 0, expected -1 or 1"
+    ):
         load_dataset("celeba", "train", root=tmp_path, download=False)
 
 
@@ -80,7 +82,9 @@ def test_files_list_different_images(tmp_path):
     lines = path.read_text().splitlines()
     lines[3] = "999999.jpg 5"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DatasetError, match=r"identity_CelebA.txt: image 4 is 999999.jpg, but list_eval_partition.txt lists 000004.jpg"):
+    with pytest.raises(
+        DatasetError, match=r"identity_CelebA.txt: image 4 is 999999.jpg, but list_eval_partition.txt lists 000004.jpg"
+    ):
         load_dataset("celeba", "train", root=tmp_path, download=False, target_type="identity")
 
 

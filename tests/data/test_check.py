@@ -34,13 +34,16 @@ def random_images(n, seed):
 def test_duplicates_and_leaks_with_example_indices():
     train = random_images(10, 0)
     test = random_images(6, 1)
-    train[7] = train[2]              # duplicate inside train, same label
+    train[7] = train[2]  # duplicate inside train, same label
     train[9] = train[2]
-    train[5] = train[4]              # duplicate with a different label
-    test[3] = train[8]               # leaks
+    train[5] = train[4]  # duplicate with a different label
+    test[3] = train[8]  # leaks
     test[5] = train[2]
     report = check_splits(
-        {"train": tensor_ds(train, [0, 1, 2, 3, 4, 6, 6, 2, 8, 2]), "test": tensor_ds(test, [0, 1, 2, 3, 4, 5], "test")},
+        {
+            "train": tensor_ds(train, [0, 1, 2, 3, 4, 6, 6, 2, 8, 2]),
+            "test": tensor_ds(test, [0, 1, 2, 3, 4, 5], "test"),
+        },
         name="toy",
     )
     tr = report.splits["train"]
@@ -56,8 +59,12 @@ def test_duplicates_and_leaks_with_example_indices():
 
 
 def test_clean_splits_are_ok():
-    report = check_splits({"train": tensor_ds(random_images(20, 2), list(range(10)) * 2),
-                           "test": tensor_ds(random_images(10, 3), list(range(10)), "test")})
+    report = check_splits(
+        {
+            "train": tensor_ds(random_images(20, 2), list(range(10)) * 2),
+            "test": tensor_ds(random_images(10, 3), list(range(10)), "test"),
+        }
+    )
     assert report.ok and report.leaks[0].count == 0 and report.warnings == []
     assert report.splits["train"].imbalance == 1.0
 
@@ -90,7 +97,10 @@ def test_image_folder_check_and_stats(tmp_path):
     for split, n in (("train", 3), ("test", 2)):
         for c in ("a", "b"):
             for i in range(n):
-                write_image(tmp_path / split / c / f"{i}.png", solid(ord(c) + 10 * i + (100 if split == "test" else 0), size=(5, 7)))
+                write_image(
+                    tmp_path / split / c / f"{i}.png",
+                    solid(ord(c) + 10 * i + (100 if split == "test" else 0), size=(5, 7)),
+                )
     write_image(tmp_path / "test" / "b" / "leak.png", solid(ord("a") + 10, size=(5, 7)))  # = train/a/1.png
     (tmp_path / "train" / "b" / "broken.png").write_bytes(b"not a png")
     report = check_dataset("imagefolder", root=tmp_path)

@@ -31,7 +31,17 @@ def test_the_label_table_is_the_official_one():
     assert sorted(lab.train_id for lab in evaluated) == list(range(19))
     assert all(not lab.ignore_in_eval for lab in evaluated)
     assert [lab.name for lab in LABELS if lab.has_instances] == [
-        "person", "rider", "car", "truck", "bus", "caravan", "trailer", "train", "motorcycle", "bicycle"]
+        "person",
+        "rider",
+        "car",
+        "truck",
+        "bus",
+        "caravan",
+        "trailer",
+        "train",
+        "motorcycle",
+        "bicycle",
+    ]
     info = dataset_info("cityscapes")
     assert info.num_classes == 19 and info.classes[0] == "road" and info.classes[18] == "bicycle"
     assert info.splits == {"train": 2975, "val": 500, "test": 1525}
@@ -83,12 +93,18 @@ def test_polygons_json_reads_and_round_trips(tmp_path):
     assert tuple(s.image.shape) == (3, *CITYSCAPES_SIZE)
     report = write_annotations(ann, tmp_path / "out", format="cityscapes")
     assert report.images == 2 and report.instances == 8 and report.skipped == []
-    written = json.loads((tmp_path / "out" / "val" / "bremen" / "bremen_000001_000019_gtFine_polygons.json").read_text())
-    original = json.loads((tmp_path / "gtFine" / "val" / "bremen" / "bremen_000001_000019_gtFine_polygons.json").read_text())
+    written = json.loads(
+        (tmp_path / "out" / "val" / "bremen" / "bremen_000001_000019_gtFine_polygons.json").read_text()
+    )
+    original = json.loads(
+        (tmp_path / "gtFine" / "val" / "bremen" / "bremen_000001_000019_gtFine_polygons.json").read_text()
+    )
     original["objects"] = [o for o in original["objects"] if not o.get("deleted")]
     assert written == original
     again = read_annotations(tmp_path / "out", format="cityscapes")
-    assert [[i.category_id for i in a.instances] for a in again.images] == [[i.category_id for i in a.instances] for a in ann.images]
+    assert [[i.category_id for i in a.instances] for a in again.images] == [
+        [i.category_id for i in a.instances] for a in ann.images
+    ]
 
 
 def test_polygons_data_set(tmp_path):
@@ -106,7 +122,9 @@ def test_malformed_files_are_named(tmp_path):
     labels[2, 3] = 40
     Image.fromarray(labels).save(gt / "aachen_000000_000019_gtFine_labelIds.png")
     ds = load_dataset("cityscapes", "val", root=tmp_path, download=False)
-    with pytest.raises(DatasetError, match=r"aachen_000000_000019_gtFine_labelIds.png: pixel \(x=3, y=2\) .*label id 40"):
+    with pytest.raises(
+        DatasetError, match=r"aachen_000000_000019_gtFine_labelIds.png: pixel \(x=3, y=2\) .*label id 40"
+    ):
         ds[0]
     Image.fromarray(np.zeros((8, 10), np.uint16)).save(gt / "aachen_000000_000019_gtFine_instanceIds.png")
     inst = load_dataset("cityscapes", "val", root=tmp_path, download=False, target="instances")

@@ -22,7 +22,17 @@ def test_list(capsys):
     header, *rows = out.splitlines()
     assert header.split() == ["NAME", "TASK", "IMAGES", "CLASSES", "ON", "DISK"]
     by_name = {r.split()[0]: r for r in rows}
-    assert set(by_name) >= {"mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "imagenet", "flowers102", "celeba", "digits"}
+    assert set(by_name) >= {
+        "mnist",
+        "fashion-mnist",
+        "cifar10",
+        "cifar100",
+        "imagefolder",
+        "imagenet",
+        "flowers102",
+        "celeba",
+        "digits",
+    }
     assert "1,797" in by_name["digits"] and "yes (system)" in by_name["digits"]
     assert by_name["cifar10"].rstrip().endswith("no")
 
@@ -41,12 +51,18 @@ def test_fetch(capsys, tmp_path):
     code, out, _ = run(capsys, "datasets", "fetch", "mnist", "--root", str(tmp_path), "--split", "test")
     assert code == 0 and "t10k-images-idx3-ubyte.gz" in out and "(root)" in out
     code, _, err = run(capsys, "datasets", "fetch", "cifar10", "--offline")
-    assert code == 2 and "cifar-10-python.tar.gz" in err and "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err
+    assert (
+        code == 2
+        and "cifar-10-python.tar.gz" in err
+        and "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err
+    )
 
 
 def test_preview_writes_png(capsys, tmp_path):
     out_path = tmp_path / "grid.png"
-    code, out, _ = run(capsys, "datasets", "preview", "digits", "--split", "test", "--out", str(out_path), "--per-class", "2")
+    code, out, _ = run(
+        capsys, "datasets", "preview", "digits", "--split", "test", "--out", str(out_path), "--per-class", "2"
+    )
     assert code == 0 and "wrote" in out
     assert Image.open(out_path).format == "PNG"
 

@@ -27,8 +27,7 @@ from vistakit.data import (
     read_annotations,
     write_annotations,
 )
-from vistakit.structures import rle_counts_from_strings, rle_counts_to_strings
-from vistakit.structures import Caption, Polygons
+from vistakit.structures import Caption, Polygons, rle_counts_from_strings, rle_counts_to_strings
 
 H, W = 40, 60  # image 1
 H2, W2 = 30, 50  # image 2
@@ -36,11 +35,26 @@ H2, W2 = 30, 50  # image 2
 
 def _images():
     return [
-        {"license": 3, "file_name": "000000000001.jpg", "coco_url": "http://images.cocodataset.org/val2017/000000000001.jpg",
-         "height": H, "width": W, "date_captured": "2013-11-14 17:02:52", "flickr_url": "http://farm7.staticflickr.com/x.jpg",
-         "id": 1},
-        {"license": 1, "file_name": "000000000002.jpg", "coco_url": "", "height": H2, "width": W2,
-         "date_captured": "2013-11-14 20:55:31", "flickr_url": "", "id": 2},
+        {
+            "license": 3,
+            "file_name": "000000000001.jpg",
+            "coco_url": "http://images.cocodataset.org/val2017/000000000001.jpg",
+            "height": H,
+            "width": W,
+            "date_captured": "2013-11-14 17:02:52",
+            "flickr_url": "http://farm7.staticflickr.com/x.jpg",
+            "id": 1,
+        },
+        {
+            "license": 1,
+            "file_name": "000000000002.jpg",
+            "coco_url": "",
+            "height": H2,
+            "width": W2,
+            "date_captured": "2013-11-14 20:55:31",
+            "flickr_url": "",
+            "id": 2,
+        },
     ]
 
 
@@ -67,37 +81,76 @@ def instances_json():
         "licenses": [{"url": "http://creativecommons.org/licenses/by-nc-sa/2.0/", "id": 1, "name": "BY-NC-SA"}],
         "images": _images(),
         "annotations": [
-            {"segmentation": [[10.5, 10.25, 25.0, 10.0, 25.0, 30.75, 10.0, 30.0], [2.0, 2.0, 6.0, 2.0, 4.0, 5.0]],
-             "area": 321.0625, "iscrowd": 0, "image_id": 1, "bbox": [2.0, 2.0, 23.0, 28.75], "category_id": 18, "id": 101},
-            {"segmentation": {"counts": counts, "size": [H, W]}, "area": int(mask_util.area(crowd_rle)),
-             "iscrowd": 1, "image_id": 1, "bbox": mask_util.toBbox(crowd_rle).tolist(), "category_id": 1, "id": 102},
-            {"segmentation": {"size": [H2, W2], "counts": rle2["counts"].decode()}, "area": int(mask_util.area(rle2)),
-             "iscrowd": 0, "image_id": 2, "bbox": [4.13, 3.07, 35.77, 21.5], "category_id": 1, "id": 103},
+            {
+                "segmentation": [[10.5, 10.25, 25.0, 10.0, 25.0, 30.75, 10.0, 30.0], [2.0, 2.0, 6.0, 2.0, 4.0, 5.0]],
+                "area": 321.0625,
+                "iscrowd": 0,
+                "image_id": 1,
+                "bbox": [2.0, 2.0, 23.0, 28.75],
+                "category_id": 18,
+                "id": 101,
+            },
+            {
+                "segmentation": {"counts": counts, "size": [H, W]},
+                "area": int(mask_util.area(crowd_rle)),
+                "iscrowd": 1,
+                "image_id": 1,
+                "bbox": mask_util.toBbox(crowd_rle).tolist(),
+                "category_id": 1,
+                "id": 102,
+            },
+            {
+                "segmentation": {"size": [H2, W2], "counts": rle2["counts"].decode()},
+                "area": int(mask_util.area(rle2)),
+                "iscrowd": 0,
+                "image_id": 2,
+                "bbox": [4.13, 3.07, 35.77, 21.5],
+                "category_id": 1,
+                "id": 103,
+            },
         ],
-        "categories": [{"supercategory": "person", "id": 1, "name": "person"},
-                       {"supercategory": "animal", "id": 18, "name": "dog"}],
+        "categories": [
+            {"supercategory": "person", "id": 1, "name": "person"},
+            {"supercategory": "animal", "id": 18, "name": "dog"},
+        ],
     }
 
 
 def keypoints_json():
     rng = np.random.default_rng(0)
     kps = []
-    for n in range(2):
+    for _n in range(2):
         xy = rng.integers(0, 30, (17, 2))
         v = rng.integers(0, 3, 17)
         xy[v == 0] = 0
         kps.append(np.concatenate([xy, v[:, None]], axis=1).ravel().tolist())
     return {
-        "info": {}, "licenses": [],
+        "info": {},
+        "licenses": [],
         "images": _images(),
         "annotations": [
-            {"segmentation": [[1.0, 1.0, 30.0, 1.0, 30.0, 35.0]], "num_keypoints": int(np.count_nonzero(np.array(k)[2::3])),
-             "area": 480.5, "iscrowd": 0, "keypoints": k, "image_id": 1 + n, "bbox": [1.0, 1.0, 29.0, 28.0],
-             "category_id": 1, "id": 200 + n}
+            {
+                "segmentation": [[1.0, 1.0, 30.0, 1.0, 30.0, 35.0]],
+                "num_keypoints": int(np.count_nonzero(np.array(k)[2::3])),
+                "area": 480.5,
+                "iscrowd": 0,
+                "keypoints": k,
+                "image_id": 1 + n,
+                "bbox": [1.0, 1.0, 29.0, 28.0],
+                "category_id": 1,
+                "id": 200 + n,
+            }
             for n, k in enumerate(kps)
         ],
-        "categories": [{"supercategory": "person", "id": 1, "name": "person", "keypoints": list(COCO_KEYPOINT_NAMES),
-                        "skeleton": [list(p) for p in COCO_SKELETON]}],
+        "categories": [
+            {
+                "supercategory": "person",
+                "id": 1,
+                "name": "person",
+                "keypoints": list(COCO_KEYPOINT_NAMES),
+                "skeleton": [list(p) for p in COCO_SKELETON],
+            }
+        ],
     }
 
 
@@ -107,18 +160,40 @@ def stuff_json():
         m = np.zeros((H, W), np.uint8)
         m[rows, :] = 1
         r = mask_util.encode(np.asfortranarray(m))
-        anns.append({"segmentation": {"counts": r["counts"].decode(), "size": [H, W]}, "area": float(mask_util.area(r)),
-                     "iscrowd": 0, "image_id": 1, "bbox": mask_util.toBbox(r).tolist(), "category_id": cat, "id": 300 + k})
-    return {"info": {}, "licenses": [], "images": _images()[:1], "annotations": anns,
-            "categories": [{"supercategory": "plant", "id": 149, "name": "grass"},
-                           {"supercategory": "other", "id": 183, "name": "other"}]}
+        anns.append(
+            {
+                "segmentation": {"counts": r["counts"].decode(), "size": [H, W]},
+                "area": float(mask_util.area(r)),
+                "iscrowd": 0,
+                "image_id": 1,
+                "bbox": mask_util.toBbox(r).tolist(),
+                "category_id": cat,
+                "id": 300 + k,
+            }
+        )
+    return {
+        "info": {},
+        "licenses": [],
+        "images": _images()[:1],
+        "annotations": anns,
+        "categories": [
+            {"supercategory": "plant", "id": 149, "name": "grass"},
+            {"supercategory": "other", "id": 183, "name": "other"},
+        ],
+    }
 
 
 def captions_json():
-    return {"info": {}, "licenses": [], "images": _images(),
-            "annotations": [{"image_id": 1, "id": 1, "caption": "A dog next to a person."},
-                            {"image_id": 1, "id": 7, "caption": "Two friends in the park"},
-                            {"image_id": 2, "id": 3, "caption": "Un café, s'il vous plaît."}]}
+    return {
+        "info": {},
+        "licenses": [],
+        "images": _images(),
+        "annotations": [
+            {"image_id": 1, "id": 1, "caption": "A dog next to a person."},
+            {"image_id": 1, "id": 7, "caption": "Two friends in the park"},
+            {"image_id": 2, "id": 3, "caption": "Un café, s'il vous plaît."},
+        ],
+    }
 
 
 def write_panoptic(root, split="val2017"):
@@ -130,13 +205,31 @@ def write_panoptic(root, split="val2017"):
     folder = root / "annotations" / f"panoptic_{split}"
     folder.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgb).save(folder / "000000000001.png")
-    doc = {"info": {}, "licenses": [], "images": _images()[:1],
-           "annotations": [{"segments_info": [
-               {"id": 259, "category_id": 1, "iscrowd": 0, "bbox": [0, 0, 20, H], "area": 20 * H},
-               {"id": 131079, "category_id": 149, "iscrowd": 0, "bbox": [20, 20, W - 20, H - 20], "area": (W - 20) * (H - 20)}],
-               "file_name": "000000000001.png", "image_id": 1}],
-           "categories": [{"supercategory": "person", "isthing": 1, "id": 1, "name": "person", "color": [220, 20, 60]},
-                          {"supercategory": "plant", "isthing": 0, "id": 149, "name": "grass", "color": [152, 251, 152]}]}
+    doc = {
+        "info": {},
+        "licenses": [],
+        "images": _images()[:1],
+        "annotations": [
+            {
+                "segments_info": [
+                    {"id": 259, "category_id": 1, "iscrowd": 0, "bbox": [0, 0, 20, H], "area": 20 * H},
+                    {
+                        "id": 131079,
+                        "category_id": 149,
+                        "iscrowd": 0,
+                        "bbox": [20, 20, W - 20, H - 20],
+                        "area": (W - 20) * (H - 20),
+                    },
+                ],
+                "file_name": "000000000001.png",
+                "image_id": 1,
+            }
+        ],
+        "categories": [
+            {"supercategory": "person", "isthing": 1, "id": 1, "name": "person", "color": [220, 20, 60]},
+            {"supercategory": "plant", "isthing": 0, "id": 149, "name": "grass", "color": [152, 251, 152]},
+        ],
+    }
     path = root / "annotations" / f"panoptic_{split}.json"
     path.write_text(json.dumps(doc))
     return path, doc, ids
@@ -182,7 +275,9 @@ def test_instances_read_exactly(tmp_path):
     ref = PyCOCO(str(path))
     for im in s.images:
         for inst in im.instances:
-            np.testing.assert_array_equal(inst.mask(height=im.height, width=im.width), ref.annToMask(ref.anns[inst.id]).astype(bool))
+            np.testing.assert_array_equal(
+                inst.mask(height=im.height, width=im.width), ref.annToMask(ref.anns[inst.id]).astype(bool)
+            )
     assert s.images[0].attributes["coco_url"].endswith("000000000001.jpg")
 
 
@@ -245,7 +340,10 @@ def test_panoptic_round_trip_copies_the_pngs(tmp_path):
     path, doc, _ = write_panoptic(tmp_path / "src")
     s = read_annotations(path, format="coco", task="panoptic")
     im = s.images[0]
-    assert im.segmentation.endswith("panoptic_val2017/000000000001.png") and [g.id for g in im.segments] == [259, 131079]
+    assert im.segmentation.endswith("panoptic_val2017/000000000001.png") and [g.id for g in im.segments] == [
+        259,
+        131079,
+    ]
     assert s.category_by_id[149].isthing is False and s.category_by_id[1].color == (220, 20, 60)
     out = tmp_path / "dst" / "panoptic_val2017.json"
     report = write_annotations(s, out, format="coco")
@@ -262,10 +360,22 @@ def test_panoptic_round_trip_copies_the_pngs(tmp_path):
 
 def test_a_set_from_elsewhere_gets_coco_areas_ids_and_a_report(tmp_path):
     square = Polygons([np.array([[2.0, 2], [12.5, 2], [12.5, 8.25], [2, 8.25]])])
-    s = AnnotationSet([Category(0, "a"), Category(1, "b")], [AnnotatedImage("x.png", 20, 15, 7, [
-        Instance(0, [2, 2, 12.5, 8.25], polygons=square),
-        Instance(np.int64(1), [1, 1, 4, 5], area=np.float32(12.0)),  # numpy scalars, as some readers give
-    ], captions=[Caption("hello")])])
+    s = AnnotationSet(
+        [Category(0, "a"), Category(1, "b")],
+        [
+            AnnotatedImage(
+                "x.png",
+                20,
+                15,
+                7,
+                [
+                    Instance(0, [2, 2, 12.5, 8.25], polygons=square),
+                    Instance(np.int64(1), [1, 1, 4, 5], area=np.float32(12.0)),  # numpy scalars, as some readers give
+                ],
+                captions=[Caption("hello")],
+            )
+        ],
+    )
     report = write_annotations(s, tmp_path / "x.json", format="coco")
     back = json.loads((tmp_path / "x.json").read_text())
     a, b = back["annotations"]
@@ -279,8 +389,18 @@ def test_a_set_from_elsewhere_gets_coco_areas_ids_and_a_report(tmp_path):
 
 def test_rle_strings_decode_and_encode_at_once_like_pycocotools():
     rng = np.random.default_rng(1)
-    masks = [rng.random((h, w)) < p for h, w, p in
-             [(1, 1, 1.0), (1, 1, 0.0), (7, 5, 0.5), (64, 48, 0.97), (33, 20, 0.02), (200, 300, 0.5), (3, 1000, 0.3)]]
+    masks = [
+        rng.random((h, w)) < p
+        for h, w, p in [
+            (1, 1, 1.0),
+            (1, 1, 0.0),
+            (7, 5, 0.5),
+            (64, 48, 0.97),
+            (33, 20, 0.02),
+            (200, 300, 0.5),
+            (3, 1000, 0.3),
+        ]
+    ]
     strings = [mask_util.encode(np.asfortranarray(m.astype(np.uint8)))["counts"].decode() for m in masks]
     decoded = rle_counts_from_strings(strings)
     for s, m, counts in zip(strings, masks, decoded):
@@ -301,25 +421,59 @@ def _bad(mutate):
 
 MALFORMED = [
     ("missing bbox", lambda d: d["annotations"][2].pop("bbox"), r"annotations\[2\]\.bbox: missing"),
-    ("box outside", lambda d: d["annotations"][0].update(bbox=[50.0, 2.0, 23.0, 10.0]),
-     r"annotations\[0\]\.bbox: box .* outside image 1 of 60x40"),
-    ("negative size", lambda d: d["annotations"][0].update(bbox=[5.0, 2.0, -3.0, 10.0]), r"annotations\[0\]\.bbox: negative"),
-    ("short ring", lambda d: d["annotations"][0]["segmentation"].append([1.0, 1.0, 3.0, 3.0]),
-     r"annotations\[0\]\.segmentation\[2\]: a polygon ring needs .* at least 6 numbers \(3 points\), got 4"),
-    ("unknown category", lambda d: d["annotations"][1].update(category_id=99),
-     r"annotations\[1\]\.category_id: unknown category id 99"),
-    ("rle size", lambda d: d["annotations"][2]["segmentation"].update(size=[H2, W2 + 1]),
-     r"annotations\[2\]\.segmentation\.size: RLE of size \[30, 51\] .* image 2 of height 30 and width 50"),
-    ("rle counts", lambda d: d["annotations"][1]["segmentation"]["counts"].append(5),
-     r"annotations\[1\]\.segmentation\.counts: .*sum to 2405"),
-    ("bad string", lambda d: d["annotations"][2]["segmentation"].update(counts="~~~"), r"annotations\[2\]\.segmentation\.counts"),
-    ("unknown image", lambda d: d["annotations"][2].update(image_id=5), r"annotations\[2\]\.image_id: no image has id 5"),
+    (
+        "box outside",
+        lambda d: d["annotations"][0].update(bbox=[50.0, 2.0, 23.0, 10.0]),
+        r"annotations\[0\]\.bbox: box .* outside image 1 of 60x40",
+    ),
+    (
+        "negative size",
+        lambda d: d["annotations"][0].update(bbox=[5.0, 2.0, -3.0, 10.0]),
+        r"annotations\[0\]\.bbox: negative",
+    ),
+    (
+        "short ring",
+        lambda d: d["annotations"][0]["segmentation"].append([1.0, 1.0, 3.0, 3.0]),
+        r"annotations\[0\]\.segmentation\[2\]: a polygon ring needs .* at least 6 numbers \(3 points\), got 4",
+    ),
+    (
+        "unknown category",
+        lambda d: d["annotations"][1].update(category_id=99),
+        r"annotations\[1\]\.category_id: unknown category id 99",
+    ),
+    (
+        "rle size",
+        lambda d: d["annotations"][2]["segmentation"].update(size=[H2, W2 + 1]),
+        r"annotations\[2\]\.segmentation\.size: RLE of size \[30, 51\] .* image 2 of height 30 and width 50",
+    ),
+    (
+        "rle counts",
+        lambda d: d["annotations"][1]["segmentation"]["counts"].append(5),
+        r"annotations\[1\]\.segmentation\.counts: .*sum to 2405",
+    ),
+    (
+        "bad string",
+        lambda d: d["annotations"][2]["segmentation"].update(counts="~~~"),
+        r"annotations\[2\]\.segmentation\.counts",
+    ),
+    (
+        "unknown image",
+        lambda d: d["annotations"][2].update(image_id=5),
+        r"annotations\[2\]\.image_id: no image has id 5",
+    ),
     ("duplicate image", lambda d: d["images"][1].update(id=1), r"images\[1\]\.id: id 1 occurs more than once"),
-    ("duplicate annotation", lambda d: d["annotations"][2].update(id=101), r"annotations\[2\]\.id: id 101 occurs more than once"),
+    (
+        "duplicate annotation",
+        lambda d: d["annotations"][2].update(id=101),
+        r"annotations\[2\]\.id: id 101 occurs more than once",
+    ),
     ("text id", lambda d: d["annotations"][0].update(id="101"), r"annotations\[0\]\.id: expected an integer"),
     ("no categories", lambda d: d.pop("categories"), r"missing top-level key 'categories'"),
-    ("string in ring", lambda d: d["annotations"][0]["segmentation"][0].__setitem__(3, "x"),
-     r"annotations\[0\]\.segmentation\[0\]: expected a flat list of numbers"),
+    (
+        "string in ring",
+        lambda d: d["annotations"][0]["segmentation"][0].__setitem__(3, "x"),
+        r"annotations\[0\]\.segmentation\[0\]: expected a flat list of numbers",
+    ),
 ]
 
 
@@ -361,7 +515,9 @@ def _coco_root(tmp_path):
     write_panoptic(root)
     (root / "val2017").mkdir()
     for im in _images():
-        Image.fromarray(np.full((im["height"], im["width"], 3), im["id"], np.uint8)).save(root / "val2017" / im["file_name"])
+        Image.fromarray(np.full((im["height"], im["width"], 3), im["id"], np.uint8)).save(
+            root / "val2017" / im["file_name"]
+        )
     return root
 
 
@@ -370,12 +526,18 @@ def test_card_has_the_real_facts():
     assert dict(info.splits) == {"train2017": 118_287, "val2017": 5_000, "test2017": 40_670}
     assert len(info.classes) == 80 and info.classes[0] == "person" and info.classes[-1] == "toothbrush"
     from vistakit.data import COCO_THING_CATEGORIES
+
     ids = [c.id for c in COCO_THING_CATEGORIES]
     assert ids[:12] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13] and ids[-1] == 90 and len(set(ids)) == 80
     assert {12, 26, 29, 30, 45, 66, 68, 69, 71, 83} & set(ids) == set()
-    assert "CC BY 4.0" in info.license and "Flickr" in info.license and "Lin" in info.citation and "2014" in info.citation
+    assert (
+        "CC BY 4.0" in info.license and "Flickr" in info.license and "Lin" in info.citation and "2014" in info.citation
+    )
     ann = info.file("annotations_trainval2017.zip")
-    assert ann.urls == ("http://images.cocodataset.org/annotations/annotations_trainval2017.zip",) and ann.size == 252_907_541
+    assert (
+        ann.urls == ("http://images.cocodataset.org/annotations/annotations_trainval2017.zip",)
+        and ann.size == 252_907_541
+    )
 
 
 def test_load_dataset_every_task(tmp_path):
@@ -433,8 +595,12 @@ def test_load_dataset_unpacks_the_annotation_zip(tmp_path):
 
 def test_test2017_has_images_only(tmp_path):
     root = tmp_path / "coco"
-    doc = {"info": {}, "licenses": [], "images": _images()[:1],
-           "categories": [{"supercategory": "person", "id": 1, "name": "person"}]}
+    doc = {
+        "info": {},
+        "licenses": [],
+        "images": _images()[:1],
+        "categories": [{"supercategory": "person", "id": 1, "name": "person"}],
+    }
     _dump(root / "annotations" / "image_info_test2017.json", doc)
     (root / "test2017").mkdir()
     Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(root / "test2017" / "000000000001.jpg")
@@ -455,11 +621,15 @@ def test_augmentation_moves_every_coco_target(tmp_path, task):
     ds = load_dataset("coco", split="val2017", root=_coco_root(tmp_path), task=task, transform=HorizontalFlip(p=1.0))
     raw, flipped = ds.get_sample(0), ds[0]
     boxes = np.asarray(raw.boxes.data)
-    np.testing.assert_allclose(np.asarray(flipped.boxes.data), np.stack([W - boxes[:, 2], boxes[:, 1], W - boxes[:, 0], boxes[:, 3]], 1))
+    np.testing.assert_allclose(
+        np.asarray(flipped.boxes.data), np.stack([W - boxes[:, 2], boxes[:, 1], W - boxes[:, 0], boxes[:, 3]], 1)
+    )
     for name in ("mask", "masks"):
         if getattr(raw, name) is not None:
             np.testing.assert_array_equal(np.asarray(getattr(flipped, name)), np.asarray(getattr(raw, name))[..., ::-1])
-    assert (raw.mask is not None) == (task in ("stuff", "panoptic")) and (raw.masks is not None) == (task == "instances")
+    assert (raw.mask is not None) == (task in ("stuff", "panoptic")) and (raw.masks is not None) == (
+        task == "instances"
+    )
 
 
 def test_random_sets_survive_write_then_read(tmp_path):
@@ -477,14 +647,25 @@ def test_random_sets_survive_write_then_read(tmp_path):
             kind = rng.integers(3)
             poly = rle = None
             if kind == 0:
-                poly = Polygons([rng.uniform(0, [w, h], (int(rng.integers(3, 9)), 2)) for _ in range(int(rng.integers(1, 3)))])
+                poly = Polygons(
+                    [rng.uniform(0, [w, h], (int(rng.integers(3, 9)), 2)) for _ in range(int(rng.integers(1, 3)))]
+                )
             elif kind == 1:
                 from vistakit.structures import RLE
 
                 rle = RLE.encode(rng.random((h, w)) < 0.3)
             kps = np.concatenate([rng.integers(0, 20, (3, 2)), rng.integers(0, 3, (3, 1))], 1) if cat == 3 else None
-            insts.append(Instance(cat, box, polygons=poly, rle=rle, iscrowd=bool(kind == 1 and rng.random() < 0.5),
-                                  keypoints=kps, area=None if rng.random() < 0.5 else float(rng.uniform(1, 99))))
+            insts.append(
+                Instance(
+                    cat,
+                    box,
+                    polygons=poly,
+                    rle=rle,
+                    iscrowd=bool(kind == 1 and rng.random() < 0.5),
+                    keypoints=kps,
+                    area=None if rng.random() < 0.5 else float(rng.uniform(1, 99)),
+                )
+            )
         images.append(AnnotatedImage(f"{im_id}.jpg", w, h, im_id, insts))
     original = AnnotationSet(cats, images)
     write_annotations(original, tmp_path / "r.json", format="coco", coco_type="person_keypoints")
@@ -494,7 +675,12 @@ def test_random_sets_survive_write_then_read(tmp_path):
         assert len(a.instances) == len(b.instances)
         for x, y in zip(a.instances, b.instances):
             np.testing.assert_allclose(y.box, x.box, atol=1e-6, rtol=0)
-            assert x.category_id == y.category_id and x.iscrowd == y.iscrowd and x.polygons == y.polygons and x.rle == y.rle
+            assert (
+                x.category_id == y.category_id
+                and x.iscrowd == y.iscrowd
+                and x.polygons == y.polygons
+                and x.rle == y.rle
+            )
             assert (x.keypoints is None) == (y.keypoints is None)
             if x.keypoints is not None:
                 np.testing.assert_array_equal(x.keypoints, y.keypoints)

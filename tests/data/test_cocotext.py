@@ -24,9 +24,18 @@ def test_reads_words_with_legibility_language_and_class(tmp_path):
     im = ann.images[2]
     assert (im.width, im.height, im.attributes["set"]) == (64, 48, "train")
     stop, scrawl = im.instances
-    assert stop.attributes == {"text": "STOP", "dont_care": False, "legibility": "legible", "language": "english",
-                               "class": "machine printed"}
-    assert "text" not in scrawl.attributes and scrawl.attributes["dont_care"] and scrawl.attributes["class"] == "handwritten"
+    assert stop.attributes == {
+        "text": "STOP",
+        "dont_care": False,
+        "legibility": "legible",
+        "language": "english",
+        "class": "machine printed",
+    }
+    assert (
+        "text" not in scrawl.attributes
+        and scrawl.attributes["dont_care"]
+        and scrawl.attributes["class"] == "handwritten"
+    )
     np.testing.assert_array_equal(stop.box, [10.5, 10.0, 30.0, 20.0])  # [x, y, w, h] -> xyxy
     np.testing.assert_array_equal(scrawl.polygons.rings[0], [[40, 5], [50, 5], [52, 15], [41, 16]])
     s = ann.sample(0)
@@ -54,13 +63,16 @@ def test_into_icdar2015_keeps_the_outlines(tmp_path):
     assert line == "1,1,9,1,9,5,1,5,Caf\u00e9, 1"
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d["anns"]["7"].pop("bbox"), r"anns\['7'\]: missing key 'bbox'"),
-    (lambda d: d["anns"]["7"].update(mask=[1, 2, 3, 4, 5, 6, 7]), r"anns\['7'\]: field 'mask' holds 7 numbers"),
-    (lambda d: d["anns"]["7"].update(image_id=99), r"anns\['7'\]: field 'image_id' is 99"),
-    (lambda d: d["imgs"]["42"].pop("width"), r"imgs\['42'\]: missing key 'width'"),
-    (lambda d: d.pop("anns"), r"cocotext.v2.json: missing key 'anns'"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["anns"]["7"].pop("bbox"), r"anns\['7'\]: missing key 'bbox'"),
+        (lambda d: d["anns"]["7"].update(mask=[1, 2, 3, 4, 5, 6, 7]), r"anns\['7'\]: field 'mask' holds 7 numbers"),
+        (lambda d: d["anns"]["7"].update(image_id=99), r"anns\['7'\]: field 'image_id' is 99"),
+        (lambda d: d["imgs"]["42"].pop("width"), r"imgs\['42'\]: missing key 'width'"),
+        (lambda d: d.pop("anns"), r"cocotext.v2.json: missing key 'anns'"),
+    ],
+)
 def test_malformed_records_are_named(tmp_path, edit, message):
     doc = coco_text_doc()
     edit(doc)

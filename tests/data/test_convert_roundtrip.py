@@ -37,8 +37,9 @@ def _source(tmp_path):
             if k == 2:  # a tight RLE mask instead of an outline
                 mask = poly.to_mask(height=h, width=w)
                 ys, xs = np.nonzero(mask)
-                instances.append(Instance(18, [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], rle=RLE.encode(mask),
-                                          id=100 * i + k))
+                instances.append(
+                    Instance(18, [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], rle=RLE.encode(mask), id=100 * i + k)
+                )
             else:
                 instances.append(Instance(1 if k else 18, poly.bbox, polygons=poly, id=100 * i + k))
         images.append(AnnotatedImage(f"{i}.png", w, h, i + 1, instances))
@@ -57,8 +58,11 @@ def _expressible(aset):
     names = {c.id: c.name for c in aset.categories}
     out = {}
     for im in aset.images:
-        rows = [(names[i.category_id], i.box, i.mask(height=im.height, width=im.width)) for i in im.instances
-                if not i.iscrowd and i.id not in (998, 999)]
+        rows = [
+            (names[i.category_id], i.box, i.mask(height=im.height, width=im.width))
+            for i in im.instances
+            if not i.iscrowd and i.id not in (998, 999)
+        ]
         out[im.file_name.rsplit("/", 1)[-1]] = sorted(rows, key=lambda r: (r[0], *r[1].tolist()))
     return out
 

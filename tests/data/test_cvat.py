@@ -140,8 +140,9 @@ def _shapes(xml_text):
                     attrib[k] = float(v)
                 except ValueError:
                     attrib[k] = v
-            out.append((im.get("name"), s.tag, sorted(attrib.items(), key=str),
-                        sorted((c.get("name"), c.text) for c in s)))
+            out.append(
+                (im.get("name"), s.tag, sorted(attrib.items(), key=str), sorted((c.get("name"), c.text) for c in s))
+            )
     return sorted(out, key=str)
 
 
@@ -166,15 +167,31 @@ def test_write_from_another_format(tmp_path):
     crowd = np.zeros((20, 30), bool)
     crowd[5:9, 10:20] = True
     poly = Polygons([np.array([[1.0, 1], [5, 1], [5, 5]]), np.array([[8.0, 8], [12.125, 8], [12, 12]])])
-    s = AnnotationSet([Category(4, "a"), Category(9, "b")], [AnnotatedImage("x.png", 30, 20, 7, [
-        Instance(9, poly.bbox, polygons=poly, id=1, attributes={"difficult": 1, "parts": [1, 2]}),
-        Instance(4, [10, 5, 20, 9], rle=RLE.encode(crowd), iscrowd=True, id=2),
-        Instance(4, [0.1, 0.2, 3.3333333, 4], keypoints=[[1, 1, 2]], id=3),
-    ])], image_root=tmp_path)
+    s = AnnotationSet(
+        [Category(4, "a"), Category(9, "b")],
+        [
+            AnnotatedImage(
+                "x.png",
+                30,
+                20,
+                7,
+                [
+                    Instance(9, poly.bbox, polygons=poly, id=1, attributes={"difficult": 1, "parts": [1, 2]}),
+                    Instance(4, [10, 5, 20, 9], rle=RLE.encode(crowd), iscrowd=True, id=2),
+                    Instance(4, [0.1, 0.2, 3.3333333, 4], keypoints=[[1, 1, 2]], id=3),
+                ],
+            )
+        ],
+        image_root=tmp_path,
+    )
     report = CVAT.write(s, tmp_path / "ann.xml", images="none")
     assert report.category_map == {4: 0, 9: 1}
     text = "\n".join(report.skipped)
-    assert "instance 1: attribute 'parts'" in text and "instance 2: crowd region" in text and "instance 3: 1 keypoints" in text
+    assert (
+        "instance 1: attribute 'parts'" in text
+        and "instance 2: crowd region" in text
+        and "instance 3: 1 keypoints" in text
+    )
     root = ET.parse(tmp_path / "ann.xml").getroot()
     assert root.findtext("version") == "1.1" and [e.findtext("name") for e in root.iter("label")] == ["a", "b"]
     polys = root.findall("image/polygon")
@@ -195,25 +212,43 @@ def test_round_trip_through_labelme_keeps_boxes_and_masks(tmp_path):
     CVAT.write(via, tmp_path / "back")
     back = CVAT.read(tmp_path / "back")
     for x, y in zip(first.images, back.images):
-        assert [first.categories[i.category_id].name for i in x.instances] == \
-            [back.categories[i.category_id].name for i in y.instances]
+        assert [first.categories[i.category_id].name for i in x.instances] == [
+            back.categories[i.category_id].name for i in y.instances
+        ]
         for i, j in zip(x.instances, y.instances):
             np.testing.assert_allclose(i.box, j.box, atol=1e-6)
             assert i.polygons == j.polygons and i.rle == j.rle
 
 
-@pytest.mark.parametrize("edit, message", [
-    (('xbr="30.25"', 'xbr="41"'), r"annotations.xml: image 0 \(a.jpg\): <box> 0 \(car\): the box .* outside the 40x30 image"),
-    (('xtl="1.50" ', ''), r"image 0 \(a.jpg\): <box> 0 \(car\): field xtl is missing"),
-    (('points="1.00,1.00;10.00,1.00;10.00,8.00"', 'points="1.00,1.00;10.00,1.00"'),
-     r"<polygon> 2 \(person\): field points: a polygon needs at least 3 points, got 2"),
-    (('<box label="car"', '<box label="truck"'), r"<box> 0 \(truck\): field label: unknown label 'truck'"),
-    ((f'rle="{CROP_RLE}"', 'rle="1, 2, 1, 4, 3"'), r"<mask> 4 \(car\): field rle: the runs cover 11 pixels, the 4x3 crop has 12"),
-    (('left="5"', 'left="38"'), r"<mask> 4 \(car\): fields left/top/width/height: the 4x3 mask at \(38, 10\) lies outside"),
-    (('<version>1.1</version>', '<version>2.0</version>'), r"annotations.xml: field <version>: .* got '2.0'"),
-    (('width="40"', 'width="forty"'), r"image 0 \(a.jpg\): field width: expected a number, got 'forty'"),
-    (('<tag label="car" source="manual">', '<cube label="car"/><tag label="car">'), r"<cube> 6: unknown shape <cube>"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            ('xbr="30.25"', 'xbr="41"'),
+            r"annotations.xml: image 0 \(a.jpg\): <box> 0 \(car\): the box .* outside the 40x30 image",
+        ),
+        (('xtl="1.50" ', ""), r"image 0 \(a.jpg\): <box> 0 \(car\): field xtl is missing"),
+        (
+            ('points="1.00,1.00;10.00,1.00;10.00,8.00"', 'points="1.00,1.00;10.00,1.00"'),
+            r"<polygon> 2 \(person\): field points: a polygon needs at least 3 points, got 2",
+        ),
+        (('<box label="car"', '<box label="truck"'), r"<box> 0 \(truck\): field label: unknown label 'truck'"),
+        (
+            (f'rle="{CROP_RLE}"', 'rle="1, 2, 1, 4, 3"'),
+            r"<mask> 4 \(car\): field rle: the runs cover 11 pixels, the 4x3 crop has 12",
+        ),
+        (
+            ('left="5"', 'left="38"'),
+            r"<mask> 4 \(car\): fields left/top/width/height: the 4x3 mask at \(38, 10\) lies outside",
+        ),
+        (("<version>1.1</version>", "<version>2.0</version>"), r"annotations.xml: field <version>: .* got '2.0'"),
+        (('width="40"', 'width="forty"'), r"image 0 \(a.jpg\): field width: expected a number, got 'forty'"),
+        (
+            ('<tag label="car" source="manual">', '<cube label="car"/><tag label="car">'),
+            r"<cube> 6: unknown shape <cube>",
+        ),
+    ],
+)
 def test_malformed_xml_names_file_image_shape_and_field(tmp_path, edit, message):
     _export(tmp_path, xml=XML.replace(*edit, 1))
     with pytest.raises(DatasetError, match=message):

@@ -28,7 +28,9 @@ def test_splits_and_labels(tmp_path, archive):
 
 def test_label_out_of_range(tmp_path):
     write_flowers(tmp_path, labels=[3, 1, 103, 3, 7, 1, 50, 2])
-    with pytest.raises(DatasetError, match=r"imagelabels.mat: entry 3 of 'labels' is 103, outside the class range 1..102"):
+    with pytest.raises(
+        DatasetError, match=r"imagelabels.mat: entry 3 of 'labels' is 103, outside the class range 1..102"
+    ):
         load_dataset("flowers102", "test", root=tmp_path, download=False)
 
 

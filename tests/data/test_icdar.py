@@ -46,8 +46,9 @@ def test_icdar2015_reads_quadrilaterals_text_and_dont_care(tmp_path):
 
 def test_icdar2015_round_trip_is_byte_identical(tmp_path):
     gt, images = write_icdar2015(tmp_path)
-    report = convert(gt, tmp_path / "out", from_format="icdar2015", to_format="icdar2015",
-                     read_options={"images": images})
+    report = convert(
+        gt, tmp_path / "out", from_format="icdar2015", to_format="icdar2015", read_options={"images": images}
+    )
     assert report.images == 2 and report.instances == 4 and report.skipped == []
     assert (tmp_path / "out" / "gt_img_1.txt").read_bytes() == ICDAR2015_GT
     assert (tmp_path / "out" / "gt_img_2.txt").read_bytes() == BOM
@@ -55,9 +56,11 @@ def test_icdar2015_round_trip_is_byte_identical(tmp_path):
 
 def test_mlt_reads_and_writes_the_script(tmp_path):
     write_image(tmp_path / "tr_img_00001.jpg", solid(1, size=(50, 60)))
-    lines = ("10,10,50,10,50,20,10,20,Latin,Hi, there\r\n"
-             "1,2,3,2,3,4,1,4,Arabic,\u0645\u0631\u062d\u0628\u0627\r\n"
-             "5,5,9,5,9,9,5,9,None,###\r\n")
+    lines = (
+        "10,10,50,10,50,20,10,20,Latin,Hi, there\r\n"
+        "1,2,3,2,3,4,1,4,Arabic,\u0645\u0631\u062d\u0628\u0627\r\n"
+        "5,5,9,5,9,9,5,9,None,###\r\n"
+    )
     (tmp_path / "tr_img_00001.txt").write_bytes(BOM + lines.encode())
     ann = read_annotations(tmp_path / "tr_img_00001.txt", format="mlt")
     words = ann.images[0].instances
@@ -71,7 +74,8 @@ def test_mlt_reads_and_writes_the_script(tmp_path):
     # MLT -> ICDAR 2015 drops the script column and keeps the rest.
     write_annotations(ann, tmp_path / "o15", format="icdar2015")
     assert (tmp_path / "o15" / "gt_tr_img_00001.txt").read_bytes().decode("utf-8").splitlines()[0] == (
-        "\ufeff10,10,50,10,50,20,10,20,Hi, there")
+        "\ufeff10,10,50,10,50,20,10,20,Hi, there"
+    )
 
 
 def test_writer_reports_what_icdar2015_cannot_hold(tmp_path):
@@ -89,15 +93,21 @@ def test_writer_reports_what_icdar2015_cannot_hold(tmp_path):
     assert "image 0 (img_1.jpg), instance 1: outline of [5] points" in report.skipped[0]
     assert "instance 2: no transcription (written as ###)" in report.skipped[1]
     lines = (tmp_path / "out" / "gt_img_1.txt").read_text(encoding="utf-8-sig").splitlines()
-    assert lines == ["493,115,519,115,519,131,493,131,###", "374,155,409,155,409,170,374,170,###",
-                     "492,151,551,151,551,170,492,170,hello, world"]
+    assert lines == [
+        "493,115,519,115,519,131,493,131,###",
+        "374,155,409,155,409,170,374,170,###",
+        "492,151,551,151,551,170,492,170,hello, world",
+    ]
 
 
-@pytest.mark.parametrize("line, message", [
-    ("1,2,3,4,5,6,7,word", r"gt_img_1.txt: line 2: field y4 is 'word', not a number"),
-    ("1,2,3,4,5,6,7", r"gt_img_1.txt: line 2: 7 fields, expected 9 .*missing field y4"),
-    ("1,2,3,4,x,6,7,8,word", r"gt_img_1.txt: line 2: field x3 is 'x', not a number"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("1,2,3,4,5,6,7,word", r"gt_img_1.txt: line 2: field y4 is 'word', not a number"),
+        ("1,2,3,4,5,6,7", r"gt_img_1.txt: line 2: 7 fields, expected 9 .*missing field y4"),
+        ("1,2,3,4,x,6,7,8,word", r"gt_img_1.txt: line 2: field x3 is 'x', not a number"),
+    ],
+)
 def test_icdar2015_malformed_lines_are_named(tmp_path, line, message):
     gt, images = write_icdar2015(tmp_path, gt=BOM + f"1,1,2,1,2,2,1,2,ok\r\n{line}\r\n".encode())
     with pytest.raises(DatasetError, match=message):
@@ -138,7 +148,8 @@ def test_icdar2013_reads_both_separators_and_round_trips(tmp_path):
     # Into ICDAR 2015: the boxes become axis-aligned quadrilaterals.
     write_annotations(ann, tmp_path / "o15", format="icdar2015")
     assert (tmp_path / "o15" / "gt_100.txt").read_text(encoding="utf-8-sig").splitlines()[1] == (
-        "443,128,501,128,501,169,443,169,To")
+        "443,128,501,128,501,169,443,169,To"
+    )
 
 
 def test_icdar2013_malformed_line_is_named(tmp_path):

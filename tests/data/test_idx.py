@@ -38,7 +38,10 @@ def test_transform_is_applied_to_the_image(tmp_path):
     assert image.dtype == torch.float32 and float(image.max()) <= 1.0
 
 
-@pytest.mark.parametrize("type_code,dtype", [(0x08, np.uint8), (0x09, np.int8), (0x0B, np.int16), (0x0C, np.int32), (0x0D, np.float32), (0x0E, np.float64)])
+@pytest.mark.parametrize(
+    "type_code,dtype",
+    [(0x08, np.uint8), (0x09, np.int8), (0x0B, np.int16), (0x0C, np.int32), (0x0D, np.float32), (0x0E, np.float64)],
+)
 def test_read_idx_every_type(tmp_path, type_code, dtype):
     arr = (np.arange(24).reshape(2, 3, 4) * (1 if type_code == 0x08 else -3)).astype(dtype)
     if type_code == 0x08:
@@ -86,7 +89,7 @@ def test_corrupt_gzip(tmp_path):
 def test_count_disagrees_with_header(tmp_path):
     arr = np.zeros((10, 28, 28), np.uint8)
     path = tmp_path / "images"
-    path.write_bytes(idx_bytes(arr)[:-28 * 28])  # one image short
+    path.write_bytes(idx_bytes(arr)[: -28 * 28])  # one image short
     with pytest.raises(DatasetError, match=r"header declares shape \(10, 28, 28\).*truncated"):
         read_idx(path)
     path.write_bytes(idx_bytes(arr) + b"\x00")
@@ -98,7 +101,9 @@ def test_label_outside_class_range(tmp_path):
     write_mnist_like(tmp_path, n_test=8)
     labels = np.array([1, 2, 3, 12, 4, 5, 6, 7], np.uint8)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
-    with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte.gz: record 3 has label 12, outside the class range 0..9"):
+    with pytest.raises(
+        DatasetError, match=r"t10k-labels-idx1-ubyte.gz: record 3 has label 12, outside the class range 0..9"
+    ):
         load_dataset("fashion-mnist", "test", root=tmp_path, download=False)
 
 

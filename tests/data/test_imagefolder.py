@@ -107,7 +107,6 @@ def test_dataloader_workers(tmp_path):
     assert images.shape == (12, 3, 6, 5) and labels.tolist() == ds.targets.tolist()
 
 
-
 def test_one_walker_hidden_files_and_folders_skipped_suffixes_shared(tmp_path):
     """Class folders are read with vistakit._files.list_images: nested folders, any case, hidden entries skipped."""
     from vistakit._files import IMAGE_SUFFIXES
@@ -119,7 +118,7 @@ def test_one_walker_hidden_files_and_folders_skipped_suffixes_shared(tmp_path):
     write_image(tree / "cat" / ".thumbs" / "d.png", solid(4))  # hidden folder
     write_image(tree / "dog" / "e.tiff", solid(5))
     ds = load_dataset("imagefolder", root=tree)
-    assert [p[len(str(tree)) + 1:] for p in ds.paths] == ["cat/a.png", "cat/deeper/b.PNG", "dog/e.tiff"]
+    assert [p[len(str(tree)) + 1 :] for p in ds.paths] == ["cat/a.png", "cat/deeper/b.PNG", "dog/e.tiff"]
     assert ds.targets.tolist() == [0, 0, 1]
     (tmp_path / "empty" / "emu").mkdir(parents=True)
     (tmp_path / "empty" / "emu" / "x.txt").write_text("no image")

@@ -37,7 +37,9 @@ def test_train_tree_uses_official_labels(tmp_path):
 
 def test_unknown_class_folder(tmp_path):
     write_image(tmp_path / "train" / "n99999999" / "a.JPEG", solid(1))
-    with pytest.raises(DatasetError, match=r"train: 1 subfolder\(s\) are not ImageNet-1k class ids, e.g. \['n99999999'\]"):
+    with pytest.raises(
+        DatasetError, match=r"train: 1 subfolder\(s\) are not ImageNet-1k class ids, e.g. \['n99999999'\]"
+    ):
         load_dataset("imagenet", "train", root=tmp_path, download=False)
 
 
@@ -52,7 +54,12 @@ def test_flat_val_with_devkit(tmp_path, archive):
     # Hidden files (macOS resource forks) are skipped by the one walker, not rejected as misnamed images.
     write_image(tmp_path / "val" / "._ILSVRC2012_val_00000002.JPEG", solid(9))
     ds = load_dataset("imagenet", "val", root=tmp_path, download=False)
-    assert [p.rsplit("_", 1)[1] for p in ds.paths] == ["00000001.JPEG", "00000002.JPEG", "00000003.JPEG", "00000005.JPEG"]
+    assert [p.rsplit("_", 1)[1] for p in ds.paths] == [
+        "00000001.JPEG",
+        "00000002.JPEG",
+        "00000003.JPEG",
+        "00000005.JPEG",
+    ]
     assert ds.targets.tolist() == [3, 10, 700, 3]
 
 

@@ -23,8 +23,15 @@ LABELME = get_format("labelme")
 
 def _shape(label, points, shape_type, *, group_id=None, flags=None, mask=None, description=""):
     # labelme 5.5's key order
-    return {"label": label, "points": points, "group_id": group_id, "description": description,
-            "shape_type": shape_type, "flags": flags or {}, "mask": mask}
+    return {
+        "label": label,
+        "points": points,
+        "group_id": group_id,
+        "description": description,
+        "shape_type": shape_type,
+        "flags": flags or {},
+        "mask": mask,
+    }
 
 
 def _mask_b64(crop):
@@ -53,12 +60,31 @@ def _files(root, *, shapes=None, **top):
             _shape("nose", [[3, 4]], "point"),
             _shape("tail", [[3, 4], [8, 9]], "line"),
         ]
-    doc = {"version": "5.5.0", "flags": {"night": False}, "shapes": shapes, "imagePath": "..\\images\\a.jpg",
-           "imageData": None, "imageHeight": 30, "imageWidth": 40, **top}
+    doc = {
+        "version": "5.5.0",
+        "flags": {"night": False},
+        "shapes": shapes,
+        "imagePath": "..\\images\\a.jpg",
+        "imageData": None,
+        "imageHeight": 30,
+        "imageWidth": 40,
+        **top,
+    }
     (root / "annotations" / "a.json").write_text(json.dumps(doc, indent=2))
-    (root / "annotations" / "b.json").write_text(json.dumps(
-        {"version": "5.5.0", "flags": {}, "shapes": [], "imagePath": "../images/b.jpg", "imageData": None,
-         "imageHeight": 10, "imageWidth": 20}, indent=2))
+    (root / "annotations" / "b.json").write_text(
+        json.dumps(
+            {
+                "version": "5.5.0",
+                "flags": {},
+                "shapes": [],
+                "imagePath": "../images/b.jpg",
+                "imageData": None,
+                "imageHeight": 10,
+                "imageWidth": 20,
+            },
+            indent=2,
+        )
+    )
 
 
 def test_read_every_shape_type(tmp_path):
@@ -91,11 +117,14 @@ def test_read_write_read_is_equal(tmp_path):
     assert list(doc) == ["version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth"]
     assert doc["imagePath"] == "../images/a.jpg" and (tmp_path / "out" / "images" / "a.jpg").is_file()
     src = json.loads((tmp_path / "src" / "annotations" / "a.json").read_text())["shapes"]
+
     def norm(shapes):  # the same shapes, key order and all, in any order (rectangles: written min corner first)
         def pts(sh):
             p = np.asarray(sh["points"], float)
             return np.stack([p.min(0), p.max(0)]).tolist() if sh["shape_type"] == "rectangle" else p.tolist()
+
         return sorted(json.dumps({**sh, "points": pts(sh)}) for sh in shapes)
+
     assert norm(doc["shapes"]) == norm(src)
     again = LABELME.read(tmp_path / "out")
     for x, y in zip(first.images, again.images):
@@ -106,8 +135,13 @@ def test_read_write_read_is_equal(tmp_path):
 
 
 def test_round_trip_through_voc_keeps_boxes(tmp_path):
-    _files(tmp_path / "src", shapes=[_shape("dog", [[2.25, 1.5], [30.5, 20]], "rectangle"),
-                                     _shape("cat", [[1, 1], [10, 1], [10, 8]], "polygon")])
+    _files(
+        tmp_path / "src",
+        shapes=[
+            _shape("dog", [[2.25, 1.5], [30.5, 20]], "rectangle"),
+            _shape("cat", [[1, 1], [10, 1], [10, 8]], "polygon"),
+        ],
+    )
     first = LABELME.read(tmp_path / "src")
     report = get_format("voc").write(first, tmp_path / "voc", masks=False)
     assert any("polygon outline" in s for s in report.skipped)
@@ -123,10 +157,22 @@ def test_write_from_another_format_reports_and_encodes(tmp_path):
     crowd = np.zeros((20, 30), bool)
     crowd[5:9, 10:20] = True
     two = Polygons([np.array([[1.0, 1], [5, 1], [5, 5]]), np.array([[8.0, 8], [12, 8], [12, 12]])])
-    s = AnnotationSet([Category(4, "a"), Category(9, "b")], [AnnotatedImage("x.png", 30, 20, 7, [
-        Instance(9, two.bbox, polygons=two, id=1, attributes={"difficult": 1}),
-        Instance(4, [10, 5, 20, 9], rle=RLE.encode(crowd), iscrowd=True, id=2),
-    ])], image_root=tmp_path)
+    s = AnnotationSet(
+        [Category(4, "a"), Category(9, "b")],
+        [
+            AnnotatedImage(
+                "x.png",
+                30,
+                20,
+                7,
+                [
+                    Instance(9, two.bbox, polygons=two, id=1, attributes={"difficult": 1}),
+                    Instance(4, [10, 5, 20, 9], rle=RLE.encode(crowd), iscrowd=True, id=2),
+                ],
+            )
+        ],
+        image_root=tmp_path,
+    )
     report = LABELME.write(s, tmp_path / "out")
     assert report.category_map == {4: 0, 9: 1}
     text = "\n".join(report.skipped)
@@ -139,15 +185,36 @@ def test_write_from_another_format_reports_and_encodes(tmp_path):
     assert back.images[0].instances[1].rle == RLE.encode(crowd)
 
 
-@pytest.mark.parametrize("shape, message", [
-    (_shape("cat", [[1, 1], [10, 1]], "polygon"), r"a.json: shape 0 \(cat\): field points: a polygon needs at least 3 points, got 2"),
-    (_shape("dog", [[1, 1], [50, 10]], "rectangle"), r"a.json: shape 0 \(dog\): field points: the rectangle .* outside the 40x30 image"),
-    (_shape("dog", [[1, 1], [5, 5], [6, 6]], "rectangle"), r"shape 0 \(dog\): field points: a rectangle has 2 corners, got 3"),
-    (_shape("dog", [[1, 1], [5, 5]], "ellipse"), r"shape 0 \(dog\): field shape_type: unknown shape type 'ellipse'"),
-    (_shape("dog", [[5, 10], [8, 11]], "mask", mask=_mask_b64(CROP)), r"shape 0 \(dog\): field mask: a 3x2 crop .* \(expected 4x2\)"),
-    (_shape("dog", "nope", "rectangle"), r"shape 0 \(dog\): field points: expected a list of \[x, y\] pairs, got .nope."),
-    ({"points": [[1, 1], [2, 2]], "shape_type": "rectangle"}, r"a.json: shape 0: field label is missing"),
-])
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        (
+            _shape("cat", [[1, 1], [10, 1]], "polygon"),
+            r"a.json: shape 0 \(cat\): field points: a polygon needs at least 3 points, got 2",
+        ),
+        (
+            _shape("dog", [[1, 1], [50, 10]], "rectangle"),
+            r"a.json: shape 0 \(dog\): field points: the rectangle .* outside the 40x30 image",
+        ),
+        (
+            _shape("dog", [[1, 1], [5, 5], [6, 6]], "rectangle"),
+            r"shape 0 \(dog\): field points: a rectangle has 2 corners, got 3",
+        ),
+        (
+            _shape("dog", [[1, 1], [5, 5]], "ellipse"),
+            r"shape 0 \(dog\): field shape_type: unknown shape type 'ellipse'",
+        ),
+        (
+            _shape("dog", [[5, 10], [8, 11]], "mask", mask=_mask_b64(CROP)),
+            r"shape 0 \(dog\): field mask: a 3x2 crop .* \(expected 4x2\)",
+        ),
+        (
+            _shape("dog", "nope", "rectangle"),
+            r"shape 0 \(dog\): field points: expected a list of \[x, y\] pairs, got .nope.",
+        ),
+        ({"points": [[1, 1], [2, 2]], "shape_type": "rectangle"}, r"a.json: shape 0: field label is missing"),
+    ],
+)
 def test_malformed_shapes_name_file_shape_and_field(tmp_path, shape, message):
     _files(tmp_path, shapes=[shape])
     with pytest.raises(DatasetError, match=message):
@@ -189,13 +256,29 @@ def test_mask_crop_is_the_box_when_it_can_be(tmp_path):
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "x.png")
     m = np.zeros((20, 30), bool)
     m[5:9, 10:20] = True
-    s = AnnotationSet([Category(0, "a")], [AnnotatedImage("x.png", 30, 20, 0, [
-        Instance(0, [8, 4, 22, 12], rle=RLE.encode(m), id=0),       # an integer box around the mask: the crop
-        Instance(0, [9.5, 4, 22, 12], rle=RLE.encode(m), id=1),     # not integer: the mask's bounds, reported
-    ])], image_root=tmp_path)
+    s = AnnotationSet(
+        [Category(0, "a")],
+        [
+            AnnotatedImage(
+                "x.png",
+                30,
+                20,
+                0,
+                [
+                    Instance(0, [8, 4, 22, 12], rle=RLE.encode(m), id=0),  # an integer box around the mask: the crop
+                    Instance(0, [9.5, 4, 22, 12], rle=RLE.encode(m), id=1),  # not integer: the mask's bounds, reported
+                ],
+            )
+        ],
+        image_root=tmp_path,
+    )
     report = LABELME.write(s, tmp_path / "out")
-    assert report.skipped == [("image 0 (x.png), instance 1: box [9.5, 4.0, 22.0, 12.0] (a labelme mask shape's box "
-                               "is its integer crop; the mask's bounds [10, 5, 20, 9] are kept)")]
+    assert report.skipped == [
+        (
+            "image 0 (x.png), instance 1: box [9.5, 4.0, 22.0, 12.0] (a labelme mask shape's box "
+            "is its integer crop; the mask's bounds [10, 5, 20, 9] are kept)"
+        )
+    ]
     shapes = json.loads((tmp_path / "out" / "x.json").read_text())["shapes"]
     assert shapes[0]["points"] == [[8, 4], [21, 11]] and shapes[1]["points"] == [[10, 5], [19, 8]]
     back = LABELME.read(tmp_path / "out")
@@ -209,5 +292,7 @@ def test_image_data_embeds_the_file(tmp_path):
     LABELME.write(LABELME.read(tmp_path / "src"), tmp_path / "out", images="none", image_data=True)
     doc = json.loads((tmp_path / "out" / "annotations" / "a.json").read_text())
     assert base64.b64decode(doc["imageData"]) == (tmp_path / "src" / "images" / "a.jpg").read_bytes()
-    assert (tmp_path / "out" / "annotations" / doc["imagePath"]).resolve() == (tmp_path / "src" / "images" / "a.jpg").resolve()
+    assert (tmp_path / "out" / "annotations" / doc["imagePath"]).resolve() == (
+        tmp_path / "src" / "images" / "a.jpg"
+    ).resolve()
     assert not (tmp_path / "out" / "images").exists()

@@ -41,9 +41,11 @@ def ds(images: np.ndarray, split: str, info=RGB) -> TensorImageDataset:
 
 def reference_similarity(x: np.ndarray, y: np.ndarray) -> float:
     """Cosine of mean-centred 16x16 thumbnails of two 32x32 images, by 2x2 block means in numpy."""
+
     def thumb(im):
         t = im.astype(np.float64).reshape(im.shape[0], 16, 2, 16, 2).mean(axis=(2, 4)).ravel()
         return t - t.mean()
+
     a, b = thumb(x), thumb(y)
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
@@ -51,13 +53,13 @@ def reference_similarity(x: np.ndarray, y: np.ndarray) -> float:
 def test_edited_copies_are_near_duplicates_unrelated_images_are_not():
     rng = np.random.default_rng(0)
     train = smooth(rng, 20)
-    test = smooth(rng, 6)                          # unrelated images at 1, 2, 4, 5
-    test[0] = edited(train[3], rng)                # brighter + noise
+    test = smooth(rng, 6)  # unrelated images at 1, 2, 4, 5
+    test[0] = edited(train[3], rng)  # brighter + noise
     test[3] = np.clip(train[11].astype(np.float64) * 0.7 + 30, 0, 255).astype(np.uint8)  # lower contrast
-    test[4] = train[7]                             # exact copy: a leak, not a near duplicate
+    test[4] = train[7]  # exact copy: a leak, not a near duplicate
     report = check_splits({"train": ds(train, "train"), "test": ds(test, "test")}, near_duplicates=True)
     (leak,) = report.leaks
-    assert leak.count == 1 and leak.examples == [(7, 4)]   # exact duplicates: unchanged
+    assert leak.count == 1 and leak.examples == [(7, 4)]  # exact duplicates: unchanged
     (near,) = report.near_leaks
     assert (near.split_a, near.split_b, near.count, near.threshold) == ("train", "test", 2, 0.995)
     assert sorted((a, b) for a, b, _ in near.examples) == [(3, 0), (11, 3)]
@@ -81,8 +83,9 @@ def test_off_by_default_and_threshold_checked():
     report = check_splits({"train": ds(train, "train"), "test": ds(test, "test")})
     assert report.near_leaks == [] and report.near_embedding is None and report.ok
     assert "near duplicates" not in report.format()
-    strict = check_splits({"train": ds(train, "train"), "test": ds(test, "test")}, near_duplicates=True,
-                          near_threshold=1.0)
+    strict = check_splits(
+        {"train": ds(train, "train"), "test": ds(test, "test")}, near_duplicates=True, near_threshold=1.0
+    )
     assert strict.near_leaks[0].count == 0 and strict.ok
     with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\]"):
         check_splits({"train": ds(train, "train")}, near_duplicates=True, near_threshold=0)
@@ -142,8 +145,9 @@ def test_custom_embedding_sees_only_readable_images(tmp_path):
         calls[dataset.split] = list(indices)
         return np.eye(2, dtype=np.float32)[dataset.targets[list(indices)].numpy()]
 
-    report = check_dataset("imagefolder", root=tmp_path, near_duplicates=True, near_threshold=0.99, embed=by_label,
-                           embedding_name="labels")
+    report = check_dataset(
+        "imagefolder", root=tmp_path, near_duplicates=True, near_threshold=0.99, embed=by_label, embedding_name="labels"
+    )
     assert calls["train"] == [0, 1, 2, 3, 4, 5] and calls["test"] == [0, 1, 2, 3]  # train[6] is b/broken.png
     assert report.near_leaks[0].count == 4 and report.near_embedding == "labels"
 

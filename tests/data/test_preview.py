@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vistakit.data import TensorImageDataset, dataset_info, load_dataset, dataset_grid, save_preview
+from vistakit.data import TensorImageDataset, dataset_grid, dataset_info, load_dataset, save_preview
 
 
 def test_grid_shape_and_content(tmp_path):
@@ -23,7 +23,7 @@ def test_grid_shape_and_content(tmp_path):
     assert (arr[:, :label_w] < 128).any()  # the labels are drawn
     # The first tile of row 0 is the first "0" of the split, enlarged 5x with nearest neighbours.
     first = int((ds.targets == 0).nonzero()[0])
-    tile = arr[2:42, label_w + 2:label_w + 42, 0]
+    tile = arr[2:42, label_w + 2 : label_w + 42, 0]
     assert np.array_equal(tile[::5, ::5], ds.data[first, 0].numpy())
 
 
@@ -50,6 +50,7 @@ def test_distinct_names_and_atomic_save(tmp_path, monkeypatch):
     old.write_bytes(b"old")
     with pytest.raises(ValueError, match=r"keep\.xyz: unknown image suffix"):
         save_preview(ds, tmp_path / "keep.xyz")
+
     # A failing write leaves the previous file as it was and no temporary file behind.
     def broken(*args, **kwargs):
         raise OSError("disk full")

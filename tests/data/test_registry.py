@@ -14,7 +14,17 @@ NAMES = list_datasets()
 
 
 def test_registry_holds_the_issue_datasets():
-    assert set(NAMES) >= {"mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "imagenet", "flowers102", "celeba", "digits"}
+    assert set(NAMES) >= {
+        "mnist",
+        "fashion-mnist",
+        "cifar10",
+        "cifar100",
+        "imagefolder",
+        "imagenet",
+        "flowers102",
+        "celeba",
+        "digits",
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -57,7 +67,9 @@ def test_known_facts():
     assert dataset_info("cifar100").num_classes == 100 and len(dataset_info("cifar100").other_labels["coarse"]) == 20
     assert dataset_info("imagenet").num_classes == 1000 and dataset_info("flowers102").num_classes == 102
     assert dataset_info("celeba").num_classes == 40
-    assert dataset_info("celeba").splits["all"] == sum(dataset_info("celeba").splits[s] for s in ("train", "val", "test"))
+    assert dataset_info("celeba").splits["all"] == sum(
+        dataset_info("celeba").splits[s] for s in ("train", "val", "test")
+    )
 
 
 def test_names_are_forgiving_and_unknown_names_helpful():
@@ -89,7 +101,9 @@ def test_options_come_from_the_reader_signature():
     assert dataset_options("Fashion_MNIST") == ()
     with pytest.raises(TypeError, match=r"load_dataset\('digits'\) takes no option\(s\) \['label'\]$"):
         load_dataset("digits", label="coarse")
-    with pytest.raises(TypeError, match=r"load_dataset\('cifar100'\) takes no option\(s\) \['colour'\]; it takes label"):
+    with pytest.raises(
+        TypeError, match=r"load_dataset\('cifar100'\) takes no option\(s\) \['colour'\]; it takes label"
+    ):
         load_dataset("cifar100", colour=True)
     with pytest.raises(ValueError, match=r"digits has splits \['train', 'test', 'all'\], not 'val'"):
         load_dataset("digits", "val")
@@ -99,8 +113,7 @@ def test_register_dataset_decorator(monkeypatch):
     """A data set registered by a user is listed, described and loaded like the built-in ones."""
     import torch
 
-    from vistakit.data import TensorImageDataset, load_dataset, register_dataset
-    from vistakit.data import _registry
+    from vistakit.data import TensorImageDataset, _registry, load_dataset, register_dataset
 
     monkeypatch.setattr(_registry, "_DATASETS", dict(_registry._DATASETS))
     card = DatasetInfo(name="toy-set", title="Toy", task="classification", classes=("a", "b"), splits={"train": 3})

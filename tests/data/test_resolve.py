@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from vistakit._download import ChecksumError
-from vistakit.data import DatasetNotFoundError, dataset_info, fetch_dataset, load_dataset, locate
-from vistakit.data import _registry
+from vistakit.data import DatasetNotFoundError, _registry, dataset_info, fetch_dataset, load_dataset, locate
 
 from ._formats import write_mnist_like
 
@@ -46,7 +45,10 @@ def test_download_into_cache_with_mirror_fallback(fake_mnist, data_cache):
     fake, written, _ = fake_mnist
     ds = load_dataset("mnist", "test")
     assert np.array_equal(ds.data[:, 0].numpy(), written["test"][0])
-    assert sorted(p.name for p in (data_cache / "mnist").iterdir()) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in (data_cache / "mnist").iterdir()) == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     # Second time the cache answers.
     assert {loc.source for loc in locate(fake, split="test").values()} == {"cache"}
 

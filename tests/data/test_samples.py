@@ -60,7 +60,9 @@ def _mnist_like(name):
 def _cifar(name):
     def build(tmp_path):
         info = dataset_info(name)
-        write_cifar(tmp_path, variant=name, classes=info.classes, coarse=info.other_labels.get("coarse", ()), per_batch=3)
+        write_cifar(
+            tmp_path, variant=name, classes=info.classes, coarse=info.other_labels.get("coarse", ()), per_batch=3
+        )
         return load_dataset(name, "test", root=tmp_path, download=False)
 
     return build
@@ -254,8 +256,9 @@ def test_cifar100_samples_carry_both_label_sets(tmp_path):
 
 def test_celeba_samples_put_each_target_where_it_belongs(tmp_path):
     truth = write_celeba(tmp_path, attributes=dataset_info("celeba").classes)
-    ds = load_dataset("celeba", "all", root=tmp_path, download=False,
-                      target_type=["identity", "landmarks", "bbox", "attr"])
+    ds = load_dataset(
+        "celeba", "all", root=tmp_path, download=False, target_type=["identity", "landmarks", "bbox", "attr"]
+    )
     assert len(ds) == CELEBA_N == len(CELEBA_PARTITION)
     sample = ds.get_sample(4)
     assert sample.label == int(truth["identity"][4])  # the first of identity / attr asked for
@@ -312,7 +315,16 @@ def test_pairs_of_any_kind_become_chw_tensors():
     samples = SampleDataset(pairs)
     assert len(samples) == len(pairs)
     grey = torch.from_numpy(hw)[None]
-    expected = [chw, chw, grey, chw, grey, grey, chw.float() / 255, torch.from_numpy((hw > 127).astype(np.uint8) * 255)[None]]
+    expected = [
+        chw,
+        chw,
+        grey,
+        chw,
+        grey,
+        grey,
+        chw.float() / 255,
+        torch.from_numpy((hw > 127).astype(np.uint8) * 255)[None],
+    ]
     labels = [2, 1, 0, 4, 5, None, 3, 6]
     for k, (want, label) in enumerate(zip(expected, labels)):
         s = samples[k]
@@ -325,7 +337,7 @@ def test_pairs_of_any_kind_become_chw_tensors():
     tensors = SampleDataset(torch.utils.data.TensorDataset(chw[None].repeat(2, 1, 1, 1), torch.tensor([7, 8])))
     assert tensors[1].label == 8 and torch.equal(tensors[1].image, chw)
     with pytest.raises(AttributeError, match="has no 'classes'"):
-        samples.classes
+        _ = samples.classes
     assert not hasattr(samples, "info") and not hasattr(samples, "num_classes")
 
 

@@ -32,10 +32,14 @@ def test_words_chars_and_single_word_images(tmp_path):
 
 def test_mismatched_records_are_named(tmp_path):
     folder = write_synthtext(tmp_path, wordbb=[synthtext_quads(3), synthtext_quads(1)[:, :, 0]])
-    with pytest.raises(DatasetError, match=r"gt.mat: record 0 \(8/ballet_106_0.jpg\): field 'wordBB' holds 3 words but 'txt' has 4"):
+    with pytest.raises(
+        DatasetError, match=r"gt.mat: record 0 \(8/ballet_106_0.jpg\): field 'wordBB' holds 3 words but 'txt' has 4"
+    ):
         read_annotations(folder / "gt.mat", format="synthtext")
     folder = write_synthtext(tmp_path, charbb=[synthtext_quads(16), synthtext_quads(3)])
-    with pytest.raises(DatasetError, match=r"record 1 \(8/ballet_106_1.jpg\): field 'charBB' holds 3 characters but .* have 2"):
+    with pytest.raises(
+        DatasetError, match=r"record 1 \(8/ballet_106_1.jpg\): field 'charBB' holds 3 characters but .* have 2"
+    ):
         read_annotations(folder / "gt.mat", format="synthtext")
     folder = write_synthtext(tmp_path, wordbb=[synthtext_quads(4), np.zeros((3, 4))])
     with pytest.raises(DatasetError, match=r"record 1 .*field 'wordBB' has shape \(3, 4\)"):

@@ -47,19 +47,34 @@ def test_round_trip(tmp_path):
     report = write_annotations(ann, tmp_path / "o15", format="icdar2015")
     assert report.instances == 2 and "outline of [10] points" in report.skipped[0]
     assert (tmp_path / "o15" / "gt_img11.txt").read_text(encoding="utf-8-sig").splitlines()[1] == (
-        "34,60,158,69,161,149,44,130,###")
+        "34,60,158,69,161,149,44,130,###"
+    )
 
 
-@pytest.mark.parametrize("record, message", [
-    ("x: [[1 2 3]], y: [[1 2]], ornt: [u'c'], transcriptions: [u'a']", r"record 2 \(line 2\): field 'x' has 3 numbers but 'y' has 2"),
-    ("x: [[1 2 b]], y: [[1 2 3]], ornt: [u'c'], transcriptions: [u'a']", r"record 2 \(line 2\): field 'x' holds '1 2 b'"),
-    ("x: [[1 2 3]], y: [[1 2 3]], ornt: [u'c'], transcriptions: [oops]", r"record 2 \(line 2\): field 'transcriptions'"),
-    ("x: [[1 2 3]], y: [[1 2 3]], ornt: [u'c']", r"record 2 \(line 2\): expected x: \[\[...\]\], y:"),
-])
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        (
+            "x: [[1 2 3]], y: [[1 2]], ornt: [u'c'], transcriptions: [u'a']",
+            r"record 2 \(line 2\): field 'x' has 3 numbers but 'y' has 2",
+        ),
+        (
+            "x: [[1 2 b]], y: [[1 2 3]], ornt: [u'c'], transcriptions: [u'a']",
+            r"record 2 \(line 2\): field 'x' holds '1 2 b'",
+        ),
+        (
+            "x: [[1 2 3]], y: [[1 2 3]], ornt: [u'c'], transcriptions: [oops]",
+            r"record 2 \(line 2\): field 'transcriptions'",
+        ),
+        ("x: [[1 2 3]], y: [[1 2 3]], ornt: [u'c']", r"record 2 \(line 2\): expected x: \[\[...\]\], y:"),
+    ],
+)
 def test_malformed_records_are_named(tmp_path, record, message):
     write_total_text(tmp_path)
     gt = tmp_path / "txt_format" / "Train" / "poly_gt_img12.txt"
-    gt.write_text("x: [[1 2 3]], y: [[1 2 3]], ornt: [u'c'], transcriptions: [u'ok']\n" + record + "\n", encoding="utf-8")
+    gt.write_text(
+        "x: [[1 2 3]], y: [[1 2 3]], ornt: [u'c'], transcriptions: [u'ok']\n" + record + "\n", encoding="utf-8"
+    )
     with pytest.raises(DatasetError, match="poly_gt_img12.txt: " + message):
         read_annotations(gt, format="total-text", images=tmp_path / "Images" / "Train")
 

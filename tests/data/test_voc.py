@@ -128,8 +128,15 @@ XML_B = """<annotation>
 """
 
 # The devkit's colour map: known entries (background, aeroplane, bicycle, bird, boat, person, void).
-KNOWN_COLOURS = {0: (0, 0, 0), 1: (128, 0, 0), 2: (0, 128, 0), 3: (128, 128, 0), 4: (0, 0, 128),
-                 15: (192, 128, 128), 255: (224, 224, 192)}
+KNOWN_COLOURS = {
+    0: (0, 0, 0),
+    1: (128, 0, 0),
+    2: (0, 128, 0),
+    3: (128, 128, 0),
+    4: (0, 0, 128),
+    15: (192, 128, 128),
+    255: (224, 224, 192),
+}
 
 
 def _palette_png(path, labels):
@@ -137,7 +144,7 @@ def _palette_png(path, labels):
     im = Image.fromarray(labels.astype(np.uint8), mode="P")
     pal = [0] * 768
     for i, rgb in KNOWN_COLOURS.items():
-        pal[3 * i:3 * i + 3] = rgb
+        pal[3 * i : 3 * i + 3] = rgb
     im.putpalette(pal)
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path)
@@ -168,8 +175,10 @@ def _devkit(root, *, xml_a=XML_A, xml_b=XML_B):
 
 def _content(xml_text):
     """The XML's content, order-free within an element: (tag, text, sorted children)."""
+
     def canon(e):
         return (e.tag, (e.text or "").strip(), tuple(sorted(canon(c) for c in e)))
+
     return canon(ET.fromstring(xml_text))
 
 
@@ -216,8 +225,9 @@ def test_read_write_read_gives_the_same_xml_and_pngs(tmp_path):
     report = VOC.write(s, tmp_path / "out")
     assert report.skipped == [] and report.images == 2 and report.instances == 4
     for stem in ("000005", "2007_000032"):
-        assert _content((tmp_path / "out" / "Annotations" / f"{stem}.xml").read_text()) == \
-            _content((year / "Annotations" / f"{stem}.xml").read_text())
+        assert _content((tmp_path / "out" / "Annotations" / f"{stem}.xml").read_text()) == _content(
+            (year / "Annotations" / f"{stem}.xml").read_text()
+        )
     for sub in ("SegmentationClass", "SegmentationObject"):
         written = Image.open(tmp_path / "out" / sub / "2007_000032.png")
         assert written.mode == "P"
@@ -240,18 +250,32 @@ def _foreign(tmp_path):
     poly = Polygons([np.array([[4.0, 2], [20, 2], [20, 12]])])
     crowd = np.zeros((30, 40), bool)
     crowd[20:30, 30:40] = True
-    return AnnotationSet([Category(5, "dog"), Category(1, "cat")], [AnnotatedImage("x.png", 40, 30, 9, [
-        Instance(1, [0.5, 1.25, 12.75, 29.5], id=1),
-        Instance(5, poly.bbox, polygons=poly, id=2),
-        Instance(5, [30, 20, 40, 30], rle=RLE.encode(crowd), iscrowd=True, id=3),
-    ])], image_root=tmp_path)
+    return AnnotationSet(
+        [Category(5, "dog"), Category(1, "cat")],
+        [
+            AnnotatedImage(
+                "x.png",
+                40,
+                30,
+                9,
+                [
+                    Instance(1, [0.5, 1.25, 12.75, 29.5], id=1),
+                    Instance(5, poly.bbox, polygons=poly, id=2),
+                    Instance(5, [30, 20, 40, 30], rle=RLE.encode(crowd), iscrowd=True, id=3),
+                ],
+            )
+        ],
+        image_root=tmp_path,
+    )
 
 
 def test_write_reports_what_voc_cannot_hold_and_keeps_boxes_exact(tmp_path):
     report = VOC.write(_foreign(tmp_path), tmp_path / "out", split="train")
     assert report.category_map == {1: 7, 5: 11}  # cat and dog in the VOC order
     text = "\n".join(report.skipped)
-    assert "instance 3: crowd region" in text and "instance 2: polygon outline (VOC keeps the box; the filled mask" in text
+    assert (
+        "instance 3: crowd region" in text and "instance 2: polygon outline (VOC keeps the box; the filled mask" in text
+    )
     root = ET.parse(tmp_path / "out" / "Annotations" / "x.xml").getroot()
     box = root.find("object/bndbox")
     assert [box.find(t).text for t in ("xmin", "ymin", "xmax", "ymax")] == ["1.5", "2.25", "12.75", "29.5"]
@@ -261,8 +285,10 @@ def test_write_reports_what_voc_cannot_hold_and_keeps_boxes_exact(tmp_path):
     assert back.categories[7].name == "cat" and back.categories[11].name == "dog"
     np.testing.assert_array_equal(back.images[0].instances[0].box, [0.5, 1.25, 12.75, 29.5])
     # the polygon's filled mask went to SegmentationObject, the class PNG holds class index + 1
-    np.testing.assert_array_equal(back.images[0].instances[1].rle.decode(),
-                                  _foreign(tmp_path).images[0].instances[1].polygons.to_mask(height=30, width=40))
+    np.testing.assert_array_equal(
+        back.images[0].instances[1].rle.decode(),
+        _foreign(tmp_path).images[0].instances[1].polygons.to_mask(height=30, width=40),
+    )
     cls = np.array(Image.open(tmp_path / "out" / "SegmentationClass" / "x.png"))
     assert set(np.unique(cls).tolist()) == {0, 12}  # dog: VOC id 11 + 1
 
@@ -275,22 +301,38 @@ def test_round_trip_through_yolo_keeps_boxes(tmp_path):
     VOC.write(via, tmp_path / "voc2", masks=False)
     back = VOC.read(tmp_path / "voc2")
     for x, y in zip(s.images, back.images):
-        assert [s.categories[i.category_id].name for i in x.instances] == \
-            [back.categories[i.category_id].name for i in y.instances]
+        assert [s.categories[i.category_id].name for i in x.instances] == [
+            back.categories[i.category_id].name for i in y.instances
+        ]
         for i, j in zip(x.instances, y.instances):
             np.testing.assert_allclose(i.box, j.box, atol=1e-6)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (("<xmax>10</xmax>", "<xmax>51</xmax>"), r"000005.xml: object 0 \(chair\): field <bndbox>: \(1, 2, 51, 20\) lies outside the 50x40"),
-    (("<xmin>1</xmin>", "<xmin>0</xmin>"), r"000005.xml: object 0 \(chair\): field <bndbox>: \(0, 2, 10, 20\) lies outside"),
-    (("<ymin>2</ymin>", ""), r"000005.xml: object 0 \(chair\): field <bndbox/ymin> is missing"),
-    (("<name>chair</name>", "<name></name>"), r"000005.xml: object 0: field <name> is missing"),
-    (("<xmax>10</xmax>", "<xmax>ten</xmax>"), r"object 0 \(chair\): field <bndbox/xmax>: expected a number, got 'ten'"),
-    (("<difficult>1</difficult>", "<difficult>yes</difficult>"), r"object 1 \(person\): field <difficult>: expected 0 or 1"),
-    (("<width>50</width>", ""), r"000005.xml: field <size/width> is missing"),
-    (("</annotation>", "</annotatio>"), r"000005.xml: not well-formed XML"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            ("<xmax>10</xmax>", "<xmax>51</xmax>"),
+            r"000005.xml: object 0 \(chair\): field <bndbox>: \(1, 2, 51, 20\) lies outside the 50x40",
+        ),
+        (
+            ("<xmin>1</xmin>", "<xmin>0</xmin>"),
+            r"000005.xml: object 0 \(chair\): field <bndbox>: \(0, 2, 10, 20\) lies outside",
+        ),
+        (("<ymin>2</ymin>", ""), r"000005.xml: object 0 \(chair\): field <bndbox/ymin> is missing"),
+        (("<name>chair</name>", "<name></name>"), r"000005.xml: object 0: field <name> is missing"),
+        (
+            ("<xmax>10</xmax>", "<xmax>ten</xmax>"),
+            r"object 0 \(chair\): field <bndbox/xmax>: expected a number, got 'ten'",
+        ),
+        (
+            ("<difficult>1</difficult>", "<difficult>yes</difficult>"),
+            r"object 1 \(person\): field <difficult>: expected 0 or 1",
+        ),
+        (("<width>50</width>", ""), r"000005.xml: field <size/width> is missing"),
+        (("</annotation>", "</annotatio>"), r"000005.xml: not well-formed XML"),
+    ],
+)
 def test_malformed_xml_names_file_object_and_field(tmp_path, edit, message):
     _devkit(tmp_path, xml_a=XML_A.replace(*edit, 1))
     with pytest.raises(DatasetError, match=message):
@@ -301,7 +343,9 @@ def test_unknown_class_missing_split_and_missing_file(tmp_path):
     year = _devkit(tmp_path)
     with pytest.raises(DatasetError, match=r"000005.xml: object 1: field <name>: unknown category 'person'"):
         VOC.read(year, classes=["chair", "aeroplane"])
-    with pytest.raises(DatasetError, match=r"ImageSets/Main/val.txt: the split file is missing .*\['train', 'trainval'\]"):
+    with pytest.raises(
+        DatasetError, match=r"ImageSets/Main/val.txt: the split file is missing .*\['train', 'trainval'\]"
+    ):
         VOC.read(year, split="val")
     (year / "ImageSets" / "Main" / "train.txt").write_text("2007_000099\n")
     with pytest.raises(DatasetError, match="2007_000099.xml: file is missing"):

@@ -26,8 +26,10 @@ def _image(path, width, height):
 def _dataset(root, *, names="{0: person, 1: car}", a_label="0 0.5 0.5 0.25 0.5\n1 0.1 0.2 0.2 0.4\n", extra=""):
     """coco8-style: data.yaml, images/{train,val}, labels/{train,val}; a.jpg is 80x40, b.png 20x10 (no label file)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "data.yaml").write_text(f"# a comment, as in the Ultralytics files\npath: .\ntrain: images/train\n"
-                                    f"val: images/val\ntest:\n\nnames: {names}\n{extra}")
+    (root / "data.yaml").write_text(
+        f"# a comment, as in the Ultralytics files\npath: .\ntrain: images/train\n"
+        f"val: images/val\ntest:\n\nnames: {names}\n{extra}"
+    )
     _image(root / "images" / "train" / "a.jpg", 80, 40)
     _image(root / "images" / "train" / "b.png", 20, 10)
     _image(root / "images" / "val" / "c.jpg", 100, 50)
@@ -60,8 +62,9 @@ def test_read_detection_and_segmentation(tmp_path):
 
 
 def test_names_as_list_and_keypoints(tmp_path):
-    _dataset(tmp_path, names="[person, car]", extra="kpt_shape: [2, 3]\n",
-             a_label="0 0.5 0.5 0.25 0.5 0.5 0.25 2 0 0 0\n")
+    _dataset(
+        tmp_path, names="[person, car]", extra="kpt_shape: [2, 3]\n", a_label="0 0.5 0.5 0.25 0.5 0.5 0.25 2 0 0 0\n"
+    )
     (tmp_path / "labels" / "val" / "c.txt").write_text("")
     s = YOLO.read(tmp_path)
     inst = s.images[0].instances[0]
@@ -75,12 +78,24 @@ def _set(tmp_path):
     poly = Polygons([np.array([[4.0, 2], [20, 2], [20, 12]])])
     crowd = np.zeros((32, 64), bool)
     crowd[20:30, 40:60] = True
-    return AnnotationSet([Category(7, "dog"), Category(3, "cat")], [AnnotatedImage("x.png", 64, 32, 12, [
-        Instance(3, [1.25, 2.5, 33.75, 30.0], id=100, attributes={"difficult": True}),
-        Instance(7, poly.bbox, polygons=poly, id=101),
-        Instance(7, [40, 20, 60, 30], rle=RLE.encode(crowd), iscrowd=True, id=102),
-        Instance(3, [0, 0, 64, 32], keypoints=[[1, 1, 2]], id=103),
-    ])], image_root=tmp_path / "src")
+    return AnnotationSet(
+        [Category(7, "dog"), Category(3, "cat")],
+        [
+            AnnotatedImage(
+                "x.png",
+                64,
+                32,
+                12,
+                [
+                    Instance(3, [1.25, 2.5, 33.75, 30.0], id=100, attributes={"difficult": True}),
+                    Instance(7, poly.bbox, polygons=poly, id=101),
+                    Instance(7, [40, 20, 60, 30], rle=RLE.encode(crowd), iscrowd=True, id=102),
+                    Instance(3, [0, 0, 64, 32], keypoints=[[1, 1, 2]], id=103),
+                ],
+            )
+        ],
+        image_root=tmp_path / "src",
+    )
 
 
 def test_write_maps_categories_and_reports_what_it_cannot_hold(tmp_path):
@@ -116,19 +131,26 @@ def test_read_write_read_is_equal(tmp_path):
         for i, j in zip(x.instances, y.instances):
             np.testing.assert_allclose(i.box, j.box, atol=1e-9)
     assert (tmp_path / "a" / "labels" / "train" / "a.txt").read_text() == (
-        "0 0.5 0.5 0.25 0.5\n1 0.1 0.2 0.2 0.4\n")  # untouched
+        "0 0.5 0.5 0.25 0.5\n1 0.1 0.2 0.2 0.4\n"
+    )  # untouched
     val = YOLO.read(tmp_path / "b", split="val")
     assert val.images[0].instances[0].polygons == YOLO.read(tmp_path / "a", split="val").images[0].instances[0].polygons
 
 
-@pytest.mark.parametrize("label, message", [
-    ("0 0.5 0.5 0.25\n", r"labels/train/a.txt: line 1: expected `class cx cy w h` or a polygon"),
-    ("0 0.5 0.5 0.2 0.2\n2 0.5 0.5 0.25 0.5\n", r"a.txt: line 2: field 1 \(class\): unknown class id 2"),
-    ("0 0.5 1.5 0.25 0.5\n", r"a.txt: line 1: field 3: 1.5 is outside \[0, 1\]: the box lies outside the 80x40 image"),
-    ("1 0.1 0.2 0.3 0.2 0.3\n", r"a.txt: line 1: expected .* n >= 3 points, got 5 values"),
-    ("1 0.1 0.2 0.3 0.2 0.3 0.6 0.5\n", r"a.txt: line 1: expected .* n >= 3 points, got 7 values"),
-    ("x 0.5 0.5 0.25 0.5\n", r"a.txt: line 1: field 1 \(class\): expected an integer class id, got 'x'"),
-])
+@pytest.mark.parametrize(
+    "label, message",
+    [
+        ("0 0.5 0.5 0.25\n", r"labels/train/a.txt: line 1: expected `class cx cy w h` or a polygon"),
+        ("0 0.5 0.5 0.2 0.2\n2 0.5 0.5 0.25 0.5\n", r"a.txt: line 2: field 1 \(class\): unknown class id 2"),
+        (
+            "0 0.5 1.5 0.25 0.5\n",
+            r"a.txt: line 1: field 3: 1.5 is outside \[0, 1\]: the box lies outside the 80x40 image",
+        ),
+        ("1 0.1 0.2 0.3 0.2 0.3\n", r"a.txt: line 1: expected .* n >= 3 points, got 5 values"),
+        ("1 0.1 0.2 0.3 0.2 0.3 0.6 0.5\n", r"a.txt: line 1: expected .* n >= 3 points, got 7 values"),
+        ("x 0.5 0.5 0.25 0.5\n", r"a.txt: line 1: field 1 \(class\): expected an integer class id, got 'x'"),
+    ],
+)
 def test_malformed_labels_name_file_line_and_field(tmp_path, label, message):
     _dataset(tmp_path, a_label=label)
     with pytest.raises(DatasetError, match=message):
@@ -165,17 +187,33 @@ def coco_like_set(tmp_path):
     two rings), an RLE mask and a plain box. The other format tests import it for their round trips."""
     Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(tmp_path / "000000000139.jpg")
     tri = Polygons([np.array([[3.25, 4.5], [30.75, 6.0], [12.5, 40.125]])])
-    two = Polygons([np.array([[40.0, 2.0], [60.5, 2.0], [60.5, 14.25], [40.0, 14.25]]),
-                    np.array([[44.0, 30.0], [56.0, 30.0], [50.0, 44.0]])])
+    two = Polygons(
+        [
+            np.array([[40.0, 2.0], [60.5, 2.0], [60.5, 14.25], [40.0, 14.25]]),
+            np.array([[44.0, 30.0], [56.0, 30.0], [50.0, 44.0]]),
+        ]
+    )
     blob = np.zeros((48, 64), bool)
     blob[20:31, 30:37] = True
     blob[25, 37:40] = True
-    return AnnotationSet([Category(1, "person"), Category(90, "toothbrush")], [AnnotatedImage("000000000139.jpg", 64, 48, 139, [
-        Instance(1, tri.bbox, polygons=tri, id=1),
-        Instance(90, two.bbox, polygons=two, id=2),
-        Instance(1, [30, 20, 40, 31], rle=RLE.encode(blob), id=3),
-        Instance(90, [0.123456789, 1.5, 63.987654321, 47.0], id=4),
-    ])], image_root=tmp_path)
+    return AnnotationSet(
+        [Category(1, "person"), Category(90, "toothbrush")],
+        [
+            AnnotatedImage(
+                "000000000139.jpg",
+                64,
+                48,
+                139,
+                [
+                    Instance(1, tri.bbox, polygons=tri, id=1),
+                    Instance(90, two.bbox, polygons=two, id=2),
+                    Instance(1, [30, 20, 40, 31], rle=RLE.encode(blob), id=3),
+                    Instance(90, [0.123456789, 1.5, 63.987654321, 47.0], id=4),
+                ],
+            )
+        ],
+        image_root=tmp_path,
+    )
 
 
 def assert_round_trip(source, back, report, *, masks):
@@ -186,8 +224,9 @@ def assert_round_trip(source, back, report, *, masks):
         for i, j in zip(x.instances, y.instances):
             np.testing.assert_allclose(j.box, i.box, atol=1e-6)
             if masks:
-                np.testing.assert_array_equal(j.mask(height=y.height, width=y.width),
-                                              i.mask(height=x.height, width=x.width))
+                np.testing.assert_array_equal(
+                    j.mask(height=y.height, width=y.width), i.mask(height=x.height, width=x.width)
+                )
 
 
 def test_coco_like_round_trip(tmp_path):
@@ -237,8 +276,14 @@ def test_convert_between_every_pair_keeps_names_and_boxes(tmp_path, a, b):
     opts = {"yolo": {"decimals": None}}
     first = get_format(a).write(src, _target(tmp_path / "a", a), **opts.get(a, {}))
     read_a = {"image_root": tmp_path} if a == "labelstudio" else {}
-    report = convert(_target(tmp_path / "a", a), _target(tmp_path / "b", b), from_format=a, to_format=b,
-                     read_options=read_a, write_options=opts.get(b, {}))
+    report = convert(
+        _target(tmp_path / "a", a),
+        _target(tmp_path / "b", b),
+        from_format=a,
+        to_format=b,
+        read_options=read_a,
+        write_options=opts.get(b, {}),
+    )
     assert report.images == 1 and report.instances == 4 and first.instances == 4
     back = get_format(b).read(_target(tmp_path / "b", b), **({"image_root": tmp_path} if b == "labelstudio" else {}))
     names = {c.id: c.name for c in back.categories}
@@ -260,5 +305,7 @@ def test_a_corner_past_the_edge_by_rounding_is_on_the_edge(tmp_path):
     np.testing.assert_allclose(s.images[0].instances[0].box, [63.999984, 12, 80, 28], atol=1e-9)
     get_format("voc").write(s, tmp_path / "voc", images="none")
     _dataset(tmp_path / "far", a_label="0 0.9 0.5 0.4 0.4\n")
-    with pytest.raises(DatasetError, match=r"a.txt: line 1: fields 2-5 \(cx cy w h\): the box .* lies outside the 80x40"):
+    with pytest.raises(
+        DatasetError, match=r"a.txt: line 1: fields 2-5 \(cx cy w h\): the box .* lies outside the 80x40"
+    ):
         YOLO.read(tmp_path / "far")

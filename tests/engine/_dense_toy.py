@@ -52,14 +52,17 @@ def shapes(n: int, *, seed: int = 0, size: int = SIZE) -> list[Sample]:
             masks.append(m)
             points.append([[(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], [box[0], box[1]]])
         k = len(boxes)
-        out.append(Sample(
-            image=torch.from_numpy(image.transpose(2, 0, 1).copy()),
-            boxes=Boxes(np.asarray(boxes, np.float64).reshape(k, 4), "xyxy"),
-            labels=np.asarray(labels, np.int64),
-            masks=np.asarray(masks, np.uint8).reshape(k, size, size),
-            mask=semantic,
-            keypoints=Keypoints(np.asarray(points, np.float64).reshape(k, 2, 2)),
-            meta={"index": i}))
+        out.append(
+            Sample(
+                image=torch.from_numpy(image.transpose(2, 0, 1).copy()),
+                boxes=Boxes(np.asarray(boxes, np.float64).reshape(k, 4), "xyxy"),
+                labels=np.asarray(labels, np.int64),
+                masks=np.asarray(masks, np.uint8).reshape(k, size, size),
+                mask=semantic,
+                keypoints=Keypoints(np.asarray(points, np.float64).reshape(k, 2, 2)),
+                meta={"index": i},
+            )
+        )
     return out
 
 
@@ -73,16 +76,29 @@ class ToyCenterNet(nn.Module):
         score_thresh: least score of a returned detection.
     """
 
-    def __init__(self, num_classes: int = 2, *, masks: bool = False, keypoints: int = 0,
-                 score_thresh: float = 0.05, seed: int = 0) -> None:
+    def __init__(
+        self,
+        num_classes: int = 2,
+        *,
+        masks: bool = False,
+        keypoints: int = 0,
+        score_thresh: float = 0.05,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         torch.manual_seed(seed)
         self.num_classes, self.with_masks, self.num_keypoints = num_classes, masks, keypoints
         self.score_thresh = score_thresh
-        self.body = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-                                  nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
-                                  nn.Conv2d(32, 32, 3, padding=1), nn.ReLU())
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.ReLU(),
+        )
         self.heat = nn.Conv2d(32, num_classes, 1)
         nn.init.constant_(self.heat.bias, -2.0)
         self.sides = nn.Conv2d(32, 4, 1)  # distances to the box's left, top, right, bottom (softplus, / 8 px)
@@ -122,13 +138,16 @@ class ToyCenterNet(nn.Module):
                     offsets = torch.stack([kp[:, 0] - px, kp[:, 1] - py], dim=1).reshape(-1)
                     loss_kp = loss_kp + F.l1_loss(points[b, :, i, j], offsets) / SIZE
                 count += 1
-        losses = {"loss_heatmap": F.binary_cross_entropy_with_logits(heat, want, pos_weight=torch.tensor(20.0)),
-                  "loss_box": loss_box / max(count, 1)}
+        losses = {
+            "loss_heatmap": F.binary_cross_entropy_with_logits(heat, want, pos_weight=torch.tensor(20.0)),
+            "loss_box": loss_box / max(count, 1),
+        }
         if points is not None:
             losses["loss_keypoints"] = loss_kp / max(count, 1)
         if fg is not None:
-            union = torch.stack([t["masks"].amax(0) if len(t["masks"]) else torch.zeros_like(fg[0])
-                                 for t in targets]).float()
+            union = torch.stack(
+                [t["masks"].amax(0) if len(t["masks"]) else torch.zeros_like(fg[0]) for t in targets]
+            ).float()
             losses["loss_mask"] = F.binary_cross_entropy_with_logits(fg, union)
         return losses
 
@@ -151,10 +170,15 @@ class ToyCenterNet(nn.Module):
                 det["keypoints"] = torch.cat([xy, torch.ones_like(xy[..., :1])], dim=-1)
             if fg is not None:
                 prob = fg[b].sigmoid()
-                yy, xx = torch.meshgrid(torch.arange(SIZE, device=prob.device), torch.arange(SIZE, device=prob.device),
-                                        indexing="ij")
-                inside = ((xx[None] >= boxes[:, 0, None, None]) & (xx[None] < boxes[:, 2, None, None])
-                          & (yy[None] >= boxes[:, 1, None, None]) & (yy[None] < boxes[:, 3, None, None]))
+                yy, xx = torch.meshgrid(
+                    torch.arange(SIZE, device=prob.device), torch.arange(SIZE, device=prob.device), indexing="ij"
+                )
+                inside = (
+                    (xx[None] >= boxes[:, 0, None, None])
+                    & (xx[None] < boxes[:, 2, None, None])
+                    & (yy[None] >= boxes[:, 1, None, None])
+                    & (yy[None] < boxes[:, 3, None, None])
+                )
                 det["masks"] = (prob[None] * inside)[:, None]
             out.append(det)
         return out
@@ -163,5 +187,10 @@ class ToyCenterNet(nn.Module):
 def toy_segmenter(num_classes: int = 3, *, seed: int = 0) -> nn.Module:
     """Images -> (N, num_classes, H, W) logits: three small convolutions."""
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
-                         nn.Conv2d(16, num_classes, 1))
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, num_classes, 1),
+    )

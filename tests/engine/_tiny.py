@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 from vistakit._download import file_hash
-from vistakit.models import EvalTransform, ImageClassifier, ModelSpec, Weights, WeightsLocation
-from vistakit.models import _registry
+from vistakit.models import EvalTransform, ImageClassifier, ModelSpec, Weights, WeightsLocation, _registry
 
 NAME = "_tiny_embed_net"
 # Deliberately unlike the default: bicubic, a 40 -> 32 crop and its own mean/std,
@@ -55,8 +54,13 @@ def register_tiny(monkeypatch, tmp_path) -> str:
     monkeypatch.setenv("VISTAKIT_HOME", str(home))
     src = tmp_path / "tiny-toy.pth"
     torch.save(trained_state(), src)
-    weights = Weights(tag="toy", file_name="tiny-toy.pth", sha256=file_hash(src),
-                      sources=(WeightsLocation("url", "file:///nonexistent/tiny-toy.pth"),), transform=TOY_TRANSFORM)
+    weights = Weights(
+        tag="toy",
+        file_name="tiny-toy.pth",
+        sha256=file_hash(src),
+        sources=(WeightsLocation("url", "file:///nonexistent/tiny-toy.pth"),),
+        transform=TOY_TRANSFORM,
+    )
     (home / "weights").mkdir(parents=True)
     (home / "weights" / "tiny-toy.pth").write_bytes(src.read_bytes())
     spec = ModelSpec(name=NAME, family="tiny", paper="-", num_params=0, gflops=0.0, input_size=48, weights=(weights,))

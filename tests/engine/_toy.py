@@ -14,7 +14,7 @@ def stripes(n: int = 256, *, classes: int = 4, size: int = 12, seed: int = 0) ->
     x = (torch.rand(n, 1, size, size, generator=g) * 90).to(torch.uint8)
     band = size // classes
     for i in range(n):
-        x[i, 0, y[i] * band:(y[i] + 1) * band] += 150
+        x[i, 0, y[i] * band : (y[i] + 1) * band] += 150
     return TensorDataset(x, y)
 
 
@@ -35,5 +35,6 @@ class ItemDataset(Dataset):
 def small_cnn(classes: int = 4, *, bn: bool = True, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     norm = [nn.BatchNorm2d(8)] if bn else []
-    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), *norm, nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
-                         nn.Linear(32, classes))
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), *norm, nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(32, classes)
+    )

@@ -20,7 +20,7 @@ class _Tiny(torch.utils.data.Dataset):
         self.images = torch.randint(0, 40, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
         for i, t in enumerate(self.targets.tolist()):
             r, c = divmod(t, 2)
-            self.images[i, 0, r * 14:(r + 1) * 14, c * 14:(c + 1) * 14] += 200
+            self.images[i, 0, r * 14 : (r + 1) * 14, c * 14 : (c + 1) * 14] += 200
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -33,6 +33,7 @@ def _result(recipe_accs, base_accs, seconds=10.0):
     def run(accs):
         epochs = [{"epoch": i + 1, "test_accuracy": a, "train_seconds": seconds * (i + 1)} for i, a in enumerate(accs)]
         return bench.summarize("x", epochs, 0.91, num_params=1)
+
     rec, base = run(recipe_accs), run(base_accs)
     return {"recipe": rec, "baseline": base, "speedup_to_91": speedup(rec, base, "seconds_to_91")}
 
@@ -75,8 +76,9 @@ def test_baseline_trains_and_reports_per_epoch():
 
 
 def test_progress_goes_to_stderr_so_stdout_carries_only_the_json(monkeypatch, capsys):
-    monkeypatch.setattr(bench, "load_dataset",
-                        lambda name, split, root=None: _Tiny(256, 0) if split == "train" else _Tiny(128, 1))
+    monkeypatch.setattr(
+        bench, "load_dataset", lambda name, split, root=None: _Tiny(256, 0) if split == "train" else _Tiny(128, 1)
+    )
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # the suite's one thread stays
     result = bench.benchmark_fashion_mnist(recipe="fast", baseline_epochs=1, progress=True)
     captured = capsys.readouterr()
@@ -89,14 +91,16 @@ def test_progress_goes_to_stderr_so_stdout_carries_only_the_json(monkeypatch, ca
 def test_an_ensemble_recipe_is_watched_as_the_networks_trained_so_far(monkeypatch):
     from vistakit.engine import _recipes
 
-    tiny = _recipes.Recipe(name="tiny", description="two small networks averaged", model="fastnet_fmnist",
-                           options=dict(epochs=2, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5,
-                                        tta=True, ensemble=2))
+    tiny = _recipes.Recipe(
+        name="tiny",
+        description="two small networks averaged",
+        model="fastnet_fmnist",
+        options=dict(epochs=2, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5, tta=True, ensemble=2),
+    )
     monkeypatch.setitem(_recipes._RECIPES, "tiny", tiny)
     out = bench.run_recipe(_Tiny(200, seed=0), _Tiny(100, seed=1), recipe="tiny", target=0.91, progress=False)
     lines = out["epochs"]
-    assert [(r["epoch"], r["member"], r["member_epoch"]) for r in lines] == [(1, 1, 1), (2, 1, 2), (3, 2, 1),
-                                                                            (4, 2, 2)]
+    assert [(r["epoch"], r["member"], r["member_epoch"]) for r in lines] == [(1, 1, 1), (2, 1, 2), (3, 2, 1), (4, 2, 2)]
     # while the first network trains it is the whole ensemble; then the two are averaged
     assert all(r["test_accuracy"] == r["member_test_accuracy"] for r in lines[:2])
     assert lines[-1]["train_seconds"] > lines[1]["train_seconds"] > 0
@@ -110,11 +114,16 @@ def test_the_seed_reaches_the_recipe_and_the_baseline(monkeypatch):
     seen = []
     real_fit = bench.fit_ensemble
     monkeypatch.setattr(bench, "fit_ensemble", lambda *a, **k: seen.append(a[3].seed) or real_fit(*a, **k))
-    tiny = _recipes.Recipe(name="tiny", description="one small network", model="fastnet_fmnist",
-                           options=dict(epochs=1, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5))
+    tiny = _recipes.Recipe(
+        name="tiny",
+        description="one small network",
+        model="fastnet_fmnist",
+        options=dict(epochs=1, batch_size=50, lr=0.05, optimizer="sgd", warmup_epochs=0.5),
+    )
     monkeypatch.setitem(_recipes._RECIPES, "tiny", tiny)
-    monkeypatch.setattr(bench, "load_dataset",
-                        lambda name, split, root=None: _Tiny(200, 0) if split == "train" else _Tiny(100, 1))
+    monkeypatch.setattr(
+        bench, "load_dataset", lambda name, split, root=None: _Tiny(200, 0) if split == "train" else _Tiny(100, 1)
+    )
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
     result = bench.benchmark_fashion_mnist(recipe="tiny", baseline_epochs=1, progress=False, seed=3)
     assert seen == [3] and result["seed"] == 3
@@ -128,8 +137,10 @@ def test_the_seed_reaches_the_recipe_and_the_baseline(monkeypatch):
 def test_the_machine_is_named_by_its_processor_model(tmp_path):
     cpu_model = bench.cpu_model
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n"
-                    "flags\t\t: fpu vme\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n")
+    info.write_text(
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n"
+        "flags\t\t: fpu vme\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n"
+    )
     assert cpu_model(str(info)) == "AMD EPYC 9R14 96-Core Processor"
     # no such file, or no model name in it (some ARM kernels): the architecture, never an error
     assert cpu_model(str(tmp_path / "missing"))

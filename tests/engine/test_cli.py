@@ -12,7 +12,6 @@ from vistakit.cli import main
 from vistakit.models import create_model
 
 
-
 def test_unknown_dataset_and_model_suggest_close_names(tmp_path, capsys):
     assert main(["train", "--dataset", "fashion-mnsit", "--model", "fastnet_fmnist", "--out", str(tmp_path / "r")]) == 2
     assert "fashion-mnist" in capsys.readouterr().err
@@ -38,8 +37,28 @@ def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
     out = tmp_path / "run"
     aug = tmp_path / "aug.yaml"
     aug.write_text("- {name: BatchRandomCrop, padding: 1}\n")
-    code = main(["train", "--dataset", "digits", "--model", "fastnet_fmnist", "--epochs", "2", "--augment", str(aug),
-                 "--batch-size", "32", "--lr", "0.01", "--seed", "1", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "fastnet_fmnist",
+            "--epochs",
+            "2",
+            "--augment",
+            str(aug),
+            "--batch-size",
+            "32",
+            "--lr",
+            "0.01",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "images/s" in printed
@@ -50,8 +69,15 @@ def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
     assert config["model"] == "fastnet_fmnist" and config["train"]["epochs"] == 2 and config["num_classes"] == 10
     assert config["train"]["augment"] == [{"name": "BatchRandomCrop", "padding": 1}]  # inlined: the run stands alone
     summary = json.loads((out / "summary.json").read_text())
-    for key in ("test_accuracy", "macro_f1", "cross_entropy", "cross_entropy_reading", "num_params",
-                "train_seconds", "images_per_second"):
+    for key in (
+        "test_accuracy",
+        "macro_f1",
+        "cross_entropy",
+        "cross_entropy_reading",
+        "num_params",
+        "train_seconds",
+        "images_per_second",
+    ):
         assert key in summary, key
     assert summary["test_accuracy"] > 0.5 and summary["num_params"] > 0  # chance is 0.1
     # the default recipe smooths labels by 0.1 over 10 classes: the hard-label floor is -log(0.91)
@@ -70,8 +96,24 @@ def test_a_whole_run_writes_every_file_and_resumes(tmp_path, capsys):
 
 def test_lr_find_command(tmp_path, capsys):
     png = tmp_path / "lr.png"
-    assert main(["lr-find", "--dataset", "digits", "--model", "fastnet_fmnist", "--batch-size", "32",
-                 "--steps", "20", "--plot", str(png)]) == 0
+    assert (
+        main(
+            [
+                "lr-find",
+                "--dataset",
+                "digits",
+                "--model",
+                "fastnet_fmnist",
+                "--batch-size",
+                "32",
+                "--steps",
+                "20",
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     assert "suggested learning rate" in capsys.readouterr().out
     assert png.is_file()
 
@@ -88,14 +130,33 @@ def test_unknown_augmentation_op_is_refused_before_anything_is_written(tmp_path,
 
 def test_an_ensemble_run_trains_each_member_in_its_folder_and_resumes(tmp_path, capsys):
     out = tmp_path / "ens"
-    code = main(["train", "--dataset", "digits", "--model", "fastnet_fmnist", "--epochs", "1", "--ensemble", "2",
-                 "--batch-size", "32", "--lr", "0.01", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "fastnet_fmnist",
+            "--epochs",
+            "1",
+            "--ensemble",
+            "2",
+            "--batch-size",
+            "32",
+            "--lr",
+            "0.01",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "test accuracy" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ensemble"] == 2 and summary["members"] == ["member-1", "member-2"]
-    assert summary["num_params"] == 2 * sum(p.numel() for p in create_model(
-        "fastnet_fmnist", num_classes=10, in_chans=1).parameters())
+    assert summary["num_params"] == 2 * sum(
+        p.numel() for p in create_model("fastnet_fmnist", num_classes=10, in_chans=1).parameters()
+    )
     for k in (1, 2):  # each member's best.pt loads into the zoo model as it is
         create_model("fastnet_fmnist", num_classes=10, in_chans=1, weights=out / f"member-{k}" / "best.pt")
     assert [json.loads(x)["member"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]

@@ -10,8 +10,9 @@ from vistakit.engine import TrainConfig, get_recipe, list_recipes, lr_factor
 
 
 def test_yaml_round_trip(tmp_path):
-    cfg = TrainConfig(epochs=3, lr=0.2, optimizer="sgd", mean=(0.5,), std=(0.25,),
-                      augment=[{"name": "BatchHorizontalFlip", "p": 0.5}])
+    cfg = TrainConfig(
+        epochs=3, lr=0.2, optimizer="sgd", mean=(0.5,), std=(0.25,), augment=[{"name": "BatchHorizontalFlip", "p": 0.5}]
+    )
     path = tmp_path / "c.yaml"
     cfg.to_yaml(path)
     assert TrainConfig.from_yaml(path) == cfg
@@ -25,10 +26,16 @@ def test_unknown_option_suggests_the_field():
         TrainConfig.from_dict({"ema_decy": 0.99})
 
 
-@pytest.mark.parametrize("field,value,expected", [
-    ("optimizer", "adam", "adamw, sgd"), ("schedule", "step", "cosine"), ("epochs", 0, ">= 1"),
-    ("amp", "fp8", "bf16"), ("batch_size", 10, "multiple of accum_steps"),
-])
+@pytest.mark.parametrize(
+    "field,value,expected",
+    [
+        ("optimizer", "adam", "adamw, sgd"),
+        ("schedule", "step", "cosine"),
+        ("epochs", 0, ">= 1"),
+        ("amp", "fp8", "bf16"),
+        ("batch_size", 10, "multiple of accum_steps"),
+    ],
+)
 def test_bad_values_name_the_field(field, value, expected):
     kwargs = {field: value}
     if field == "batch_size":

@@ -14,8 +14,17 @@ from vistakit.engine import TrainConfig, fit, fit_ensemble, load_training_checkp
 
 from ._toy import small_cnn, stripes
 
-CFG = dict(epochs=2, batch_size=32, lr=0.05, optimizer="sgd", weight_decay=1e-4, warmup_epochs=0.5, seed=3,
-           augment=None, log_every=2)
+CFG = dict(
+    epochs=2,
+    batch_size=32,
+    lr=0.05,
+    optimizer="sgd",
+    weight_decay=1e-4,
+    warmup_epochs=0.5,
+    seed=3,
+    augment=None,
+    log_every=2,
+)
 
 
 def _free_port() -> int:
@@ -26,8 +35,9 @@ def _free_port() -> int:
 
 def _join(rank: int, world: int, port: int) -> None:
     """What torchrun would give this process: its rank in the group, one thread."""
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank)
+    )
     torch.set_num_threads(1)
 
 
@@ -38,11 +48,14 @@ def _net(k: int) -> torch.nn.Module:
 def _worker(rank: int, world: int, port: int, out: str, cfg: TrainConfig) -> None:
     _join(rank, world, port)
     try:
-        res = fit_ensemble(_net, stripes(160), stripes(70, seed=1), cfg, progress=False,
-                           run_dir=os.path.join(out, "run"))
+        res = fit_ensemble(
+            _net, stripes(160), stripes(70, seed=1), cfg, progress=False, run_dir=os.path.join(out, "run")
+        )
         if rank == 0:
-            torch.save({"state": res.model.state_dict(), "history": res.history, "val": res.best_val_accuracy},
-                       os.path.join(out, "result.pt"))
+            torch.save(
+                {"state": res.model.state_dict(), "history": res.history, "val": res.best_val_accuracy},
+                os.path.join(out, "result.pt"),
+            )
     finally:
         dist.destroy_process_group()
 
@@ -72,8 +85,16 @@ def _resume_worker(rank: int, world: int, port: int, out: str, kill_after: int, 
             raise SystemExit(0)  # every process stops after this epoch's checkpoint
 
     try:
-        res = fit(small_cnn(bn=False, seed=rank), stripes(160), None, cfg, progress=False, run_dir=out,
-                  resume=resume, on_epoch=hook)
+        res = fit(
+            small_cnn(bn=False, seed=rank),
+            stripes(160),
+            None,
+            cfg,
+            progress=False,
+            run_dir=out,
+            resume=resume,
+            on_epoch=hook,
+        )
         if rank == 0:
             torch.save(res.model.state_dict(), os.path.join(out, "final.pt"))
     except SystemExit:

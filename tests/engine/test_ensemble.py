@@ -22,8 +22,14 @@ def _cfg(**kw) -> TrainConfig:
 
 def _net(_k: int = 0) -> nn.Module:
     """A tiny classifier whose initial weights follow the global random state (fit_ensemble seeds it)."""
-    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
-                         nn.Flatten(), nn.Linear(32, 4))
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32, 4),
+    )
 
 
 class _Fixed(nn.Module):

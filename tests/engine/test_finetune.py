@@ -58,8 +58,14 @@ def _group_of(model):
 def test_frozen_head_phase_is_bit_identical(tmp_path):
     path, start = _checkpoint(tmp_path)
     data = stripes(96, classes=4, size=12)
-    res = finetune(MODEL, data, cfg=FinetuneConfig(freeze="backbone", head_epochs=2, batch_size=32, train=CFG),
-                   weights=str(path), run_dir=tmp_path / "run", progress=False)
+    res = finetune(
+        MODEL,
+        data,
+        cfg=FinetuneConfig(freeze="backbone", head_epochs=2, batch_size=32, train=CFG),
+        weights=str(path),
+        run_dir=tmp_path / "run",
+        progress=False,
+    )
     after = res.model.state_dict()
     groups = _group_of(res.model)
     head = [k for k in after if k.startswith("fc.")]
@@ -80,10 +86,19 @@ def test_frozen_head_phase_is_bit_identical(tmp_path):
 
 def test_unfreeze_phase_uses_discriminative_learning_rates(tmp_path):
     path, start = _checkpoint(tmp_path)
-    cfg = FinetuneConfig(freeze="backbone", head_epochs=1, unfreeze_epochs=2, unfreeze_stages=2, unfreeze_lr=1e-3,
-                         lr_mult=0.5, batch_size=32, train=CFG.replace(schedule="constant"))
-    res = finetune(MODEL, stripes(96, classes=4, size=12), cfg=cfg, weights=str(path), run_dir=tmp_path / "run",
-                   progress=False)
+    cfg = FinetuneConfig(
+        freeze="backbone",
+        head_epochs=1,
+        unfreeze_epochs=2,
+        unfreeze_stages=2,
+        unfreeze_lr=1e-3,
+        lr_mult=0.5,
+        batch_size=32,
+        train=CFG.replace(schedule="constant"),
+    )
+    res = finetune(
+        MODEL, stripes(96, classes=4, size=12), cfg=cfg, weights=str(path), run_dir=tmp_path / "run", progress=False
+    )
     ck = load_training_checkpoint(tmp_path / "run" / "unfreeze" / "checkpoint.pt")
     groups = {g["name"]: g for g in ck["optimizer"]["param_groups"]}
     assert set(groups) == {"stage1", "stage1.no_decay", "stage2", "stage2.no_decay", "head", "head.no_decay"}
@@ -109,12 +124,25 @@ def test_weights_run_dir(tmp_path, digits):
     sub = Subset(train, list(range(200)))
     torch.manual_seed(0)
     net = create_model(MODEL, num_classes=10, in_chans=1)
-    fit(net, sub, None, CFG.replace(epochs=1, batch_size=50), run_dir=tmp_path / "src", progress=False,
-        meta={"model": MODEL, "dataset": "digits"})
+    fit(
+        net,
+        sub,
+        None,
+        CFG.replace(epochs=1, batch_size=50),
+        run_dir=tmp_path / "src",
+        progress=False,
+        meta={"model": MODEL, "dataset": "digits"},
+    )
     best = load_training_checkpoint(tmp_path / "src" / "best.pt")
     data = stripes(64, classes=3, size=8)  # another class count: the head is replaced
-    res = finetune(None, data, cfg=FinetuneConfig(head_epochs=1, batch_size=32, train=CFG),
-                   weights=tmp_path / "src", run_dir=tmp_path / "ft", progress=False)
+    res = finetune(
+        None,
+        data,
+        cfg=FinetuneConfig(head_epochs=1, batch_size=32, train=CFG),
+        weights=tmp_path / "src",
+        run_dir=tmp_path / "ft",
+        progress=False,
+    )
     assert res.summary["model"] == MODEL and res.mean == tuple(best["mean"])
     facts = yaml.safe_load((tmp_path / "ft" / "config.yaml").read_text())["finetune"]
     assert facts["freeze_bn_stats"] is False  # auto: BatchNorm trains for weights other than published ones
@@ -141,8 +169,12 @@ def test_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="nothing to train"):
         FinetuneConfig(head_epochs=0)
     with pytest.raises(ValueError, match="only 3 stages"):
-        finetune(MODEL, data, cfg=FinetuneConfig(head_epochs=0, unfreeze_epochs=1, unfreeze_stages=5, train=CFG),
-                 progress=False)
+        finetune(
+            MODEL,
+            data,
+            cfg=FinetuneConfig(head_epochs=0, unfreeze_epochs=1, unfreeze_stages=5, train=CFG),
+            progress=False,
+        )
     with pytest.raises(ValueError, match="fewer than --labels-per-class 40"):
         finetune(MODEL, data, cfg=FinetuneConfig(labels_per_class=40), progress=False)
     # a checkpoint of another architecture: every mis-shaped key is listed
@@ -219,8 +251,9 @@ def test_cached_features_add_only_missing_rows(tmp_path, digits):
 
 def test_linear_probe_on_pretrained_mobilenet_v2(tmp_path, digits):
     train, test = digits
-    kw = dict(weights="imagenet", cfg=FinetuneConfig(linear_probe=True, labels_per_class=8, image_size=32),
-              progress=False)
+    kw = dict(
+        weights="imagenet", cfg=FinetuneConfig(linear_probe=True, labels_per_class=8, image_size=32), progress=False
+    )
     res = finetune("mobilenet_v2", train, test=test, run_dir=tmp_path / "probe", **kw)
     s = res.summary
     assert s["train_images"] == 80 and s["evaluated_images"] == 297
@@ -271,7 +304,8 @@ def test_precise_bn_statistics_are_those_of_the_data():
     net.train()
     pre_bn = seen[0]
     assert recompute_bn_statistics(net, data, mean=(0.3,), std=(0.4,)) == sum(
-        isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+        isinstance(m, torch.nn.BatchNorm2d) for m in net.modules()
+    )
     torch.testing.assert_close(net.stem.bn.running_mean, pre_bn.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(net.stem.bn.running_var, pre_bn.var((0, 2, 3), unbiased=True), rtol=1e-4, atol=1e-5)
     assert net.stem.bn.momentum == 0.1 and net.training
@@ -299,8 +333,13 @@ def test_whitening_never_overwrites_loaded_or_trained_weights(tmp_path, monkeypa
 
 
 def test_config_round_trips_and_names_the_bad_field():
-    cfg = FinetuneConfig(freeze="stages:1", unfreeze_epochs=3, unfreeze_stages=2, lr_mult=0.7,
-                         train=CFG.replace(mean=(0.5,), std=(0.25,)))
+    cfg = FinetuneConfig(
+        freeze="stages:1",
+        unfreeze_epochs=3,
+        unfreeze_stages=2,
+        lr_mult=0.7,
+        train=CFG.replace(mean=(0.5,), std=(0.25,)),
+    )
     data = cfg.to_dict()
     assert data["train"]["mean"] == [0.5] and data["freeze"] == "stages:1"
     assert yaml.safe_load(yaml.safe_dump(data)) == data  # plain data only
@@ -311,17 +350,23 @@ def test_config_round_trips_and_names_the_bad_field():
         FinetuneConfig.from_dict({"head_epoch": 2})
     with pytest.raises(ValueError, match=r"train.*unknown training option 'lrr'"):
         FinetuneConfig.from_dict({"train": {"lrr": 1}})
-    for bad, field in ((dict(image_size=4), "image_size"), (dict(labels_per_class=0), "labels_per_class"),
-                       (dict(lr_mult=0), "lr_mult"), (dict(unfreeze_stages=-1), "unfreeze_stages"),
-                       (dict(head_init="zeros"), "head_init"), (dict(batch_size=0), "batch_size")):
+    for bad, field in (
+        (dict(image_size=4), "image_size"),
+        (dict(labels_per_class=0), "labels_per_class"),
+        (dict(lr_mult=0), "lr_mult"),
+        (dict(unfreeze_stages=-1), "unfreeze_stages"),
+        (dict(head_init="zeros"), "head_init"),
+        (dict(batch_size=0), "batch_size"),
+    ):
         with pytest.raises(ValueError, match=f"FinetuneConfig.{field} = "):
             FinetuneConfig(**bad)
 
 
 def test_plan_phases():
     net = create_model(MODEL, num_classes=4, in_chans=1)  # stem, stage0..stage2, head
-    cfg = FinetuneConfig(freeze="stages:1", head_epochs=2, unfreeze_epochs=3, unfreeze_stages=2, lr=1e-2,
-                         lr_mult=0.7, batch_size=32)
+    cfg = FinetuneConfig(
+        freeze="stages:1", head_epochs=2, unfreeze_epochs=3, unfreeze_stages=2, lr=1e-2, lr_mult=0.7, batch_size=32
+    )
     head, unfreeze = plan_phases(cfg, net, train_images=100, weights_kind="run")
     assert head == Phase("head", "stages:1", epochs=2, lr=1e-2, batch_size=32)
     assert unfreeze == Phase("unfreeze", "stages:1", epochs=3, lr=1e-3, batch_size=32, lr_mult=0.7)
@@ -332,8 +377,10 @@ def test_plan_phases():
     few = plan_phases(cfg.replace(min_steps=7, unfreeze_lr=5e-4), net, train_images=10, weights_kind="published")
     assert [(p.epochs, p.batch_size, p.lr) for p in few] == [(7, 10, 1e-2), (7, 10, 5e-4)]
     assert all(p.hold_bn_stats for p in few)  # auto: published weights keep their BatchNorm statistics
-    assert not any(p.hold_bn_stats for p in plan_phases(cfg.replace(freeze_bn_stats=False), net, train_images=10,
-                                                        weights_kind="published"))
+    assert not any(
+        p.hold_bn_stats
+        for p in plan_phases(cfg.replace(freeze_bn_stats=False), net, train_images=10, weights_kind="published")
+    )
     # from no weights only the first phase may whiten the stem; a probe-initialised head skips the head phase
     assert [p.whiten_stem for p in plan_phases(cfg, net, train_images=100)] == [True, False]
     only = plan_phases(cfg.replace(head_init="probe", head_epochs=0), net, train_images=100)
@@ -356,21 +403,24 @@ def test_phase_train_config_and_groups():
     freeze(net, phase.freeze)
     groups = phase.param_groups(net, weight_decay=0.05)
     assert {g["name"]: g["lr_scale"] for g in groups} == {
-        "stage1": 0.25, "stage1.no_decay": 0.25, "stage2": 0.5, "stage2.no_decay": 0.5, "head": 1.0,
-        "head.no_decay": 1.0}
+        "stage1": 0.25,
+        "stage1.no_decay": 0.25,
+        "stage2": 0.5,
+        "stage2.no_decay": 0.5,
+        "head": 1.0,
+        "head.no_decay": 1.0,
+    }
     assert Phase("head", "backbone", epochs=1, lr=1e-3, batch_size=16).param_groups(net, weight_decay=0.0) is None
 
 
 def test_finetune_returns_its_plan_and_records_it(tmp_path):
     data = stripes(64, classes=4, size=12)
-    cfg = FinetuneConfig(freeze="none", head_epochs=1, unfreeze_epochs=1, unfreeze_stages=1, batch_size=32,
-                         train=CFG)
+    cfg = FinetuneConfig(freeze="none", head_epochs=1, unfreeze_epochs=1, unfreeze_stages=1, batch_size=32, train=CFG)
     res = finetune(MODEL, data, cfg=cfg, run_dir=tmp_path / "run", progress=False)
     assert [p.name for p in res.phases] == ["head", "unfreeze"]
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert FinetuneConfig.from_dict(saved["config"]) == cfg
     assert saved["unfreeze"]["frozen"] == ["stem", "stage0", "stage1"]
     # overwriting replaces the phase folders of the earlier run
-    finetune(MODEL, data, cfg=cfg.replace(unfreeze_epochs=0), run_dir=tmp_path / "run", overwrite=True,
-             progress=False)
+    finetune(MODEL, data, cfg=cfg.replace(unfreeze_epochs=0), run_dir=tmp_path / "run", overwrite=True, progress=False)
     assert (tmp_path / "run" / "head" / "best.pt").is_file() and not (tmp_path / "run" / "unfreeze").exists()

@@ -52,15 +52,22 @@ def _kill_after(epoch: int):
     def hook(record, _model):
         if record["epoch"] == epoch:
             raise KeyboardInterrupt  # the process dies after writing this epoch's checkpoint
+
     return hook
 
 
-@pytest.mark.parametrize("options", [
-    dict(ema_decay=0.9, label_smoothing=0.1, augment=[{"name": "BatchHorizontalFlip"},
-                                                      {"name": "BatchRandomCrop", "padding": 1}]),
-    dict(optimizer="adamw", lr=3e-3, schedule="cosine", grad_clip=1.0, accum_steps=2, tta=True),
-    dict(whiten_stem=True),  # the resumed run keeps its trained first layer (no second whitening)
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(
+            ema_decay=0.9,
+            label_smoothing=0.1,
+            augment=[{"name": "BatchHorizontalFlip"}, {"name": "BatchRandomCrop", "padding": 1}],
+        ),
+        dict(optimizer="adamw", lr=3e-3, schedule="cosine", grad_clip=1.0, accum_steps=2, tta=True),
+        dict(whiten_stem=True),  # the resumed run keeps its trained first layer (no second whitening)
+    ],
+)
 def test_resume_reaches_the_same_weights_bit_for_bit(tmp_path, options):
     train, val = stripes(192, seed=0), stripes(64, seed=1)
     cfg = _cfg(epochs=4, seed=7, **options)
@@ -127,8 +134,13 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 def test_exploding_loss_stops_with_a_clear_message():
     with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
-        fit(small_cnn(bn=False), stripes(128), None, _cfg(epochs=2, lr=1e4, warmup_epochs=0, log_every=1),
-            progress=False)
+        fit(
+            small_cnn(bn=False),
+            stripes(128),
+            None,
+            _cfg(epochs=2, lr=1e4, warmup_epochs=0, log_every=1),
+            progress=False,
+        )
 
 
 def test_run_dir_holding_another_run_is_refused(tmp_path):
@@ -182,14 +194,18 @@ def test_accumulation_matches_one_big_batch():
 
 def test_early_stopping_and_bf16_autocast(tmp_path):
     data = stripes(64)
-    res = fit(small_cnn(), data, data, _cfg(epochs=6, lr=1e-9, early_stop_patience=2, amp="bf16"),
-              progress=False)
+    res = fit(small_cnn(), data, data, _cfg(epochs=6, lr=1e-9, early_stop_patience=2, amp="bf16"), progress=False)
     assert res.stopped_early and len(res.history) == 3
     assert all(r["train_loss"] == r["train_loss"] for r in res.history)  # finite, not NaN
 
 
 def test_any_module_with_soft_targets_from_mixup(tmp_path):
     pytest.importorskip("vistakit.transforms")
-    res = fit(small_cnn(), stripes(128), stripes(64, seed=1), _cfg(epochs=2, mixup_alpha=0.4, cutmix_alpha=1.0),
-              progress=False)
+    res = fit(
+        small_cnn(),
+        stripes(128),
+        stripes(64, seed=1),
+        _cfg(epochs=2, mixup_alpha=0.4, cutmix_alpha=1.0),
+        progress=False,
+    )
     assert res.history[-1]["val_accuracy"] > 0.3

@@ -34,16 +34,19 @@ def test_ema_closed_form_with_warmup():
 
 def test_processes_together_see_the_single_process_batches():
     one = batch_indices(103, batch_size=12, seed=4, epoch=2, shuffle=True, drop_last=True)
-    three = [batch_indices(103, batch_size=12, seed=4, epoch=2, shuffle=True, drop_last=True,
-                           info=DistInfo(rank=r, world_size=3)) for r in range(3)]
+    three = [
+        batch_indices(
+            103, batch_size=12, seed=4, epoch=2, shuffle=True, drop_last=True, info=DistInfo(rank=r, world_size=3)
+        )
+        for r in range(3)
+    ]
     assert len(one) == 103 // 12
     for i, batch in enumerate(one):
         union = torch.cat([three[r][i] for r in range(3)])
         assert sorted(union.tolist()) == sorted(batch.tolist())
         assert all(len(three[r][i]) == 4 for r in range(3))
     # a new epoch, a new order; the same epoch, the same order
-    assert not torch.equal(one[0], batch_indices(103, batch_size=12, seed=4, epoch=3, shuffle=True,
-                                                 drop_last=True)[0])
+    assert not torch.equal(one[0], batch_indices(103, batch_size=12, seed=4, epoch=3, shuffle=True, drop_last=True)[0])
     assert torch.equal(one[0], batch_indices(103, batch_size=12, seed=4, epoch=2, shuffle=True, drop_last=True)[0])
     # evaluation order keeps every image exactly once, the last batch short
     ev = batch_indices(10, batch_size=4, seed=0, epoch=0, shuffle=False, drop_last=False)

@@ -7,8 +7,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
 
-from vistakit.engine import Loader, PreparedData, channel_stats, labelled_subset
-from vistakit.engine import _prepared
+from vistakit.engine import Loader, PreparedData, _prepared, channel_stats, labelled_subset
 
 from ._toy import stripes
 

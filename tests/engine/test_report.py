@@ -81,7 +81,7 @@ def _sections(blocks) -> dict[str, list]:
     for i, (tag, text) in enumerate(blocks):
         if tag in ("h2", "h3"):
             level, body = int(tag[1]), []
-            for other, value in blocks[i + 1:]:
+            for other, value in blocks[i + 1 :]:
                 if other in ("h1", "h2", "h3") and int(other[1]) <= level:
                     break
                 body.append((other, value))
@@ -96,15 +96,44 @@ def _run(n=90, seed=0, history=True):
     z[np.arange(n), y] += 1.5
     probs = torch.from_numpy(z).softmax(1).float()
     report_text = classification_report(y, probs.argmax(1).numpy(), target_names=NAMES, digits=4)
-    summary = {"dataset": "toy", "model": "fastnet_fmnist", "recipe": "fast", "epochs": 2, "best_epoch": 2,
-               "best_val_accuracy": None, "test_accuracy": 0.8, "classification_report": report_text,
-               "image_size": [12, 12], "num_params": 107_962, "member_val_accuracy": [0.7, 0.75], "evaluated_on": "test", "tta": True,
-               "nested": {"a": 1}}
-    rows = [{"epoch": e, "train_loss": 1.0 / e, "train_accuracy": 0.5 + 0.1 * e, "val_loss": None,
-             "val_accuracy": None, "lr": 0.01, "seconds": 1.5, "images_per_second": 60.0} for e in (1, 2)]
+    summary = {
+        "dataset": "toy",
+        "model": "fastnet_fmnist",
+        "recipe": "fast",
+        "epochs": 2,
+        "best_epoch": 2,
+        "best_val_accuracy": None,
+        "test_accuracy": 0.8,
+        "classification_report": report_text,
+        "image_size": [12, 12],
+        "num_params": 107_962,
+        "member_val_accuracy": [0.7, 0.75],
+        "evaluated_on": "test",
+        "tta": True,
+        "nested": {"a": 1},
+    }
+    rows = [
+        {
+            "epoch": e,
+            "train_loss": 1.0 / e,
+            "train_accuracy": 0.5 + 0.1 * e,
+            "val_loss": None,
+            "val_accuracy": None,
+            "lr": 0.01,
+            "seconds": 1.5,
+            "images_per_second": 60.0,
+        }
+        for e in (1, 2)
+    ]
     images = torch.from_numpy(rng.integers(0, 255, (n, 1, 12, 12), dtype=np.uint8))
-    return dict(summary=summary, history=rows if history else [], probs=probs, targets=torch.from_numpy(y),
-                images=images, class_names=NAMES)
+    return dict(
+        summary=summary,
+        history=rows if history else [],
+        probs=probs,
+        targets=torch.from_numpy(y),
+        images=images,
+        class_names=NAMES,
+    )
 
 
 def test_the_classification_report_is_a_table_with_the_averages_below(tmp_path):
@@ -120,8 +149,12 @@ def test_the_classification_report_is_a_table_with_the_averages_below(tmp_path):
     assert [row[0] for row in table["tbody"]] == NAMES  # "<bird>" escaped in the page, plain text once parsed
     for row in table["tbody"]:
         want = ref[row[0]]
-        assert row[1:] == [f"{want['precision']:.4f}", f"{want['recall']:.4f}", f"{want['f1-score']:.4f}",
-                           f"{want['support']:.0f}"]
+        assert row[1:] == [
+            f"{want['precision']:.4f}",
+            f"{want['recall']:.4f}",
+            f"{want['f1-score']:.4f}",
+            f"{want['support']:.0f}",
+        ]
     assert [row[0] for row in table["tfoot"]] == ["accuracy", "macro avg", "weighted avg"]
     assert table["tfoot"][0] == ["accuracy", "", "", f"{ref['accuracy']:.4f}", "90"]
     assert table["tfoot"][1][1:4] == [f"{ref['macro avg'][k]:.4f}" for k in ("precision", "recall", "f1-score")]
@@ -138,12 +171,22 @@ def test_every_section_of_the_report_has_content(tmp_path, history):
     blocks = _parse((tmp_path / "report.html").read_text(encoding="utf-8"))
     sections = _sections(blocks)
     assert all(body for body in sections.values()), [h for h, body in sections.items() if not body]
-    expected = {"Run", "Test set", "Classification report", "Cross-entropy", "Confusion matrix", "Per-class scores",
-                "Calibration", "Most confident mistakes"} | ({"Learning curves"} if history else set())
+    expected = {
+        "Run",
+        "Test set",
+        "Classification report",
+        "Cross-entropy",
+        "Confusion matrix",
+        "Per-class scores",
+        "Calibration",
+        "Most confident mistakes",
+    } | ({"Learning curves"} if history else set())
     assert set(sections) == expected
     # the evaluated set's own heading says what was scored, its quality sections sit under it
-    assert sections["Test set"][0] == ("p", "90 images of the test split, scored with the evaluated weights and "
-                                            "flip TTA.")
+    assert sections["Test set"][0] == (
+        "p",
+        "90 images of the test split, scored with the evaluated weights and flip TTA.",
+    )
     assert ("h3", "Classification report") in sections["Test set"]
     if history:
         assert [tag for tag, _ in sections["Learning curves"]] == ["figure", "table"]

@@ -15,7 +15,6 @@ from vistakit.engine import TrainConfig, evaluate, fit, get_task, list_tasks, re
 from vistakit.engine.tasks import ClassificationTask, Task, _base
 from vistakit.structures import Sample
 
-
 from ._dense_toy import ToyCenterNet, shapes, toy_segmenter
 from ._toy import small_cnn, stripes
 
@@ -56,7 +55,8 @@ def test_task_contract(name, tmp_path):
         assert f"val_{metric}" in last
     assert math.isfinite(last["train_loss"])
     assert result.best_epoch in (1, 2) and result.best_val_score == max(
-        r[f"val_{task.primary}"] for r in result.history if r[f"val_{task.primary}"] == r[f"val_{task.primary}"])
+        r[f"val_{task.primary}"] for r in result.history if r[f"val_{task.primary}"] == r[f"val_{task.primary}"]
+    )
     assert (result.mean is None) == (not task.normalize)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert lines == result.history
@@ -83,8 +83,10 @@ def test_classification_is_the_default():
     model, train, val = _classification()
     a = fit(model, train, val, CFG, progress=False)
     b = fit(small_cnn(), train, val, CFG, task="classification", progress=False)
-    assert a.history == [{**r, "seconds": a.history[i]["seconds"], "images_per_second": a.history[i]["images_per_second"]}
-                         for i, r in enumerate(b.history)]
+    assert a.history == [
+        {**r, "seconds": a.history[i]["seconds"], "images_per_second": a.history[i]["images_per_second"]}
+        for i, r in enumerate(b.history)
+    ]
 
 
 def test_toy_detector_learns_squares_and_discs():
@@ -120,8 +122,16 @@ def test_dense_resume_reaches_the_same_weights(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        fit(ToyCenterNet(), train, None, cfg, task="detection", run_dir=tmp_path, progress=False,
-            on_epoch=stop_after_two)
+        fit(
+            ToyCenterNet(),
+            train,
+            None,
+            cfg,
+            task="detection",
+            run_dir=tmp_path,
+            progress=False,
+            on_epoch=stop_after_two,
+        )
     resumed = fit(ToyCenterNet(), train, None, cfg, task="detection", run_dir=tmp_path, resume=True, progress=False)
     for (k, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), k
@@ -129,8 +139,14 @@ def test_dense_resume_reaches_the_same_weights(tmp_path):
 
 def test_dense_tasks_refuse_classification_batch_ops():
     with pytest.raises(ValueError, match="SampleDataset"):
-        fit(ToyCenterNet(), SampleDataset(shapes(16)), None, CFG.replace(mixup_alpha=0.2), task="detection",
-            progress=False)
+        fit(
+            ToyCenterNet(),
+            SampleDataset(shapes(16)),
+            None,
+            CFG.replace(mixup_alpha=0.2),
+            task="detection",
+            progress=False,
+        )
 
 
 def test_clear_errors_for_the_wrong_items():
@@ -185,8 +201,9 @@ def test_a_new_task_is_one_registration(monkeypatch):
         register_task(type("Other", (Task,), {"name": "brightness"}))
     data = SampleDataset(shapes(32))
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
-                                torch.nn.Linear(4, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 1)
+    )
     result = fit(model, data, data, CFG.replace(epochs=4), task="brightness", progress=False)
     assert result.history[-1]["val_neg_mse"] > result.history[0]["val_neg_mse"]
     assert result.best_val_score == max(r["val_neg_mse"] for r in result.history)

@@ -138,8 +138,10 @@ def test_read_cpu_times_of_a_niced_process_counts_only_its_system_time_as_busy(t
 
 
 def test_read_cpu_times_sums_the_watched_cpus_and_this_process(tmp_path, not_niced):
-    stat = _proc_stat(tmp_path / "stat", {0: (10, 1, 4, 100, 5, 1, 1, 2), 1: (20, 0, 0, 50, 0, 0, 0, 0),
-                                          2: (999, 0, 0, 0, 0, 0, 0, 0)})
+    stat = _proc_stat(
+        tmp_path / "stat",
+        {0: (10, 1, 4, 100, 5, 1, 1, 2), 1: (20, 0, 0, 50, 0, 0, 0, 0), 2: (999, 0, 0, 0, 0, 0, 0, 0)},
+    )
     t = read_cpu_times(cpus={0, 1}, proc_stat=stat, self_stat=_self_stat(tmp_path / "self", 7, 3))
     # nice ticks (processes niced above 0, which yield) are not busy, but they are time
     assert t == CpuTimes(busy=(10 + 4 + 1 + 1 + 2) + 20, total=(19 + 105) + 70, own=10, cpus=2)
@@ -164,23 +166,44 @@ def test_busy_elsewhere_is_others_cpu_time_over_one_cpus_time():
     assert busy_elsewhere(before, CpuTimes(busy=1010, total=5400, own=400, cpus=2)) == 0.0
 
 
-@pytest.mark.parametrize(("allowed", "busy", "threads"), [
-    (2, 0.0, 2), (2, 0.3, 2), (2, 0.39, 2), (2, 0.4, 1), (2, 0.67, 1), (2, 1.0, 1), (2, 2.0, 1), (2, 5.0, 1),
-    (8, 0.0, 8), (8, 3.0, 5), (8, 3.3, 5), (8, 3.5, 4), (1, 0.9, 1),
-])
+@pytest.mark.parametrize(
+    ("allowed", "busy", "threads"),
+    [
+        (2, 0.0, 2),
+        (2, 0.3, 2),
+        (2, 0.39, 2),
+        (2, 0.4, 1),
+        (2, 0.67, 1),
+        (2, 1.0, 1),
+        (2, 2.0, 1),
+        (2, 5.0, 1),
+        (8, 0.0, 8),
+        (8, 3.0, 5),
+        (8, 3.3, 5),
+        (8, 3.5, 4),
+        (1, 0.9, 1),
+    ],
+)
 def test_choose_threads_leaves_the_busy_cpus_to_others(allowed, busy, threads):
     assert choose_threads(allowed=allowed, busy=busy) == threads
 
 
 def test_auto_threads_samples_the_load_files(tmp_path, monkeypatch, not_niced):
     # two readings of fake files: the first read gives `before`, the second `after` (one CPU busy elsewhere)
-    stats = [_proc_stat(tmp_path / "s0", {0: (0, 0, 0, 100, 0, 0, 0, 0), 1: (0, 0, 0, 100, 0, 0, 0, 0)}),
-             _proc_stat(tmp_path / "s1", {0: (100, 0, 0, 100, 0, 0, 0, 0), 1: (0, 0, 0, 200, 0, 0, 0, 0)})]
+    stats = [
+        _proc_stat(tmp_path / "s0", {0: (0, 0, 0, 100, 0, 0, 0, 0), 1: (0, 0, 0, 100, 0, 0, 0, 0)}),
+        _proc_stat(tmp_path / "s1", {0: (100, 0, 0, 100, 0, 0, 0, 0), 1: (0, 0, 0, 200, 0, 0, 0, 0)}),
+    ]
     live = tmp_path / "stat"
     live.write_text(stats[0].read_text())
     monkeypatch.setattr("vistakit._threads.time.sleep", lambda s: live.write_text(stats[1].read_text()))
-    threads, allowed, busy = auto_threads(affinity={0, 1}, proc_cgroup=tmp_path / "none", cgroup_root=tmp_path,
-                                          proc_stat=live, self_stat=_self_stat(tmp_path / "self", 5, 5))
+    threads, allowed, busy = auto_threads(
+        affinity={0, 1},
+        proc_cgroup=tmp_path / "none",
+        cgroup_root=tmp_path,
+        proc_stat=live,
+        self_stat=_self_stat(tmp_path / "self", 5, 5),
+    )
     assert (threads, allowed, busy) == (1, 2, pytest.approx(1.0))
 
 
@@ -239,15 +262,23 @@ def test_share_cpu_rejects_a_bad_thread_count():
 def _fresh(code: str, env: dict[str, str]) -> str:
     src = str(Path(vistakit.__file__).parent.parent)
     clean = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", *OPENMP_WAIT_ENV)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
-                         env={**clean, "PYTHONPATH": src, **env})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**clean, "PYTHONPATH": src, **env},
+    )
     return out.stdout.strip()
 
 
 def test_share_cpu_before_torch_reaches_openmp_in_a_fresh_process():
-    code = ("import os, vistakit; p = vistakit.share_cpu(threads=1)\n"
-            "import sys; assert 'torch' not in sys.modules\n"
-            "import torch; print(torch.get_num_threads(), os.environ['GOMP_SPINCOUNT'], p.wait_policy_active)")
+    code = (
+        "import os, vistakit; p = vistakit.share_cpu(threads=1)\n"
+        "import sys; assert 'torch' not in sys.modules\n"
+        "import torch; print(torch.get_num_threads(), os.environ['GOMP_SPINCOUNT'], p.wait_policy_active)"
+    )
     assert _fresh(code, {}) == f"1 {OPENMP_WAIT_ENV['GOMP_SPINCOUNT']} True"
 
 
@@ -255,9 +286,11 @@ def test_cli_applies_the_policy_only_before_torch_is_loaded():
     args = build_parser().parse_args(["train", "--threads", "1", "--out", "x"])
     assert args.threads == 1
     assert apply_cpu_policy(args, environ={}) is None  # this test process has torch: nothing changes
-    code = ("from vistakit.cli._main import apply_cpu_policy, build_parser\n"
-            "env = {}; p = apply_cpu_policy(build_parser().parse_args(['train', '--threads', '1']), environ=env)\n"
-            "print(p.threads, sorted(env))")
+    code = (
+        "from vistakit.cli._main import apply_cpu_policy, build_parser\n"
+        "env = {}; p = apply_cpu_policy(build_parser().parse_args(['train', '--threads', '1']), environ=env)\n"
+        "print(p.threads, sorted(env))"
+    )
     assert _fresh(code, {}) == "1 ['GOMP_SPINCOUNT', 'KMP_BLOCKTIME', 'OMP_NUM_THREADS']"
 
 
@@ -300,8 +333,16 @@ class _Machine:
 
 
 def _tuner(machine: _Machine, applied: list[int], threads: int = 2) -> ThreadTuner:
-    return ThreadTuner(allowed=2, cpus={0, 1}, every_seconds=1.0, set_threads=applied.append,
-                       clock=lambda: machine.now, proc_stat=machine.stat, self_stat=machine.self_stat, threads=threads)
+    return ThreadTuner(
+        allowed=2,
+        cpus={0, 1},
+        every_seconds=1.0,
+        set_threads=applied.append,
+        clock=lambda: machine.now,
+        proc_stat=machine.stat,
+        self_stat=machine.self_stat,
+        threads=threads,
+    )
 
 
 def test_tuner_drops_a_thread_when_a_hog_arrives_and_gives_it_back_when_it_leaves(tmp_path, not_niced):
@@ -340,6 +381,8 @@ def test_retune_threads_follows_only_a_count_that_share_cpu_chose(monkeypatch, t
 
 
 def test_share_cpu_auto_in_a_fresh_process_installs_the_tuner():
-    code = ("import vistakit, vistakit._threads as t; p = vistakit.share_cpu()\n"
-            "print(p.threads == t._tuner.threads, t._tuner.allowed == p.allowed_cpus)")
+    code = (
+        "import vistakit, vistakit._threads as t; p = vistakit.share_cpu()\n"
+        "print(p.threads == t._tuner.threads, t._tuner.allowed == p.allowed_cpus)"
+    )
     assert _fresh(code, {}) == "True True"

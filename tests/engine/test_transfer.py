@@ -38,7 +38,10 @@ class Tiny(ImageClassifier):
         self.layer2 = nn.Sequential(nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.ReLU())
         self.fc = nn.Linear(8, num_classes)
         self.num_classes, self.num_features = num_classes, 8
-        self.feature_info = [dict(num_chs=8, reduction=2, module="layer1"), dict(num_chs=8, reduction=4, module="layer2")]
+        self.feature_info = [
+            dict(num_chs=8, reduction=2, module="layer1"),
+            dict(num_chs=8, reduction=4, module="layer2"),
+        ]
 
     def forward_features(self, x):
         return self.layer2(self.layer1(torch.relu(self.bn1(self.conv1(x)))))
@@ -136,24 +139,45 @@ def digits():
 
 def test_compare_label_budgets_shows_one_bar_for_all_its_runs(tmp_path, digits, capsys):
     train, test = digits
-    methods = [Method("scratch, lr 3e-3", MODEL, None, dict(freeze="none", head_epochs=1, min_steps=2, lr=3e-3,
-                                                           batch_size=16, image_size=12, train=CFG)),
-               Method("scratch, lr 1e-2", MODEL, None, dict(freeze="none", head_epochs=1, min_steps=2, lr=1e-2,
-                                                           batch_size=16, image_size=12, train=CFG))]
+    methods = [
+        Method(
+            "scratch, lr 3e-3",
+            MODEL,
+            None,
+            dict(freeze="none", head_epochs=1, min_steps=2, lr=3e-3, batch_size=16, image_size=12, train=CFG),
+        ),
+        Method(
+            "scratch, lr 1e-2",
+            MODEL,
+            None,
+            dict(freeze="none", head_epochs=1, min_steps=2, lr=1e-2, batch_size=16, image_size=12, train=CFG),
+        ),
+    ]
     seen = []
-    cmp = compare_label_budgets(methods, train, test, labels_per_class=(1, 2), repeats=2, title="tiny",
-                                progress=True, on_run=lambda row: seen.append(row) or print(f"ran {row['method']}"))
+    cmp = compare_label_budgets(
+        methods,
+        train,
+        test,
+        labels_per_class=(1, 2),
+        repeats=2,
+        title="tiny",
+        progress=True,
+        on_run=lambda row: seen.append(row) or print(f"ran {row['method']}"),
+    )
     captured = capsys.readouterr()
     assert len(cmp.rows) == len(seen) == 8 and captured.out.count("ran scratch") == 8
     # one bar over the 8 runs; none of the runs' own bars, epoch lines or phase lines
     assert "comparison" in captured.err and "/8" in captured.err
     assert "epoch" not in captured.err + captured.out and "phase" not in captured.err + captured.out
     assert [(r["labels_per_class"], r["repeat"]) for r in cmp.rows[::2]] == [(1, 0), (1, 1), (2, 0), (2, 1)]
-    assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 and r["train_images"] == 10 * r["labels_per_class"]
-               for r in cmp.rows)
+    assert all(
+        0 <= r["accuracy"] <= 1 and r["seconds"] > 0 and r["train_images"] == 10 * r["labels_per_class"]
+        for r in cmp.rows
+    )
     table = cmp.table()
     assert [(r["method"], r["labels_per_class"], r["repeats"]) for r in table] == [
-        (m, k, 2) for m in ("scratch, lr 3e-3", "scratch, lr 1e-2") for k in (1, 2)]
+        (m, k, 2) for m in ("scratch, lr 3e-3", "scratch, lr 1e-2") for k in (1, 2)
+    ]
     first = [r["accuracy"] for r in cmp.rows if r["method"] == "scratch, lr 3e-3" and r["labels_per_class"] == 1]
     assert table[0]["accuracy"] == pytest.approx(np.mean(first))
     paths = cmp.save(tmp_path, stem="tiny")
@@ -171,14 +195,29 @@ def test_digits_transfer_benchmark(tmp_path, digits):
     train, test = digits
     fmnist_like = Subset(train, list(range(300)))  # any RUN_DIR works as the source
     torch.manual_seed(0)
-    fit(create_model(MODEL, num_classes=10, in_chans=1), fmnist_like, None, CFG.replace(epochs=1, batch_size=50),
-        run_dir=tmp_path / "src", progress=False, meta={"model": MODEL, "dataset": "digits"})
+    fit(
+        create_model(MODEL, num_classes=10, in_chans=1),
+        fmnist_like,
+        None,
+        CFG.replace(epochs=1, batch_size=50),
+        run_dir=tmp_path / "src",
+        progress=False,
+        meta={"model": MODEL, "dataset": "digits"},
+    )
     assert transfer.source_facts(tmp_path / "src")[:2] == (MODEL, 8)  # the side of the source's data set
-    cmp = transfer.transfer_to_digits(tmp_path / "src", labels_per_class=(1, 2), repeats=1, steps=2,
-                                      out_dir=tmp_path / "out")
+    cmp = transfer.transfer_to_digits(
+        tmp_path / "src", labels_per_class=(1, 2), repeats=1, steps=2, out_dir=tmp_path / "out"
+    )
     assert {(r["method"], r["labels_per_class"]) for r in cmp.rows} == {
-        (m, k) for m in ("transferred: head, then unfrozen", "transferred: all layers fine-tuned",
-                         "transferred: frozen + linear probe", "from scratch") for k in (1, 2)}
+        (m, k)
+        for m in (
+            "transferred: head, then unfrozen",
+            "transferred: all layers fine-tuned",
+            "transferred: frozen + linear probe",
+            "from scratch",
+        )
+        for k in (1, 2)
+    }
     assert all(0 <= r["accuracy"] <= 1 and r["seconds"] > 0 for r in cmp.rows)
     assert cmp.test_images == 297
     for suffix in ("png", "md", "json", "html"):
@@ -192,19 +231,38 @@ def test_digits_transfer_benchmark(tmp_path, digits):
 
 def test_pretrained_benchmark_plans_its_methods_and_probes_offline_weights(tmp_path):
     transfer = load_benchmark("transfer")
-    kw = dict(weights="imagenet", image_size=32, finetune_steps=5, unfreeze_stages=2, unfreeze_lr=1e-3,
-              freeze_bn_stats=True, scratch_steps=5, fast_steps=5)
-    plan = transfer.pretrained_methods(["mobilenet_v2"], scratch="efficientnet_lite0",
-                                       methods=("probe", "finetune", "scratch", "fast"), **kw)
-    assert [m.name for m in plan] == ["mobilenet_v2 imagenet, frozen + linear probe",
-                                      "mobilenet_v2 imagenet, fine-tuned", "efficientnet_lite0 from scratch",
-                                      "fastnet (fast recipe) from scratch, 28x28"]
+    kw = dict(
+        weights="imagenet",
+        image_size=32,
+        finetune_steps=5,
+        unfreeze_stages=2,
+        unfreeze_lr=1e-3,
+        freeze_bn_stats=True,
+        scratch_steps=5,
+        fast_steps=5,
+    )
+    plan = transfer.pretrained_methods(
+        ["mobilenet_v2"], scratch="efficientnet_lite0", methods=("probe", "finetune", "scratch", "fast"), **kw
+    )
+    assert [m.name for m in plan] == [
+        "mobilenet_v2 imagenet, frozen + linear probe",
+        "mobilenet_v2 imagenet, fine-tuned",
+        "efficientnet_lite0 from scratch",
+        "fastnet (fast recipe) from scratch, 28x28",
+    ]
     assert [m.weights for m in plan] == ["imagenet", "imagenet", None, None]
     assert plan[1].options["head_init"] == "probe" and plan[1].options["unfreeze_stages"] == 2
     with pytest.raises(ValueError, match="unknown method"):
         transfer.pretrained_methods([], scratch=None, methods=("probes",), **kw)
-    cmp = transfer.pretrained_comparison(("mobilenet_v2", "no_such_net"), dataset="digits", labels_per_class=(3,),
-                                         image_size=32, methods=("probe",), test_limit=50, out_dir=tmp_path)
+    cmp = transfer.pretrained_comparison(
+        ("mobilenet_v2", "no_such_net"),
+        dataset="digits",
+        labels_per_class=(3,),
+        image_size=32,
+        methods=("probe",),
+        test_limit=50,
+        out_dir=tmp_path,
+    )
     assert [r["method"] for r in cmp.rows] == ["mobilenet_v2 imagenet, frozen + linear probe"]
     assert cmp.test_images == 50 and cmp.rows[0]["accuracy"] > 0.3  # chance is 0.1
     assert any(n.startswith("no_such_net skipped") for n in cmp.notes)

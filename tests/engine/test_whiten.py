@@ -75,8 +75,9 @@ def test_fit_whitens_the_first_convolution_before_training():
     train = stripes(256, seed=0)
     model = small_cnn(seed=5)
     # a learning rate too small to move the weights: what fit leaves is what it set
-    cfg = TrainConfig(epochs=1, batch_size=64, lr=1e-12, optimizer="sgd", momentum=0.0, weight_decay=0.0,
-                      whiten_stem=True)
+    cfg = TrainConfig(
+        epochs=1, batch_size=64, lr=1e-12, optimizer="sgd", momentum=0.0, weight_decay=0.0, whiten_stem=True
+    )
     fit(model, train, None, cfg, progress=False)
     mean, std = channel_stats(train)
     images = (train.tensors[0].float() / 255 - mean[0]) / std[0]

@@ -109,7 +109,8 @@ def test_fingerprints_change_with_what_they_identify(tmp_path):
     changed[0, 0, 0, 0] ^= 1  # image 0 is among the sampled ones
     assert dataset_fingerprint(TensorDataset(changed, targets)) != fp
     assert dataset_fingerprint(Subset(TensorDataset(images, targets), [1, 2])) != dataset_fingerprint(
-        Subset(TensorDataset(images, targets), [2, 1]))
+        Subset(TensorDataset(images, targets), [2, 1])
+    )
     files = write_folder(tmp_path / "imgs", 3)
     before = files_fingerprint(files)
     assert files_fingerprint(files[::-1]) != before

@@ -59,8 +59,10 @@ def reference_features(paths, transform) -> np.ndarray:
     net.load_state_dict(trained_state())
     net.eval()
     with torch.no_grad():
-        rows = [net.forward_head(net.forward_features(preprocess(load_image(p), transform)[None]), pre_logits=True)
-                for p in paths]
+        rows = [
+            net.forward_head(net.forward_features(preprocess(load_image(p), transform)[None]), pre_logits=True)
+            for p in paths
+        ]
     return torch.cat(rows).numpy()
 
 
@@ -103,8 +105,12 @@ def test_checkpoint_file_weights_are_loaded(tiny, tmp_path):
 
 @pytest.mark.parametrize("suffix", [".npz", ".npy"])
 def test_save_and_load_round_trip(tiny, tmp_path, suffix):
-    ds = TensorImageDataset(torch.randint(0, 256, (5, 3, 20, 20), dtype=torch.uint8), torch.tensor([0, 3, 1, 3, 2]),
-                            info=dataset_info("cifar10"), split="test")
+    ds = TensorImageDataset(
+        torch.randint(0, 256, (5, 3, 20, 20), dtype=torch.uint8),
+        torch.tensor([0, 3, 1, 3, 2]),
+        info=dataset_info("cifar10"),
+        split="test",
+    )
     emb = embed_dataset(tiny, ds, weights="toy", batch_size=2)
     out = emb.save(tmp_path / f"feats{suffix}")
     back = Embeddings.load(out)
@@ -119,7 +125,10 @@ def test_save_and_load_round_trip(tiny, tmp_path, suffix):
             assert {"features", "paths", "labels", "model", "weights"} <= set(z.files)
             assert str(z["model"]) == NAME and json.loads(str(z["meta"]))["transform"]["crop"] == 32
     else:
-        assert np.load(out).shape == (5, 16) and json.loads(out.with_suffix(".json").read_text())["paths"][2] == "cifar10/test/2"
+        assert (
+            np.load(out).shape == (5, 16)
+            and json.loads(out.with_suffix(".json").read_text())["paths"][2] == "cifar10/test/2"
+        )
         out.with_suffix(".json").unlink()
         with pytest.raises(FileNotFoundError, match="feats.json"):
             Embeddings.load(out)
@@ -129,10 +138,15 @@ def test_grey_dataset_is_replicated_to_rgb(tiny):
     grey = torch.randint(0, 256, (6, 1, 28, 28), dtype=torch.uint8)
     targets = torch.arange(6) % 3
     info = dataset_info("fashion-mnist")
-    emb_grey = embed_dataset(tiny, TensorImageDataset(grey, targets, info=info, split="train"), weights="toy",
-                             indices=[4, 1, 5])
-    emb_rgb = embed_dataset(tiny, TensorImageDataset(grey.repeat(1, 3, 1, 1), targets, info=info, split="train"),
-                            weights="toy", indices=[4, 1, 5])
+    emb_grey = embed_dataset(
+        tiny, TensorImageDataset(grey, targets, info=info, split="train"), weights="toy", indices=[4, 1, 5]
+    )
+    emb_rgb = embed_dataset(
+        tiny,
+        TensorImageDataset(grey.repeat(1, 3, 1, 1), targets, info=info, split="train"),
+        weights="toy",
+        indices=[4, 1, 5],
+    )
     np.testing.assert_allclose(emb_grey.features, emb_rgb.features, rtol=1e-6, atol=1e-7)
     assert emb_grey.paths == ["fashion-mnist/train/4", "fashion-mnist/train/1", "fashion-mnist/train/5"]
     np.testing.assert_array_equal(emb_grey.labels, [1, 1, 2])

@@ -118,8 +118,9 @@ def test_dataset_items_of_mixed_sizes_and_types_are_resized(tmp_path):
         f = compute_features(items, extractor=ext, batch_size=3, progress=False)
     assert f.features.shape == (4, 6) and f.count == 4
     # each item equals its own image resized to the input, alone
-    first = torch.nn.functional.interpolate(items[0][0][None].float() / 255, size=(32, 32), mode="bilinear",
-                                            align_corners=False)
+    first = torch.nn.functional.interpolate(
+        items[0][0][None].float() / 255, size=(32, 32), mode="bilinear", align_corners=False
+    )
     np.testing.assert_allclose(f.features[0], ext(first)[0][0].numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="dataset item 0"):
         compute_features([(torch.zeros(4, 8, 8), 0)], extractor=ext, progress=False)
@@ -127,8 +128,9 @@ def test_dataset_items_of_mixed_sizes_and_types_are_resized(tmp_path):
 
 def test_float_images_outside_unit_range_are_an_error():
     with pytest.raises(ValueError, match=r"in \[0, 1\], got values in \[-1"):
-        compute_features(torch.linspace(-1, 1, 2 * 3 * 8 * 8).reshape(2, 3, 8, 8), extractor=_extractor(),
-                         progress=False)
+        compute_features(
+            torch.linspace(-1, 1, 2 * 3 * 8 * 8).reshape(2, 3, 8, 8), extractor=_extractor(), progress=False
+        )
 
 
 def test_cache_is_keyed_by_the_weights_not_only_the_name(tmp_path):
@@ -150,13 +152,20 @@ def test_statistics_only_sources(tmp_path):
     with pytest.raises(ValueError, match="KID needs per-image features"):
         kid(tmp_path / "stats.npz", d, extractor=ext, progress=False)
     with pytest.raises(ValueError, match="not comparable"):
-        fid(tmp_path / "stats.npz", compute_features(d, extractor=FeatureExtractor(
-            ext.net, name="other", input_size=32, normalize=lambda x: x), progress=False))
+        fid(
+            tmp_path / "stats.npz",
+            compute_features(
+                d,
+                extractor=FeatureExtractor(ext.net, name="other", input_size=32, normalize=lambda x: x),
+                progress=False,
+            ),
+        )
     report = generation_report(tmp_path / "pytorch_fid.npz", d, extractor=ext, progress=False, is_splits=4)
     assert report.fid == pytest.approx(0.0, abs=1e-6) and report.kid is None and report.n_real is None
     assert any("does not say which network" in n for n in report.notes)
     text = report.format()
     assert "statistics only" in text and "KID:       n/a" in text and "IS:        " in text
     # two statistics files need no network at all
-    assert fid(tmp_path / "stats.npz", tmp_path / "pytorch_fid.npz", extractor="no-such-extractor") == \
-        pytest.approx(0.0, abs=1e-6)
+    assert fid(tmp_path / "stats.npz", tmp_path / "pytorch_fid.npz", extractor="no-such-extractor") == pytest.approx(
+        0.0, abs=1e-6
+    )

@@ -90,8 +90,26 @@ def test_fid_kid_is_on_folders_and_the_cli_reuses_the_cache(setup, capsys):
     assert any("3 fake images for 10 splits" in n for n in report.notes)
 
     cached = sorted((setup["root"] / "home" / "features").iterdir())
-    assert main(["evaluate", "--task", "generation", "--real", str(setup["real"]), "--fake", str(setup["fake"]),
-                 "--weights", str(setup["weights"]), "--kid-subsets", "5", "--is-splits", "2"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--task",
+                "generation",
+                "--real",
+                str(setup["real"]),
+                "--fake",
+                str(setup["fake"]),
+                "--weights",
+                str(setup["weights"]),
+                "--kid-subsets",
+                "5",
+                "--is-splits",
+                "2",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert sorted((setup["root"] / "home" / "features").iterdir()) == cached  # nothing recomputed
     assert "extractor: fid_inception (fid_random.pth)" in out

@@ -48,8 +48,10 @@ def test_identical_images_give_zero(loss, image):
 
 def test_distance_grows_with_blur_and_with_noise(loss, image):
     noise = torch.randn(image.shape, generator=torch.Generator().manual_seed(0))
-    degraded = torch.cat([_blur(image, s) for s in (0.5, 1.0, 2.0, 4.0)]
-                         + [(image + s * noise).clamp(0, 1) for s in (0.02, 0.05, 0.1, 0.2)])
+    degraded = torch.cat(
+        [_blur(image, s) for s in (0.5, 1.0, 2.0, 4.0)]
+        + [(image + s * noise).clamp(0, 1) for s in (0.02, 0.05, 0.1, 0.2)]
+    )
     with torch.no_grad():  # one batch: row i is compared with its own reference
         d = loss(image.expand(len(degraded), -1, -1, -1), degraded).numpy()
     blurred, noisy = d[:4], d[4:]

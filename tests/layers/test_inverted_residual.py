@@ -16,10 +16,19 @@ def _keys(module: nn.Module) -> list[str]:
 def test_block_layout_is_torchvision_mobilenet_v3_and_efficientnet():
     block = InvertedResidual(16, 24, expanded_channels=64, kernel_size=5, stride=2, se_channels=16)
     assert _keys(block) == [
-        "block.0.0.weight", "block.0.1.weight", "block.0.1.bias",          # expand 1x1
-        "block.1.0.weight", "block.1.1.weight", "block.1.1.bias",          # depthwise 5x5
-        "block.2.fc1.weight", "block.2.fc1.bias", "block.2.fc2.weight", "block.2.fc2.bias",  # squeeze-excite
-        "block.3.0.weight", "block.3.1.weight", "block.3.1.bias",          # linear projection
+        "block.0.0.weight",
+        "block.0.1.weight",
+        "block.0.1.bias",  # expand 1x1
+        "block.1.0.weight",
+        "block.1.1.weight",
+        "block.1.1.bias",  # depthwise 5x5
+        "block.2.fc1.weight",
+        "block.2.fc1.bias",
+        "block.2.fc2.weight",
+        "block.2.fc2.bias",  # squeeze-excite
+        "block.3.0.weight",
+        "block.3.1.weight",
+        "block.3.1.bias",  # linear projection
     ]
     assert block.block[1][0].weight.shape == (64, 1, 5, 5) and block.block[1][0].stride == (2, 2)
     assert len(block.block[3]) == 2  # the projection has no activation
@@ -28,9 +37,15 @@ def test_block_layout_is_torchvision_mobilenet_v3_and_efficientnet():
 def test_conv_layout_is_torchvision_mobilenet_v2():
     block = InvertedResidual(24, 24, expanded_channels=144, layout="conv")
     assert _keys(block) == [
-        "conv.0.0.weight", "conv.0.1.weight", "conv.0.1.bias",
-        "conv.1.0.weight", "conv.1.1.weight", "conv.1.1.bias",
-        "conv.2.weight", "conv.3.weight", "conv.3.bias",
+        "conv.0.0.weight",
+        "conv.0.1.weight",
+        "conv.0.1.bias",
+        "conv.1.0.weight",
+        "conv.1.1.weight",
+        "conv.1.1.bias",
+        "conv.2.weight",
+        "conv.3.weight",
+        "conv.3.bias",
     ]
     # no expansion conv when expanded == in (MobileNetV2's first block, EfficientNet's stage 1)
     first = InvertedResidual(32, 16, expanded_channels=32, layout="conv")
@@ -39,8 +54,10 @@ def test_conv_layout_is_torchvision_mobilenet_v2():
 
 @pytest.mark.parametrize("in_ch, out_ch, stride, residual", [(16, 16, 1, True), (16, 24, 1, False), (16, 16, 2, False)])
 def test_residual_only_when_shapes_agree(in_ch, out_ch, stride, residual):
-    for block in (InvertedResidual(in_ch, out_ch, expanded_channels=32, stride=stride),
-                  FusedMBConv(in_ch, out_ch, expanded_channels=32, stride=stride)):
+    for block in (
+        InvertedResidual(in_ch, out_ch, expanded_channels=32, stride=stride),
+        FusedMBConv(in_ch, out_ch, expanded_channels=32, stride=stride),
+    ):
         assert block.use_residual is residual
         # a zero projection leaves exactly the input (residual) or zeros (no residual)
         last = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)][-1]
@@ -56,8 +73,15 @@ def test_residual_only_when_shapes_agree(in_ch, out_ch, stride, residual):
 
 
 def test_squeeze_excite_options():
-    block = InvertedResidual(16, 16, expanded_channels=64, se_channels=8, activation=nn.Hardswish,
-                             se_activation=nn.ReLU, se_gate=nn.Hardsigmoid)
+    block = InvertedResidual(
+        16,
+        16,
+        expanded_channels=64,
+        se_channels=8,
+        activation=nn.Hardswish,
+        se_activation=nn.ReLU,
+        se_gate=nn.Hardsigmoid,
+    )
     se = block.block[2]
     assert isinstance(se, SqueezeExcite) and isinstance(se.gate, nn.Hardsigmoid)
     assert se.fc1.out_channels == 8 and isinstance(block.block[0][2], nn.Hardswish)

@@ -9,17 +9,20 @@ from torch import nn
 from vistakit.layers import Conv2dNormActivation, Conv2dSame, conv2d, freeze_same_padding, same_padding
 
 
-@pytest.mark.parametrize("size,kernel,stride,dilation,expected", [
-    (224, 3, 2, 1, (0, 1)),  # 112 outputs read 225 inputs: the one extra pixel goes after
-    (225, 3, 2, 1, (1, 1)),  # 113 outputs read 227 inputs
-    (6, 5, 2, 1, (1, 2)),    # 3 outputs read (3 - 1) * 2 + 5 = 9 inputs: 3 extra, 1 before
-    (7, 5, 2, 1, (2, 2)),    # 4 outputs read 11 inputs
-    (5, 3, 1, 1, (1, 1)),    # stride 1, odd kernel: symmetric
-    (4, 2, 1, 1, (0, 1)),    # stride 1, even kernel: the odd pixel after
-    (8, 3, 1, 2, (2, 2)),    # dilation 2: effective kernel 5
-    (10, 1, 3, 1, (0, 0)),   # 4 outputs read (4 - 1) * 3 + 1 = 10 inputs: none needed
-    (3, 1, 2, 1, (0, 0)),
-])
+@pytest.mark.parametrize(
+    "size,kernel,stride,dilation,expected",
+    [
+        (224, 3, 2, 1, (0, 1)),  # 112 outputs read 225 inputs: the one extra pixel goes after
+        (225, 3, 2, 1, (1, 1)),  # 113 outputs read 227 inputs
+        (6, 5, 2, 1, (1, 2)),  # 3 outputs read (3 - 1) * 2 + 5 = 9 inputs: 3 extra, 1 before
+        (7, 5, 2, 1, (2, 2)),  # 4 outputs read 11 inputs
+        (5, 3, 1, 1, (1, 1)),  # stride 1, odd kernel: symmetric
+        (4, 2, 1, 1, (0, 1)),  # stride 1, even kernel: the odd pixel after
+        (8, 3, 1, 2, (2, 2)),  # dilation 2: effective kernel 5
+        (10, 1, 3, 1, (0, 0)),  # 4 outputs read (4 - 1) * 3 + 1 = 10 inputs: none needed
+        (3, 1, 2, 1, (0, 0)),
+    ],
+)
 def test_same_padding_hand_worked(size, kernel, stride, dilation, expected):
     assert same_padding(size, kernel, stride, dilation) == expected
 
@@ -35,8 +38,17 @@ def test_conv2d_same_hand_worked():
     x = torch.arange(1.0, 17.0).reshape(1, 1, 4, 4)
     conv = Conv2dSame(1, 1, 3, 2, bias=False)
     nn.init.ones_(conv.weight)
-    expected = torch.tensor([[[[1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11, 3 + 4 + 7 + 8 + 11 + 12],
-                               [9 + 10 + 11 + 13 + 14 + 15, 11 + 12 + 15 + 16]]]], dtype=torch.float32)
+    expected = torch.tensor(
+        [
+            [
+                [
+                    [1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11, 3 + 4 + 7 + 8 + 11 + 12],
+                    [9 + 10 + 11 + 13 + 14 + 15, 11 + 12 + 15 + 16],
+                ]
+            ]
+        ],
+        dtype=torch.float32,
+    )
     torch.testing.assert_close(conv(x), expected, rtol=0, atol=0)
     # PyTorch's symmetric padding would start at (-1, -1): the top-left output sums only 1+2+5+6
     sym = nn.Conv2d(1, 1, 3, 2, 1, bias=False)
@@ -47,11 +59,11 @@ def test_conv2d_same_hand_worked():
 CASES = [  # (in, out, kernel, stride, dilation, groups, (H, W))
     (3, 8, 3, 2, 1, 1, (224, 224)),
     (3, 8, 3, 2, 1, 1, (225, 31)),
-    (8, 8, 5, 2, 1, 8, (14, 15)),   # depthwise, odd and even sides
-    (8, 8, 5, 1, 1, 8, (9, 10)),    # stride 1: symmetric, padding inside the conv
-    (4, 6, 3, 1, 2, 2, (11, 12)),   # dilation
-    (4, 6, 4, 2, 1, 1, (13, 16)),   # even kernel
-    (4, 4, 1, 2, 1, 1, (7, 8)),     # 1x1 stride 2: no padding at all
+    (8, 8, 5, 2, 1, 8, (14, 15)),  # depthwise, odd and even sides
+    (8, 8, 5, 1, 1, 8, (9, 10)),  # stride 1: symmetric, padding inside the conv
+    (4, 6, 3, 1, 2, 2, (11, 12)),  # dilation
+    (4, 6, 4, 2, 1, 1, (13, 16)),  # even kernel
+    (4, 4, 1, 2, 1, 1, (7, 8)),  # 1x1 stride 2: no padding at all
     (2, 3, (3, 5), (2, 1), 1, 1, (10, 9)),  # rectangular kernel and stride
 ]
 
@@ -94,10 +106,10 @@ def test_static_padding_rejects_other_sizes():
 def test_freeze_same_padding_records_each_convs_input_size():
     torch.manual_seed(0)
     net = nn.Sequential(
-        Conv2dNormActivation(3, 8, 3, 2, "same"),          # 30 -> 15
+        Conv2dNormActivation(3, 8, 3, 2, "same"),  # 30 -> 15
         Conv2dNormActivation(8, 8, 5, 2, "same", groups=8),  # 15 -> 8
-        Conv2dNormActivation(8, 8, 3, 1, "same"),          # symmetric, stays as it is
-        Conv2dNormActivation(8, 4, 3, 2, "same"),          # 8 -> 4
+        Conv2dNormActivation(8, 8, 3, 1, "same"),  # symmetric, stays as it is
+        Conv2dNormActivation(8, 4, 3, 2, "same"),  # 8 -> 4
     ).train()
     x = torch.randn(2, 3, 30, 30)
     net.eval()
@@ -106,7 +118,10 @@ def test_freeze_same_padding_records_each_convs_input_size():
     assert freeze_same_padding(net, 30) == 3
     assert net.training  # the probe ran in eval mode and restored the mode
     assert [m.image_size for m in net.modules() if isinstance(m, Conv2dSame) and not m.symmetric] == [
-        (30, 30), (15, 15), (8, 8)]
+        (30, 30),
+        (15, 15),
+        (8, 8),
+    ]
     net.eval()
     torch.testing.assert_close(net(x), want, rtol=0, atol=0)
     with pytest.raises(ValueError, match="computed for 30x30"):

@@ -84,8 +84,9 @@ def test_mask_allows_exactly_the_pairs_of_one_shifted_window(h, w, window, shift
         for i in range(mask.shape[1]):
             for j in range(mask.shape[2]):
                 (yi, xi), (yj, xj) = orig[k, i].tolist(), orig[k, j].tolist()
-                same = _group(yi, window, sh) == _group(yj, window, sh) and \
-                    _group(xi, window, sw) == _group(xj, window, sw)
+                same = _group(yi, window, sh) == _group(yj, window, sh) and _group(xi, window, sw) == _group(
+                    xj, window, sw
+                )
                 assert mask[k, i, j] == (0.0 if same else -100.0), (k, i, j)
 
 
@@ -171,12 +172,27 @@ def test_v2_ignores_the_key_bias_and_v1_does_not():
 
 def test_state_names_are_torchvision_s():
     v1 = ShiftedWindowAttention(8, 2, window_size=7)
-    assert list(v1.state_dict()) == ["relative_position_bias_table", "relative_position_index", "qkv.weight",
-                                     "qkv.bias", "proj.weight", "proj.bias"]
+    assert list(v1.state_dict()) == [
+        "relative_position_bias_table",
+        "relative_position_index",
+        "qkv.weight",
+        "qkv.bias",
+        "proj.weight",
+        "proj.bias",
+    ]
     v2 = ShiftedWindowAttentionV2(8, 2, window_size=8)
-    assert list(v2.state_dict()) == ["logit_scale", "relative_coords_table", "relative_position_index", "qkv.weight",
-                                     "qkv.bias", "proj.weight", "proj.bias", "cpb_mlp.0.weight", "cpb_mlp.0.bias",
-                                     "cpb_mlp.2.weight"]
+    assert list(v2.state_dict()) == [
+        "logit_scale",
+        "relative_coords_table",
+        "relative_position_index",
+        "qkv.weight",
+        "qkv.bias",
+        "proj.weight",
+        "proj.bias",
+        "cpb_mlp.0.weight",
+        "cpb_mlp.0.bias",
+        "cpb_mlp.2.weight",
+    ]
 
 
 def test_bad_configuration_is_a_clear_error():

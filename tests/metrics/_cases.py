@@ -87,5 +87,6 @@ def close(a, b, tol: float = 1e-12) -> None:
     if a is None or b is None:
         assert a is None and b is None, (a, b)
         return
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol, equal_nan=True
+    )

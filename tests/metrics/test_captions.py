@@ -16,6 +16,7 @@ VOCAB = "a an the man woman dog cat sits on red blue table street grass with bal
 
 def random_captions(rng, n_images):
     """Tokenized captions from a small vocabulary (so n-grams repeat), with repeated words and short captions."""
+
     def sentence(lo=1, hi=12):
         return " ".join(rng.choice(VOCAB, int(rng.integers(lo, hi))))
 
@@ -36,7 +37,7 @@ def random_captions(rng, n_images):
 
 def test_equal_to_pycocoevalcap_on_random_captions():
     rng = np.random.default_rng(0)
-    for trial in range(30):
+    for _trial in range(30):
         refs, res = random_captions(rng, int(rng.integers(2, 12)))
         expected_bleu, _ = coco_bleu.Bleu(4).compute_score(refs, res, verbose=0)
         # the same operations in the same order: equal to the last bit

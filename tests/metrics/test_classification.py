@@ -81,17 +81,26 @@ def test_precision_recall_f_against_sklearn(seed):
     for ours_kw, sk_kw in label_sets:
         for average in (None, "micro", "macro", "weighted"):
             _agree(
-                lambda: vm.precision_recall_fscore_support(t, p, beta=beta, average=average, zero_division=zd,
-                                                           sample_weight=w, **ours_kw),
-                lambda: skm.precision_recall_fscore_support(t, p, beta=beta, average=average, zero_division=zd,
-                                                            sample_weight=w, **sk_kw),
+                lambda: vm.precision_recall_fscore_support(
+                    t, p, beta=beta, average=average, zero_division=zd, sample_weight=w, **ours_kw
+                ),
+                lambda: skm.precision_recall_fscore_support(
+                    t, p, beta=beta, average=average, zero_division=zd, sample_weight=w, **sk_kw
+                ),
             )
-            for ours, theirs in ((vm.precision, skm.precision_score), (vm.recall, skm.recall_score),
-                                 (vm.f1_score, skm.f1_score)):
-                _agree(lambda: ours(t, p, average=average, zero_division=zd, sample_weight=w, **ours_kw),
-                       lambda: theirs(t, p, average=average, zero_division=zd, sample_weight=w, **sk_kw))
-            _agree(lambda: vm.fbeta_score(t, p, beta=beta, average=average, zero_division=zd, **ours_kw),
-                   lambda: skm.fbeta_score(t, p, beta=beta, average=average, zero_division=zd, **sk_kw))
+            for ours, theirs in (
+                (vm.precision, skm.precision_score),
+                (vm.recall, skm.recall_score),
+                (vm.f1_score, skm.f1_score),
+            ):
+                _agree(
+                    lambda: ours(t, p, average=average, zero_division=zd, sample_weight=w, **ours_kw),
+                    lambda: theirs(t, p, average=average, zero_division=zd, sample_weight=w, **sk_kw),
+                )
+            _agree(
+                lambda: vm.fbeta_score(t, p, beta=beta, average=average, zero_division=zd, **ours_kw),
+                lambda: skm.fbeta_score(t, p, beta=beta, average=average, zero_division=zd, **sk_kw),
+            )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -99,34 +108,49 @@ def test_counting_metrics_against_sklearn(seed):
     c = label_case(seed)
     t, p, w = c["y_true"], c["y_pred"], c["sample_weight"]
     _agree(lambda: vm.accuracy(t, p, sample_weight=w), lambda: skm.accuracy_score(t, p, sample_weight=w))
-    _agree(lambda: vm.accuracy(t, p, normalize=False, sample_weight=w),
-           lambda: skm.accuracy_score(t, p, normalize=False, sample_weight=w))
+    _agree(
+        lambda: vm.accuracy(t, p, normalize=False, sample_weight=w),
+        lambda: skm.accuracy_score(t, p, normalize=False, sample_weight=w),
+    )
     _agree(lambda: vm.confusion_matrix(t, p, sample_weight=w), lambda: skm.confusion_matrix(t, p, sample_weight=w))
     for norm in ("true", "pred", "all"):
         _agree(lambda: vm.confusion_matrix(t, p, normalize=norm), lambda: skm.confusion_matrix(t, p, normalize=norm))
     labels = _subset_labels(c)
     _agree(lambda: vm.confusion_matrix(t, p, labels=labels), lambda: skm.confusion_matrix(t, p, labels=labels))
-    _agree(lambda: vm.multilabel_confusion_matrix(t, p, sample_weight=w, labels=labels),
-           lambda: skm.multilabel_confusion_matrix(t, p, sample_weight=w, labels=labels))
+    _agree(
+        lambda: vm.multilabel_confusion_matrix(t, p, sample_weight=w, labels=labels),
+        lambda: skm.multilabel_confusion_matrix(t, p, sample_weight=w, labels=labels),
+    )
     _agree(lambda: vm.matthews_corrcoef(t, p, sample_weight=w), lambda: skm.matthews_corrcoef(t, p, sample_weight=w))
     _agree(lambda: vm.hamming_loss(t, p, sample_weight=w), lambda: skm.hamming_loss(t, p, sample_weight=w))
     for weights in (None, "linear", "quadratic"):
-        _agree(lambda: vm.cohen_kappa(t, p, weights=weights, sample_weight=w),
-               lambda: skm.cohen_kappa_score(t, p, weights=weights, sample_weight=w))
-        _agree(lambda: vm.cohen_kappa(t, p, weights=weights, labels=labels),
-               lambda: skm.cohen_kappa_score(t, p, weights=weights, labels=labels))
-    _agree(lambda: vm.balanced_accuracy(t, p, sample_weight=w),
-           lambda: skm.balanced_accuracy_score(t, p, sample_weight=w))
+        _agree(
+            lambda: vm.cohen_kappa(t, p, weights=weights, sample_weight=w),
+            lambda: skm.cohen_kappa_score(t, p, weights=weights, sample_weight=w),
+        )
+        _agree(
+            lambda: vm.cohen_kappa(t, p, weights=weights, labels=labels),
+            lambda: skm.cohen_kappa_score(t, p, weights=weights, labels=labels),
+        )
+    _agree(
+        lambda: vm.balanced_accuracy(t, p, sample_weight=w), lambda: skm.balanced_accuracy_score(t, p, sample_weight=w)
+    )
     if np.unique(t).size >= 2:  # with one class, adjusted is 0/0: scikit-learn gives inf/nan, we raise
-        _agree(lambda: vm.balanced_accuracy(t, p, adjusted=True), lambda: skm.balanced_accuracy_score(t, p, adjusted=True))
+        _agree(
+            lambda: vm.balanced_accuracy(t, p, adjusted=True), lambda: skm.balanced_accuracy_score(t, p, adjusted=True)
+        )
     else:
         with pytest.raises(ValueError, match="at least two classes"):
             vm.balanced_accuracy(t, p, adjusted=True)
     if c["n_classes"] is not None:
         k = c["n_classes"]
-        _agree(lambda: vm.confusion_matrix(t, p, num_classes=k), lambda: skm.confusion_matrix(t, p, labels=np.arange(k)))
-        _agree(lambda: vm.cohen_kappa(t, p, weights="linear", num_classes=k),
-               lambda: skm.cohen_kappa_score(t, p, weights="linear", labels=np.arange(k)))
+        _agree(
+            lambda: vm.confusion_matrix(t, p, num_classes=k), lambda: skm.confusion_matrix(t, p, labels=np.arange(k))
+        )
+        _agree(
+            lambda: vm.cohen_kappa(t, p, weights="linear", num_classes=k),
+            lambda: skm.cohen_kappa_score(t, p, weights="linear", labels=np.arange(k)),
+        )
         # num_classes only validates for these: same values as without it
         assert vm.matthews_corrcoef(t, p, num_classes=k) == vm.matthews_corrcoef(t, p)
         assert vm.balanced_accuracy(t, p, num_classes=k) == vm.balanced_accuracy(t, p)
@@ -178,16 +202,23 @@ def test_multilabel_against_sklearn(seed):
     y, q, w = _multilabel(seed)
     _agree(lambda: vm.accuracy(y, q, sample_weight=w), lambda: skm.accuracy_score(y, q, sample_weight=w))
     _agree(lambda: vm.hamming_loss(y, q, sample_weight=w), lambda: skm.hamming_loss(y, q, sample_weight=w))
-    _agree(lambda: vm.multilabel_confusion_matrix(y, q, sample_weight=w),
-           lambda: skm.multilabel_confusion_matrix(y, q, sample_weight=w))
-    _agree(lambda: vm.multilabel_confusion_matrix(y, q, samplewise=True),
-           lambda: skm.multilabel_confusion_matrix(y, q, samplewise=True))
+    _agree(
+        lambda: vm.multilabel_confusion_matrix(y, q, sample_weight=w),
+        lambda: skm.multilabel_confusion_matrix(y, q, sample_weight=w),
+    )
+    _agree(
+        lambda: vm.multilabel_confusion_matrix(y, q, samplewise=True),
+        lambda: skm.multilabel_confusion_matrix(y, q, samplewise=True),
+    )
     for average in (None, "micro", "macro", "weighted", "samples", "binary"):
         for zd in (0, 1, np.nan):
-            _agree(lambda: vm.precision_recall_fscore_support(y, q, average=average, zero_division=zd, sample_weight=w),
-                   lambda: skm.precision_recall_fscore_support(y, q, average=average, zero_division=zd,
-                                                               sample_weight=w))
-    _agree(lambda: vm.f1_score(y, q, average=None, labels=[2, 0]), lambda: skm.f1_score(y, q, average=None, labels=[2, 0]))
+            _agree(
+                lambda: vm.precision_recall_fscore_support(y, q, average=average, zero_division=zd, sample_weight=w),
+                lambda: skm.precision_recall_fscore_support(y, q, average=average, zero_division=zd, sample_weight=w),
+            )
+    _agree(
+        lambda: vm.f1_score(y, q, average=None, labels=[2, 0]), lambda: skm.f1_score(y, q, average=None, labels=[2, 0])
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert vm.classification_report(y, q, zero_division=0) == _sk_report(y, q, zero_division=0)

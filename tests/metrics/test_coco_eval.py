@@ -46,11 +46,16 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_b
         for _ in range(rng.integers(0, 9)):
             scale = rng.choice([6.0, 20.0, 45.0, 80.0, 150.0])  # around the 32 and 96 area edges
             b = box(scale)
-            anns.append({
-                "image_id": img, "category_id": int(rng.choice(cats[:-1])),  # the last category: no gt
-                "bbox": b, "area": float(b[2] * b[3] * rng.uniform(0.6, 1.0)),
-                "iscrowd": int(rng.random() < 0.15), "ignore": int(rng.random() < 0.1),
-            })
+            anns.append(
+                {
+                    "image_id": img,
+                    "category_id": int(rng.choice(cats[:-1])),  # the last category: no gt
+                    "bbox": b,
+                    "area": float(b[2] * b[3] * rng.uniform(0.6, 1.0)),
+                    "iscrowd": int(rng.random() < 0.15),
+                    "ignore": int(rng.random() < 0.1),
+                }
+            )
     # Two objects symmetric about a box: a detection there has equal IoU with both (pycocotools
     # then takes the later one), and a second detection can match only one of them.
     for img in image_ids[3:5]:
@@ -58,13 +63,19 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_b
         cat, crowd = int(cats[0]), int(img == image_ids[4])  # in the second image: two crowd regions
         for dx in (-shift, shift):
             b = [float(x + dx), float(y), float(size), float(size)]
-            anns.append({"image_id": img, "category_id": cat, "bbox": b, "area": float(size * size),
-                         "iscrowd": crowd})
+            anns.append({"image_id": img, "category_id": cat, "bbox": b, "area": float(size * size), "iscrowd": crowd})
     # Objects and detections whose areas sit exactly on the small / medium / large edges (32**2, 96**2).
     for side in (32.0, 96.0):
         x, y = rng.integers(0, 300, 2).tolist()
-        anns.append({"image_id": image_ids[-1], "category_id": int(cats[1]), "bbox": [x, y, side, side],
-                     "area": side * side, "iscrowd": 0})
+        anns.append(
+            {
+                "image_id": image_ids[-1],
+                "category_id": int(cats[1]),
+                "bbox": [x, y, side, side],
+                "area": side * side,
+                "iscrowd": 0,
+            }
+        )
     ids = rng.permutation(len(anns)) + 1
     for a, i in zip(anns, ids):
         a["id"] = int(i)
@@ -76,13 +87,15 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_b
         centre = [(a["bbox"][0] + b["bbox"][0]) / 2, *a["bbox"][1:]]
         shifted = [a["bbox"][0] - rng.integers(0, 3), *a["bbox"][1:]]  # nearer the first object
         for bbox, score in ((centre, 0.99), (shifted, 0.98)):
-            results.append({"image_id": img, "category_id": a["category_id"], "bbox": [float(v) for v in bbox],
-                            "score": score})
+            results.append(
+                {"image_id": img, "category_id": a["category_id"], "bbox": [float(v) for v in bbox], "score": score}
+            )
     for a in anns[-2:]:
         x, y, side, _ = a["bbox"]
         for bbox in ([x, y, side, side], [x + side / 8, y, side, side], [x + 500, y, side, side]):
-            results.append({"image_id": image_ids[-1], "category_id": a["category_id"], "bbox": bbox,
-                            "score": float(rng.random())})
+            results.append(
+                {"image_id": image_ids[-1], "category_id": a["category_id"], "bbox": bbox, "score": float(rng.random())}
+            )
     for img in image_ids:
         own = [a for a in anns if a["image_id"] == img]
         n = 150 if img == image_ids[2] else int(rng.integers(0, 25))  # > 100 detections on one image
@@ -108,8 +121,9 @@ def random_set(seed: int, *, n_images: int = 6, n_categories: int = 5, integer_b
     return {"images": images, "annotations": anns, "categories": categories}, results
 
 
-def pycocotools_eval(gt, results, *, use_cats=True, iou_thrs=None, rec_thrs=None, max_dets=None, area_rng=None,
-                     area_lbl=None):
+def pycocotools_eval(
+    gt, results, *, use_cats=True, iou_thrs=None, rec_thrs=None, max_dets=None, area_rng=None, area_lbl=None
+):
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         coco = COCO()
         coco.dataset = copy.deepcopy(gt)
@@ -165,10 +179,17 @@ def test_matches_pycocotools_with_other_parameters(seed):
     area_rng = [[0, 1e10], [0, 500], [500, 3000], [3000, 1e10], [100, 100]]
     area_lbl = ["all", "small", "medium", "large", "point"]
     rec_thrs = [0.0, 0.1, 0.25, 0.5, 0.9, 1.0]
-    ev, printed = pycocotools_eval(gt, results, iou_thrs=iou_thrs, rec_thrs=rec_thrs, max_dets=max_dets,
-                                   area_rng=area_rng, area_lbl=area_lbl)
-    ours = coco_evaluate(gt, results, iou_thresholds=iou_thrs, recall_thresholds=rec_thrs, max_dets=max_dets,
-                         area_ranges=dict(zip(area_lbl, map(tuple, area_rng))))
+    ev, printed = pycocotools_eval(
+        gt, results, iou_thrs=iou_thrs, rec_thrs=rec_thrs, max_dets=max_dets, area_rng=area_rng, area_lbl=area_lbl
+    )
+    ours = coco_evaluate(
+        gt,
+        results,
+        iou_thresholds=iou_thrs,
+        recall_thresholds=rec_thrs,
+        max_dets=max_dets,
+        area_ranges=dict(zip(area_lbl, map(tuple, area_rng))),
+    )
     assert ours.max_dets == (1, 3, 20, 50)
     assert_same(ours, ev, printed)
 
@@ -190,8 +211,11 @@ def _gt(anns, n_images=1, cats=(1,)):
         a.setdefault("image_id", 1)
         a.setdefault("category_id", cats[0])
         a.setdefault("area", a["bbox"][2] * a["bbox"][3])
-    return {"images": [{"id": i + 1} for i in range(n_images)], "annotations": anns,
-            "categories": [{"id": c} for c in cats]}
+    return {
+        "images": [{"id": i + 1} for i in range(n_images)],
+        "annotations": anns,
+        "categories": [{"id": c} for c in cats],
+    }
 
 
 def _det(bbox, score, image_id=1, category_id=1):
@@ -222,8 +246,9 @@ def test_crowd_region_swallows_detections_without_counting():
     inside = [_det([10 * i, 10, 20, 20], 0.95 - 0.01 * i) for i in range(5)]  # IoU with crowd: 400/400
     res = coco_evaluate(gt, inside + [_det([200, 200, 40, 40], 0.5)])
     assert res.ap == pytest.approx(1.0)  # the crowd hits do not lower precision
-    res_no_crowd = coco_evaluate(_gt([{"bbox": [0, 0, 100, 100]}, {"bbox": [200, 200, 40, 40]}]),
-                                 inside + [_det([200, 200, 40, 40], 0.5)])
+    res_no_crowd = coco_evaluate(
+        _gt([{"bbox": [0, 0, 100, 100]}, {"bbox": [200, 200, 40, 40]}]), inside + [_det([200, 200, 40, 40], 0.5)]
+    )
     assert res_no_crowd.ap50 < 1.0
 
 
@@ -270,23 +295,26 @@ def test_summary_format():
 # validation
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda gt, r: gt["annotations"][1].pop("area"), r"annotations\[1\]\.area is missing"),
-    (lambda gt, r: gt["annotations"][0].update(bbox=[0, 0, -1, 5]), r"annotations\[0\]\.bbox: expected a width"),
-    (lambda gt, r: gt["annotations"][1].update(bbox=[0, 0, 5]), r"annotations\[1\]\.bbox: expected \[x, y"),
-    (lambda gt, r: gt["annotations"][1].update(category_id=2), r"annotations\[1\]\.category_id: 2 is not"),
-    (lambda gt, r: gt["annotations"][0].update(image_id=9), r"annotations\[0\]\.image_id: 9 is not"),
-    (lambda gt, r: gt["annotations"][1].update(iscrowd=2), r"annotations\[1\]\.iscrowd: expected 0 or 1"),
-    (lambda gt, r: gt["annotations"][1].update(id=1), r"annotations: id 1 appears 2 times"),
-    (lambda gt, r: gt["images"].append({"id": 1}), r"images: id 1 appears 2 times"),
-    (lambda gt, r: gt.pop("categories"), r"no 'categories' list"),
-    (lambda gt, r: r[1].pop("score"), r"predictions\[1\]\.score is missing"),
-    (lambda gt, r: r[0].update(score=float("nan")), r"predictions\[0\]\.score: expected a finite number"),
-    (lambda gt, r: r[1].update(image_id=3), r"predictions\[1\]\.image_id: 3 is not"),
-    (lambda gt, r: r[1].update(category_id=4), r"predictions\[1\]\.category_id: 4 is not"),
-    (lambda gt, r: r[0].update(bbox=None), r"predictions\[0\]\.bbox: expected \[x, y"),
-    (lambda gt, r: r[1].update(image_id="1"), r"predictions\[1\]\.image_id: expected an integer id"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda gt, r: gt["annotations"][1].pop("area"), r"annotations\[1\]\.area is missing"),
+        (lambda gt, r: gt["annotations"][0].update(bbox=[0, 0, -1, 5]), r"annotations\[0\]\.bbox: expected a width"),
+        (lambda gt, r: gt["annotations"][1].update(bbox=[0, 0, 5]), r"annotations\[1\]\.bbox: expected \[x, y"),
+        (lambda gt, r: gt["annotations"][1].update(category_id=2), r"annotations\[1\]\.category_id: 2 is not"),
+        (lambda gt, r: gt["annotations"][0].update(image_id=9), r"annotations\[0\]\.image_id: 9 is not"),
+        (lambda gt, r: gt["annotations"][1].update(iscrowd=2), r"annotations\[1\]\.iscrowd: expected 0 or 1"),
+        (lambda gt, r: gt["annotations"][1].update(id=1), r"annotations: id 1 appears 2 times"),
+        (lambda gt, r: gt["images"].append({"id": 1}), r"images: id 1 appears 2 times"),
+        (lambda gt, r: gt.pop("categories"), r"no 'categories' list"),
+        (lambda gt, r: r[1].pop("score"), r"predictions\[1\]\.score is missing"),
+        (lambda gt, r: r[0].update(score=float("nan")), r"predictions\[0\]\.score: expected a finite number"),
+        (lambda gt, r: r[1].update(image_id=3), r"predictions\[1\]\.image_id: 3 is not"),
+        (lambda gt, r: r[1].update(category_id=4), r"predictions\[1\]\.category_id: 4 is not"),
+        (lambda gt, r: r[0].update(bbox=None), r"predictions\[0\]\.bbox: expected \[x, y"),
+        (lambda gt, r: r[1].update(image_id="1"), r"predictions\[1\]\.image_id: expected an integer id"),
+    ],
+)
 def test_bad_records_name_the_record_and_field(mutate, message):
     gt = _gt([{"bbox": [0, 0, 10, 10]}, {"bbox": [5, 5, 10, 10]}])
     results = [_det([0, 0, 10, 10], 0.9), _det([5, 5, 10, 10], 0.8)]
@@ -347,15 +375,26 @@ def random_mask_set(seed: int, *, with_boxes: bool):
         gts = []
         for _ in range(int(rng.integers(0 if img == 1 else 1, 6))):
             m = blob(h, w)
-            a = {"image_id": img, "category_id": int(rng.choice(cats[:2])), "iscrowd": int(rng.random() < 0.15),
-                 "area": float(m.sum() * rng.uniform(0.9, 1.0))}
+            a = {
+                "image_id": img,
+                "category_id": int(rng.choice(cats[:2])),
+                "iscrowd": int(rng.random() < 0.15),
+                "area": float(m.sum() * rng.uniform(0.9, 1.0)),
+            }
             gts.append((a, m))
         for _ in range(int(rng.integers(0, 20))):
             if gts and rng.random() < 0.7:
                 a, m = gts[rng.integers(len(gts))]
                 kind = rng.integers(4)
-                d = m if kind == 0 else np.roll(m, tuple(rng.integers(-3, 4, 2)), (0, 1)) if kind == 1 \
-                    else (m | np.roll(m, 1, 0)) if kind == 2 else np.zeros_like(m)
+                d = (
+                    m
+                    if kind == 0
+                    else np.roll(m, tuple(rng.integers(-3, 4, 2)), (0, 1))
+                    if kind == 1
+                    else (m | np.roll(m, 1, 0))
+                    if kind == 2
+                    else np.zeros_like(m)
+                )
                 cat = a["category_id"]
             else:
                 d, cat = blob(h, w), int(rng.choice(cats))
@@ -371,8 +410,12 @@ def random_mask_set(seed: int, *, with_boxes: bool):
             anns.append({**a, "segmentation": mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))})
             ours_gt.append({**a, "segmentation": m})
     categories = [{"id": c} for c in cats]
-    return ({"images": images, "annotations": anns, "categories": categories}, results,
-            {"images": images, "annotations": ours_gt, "categories": categories}, ours_res)
+    return (
+        {"images": images, "annotations": anns, "categories": categories},
+        results,
+        {"images": images, "annotations": ours_gt, "categories": categories},
+        ours_res,
+    )
 
 
 def pycocotools_segm(gt, results, *, use_cats=True):
@@ -403,14 +446,15 @@ def test_segm_mask_iou_and_crowd_by_hand():
     m[:4, :5] = True  # 20 pixels
     half = np.zeros_like(m)
     half[:2, :5] = True  # 10 of them: IoU 0.5
-    gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
-          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": m, "area": 20.0}]}
-    res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": half, "score": 0.9}],
-                        iou_type="segm")
+    gt = {
+        "images": [{"id": 1}],
+        "categories": [{"id": 1}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": m, "area": 20.0}],
+    }
+    res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": half, "score": 0.9}], iou_type="segm")
     assert res.ap50 == pytest.approx(1.0) and res.ap75 == 0.0
     gt["annotations"][0]["iscrowd"] = 1  # inside a crowd region: IoU = 10 / 10, the detection is ignored
-    res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": half, "score": 0.9}],
-                        iou_type="segm")
+    res = coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": half, "score": 0.9}], iou_type="segm")
     assert np.all(res.stats == -1)  # nothing left to find
 
 
@@ -432,15 +476,22 @@ def test_segm_from_run_length_encodings_and_polygons_matches_pycocotools(seed):
 
 def test_segm_errors_name_the_record():
     m = np.zeros((4, 4), bool)
-    gt = {"images": [{"id": 1}], "categories": [{"id": 1}],
-          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"counts": 7, "size": [4, 4]},
-                           "area": 1.0}]}
+    gt = {
+        "images": [{"id": 1}],
+        "categories": [{"id": 1}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "segmentation": {"counts": 7, "size": [4, 4]}, "area": 1.0}
+        ],
+    }
     with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: not a COCO run-length encoding"):
         coco_evaluate(gt, [], iou_type="segm")
     gt["annotations"][0]["segmentation"] = m
     bad = [{"image_id": 1, "category_id": 1, "segmentation": np.zeros((5, 4), bool), "score": 0.5}]
-    with pytest.raises(ValueError, match=r"predictions\[0\]\.segmentation: .*5x4 mask on a 4x4 image|"
-                                         r"predictions\[0\]\.segmentation: shape \(5, 4\) differs"):
+    with pytest.raises(
+        ValueError,
+        match=r"predictions\[0\]\.segmentation: .*5x4 mask on a 4x4 image|"
+        r"predictions\[0\]\.segmentation: shape \(5, 4\) differs",
+    ):
         coco_evaluate(gt, bad, iou_type="segm")
     gt["annotations"][0]["segmentation"] = [[1, 2, 3, 4, 5, 6]]
     with pytest.raises(ValueError, match=r"annotations\[0\]\.segmentation: polygons need the image's height"):

@@ -104,7 +104,7 @@ def random_image(rng, size=(12, 14)):
 
 def test_against_the_official_rules_on_random_images():
     rng = np.random.default_rng(0)
-    for trial in range(60):
+    for _trial in range(60):
         images = [random_image(rng) for _ in range(int(rng.integers(1, 5)))]
         gts, preds, gsegs, psegs = zip(*images)
         res = panoptic_quality(gts, preds, gsegs, psegs, categories=CATEGORIES)
@@ -149,17 +149,22 @@ def test_perfect_prediction_is_one():
 def test_overlap_above_and_below_one_half():
     gt = np.array([[1, 1, 1, 1, 0, 0]])
     # prediction on 3 of the 4 gt pixels plus 1 more: IoU 3 / 5 = 0.6, a match
-    res = panoptic_quality([gt], [np.array([[0, 4, 4, 4, 4, 0]])], [[seg(1, 1)]], [[seg(4, 1)]],
-                           categories=CATEGORIES)
+    res = panoptic_quality([gt], [np.array([[0, 4, 4, 4, 4, 0]])], [[seg(1, 1)]], [[seg(4, 1)]], categories=CATEGORIES)
     # the extra pixel lies on VOID: the union leaves it out, IoU = 3 / 4
     assert res.per_class[1].pq == pytest.approx(0.75) and res.per_class[1].rq == 1.0
     gt2 = np.array([[1, 1, 1, 1, 2, 2]])
-    res = panoptic_quality([gt2], [np.array([[0, 4, 4, 4, 4, 0]])], [[seg(1, 1), seg(2, 7)]], [[seg(4, 1)]],
-                           categories=CATEGORIES)
+    res = panoptic_quality(
+        [gt2], [np.array([[0, 4, 4, 4, 4, 0]])], [[seg(1, 1), seg(2, 7)]], [[seg(4, 1)]], categories=CATEGORIES
+    )
     assert res.per_class[1].sq == pytest.approx(0.6) and res.per_class[1].pq == pytest.approx(0.6)
     # half overlap: IoU 2 / 6, no match: one FP and one FN, PQ = RQ = 0
-    res = panoptic_quality([np.array([[1, 1, 1, 1, 2, 2, 2, 2]])], [np.array([[2, 2, 4, 4, 4, 4, 2, 2]])],
-                           [[seg(1, 1), seg(2, 7)]], [[seg(4, 1), seg(2, 7)]], categories=CATEGORIES)
+    res = panoptic_quality(
+        [np.array([[1, 1, 1, 1, 2, 2, 2, 2]])],
+        [np.array([[2, 2, 4, 4, 4, 4, 2, 2]])],
+        [[seg(1, 1), seg(2, 7)]],
+        [[seg(4, 1), seg(2, 7)]],
+        categories=CATEGORIES,
+    )
     c = res.per_class[1]
     assert (c.tp, c.fp, c.fn, c.pq, c.rq) == (0, 1, 1, 0.0, 0.0)
 
@@ -168,30 +173,35 @@ def test_crowd_regions_are_not_counted():
     gt = np.array([[1, 1, 1, 1, 2, 2, 2, 2]])
     gsegs = [seg(1, 1, crowd=1), seg(2, 1)]
     # segment 5 lies on the crowd region of its own category: ignored, not a false positive
-    res = panoptic_quality([gt], [np.array([[5, 5, 5, 0, 6, 6, 6, 6]])], [gsegs], [[seg(5, 1), seg(6, 1)]],
-                           categories=CATEGORIES)
+    res = panoptic_quality(
+        [gt], [np.array([[5, 5, 5, 0, 6, 6, 6, 6]])], [gsegs], [[seg(5, 1), seg(6, 1)]], categories=CATEGORIES
+    )
     c = res.per_class[1]
     assert (c.tp, c.fp, c.fn) == (1, 0, 0)  # the crowd segment is no false negative either
     # the same segment with another category: the crowd region does not excuse it
-    res = panoptic_quality([gt], [np.array([[5, 5, 5, 0, 6, 6, 6, 6]])], [gsegs], [[seg(5, 2), seg(6, 1)]],
-                           categories=CATEGORIES)
+    res = panoptic_quality(
+        [gt], [np.array([[5, 5, 5, 0, 6, 6, 6, 6]])], [gsegs], [[seg(5, 2), seg(6, 1)]], categories=CATEGORIES
+    )
     assert res.per_class[2].fp == 1
 
 
 def test_predictions_mostly_on_void_are_ignored():
     gt = np.array([[0, 0, 0, 1, 1, 1]])
-    res = panoptic_quality([gt], [np.array([[3, 3, 3, 3, 0, 0]])], [[seg(1, 1)]], [[seg(3, 2)]],
-                           categories=CATEGORIES)
+    res = panoptic_quality([gt], [np.array([[3, 3, 3, 3, 0, 0]])], [[seg(1, 1)]], [[seg(3, 2)]], categories=CATEGORIES)
     assert (res.per_class[2].fp, res.per_class[1].fn) == (0, 1)
-    res = panoptic_quality([gt], [np.array([[3, 3, 3, 3, 3, 3]])], [[seg(1, 1)]], [[seg(3, 2)]],
-                           categories=CATEGORIES)
+    res = panoptic_quality([gt], [np.array([[3, 3, 3, 3, 3, 3]])], [[seg(1, 1)]], [[seg(3, 2)]], categories=CATEGORIES)
     assert res.per_class[2].fp == 1  # exactly half on VOID: 3 / 6 is not above 0.5, a false positive
 
 
 def test_empty_groups_are_nan_and_segment_objects_work():
     gt = np.array([[1, 1], [1, 1]])
-    res = panoptic_quality([gt], [gt], [[PanopticSegment(id=1, category_id=7)]],
-                           [[PanopticSegment(id=1, category_id=7)]], categories={7: False, 1: True})
+    res = panoptic_quality(
+        [gt],
+        [gt],
+        [[PanopticSegment(id=1, category_id=7)]],
+        [[PanopticSegment(id=1, category_id=7)]],
+        categories={7: False, 1: True},
+    )
     assert res.stuff.pq == 1.0 and math.isnan(res.things.pq) and res.things.n == 0
     assert list(res.per_class) == [7, 1]
 
@@ -232,8 +242,10 @@ def _dist_worker(rank, world, init_file, out_dir):
             metric.update(pred, ps, gt, gs)
         metric.sync()
         res = metric.compute()
-        np.save(f"{out_dir}/rank{rank}.npy", np.array([[s.pq, s.sq, s.rq, s.tp, s.fp, s.fn]
-                                                       for s in res.per_class.values()] + [[res.all.pq] * 6]))
+        np.save(
+            f"{out_dir}/rank{rank}.npy",
+            np.array([[s.pq, s.sq, s.rq, s.tp, s.fp, s.fn] for s in res.per_class.values()] + [[res.all.pq] * 6]),
+        )
     finally:
         dist.destroy_process_group()
 
@@ -241,8 +253,9 @@ def _dist_worker(rank, world, init_file, out_dir):
 def test_sync_over_torch_distributed_and_state_dict(tmp_path):
     import torch.multiprocessing as mp
 
-    mp.start_processes(_dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True,
-                       start_method="spawn")
+    mp.start_processes(
+        _dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True, start_method="spawn"
+    )
     whole = PanopticQuality(CATEGORIES)
     for gt, pred, gs, ps in _images():
         whole.update(pred, ps, gt, gs)

@@ -41,8 +41,14 @@ def test_html_report_is_self_contained_with_all_sections(tmp_path):
     assert stat.S_IMODE((tmp_path / "sub" / "r.html").stat().st_mode) & 0o044  # readable by others (umask)
     pngs = _pngs(page)
     assert len(pngs) == 4 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)  # cm, bars, reliability, mistakes
-    for section in ("Classification report", "Cross-entropy", "Confusion matrix", "Per-class scores", "Calibration",
-                    "Most confident mistakes"):
+    for section in (
+        "Classification report",
+        "Cross-entropy",
+        "Confusion matrix",
+        "Per-class scores",
+        "Calibration",
+        "Most confident mistakes",
+    ):
         assert f"<h2>{section}</h2>" in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch
     assert "&lt;bird&gt;" in page and "<bird>" not in page  # names are escaped
@@ -106,8 +112,10 @@ def test_cli_evaluate_csv_labels_and_probabilities(tmp_path, capsys):
     assert "c6" in out and f"top-5 accuracy: {vm.top_k_accuracy(y, prob, k=5):.4f}" in out
     # names on the command line override the header; a file of names works too
     (tmp_path / "names.txt").write_text("\n".join(f"n{i}" for i in range(7)) + "\n")
-    assert main(["evaluate", "--predictions", str(tmp_path / "probs.csv"), "--target-names",
-                 str(tmp_path / "names.txt")]) == 0
+    assert (
+        main(["evaluate", "--predictions", str(tmp_path / "probs.csv"), "--target-names", str(tmp_path / "names.txt")])
+        == 0
+    )
     assert "          n6" in capsys.readouterr().out
     # logits in an .npz
     np.savez(tmp_path / "logits.npz", y_true=y, logits=z)
@@ -142,8 +150,20 @@ def test_cli_evaluate_other_errors(tmp_path, capsys):
     assert main(["evaluate", "--predictions", str(tmp_path / "q.npz")]) == 2
     assert "sample 1, y_prob of class 0: nan is not a finite number" in capsys.readouterr().err
     np.savez(tmp_path / "imgs.npz", images=np.zeros((3, 4, 4)))
-    assert main(["evaluate", "--predictions", str(tmp_path / "p.npz"), "--html", str(tmp_path / "r.html"),
-                 "--images", str(tmp_path / "imgs.npz")]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                "--predictions",
+                str(tmp_path / "p.npz"),
+                "--html",
+                str(tmp_path / "r.html"),
+                "--images",
+                str(tmp_path / "imgs.npz"),
+            ]
+        )
+        == 2
+    )
     assert "3 images but 2 predictions" in capsys.readouterr().err
 
 

@@ -71,11 +71,23 @@ def test_log_loss_hand_worked_and_extremes():
 
 def test_cross_entropy_reading_bands():
     cases = {
-        0.0: "perfect probabilities", 0.0049: "perfect probabilities", 0.005: "great", 0.0199: "great",
-        0.02: "on the right track", 0.0499: "on the right track", 0.05: "fine", 0.1999: "fine",
-        0.2: "between fine and not great", 0.25: "between fine and not great", 0.3: "between fine and not great",
-        0.3001: "not great", 1.0: "not great", 1.0001: "terrible", 2.0: "terrible",
-        2.0001: "something is broken", 50.0: "something is broken",
+        0.0: "perfect probabilities",
+        0.0049: "perfect probabilities",
+        0.005: "great",
+        0.0199: "great",
+        0.02: "on the right track",
+        0.0499: "on the right track",
+        0.05: "fine",
+        0.1999: "fine",
+        0.2: "between fine and not great",
+        0.25: "between fine and not great",
+        0.3: "between fine and not great",
+        0.3001: "not great",
+        1.0: "not great",
+        1.0001: "terrible",
+        2.0: "terrible",
+        2.0001: "something is broken",
+        50.0: "something is broken",
     }
     for value, text in cases.items():
         assert vm.cross_entropy_reading(value) == text, value
@@ -98,18 +110,26 @@ def test_roc_auc_and_average_precision_against_sklearn(seed):
         for ours, theirs in zip(vm.roc_curve(y, s, sample_weight=w), _sk(skm.roc_curve, y, s, sample_weight=w)):
             close(ours, theirs)
         for drop in (False, True):
-            for ours, theirs in zip(vm.precision_recall_curve(y, s, drop_intermediate=drop),
-                                    _sk(skm.precision_recall_curve, y, s, drop_intermediate=drop)):
+            for ours, theirs in zip(
+                vm.precision_recall_curve(y, s, drop_intermediate=drop),
+                _sk(skm.precision_recall_curve, y, s, drop_intermediate=drop),
+            ):
                 close(ours, theirs)
         return
     for average in ("macro", "weighted", "micro", None):
-        close(vm.roc_auc(y, prob, average=average, sample_weight=w),
-              _sk(skm.roc_auc_score, y, prob, multi_class="ovr", average=average, sample_weight=w))
-        close(vm.average_precision(y, prob, average=average, sample_weight=w),
-              _sk(skm.average_precision_score, y, prob, average=average, sample_weight=w))
+        close(
+            vm.roc_auc(y, prob, average=average, sample_weight=w),
+            _sk(skm.roc_auc_score, y, prob, multi_class="ovr", average=average, sample_weight=w),
+        )
+        close(
+            vm.average_precision(y, prob, average=average, sample_weight=w),
+            _sk(skm.average_precision_score, y, prob, average=average, sample_weight=w),
+        )
     for average in ("macro", "weighted"):
-        close(vm.roc_auc(y, prob, multi_class="ovo", average=average),
-              _sk(skm.roc_auc_score, y, prob, multi_class="ovo", average=average))
+        close(
+            vm.roc_auc(y, prob, multi_class="ovo", average=average),
+            _sk(skm.roc_auc_score, y, prob, multi_class="ovo", average=average),
+        )
     close(vm.roc_auc(y, c["logits"], from_logits=True), _sk(skm.roc_auc_score, y, prob, multi_class="ovr"))
 
 
@@ -121,10 +141,14 @@ def test_ranking_multilabel_against_sklearn(seed):
     s = np.round(rng.random((40, 4)), 1)
     w = rng.random(40) if seed % 2 else None
     for average in ("macro", "weighted", "micro", None):
-        close(vm.roc_auc(y, s, average=average, sample_weight=w),
-              _sk(skm.roc_auc_score, y, s, average=average, sample_weight=w))
-        close(vm.average_precision(y, s, average=average, sample_weight=w),
-              _sk(skm.average_precision_score, y, s, average=average, sample_weight=w))
+        close(
+            vm.roc_auc(y, s, average=average, sample_weight=w),
+            _sk(skm.roc_auc_score, y, s, average=average, sample_weight=w),
+        )
+        close(
+            vm.average_precision(y, s, average=average, sample_weight=w),
+            _sk(skm.average_precision_score, y, s, average=average, sample_weight=w),
+        )
 
 
 def test_ranking_hand_worked():
@@ -150,8 +174,10 @@ def test_undefined_ranking_metrics_raise_not_nan():
     with pytest.raises(ValueError, match="class 2 is undefined"):
         vm.roc_auc([0, 1, 0], prob)
     # weighted: the absent class weighs 0, as in scikit-learn
-    close(vm.roc_auc([0, 1, 0], prob, average="weighted"),
-          _sk(skm.roc_auc_score, [0, 1, 0], prob, multi_class="ovr", average="weighted", labels=[0, 1, 2]))
+    close(
+        vm.roc_auc([0, 1, 0], prob, average="weighted"),
+        _sk(skm.roc_auc_score, [0, 1, 0], prob, multi_class="ovr", average="weighted", labels=[0, 1, 2]),
+    )
     with pytest.raises(ValueError, match="sum to 1|summing to 1"):
         vm.roc_auc([0, 1, 2], np.eye(3) * 2)
     with pytest.raises(ValueError, match="sample_weight is not supported"):
@@ -167,10 +193,14 @@ def test_top_k_accuracy_against_sklearn(seed):
         top = np.argsort(z, axis=1, kind="mergesort")[:, ::-1][:, :kk]
         close(vm.top_k_accuracy(y, z, k=kk, sample_weight=w), np.average((top == y[:, None]).any(1), weights=w))
         if k > 2:
-            close(vm.top_k_accuracy(y, z, k=kk, sample_weight=w),
-                  _sk(skm.top_k_accuracy_score, y, z, k=kk, labels=np.arange(k), sample_weight=w))
-            close(vm.top_k_accuracy(y, z, k=kk, normalize=False),
-                  _sk(skm.top_k_accuracy_score, y, z, k=kk, labels=np.arange(k), normalize=False))
+            close(
+                vm.top_k_accuracy(y, z, k=kk, sample_weight=w),
+                _sk(skm.top_k_accuracy_score, y, z, k=kk, labels=np.arange(k), sample_weight=w),
+            )
+            close(
+                vm.top_k_accuracy(y, z, k=kk, normalize=False),
+                _sk(skm.top_k_accuracy_score, y, z, k=kk, labels=np.arange(k), normalize=False),
+            )
     if k == 2:
         for kk in (1, 2):
             close(vm.top_k_accuracy(y, z[:, 1], k=kk), _sk(skm.top_k_accuracy_score, y, z[:, 1], k=kk))
@@ -213,7 +243,9 @@ def test_calibration_against_references(seed):
     y, prob, z = c["y_true"], c["y_prob"], c["logits"]
     for n_bins in (1, 5, 15):
         for norm in ("l1", "l2", "max"):
-            close(vm.expected_calibration_error(y, prob, n_bins=n_bins, norm=norm), _reference_ece(y, prob, n_bins, norm))
+            close(
+                vm.expected_calibration_error(y, prob, n_bins=n_bins, norm=norm), _reference_ece(y, prob, n_bins, norm)
+            )
     close(vm.expected_calibration_error(y, z, from_logits=True), vm.expected_calibration_error(y, prob))
     curve = vm.reliability_curve(y, prob, n_bins=10)
     assert curve.count.sum() == y.size and curve.edges.size == 11
@@ -222,8 +254,10 @@ def test_calibration_against_references(seed):
     assert np.isnan(curve.accuracy[~filled]).all() and np.isfinite(curve.confidence[filled]).all()
     if c["k"] == 2:
         for strategy in ("uniform", "quantile"):
-            for ours, theirs in zip(vm.calibration_curve(y, prob[:, 1], n_bins=5, strategy=strategy),
-                                    _sk(skc.calibration_curve, y, prob[:, 1], n_bins=5, strategy=strategy)):
+            for ours, theirs in zip(
+                vm.calibration_curve(y, prob[:, 1], n_bins=5, strategy=strategy),
+                _sk(skc.calibration_curve, y, prob[:, 1], n_bins=5, strategy=strategy),
+            ):
                 close(ours, theirs)
 
 

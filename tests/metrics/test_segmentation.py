@@ -64,8 +64,14 @@ def test_segmentation_scores_against_scikit_learn_and_the_closed_form():
         assert res.miou == pytest.approx(jaccard_score(t, q, average="macro", labels=range(5)))
         assert res.pixel_accuracy == pytest.approx((t == q).mean())
         # FCN (Long et al. 2015): (sum_k t_k)^-1 sum_i t_i n_ii / (t_i + sum_j n_ji - n_ii)
-        fw = sum((t == i).sum() * ((t == i) & (q == i)).sum() / ((t == i) | (q == i)).sum()
-                 for i in range(5) if (t == i).any()) / t.size
+        fw = (
+            sum(
+                (t == i).sum() * ((t == i) & (q == i)).sum() / ((t == i) | (q == i)).sum()
+                for i in range(5)
+                if (t == i).any()
+            )
+            / t.size
+        )
         assert res.fw_iou == pytest.approx(fw)
 
 
@@ -117,8 +123,9 @@ def test_streaming_takes_class_scores():
     logits = rng.normal(size=(2, 3, 5, 4))
     m = SegmentationScores(3, ignore_index=None)
     m.update(logits, y)
-    np.testing.assert_array_equal(m.compute().confusion_matrix,
-                                  sk_confusion(y.ravel(), logits.argmax(1).ravel(), labels=range(3)))
+    np.testing.assert_array_equal(
+        m.compute().confusion_matrix, sk_confusion(y.ravel(), logits.argmax(1).ravel(), labels=range(3))
+    )
     with pytest.raises(ValueError, match="num_classes=3"):
         m.update(rng.normal(size=(2, 4, 5, 4)), y)
 
@@ -138,8 +145,10 @@ def _dist_worker(rank, world, init_file, out_dir):
         metric.update(p[rank::world], y[rank::world])
         metric.sync()
         res = metric.compute()
-        np.save(f"{out_dir}/rank{rank}.npy", np.concatenate([res.confusion_matrix.ravel(), res.iou,
-                                                             [res.miou, res.fw_iou, res.pixel_accuracy]]))
+        np.save(
+            f"{out_dir}/rank{rank}.npy",
+            np.concatenate([res.confusion_matrix.ravel(), res.iou, [res.miou, res.fw_iou, res.pixel_accuracy]]),
+        )
     finally:
         dist.destroy_process_group()
 
@@ -147,8 +156,9 @@ def _dist_worker(rank, world, init_file, out_dir):
 def test_streaming_sync_over_torch_distributed(tmp_path):
     import torch.multiprocessing as mp
 
-    mp.start_processes(_dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True,
-                       start_method="spawn")
+    mp.start_processes(
+        _dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True, start_method="spawn"
+    )
     y, p = _maps(7)
     res = segmentation_scores(y, p, num_classes=5)
     expected = np.concatenate([res.confusion_matrix.ravel(), res.iou, [res.miou, res.fw_iou, res.pixel_accuracy]])

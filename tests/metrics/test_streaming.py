@@ -34,9 +34,16 @@ def _pairs(y, z, prob):
     out = [
         (vm.ConfusionMatrix(K), z, vm.confusion_matrix(y, lab, num_classes=K)),
         (vm.ConfusionMatrix(K, normalize="true"), lab, vm.confusion_matrix(y, lab, num_classes=K, normalize="true")),
-        (vm.PrecisionRecallFScoreSupport(K, zero_division=0), z,
-         vm.precision_recall_fscore_support(y, lab, num_classes=K, zero_division=0)),
-        (vm.FBetaScore(K, beta=2.0, labels=[4, 1]), lab, vm.fbeta_score(y, lab, beta=2.0, labels=[4, 1], average="macro")),
+        (
+            vm.PrecisionRecallFScoreSupport(K, zero_division=0),
+            z,
+            vm.precision_recall_fscore_support(y, lab, num_classes=K, zero_division=0),
+        ),
+        (
+            vm.FBetaScore(K, beta=2.0, labels=[4, 1]),
+            lab,
+            vm.fbeta_score(y, lab, beta=2.0, labels=[4, 1], average="macro"),
+        ),
         (vm.BalancedAccuracy(K), lab, vm.balanced_accuracy(y, lab)),
         (vm.BalancedAccuracy(K, adjusted=True), lab, vm.balanced_accuracy(y, lab, adjusted=True)),
         (vm.MatthewsCorrCoef(K), z, vm.matthews_corrcoef(y, lab)),
@@ -51,11 +58,21 @@ def _pairs(y, z, prob):
     ]
     for average in ("macro", "weighted", "micro", None):
         for cls, fn in ((vm.Precision, vm.precision), (vm.Recall, vm.recall), (vm.F1Score, vm.f1_score)):
-            out.append((cls(K, average=average, zero_division=0), z,
-                        fn(y, lab, average=average, num_classes=K, zero_division=0)))
+            out.append(
+                (
+                    cls(K, average=average, zero_division=0),
+                    z,
+                    fn(y, lab, average=average, num_classes=K, zero_division=0),
+                )
+            )
     for norm in ("l1", "l2", "max"):
-        out.append((vm.CalibrationError(n_bins=10, norm=norm), prob,
-                    vm.expected_calibration_error(y, prob, n_bins=10, norm=norm)))
+        out.append(
+            (
+                vm.CalibrationError(n_bins=10, norm=norm),
+                prob,
+                vm.expected_calibration_error(y, prob, n_bins=10, norm=norm),
+            )
+        )
     return out
 
 
@@ -139,11 +156,13 @@ def test_streaming_errors():
 
 def test_exact_sums_are_exact():
     rng = np.random.default_rng(0)
-    x = np.concatenate([
-        rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
-        [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e308, 1e-320],
-        rng.random(500),
-    ])
+    x = np.concatenate(
+        [
+            rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
+            [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e308, 1e-320],
+            rng.random(500),
+        ]
+    )
     groups = rng.integers(0, 4, x.size)
     sums = _exact.exact_sums(x, groups, 4)
     for g in range(4):
@@ -202,8 +221,9 @@ def _dist_worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
 def test_sync_over_torch_distributed_gives_single_process_result(tmp_path):
     import torch.multiprocessing as mp
 
-    mp.start_processes(_dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True,
-                       start_method="spawn")
+    mp.start_processes(
+        _dist_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True, start_method="spawn"
+    )
     y, z, prob = _data(11)
     expected = {
         "cm": vm.confusion_matrix(y, z.argmax(1), num_classes=K),

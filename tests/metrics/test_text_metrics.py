@@ -71,19 +71,23 @@ def test_polygon_iou_by_hand():
 
 
 def test_protocol_by_hand():
-    gt = [[
-        (box(0, 0, 10, 10), "HELLO"),
-        (box(20, 0, 30, 10), "WORLD"),
-        (box(40, 0, 50, 10), "###"),  # don't care
-        (box(60, 0, 70, 10), "MISSED"),
-    ]]
-    pred = [[
-        box(1, 0, 10, 10),     # IoU 0.9 with HELLO: match
-        box(0, 0, 10, 10),     # also overlaps HELLO, but it is taken: a false positive
-        box(25, 0, 35, 10),    # IoU 5 / 15 with WORLD: no match, a false positive
-        box(41, 0, 52, 10),    # 9 / 11 of it on the don't-care region: dropped
-        box(45, 0, 55, 10),    # exactly half on the don't-care region (not more): a false positive
-    ]]
+    gt = [
+        [
+            (box(0, 0, 10, 10), "HELLO"),
+            (box(20, 0, 30, 10), "WORLD"),
+            (box(40, 0, 50, 10), "###"),  # don't care
+            (box(60, 0, 70, 10), "MISSED"),
+        ]
+    ]
+    pred = [
+        [
+            box(1, 0, 10, 10),  # IoU 0.9 with HELLO: match
+            box(0, 0, 10, 10),  # also overlaps HELLO, but it is taken: a false positive
+            box(25, 0, 35, 10),  # IoU 5 / 15 with WORLD: no match, a false positive
+            box(41, 0, 52, 10),  # 9 / 11 of it on the don't-care region: dropped
+            box(45, 0, 55, 10),  # exactly half on the don't-care region (not more): a false positive
+        ]
+    ]
     res = text_detection_scores(gt, pred)
     assert (res.matched, res.num_gt, res.num_det) == (1, 3, 4)
     assert res.recall == pytest.approx(1 / 3) and res.precision == pytest.approx(1 / 4)
@@ -120,9 +124,11 @@ def test_errors():
 
 def test_read_icdar2015(tmp_path):
     f = tmp_path / "gt_img_1.txt"
-    f.write_bytes("\ufeff377,117,463,117,465,130,378,130,Genaxis Theatre\r\n"
-                  "374,155,409,155,409,170,374,170,###\r\n\r\n"
-                  "1,2,3,4,5,6,7,8,a,b\n".encode("utf-8"))
+    f.write_bytes(
+        "\ufeff377,117,463,117,465,130,378,130,Genaxis Theatre\r\n"
+        "374,155,409,155,409,170,374,170,###\r\n\r\n"
+        "1,2,3,4,5,6,7,8,a,b\n".encode("utf-8")
+    )
     regions = read_icdar2015(f)
     assert [t for _, t in regions] == ["Genaxis Theatre", "###", "a,b"]
     np.testing.assert_array_equal(regions[0][0], [[377, 117], [463, 117], [465, 130], [378, 130]])
@@ -149,8 +155,13 @@ def test_word_accuracy():
 
 
 def test_text_instances_and_dicts_are_regions():
-    gt = [[TextInstance(np.array(box(0, 0, 10, 10)), "a"), TextInstance(np.array(box(20, 0, 30, 10)), "###"),
-           {"points": box(40, 0, 50, 10), "transcription": "b"}]]
+    gt = [
+        [
+            TextInstance(np.array(box(0, 0, 10, 10)), "a"),
+            TextInstance(np.array(box(20, 0, 30, 10)), "###"),
+            {"points": box(40, 0, 50, 10), "transcription": "b"},
+        ]
+    ]
     pred = [[box(0, 0, 10, 10), box(20, 0, 30, 10), (box(40, 0, 50, 10), "b")]]
     res = text_detection_scores(gt, pred)
     assert (res.matched, res.num_gt, res.num_det) == (2, 2, 2)

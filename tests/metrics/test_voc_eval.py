@@ -48,8 +48,11 @@ def devkit_voc_eval(targets, predictions, classname, ovthresh=0.5, use_07_metric
             iw = np.maximum(ixmax - ixmin + 1.0, 0.0)
             ih = np.maximum(iymax - iymin + 1.0, 0.0)
             inters = iw * ih
-            uni = ((bb[2] - bb[0] + 1.0) * (bb[3] - bb[1] + 1.0)
-                   + (BBGT[:, 2] - BBGT[:, 0] + 1.0) * (BBGT[:, 3] - BBGT[:, 1] + 1.0) - inters)
+            uni = (
+                (bb[2] - bb[0] + 1.0) * (bb[3] - bb[1] + 1.0)
+                + (BBGT[:, 2] - BBGT[:, 0] + 1.0) * (BBGT[:, 3] - BBGT[:, 1] + 1.0)
+                - inters
+            )
             overlaps = inters / uni
             ovmax = np.max(overlaps)
             jmax = np.argmax(overlaps)
@@ -113,8 +116,11 @@ def random_voc(seed: int, n_images: int = 8, n_classes: int = 3):
         rand = np.concatenate([xy, xy + rng.integers(5, 120, (m, 2))], 1)
         pb = np.where(near[:, None], boxes[np.minimum(src, max(n - 1, 0))] + jitter if n else rand, rand)
         pb[:, 2:] = np.maximum(pb[:, 2:], pb[:, :2])
-        pl = np.where(near & (rng.random(m) < 0.9), labels[np.minimum(src, max(n - 1, 0))] if n else 0,
-                      rng.integers(0, n_classes, m))
+        pl = np.where(
+            near & (rng.random(m) < 0.9),
+            labels[np.minimum(src, max(n - 1, 0))] if n else 0,
+            rng.integers(0, n_classes, m),
+        )
         scores = np.where(rng.random(m) < 0.3, np.round(rng.random(m), 1), rng.random(m))
         if n:  # a box covering exactly half of an object's pixels: IoU 0.5, not above it
             x1, y1, x2, y2 = boxes[-1]
@@ -132,8 +138,7 @@ def test_matches_the_devkit_on_random_sets(seed, use_07_metric):
     res = voc_average_precision(targets, predictions, use_07_metric=use_07_metric)
     assert res.per_class  # every random set has a class with a non-difficult object
     for c, ap in res.per_class.items():
-        assert ap == pytest.approx(devkit_voc_eval(targets, predictions, c, use_07_metric=use_07_metric),
-                                   abs=1e-12)
+        assert ap == pytest.approx(devkit_voc_eval(targets, predictions, c, use_07_metric=use_07_metric), abs=1e-12)
     assert res.mean == pytest.approx(np.mean(list(res.per_class.values())))
     for t in targets:
         labels = np.asarray(t["labels"])[~np.asarray(t["difficult"])]
@@ -144,8 +149,9 @@ def test_matches_the_devkit_on_random_sets(seed, use_07_metric):
 def tp_fp_tp():
     # one class, 2 objects; ranked: TP (0.9), FP (0.8), TP (0.7)
     targets = [{"boxes": [[0, 0, 9, 9], [20, 0, 29, 9]], "labels": [1, 1]}]
-    predictions = [{"boxes": [[0, 0, 9, 9], [50, 50, 59, 59], [20, 0, 29, 9]], "scores": [0.9, 0.8, 0.7],
-                    "labels": [1, 1, 1]}]
+    predictions = [
+        {"boxes": [[0, 0, 9, 9], [50, 50, 59, 59], [20, 0, 29, 9]], "scores": [0.9, 0.8, 0.7], "labels": [1, 1, 1]}
+    ]
     return targets, predictions
 
 
@@ -163,15 +169,17 @@ def test_eleven_point_and_all_point_differ_by_hand():
 def test_eleven_point_thresholds_are_the_devkits_floats():
     # 3 of 10 objects found at precision 1: recall 0.3 is below np.arange's 0.30000000000000004
     targets = [{"boxes": [[20 * k, 0, 20 * k + 9, 9] for k in range(10)], "labels": [0] * 10}]
-    predictions = [{"boxes": [[20 * k, 0, 20 * k + 9, 9] for k in range(3)], "scores": [0.9, 0.8, 0.7],
-                    "labels": [0] * 3}]
+    predictions = [
+        {"boxes": [[20 * k, 0, 20 * k + 9, 9] for k in range(3)], "scores": [0.9, 0.8, 0.7], "labels": [0] * 3}
+    ]
     assert voc_average_precision(targets, predictions, use_07_metric=True).mean == pytest.approx(3 / 11)
 
 
 def test_difficult_objects_are_neither_positives_nor_false_positives():
     targets = [{"boxes": [[0, 0, 9, 9], [40, 0, 49, 9]], "labels": [0, 0], "difficult": [False, True]}]
-    predictions = [{"boxes": [[40, 0, 49, 9], [0, 0, 9, 9], [80, 0, 89, 9]], "scores": [0.9, 0.8, 0.7],
-                    "labels": [0, 0, 0]}]
+    predictions = [
+        {"boxes": [[40, 0, 49, 9], [0, 0, 9, 9], [80, 0, 89, 9]], "scores": [0.9, 0.8, 0.7], "labels": [0, 0, 0]}
+    ]
     res = voc_average_precision(targets, predictions)
     # the hit on the difficult object is dropped; then TP, FP: recall 1, 1; precision 1, 1/2
     assert res.per_class == {0: 1.0} and res.num_positives == {0: 1}
@@ -210,8 +218,10 @@ def test_iou_threshold_is_strict_and_pixels_inclusive():
 
 def test_classes_without_objects_and_empty_inputs():
     targets = [{"boxes": np.zeros((0, 4)), "labels": np.zeros(0, int)}, {"boxes": [[0, 0, 9, 9]], "labels": [2]}]
-    predictions = [{"boxes": [[0, 0, 9, 9]], "scores": [0.3], "labels": [5]},
-                   {"boxes": np.zeros((0, 4)), "scores": [], "labels": np.zeros(0, int)}]
+    predictions = [
+        {"boxes": [[0, 0, 9, 9]], "scores": [0.3], "labels": [5]},
+        {"boxes": np.zeros((0, 4)), "scores": [], "labels": np.zeros(0, int)},
+    ]
     res = voc_average_precision(targets, predictions)
     assert res.per_class == {2: 0.0}  # class 5 has no object: left out; class 2 is never detected
     with pytest.warns(UndefinedMetricWarning):

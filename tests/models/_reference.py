@@ -153,8 +153,13 @@ def logits_on_other_arithmetic(name: str) -> np.ndarray:
     root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "logits.npy"
-        subprocess.run([sys.executable, "-m", "tests.models._reference", name, str(out)], cwd=root, check=True,
-                       env={**os.environ, **CHAOS_ENV}, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "tests.models._reference", name, str(out)],
+            cwd=root,
+            check=True,
+            env={**os.environ, **CHAOS_ENV},
+            timeout=600,
+        )
         return np.load(out)
 
 
@@ -172,13 +177,20 @@ def check_chaotic_logits(ours: np.ndarray, other: np.ndarray, golden: np.ndarray
     corr = float(np.corrcoef(ours.ravel(), g.ravel())[0, 1])
     chaotic = spread > 1e-6
     ok = chaotic and err <= CHAOS_MAX_ERROR and corr >= CHAOS_MIN_CORRELATION
-    return chaotic, ok, (f"float64 rounding alone moves the logits by {spread:.1e} of the largest; error against "
-                         f"the golden {err:.1e} (at most {CHAOS_MAX_ERROR}), correlation {corr:.4f} "
-                         f"(at least {CHAOS_MIN_CORRELATION})")
+    return (
+        chaotic,
+        ok,
+        (
+            f"float64 rounding alone moves the logits by {spread:.1e} of the largest; error against "
+            f"the golden {err:.1e} (at most {CHAOS_MAX_ERROR}), correlation {corr:.4f} "
+            f"(at least {CHAOS_MIN_CORRELATION})"
+        ),
+    )
 
 
 def _parse_torchvision_transform(text: str) -> dict:
     """torchvision's ``ImageClassification(...)`` repr -> resize, crop, interpolation, mean, std."""
+
     def field(name):
         m = re.search(rf"{name}=\[([^\]]*)\]", text)
         return [float(v) for v in m.group(1).split(",")] if m else None
@@ -217,14 +229,30 @@ def published_weights_mismatches(spec, entry: dict) -> list[str]:
                 continue
             file_name = pw["url"].rsplit("/", 1)[1]
             t = _parse_torchvision_transform(pw["transforms"])
-            ours = {"file_name": w.file_name, "sha256": w.sha256, "url": [s.location for s in w.sources if s.kind == "url"],
-                    "top1": w.top1, "top5": w.top5, "origin": w.origin,
-                    "transform": (w.transform.resize, w.transform.crop, w.transform.interpolation,
-                                  tuple(w.transform.mean), tuple(w.transform.std))}
-            theirs = {"file_name": file_name, "sha256": file_name.rsplit("-", 1)[1].split(".")[0], "url": [pw["url"]],
-                      "top1": pw["metrics"]["ImageNet-1K"]["acc@1"], "top5": pw["metrics"]["ImageNet-1K"]["acc@5"],
-                      "origin": f"torchvision {pw['enum']}",
-                      "transform": (t["resize"], t["crop"], t["interpolation"], t["mean"], t["std"])}
+            ours = {
+                "file_name": w.file_name,
+                "sha256": w.sha256,
+                "url": [s.location for s in w.sources if s.kind == "url"],
+                "top1": w.top1,
+                "top5": w.top5,
+                "origin": w.origin,
+                "transform": (
+                    w.transform.resize,
+                    w.transform.crop,
+                    w.transform.interpolation,
+                    tuple(w.transform.mean),
+                    tuple(w.transform.std),
+                ),
+            }
+            theirs = {
+                "file_name": file_name,
+                "sha256": file_name.rsplit("-", 1)[1].split(".")[0],
+                "url": [pw["url"]],
+                "top1": pw["metrics"]["ImageNet-1K"]["acc@1"],
+                "top5": pw["metrics"]["ImageNet-1K"]["acc@5"],
+                "origin": f"torchvision {pw['enum']}",
+                "transform": (t["resize"], t["crop"], t["interpolation"], t["mean"], t["std"]),
+            }
             problems += [f"{tag}.{k}: {ours[k]!r}, expected {theirs[k]!r}" for k in ours if ours[k] != theirs[k]]
     else:
         cfg = entry["pretrained_cfg"]
@@ -233,17 +261,34 @@ def published_weights_mismatches(spec, entry: dict) -> list[str]:
             return [f"{len(spec.weights)} weights entries, expected one"]
         w = spec.weights[0]
         crop = cfg["input_size"][-1]
-        ours = {"file_name": w.file_name, "url": [s.location for s in w.sources],
-                "transform": (w.transform.resize, w.transform.crop, w.transform.interpolation,
-                              tuple(w.transform.mean), tuple(w.transform.std))}
-        theirs = {"file_name": f"{hub_id.split('/', 1)[1]}.safetensors",
-                  "url": [f"https://huggingface.co/{hub_id}/resolve/main/model.safetensors"],
-                  "transform": (int(math.floor(crop / cfg["crop_pct"])), crop, cfg["interpolation"],
-                                tuple(cfg["mean"]), tuple(cfg["std"]))}
+        ours = {
+            "file_name": w.file_name,
+            "url": [s.location for s in w.sources],
+            "transform": (
+                w.transform.resize,
+                w.transform.crop,
+                w.transform.interpolation,
+                tuple(w.transform.mean),
+                tuple(w.transform.std),
+            ),
+        }
+        theirs = {
+            "file_name": f"{hub_id.split('/', 1)[1]}.safetensors",
+            "url": [f"https://huggingface.co/{hub_id}/resolve/main/model.safetensors"],
+            "transform": (
+                int(math.floor(crop / cfg["crop_pct"])),
+                crop,
+                cfg["interpolation"],
+                tuple(cfg["mean"]),
+                tuple(cfg["std"]),
+            ),
+        }
         problems += [f"{k}: {ours[k]!r}, expected {theirs[k]!r}" for k in ours if ours[k] != theirs[k]]
     return problems
 
 
 if __name__ == "__main__":  # python -m tests.models._reference NAME OUT.npy: see logits_on_other_arithmetic
-    np.save(sys.argv[2], filled_logits(reference_model(sys.argv[1]),
-                                       int(load_reference()[sys.argv[1]]["input_size"])).numpy())
+    np.save(
+        sys.argv[2],
+        filled_logits(reference_model(sys.argv[1]), int(load_reference()[sys.argv[1]]["input_size"])).numpy(),
+    )

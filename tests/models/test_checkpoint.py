@@ -4,8 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from vistakit.models import CheckpointError, load_weights, read_checkpoint, register_adapter, save_safetensors
-from vistakit.models import _checkpoint
+from vistakit.models import (
+    CheckpointError,
+    _checkpoint,
+    load_weights,
+    read_checkpoint,
+    register_adapter,
+    save_safetensors,
+)
 from vistakit.models._checkpoint import adapt_input_channels, detect_adapter, load_state_dict_strict
 
 
@@ -14,8 +20,13 @@ def _net():
 
 
 def test_safetensors_roundtrip(tmp_path):
-    sd = {"a": torch.randn(3, 4), "b": torch.arange(5), "c": torch.randn(2, dtype=torch.float64),
-          "d": torch.tensor(7), "e": torch.zeros(0)}  # d: 0-d, like BatchNorm's num_batches_tracked
+    sd = {
+        "a": torch.randn(3, 4),
+        "b": torch.arange(5),
+        "c": torch.randn(2, dtype=torch.float64),
+        "d": torch.tensor(7),
+        "e": torch.zeros(0),
+    }  # d: 0-d, like BatchNorm's num_batches_tracked
     save_safetensors(sd, tmp_path / "x.safetensors")
     back = read_checkpoint(tmp_path / "x.safetensors")
     assert set(back) == set(sd)
@@ -125,5 +136,7 @@ def test_a_registered_adapter_is_recognised_by_its_keys(tmp_path, monkeypatch):
 
 def test_an_unknown_layout_names_the_known_adapters(tmp_path):
     torch.save({f"other.{k}": v for k, v in _net().state_dict().items()}, tmp_path / "other.pth")
-    with pytest.raises(CheckpointError, match="no key in common.*no registered adapter recognises.*efficientnet_pytorch"):
+    with pytest.raises(
+        CheckpointError, match="no key in common.*no registered adapter recognises.*efficientnet_pytorch"
+    ):
         load_weights(_net(), tmp_path / "other.pth")

@@ -71,8 +71,7 @@ def test_model_contract(name, tmp_path):
     assert all(torch.equal(sd_old[k], v) for k, v in sd_new.items() if not k.startswith(prefix))
     assert other.get_classifier().out_features == 3
     with torch.no_grad():
-        torch.testing.assert_close(other.forward_head(other.forward_features(x), pre_logits=True), pre,
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(other.forward_head(other.forward_features(x), pre_logits=True), pre, rtol=0, atol=0)
     # and the same file loads whole into the same architecture
     del other
     model.reset_classifier(7)

@@ -58,8 +58,13 @@ def test_scaled_network_is_built_as_the_table_says():
 def test_v2_table_and_fused_blocks():
     setting = efficientnet_v2_setting("s")
     assert [(s.block, s.out_channels, s.num_layers) for s in setting] == [
-        ("fused", 24, 2), ("fused", 48, 4), ("fused", 64, 4), ("mbconv", 128, 6), ("mbconv", 160, 9),
-        ("mbconv", 256, 15)]
+        ("fused", 24, 2),
+        ("fused", 48, 4),
+        ("fused", 64, 4),
+        ("mbconv", 128, 6),
+        ("mbconv", 160, 9),
+        ("mbconv", 256, 15),
+    ]
     # V2 stages 1-3 are fused; a fused block without expansion is one conv-norm-act with a residual
     first = FusedMBConv(24, 24, expanded_channels=24)
     assert len(first.block) == 1 and first.use_residual
@@ -112,11 +117,14 @@ def test_dropout_option_and_defaults():
         assert model.classifier[0].p == p
 
 
-@pytest.mark.parametrize("name, eps, momentum", [
-    ("efficientnet_b0", 1e-5, 0.1),     # ported from timm (PyTorch defaults)
-    ("efficientnet_b5", 1e-3, 0.01),    # ported from TensorFlow
-    ("efficientnet_v2_s", 1e-3, 0.1),
-])
+@pytest.mark.parametrize(
+    "name, eps, momentum",
+    [
+        ("efficientnet_b0", 1e-5, 0.1),  # ported from timm (PyTorch defaults)
+        ("efficientnet_b5", 1e-3, 0.01),  # ported from TensorFlow
+        ("efficientnet_v2_s", 1e-3, 0.1),
+    ],
+)
 def test_batchnorm_settings_per_variant(name, eps, momentum):
     import vistakit.models.efficientnet as eff
 

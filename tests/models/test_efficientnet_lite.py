@@ -19,11 +19,13 @@ import torch
 from PIL import Image
 from torch import nn
 
+from vistakit._download import ChecksumError
 from vistakit.cli import main
 from vistakit.layers import Conv2dSame
 from vistakit.models import (
     CheckpointError,
     WeightsLocation,
+    _registry,
     count_flops,
     create_model,
     load_weights,
@@ -31,9 +33,7 @@ from vistakit.models import (
     preprocess,
     resolve_weights_file,
 )
-from vistakit.models import _registry
 from vistakit.models._checkpoint import detect_adapter, get_adapter, load_state_dict_strict
-from vistakit._download import ChecksumError
 
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
 
@@ -54,8 +54,9 @@ def _published_file(name: str) -> Path:
 
 def _reference(name: str, weights: Path | None = None, image_size: int | None = None) -> nn.Module:
     """The reference model; it pads statically for ``image_size`` (default: the variant's resolution)."""
-    reference = pytest.importorskip("efficientnet_lite_pytorch",
-                                    reason="the reference efficientnet-lite-pytorch (dev extra)")
+    reference = pytest.importorskip(
+        "efficientnet_lite_pytorch", reason="the reference efficientnet-lite-pytorch (dev extra)"
+    )
     variant = name.replace("_", "-")
     kw = {"image_size": image_size} if image_size else {}
     if weights is None:
@@ -212,8 +213,16 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     monkeypatch.setenv("VISTAKIT_HOME", str(tmp_path))  # nothing cached
     spec = model_info("efficientnet_lite0")
     w = spec.weights[0]
-    gone = dataclasses.replace(w, sources=(WeightsLocation(
-        "package", f"vistakit_no_such_weights_pkg:models/{w.file_name}", distribution="vistakit-no-such-weights-pkg"),))
+    gone = dataclasses.replace(
+        w,
+        sources=(
+            WeightsLocation(
+                "package",
+                f"vistakit_no_such_weights_pkg:models/{w.file_name}",
+                distribution="vistakit-no-such-weights-pkg",
+            ),
+        ),
+    )
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(gone,)))
     with pytest.raises(FileNotFoundError) as e:
         create_model("efficientnet_lite0", weights="imagenet")
@@ -224,8 +233,9 @@ def test_missing_package_names_the_package_and_where_to_get_it(tmp_path, monkeyp
     assert "vistakit_no_such_weights_pkg is not installed" in msg
     assert str(tmp_path / "weights" / w.file_name) in msg  # where a downloaded file can go instead
     # an installed package without the file says so
-    torn = dataclasses.replace(w, sources=(WeightsLocation("package", "vistakit:models/no-such.pth",
-                                                        distribution="vistakit"),))
+    torn = dataclasses.replace(
+        w, sources=(WeightsLocation("package", "vistakit:models/no-such.pth", distribution="vistakit"),)
+    )
     monkeypatch.setitem(_registry._SPECS, spec.name, dataclasses.replace(spec, weights=(torn,)))
     with pytest.raises(FileNotFoundError, match="vistakit is installed but has no models/no-such.pth"):
         create_model("efficientnet_lite0", weights="imagenet")

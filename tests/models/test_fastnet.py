@@ -35,8 +35,9 @@ def test_stages_halve_the_resolution(name):
 
 
 def test_first_pool_keeps_the_first_stage_at_full_resolution():
-    model = FastNet(num_classes=10, in_chans=1, stem_width=8, widths=(8, 16, 16, 16), depths=(1, 0, 0, 0),
-                    first_pool=False).eval()
+    model = FastNet(
+        num_classes=10, in_chans=1, stem_width=8, widths=(8, 16, 16, 16), depths=(1, 0, 0, 0), first_pool=False
+    ).eval()
     assert [i["reduction"] for i in model.feature_info] == [1, 1, 2, 4, 8]
     assert model.stages[0](model.stem(torch.randn(1, 1, 28, 28))).shape == (1, 8, 28, 28)
     # with a pooled stem the first stage never pools again, whatever first_pool says

@@ -97,9 +97,13 @@ def test_registry_description_is_torchvisions_inception_v3_without_aux_and_with_
 
 
 def test_state_dict_description_round_trip_and_errors():
-    sd = {"a.conv.weight": torch.zeros(4, 3, 3, 3), **{f"a.bn.{p}": torch.zeros(4) for p in
-                                                       ("weight", "bias", "running_mean", "running_var")},
-          "fc.weight": torch.zeros(5, 4), "fc.bias": torch.zeros(5), "scale": torch.zeros(())}
+    sd = {
+        "a.conv.weight": torch.zeros(4, 3, 3, 3),
+        **{f"a.bn.{p}": torch.zeros(4) for p in ("weight", "bias", "running_mean", "running_var")},
+        "fc.weight": torch.zeros(5, 4),
+        "fc.bias": torch.zeros(5),
+        "scale": torch.zeros(()),
+    }
     text = describe_state_dict(sd)
     assert text.splitlines() == ["conv_bn a 4x3x3x3", "linear fc 5x4", "tensor scale -"]
     assert parse_state_dict_description(text) == {k: tuple(v.shape) for k, v in sd.items()}
@@ -111,8 +115,11 @@ def test_fid_blocks_pool_like_tensorflow():
     torch.manual_seed(0)
     x = torch.full((1, 8, 6, 6), 2.0)
     # TensorFlow's average pool ignores the padding: a constant map stays constant up to the border
-    for fid_block, plain in ((FIDInceptionA(8, pool_features=4), InceptionA(8, pool_features=4)),
-                             (FIDInceptionC(8, channels_7x7=4), None), (FIDInceptionE(8), InceptionE(8))):
+    for fid_block, plain in (
+        (FIDInceptionA(8, pool_features=4), InceptionA(8, pool_features=4)),
+        (FIDInceptionC(8, channels_7x7=4), None),
+        (FIDInceptionE(8), InceptionE(8)),
+    ):
         pooled = fid_block._pool(x)
         torch.testing.assert_close(pooled, x)
         if plain is not None:
@@ -128,7 +135,11 @@ def test_fid_blocks_pool_like_tensorflow():
 def test_model_uses_the_fid_blocks_and_gives_2048_pool_features(fid_model):
     model = fid_model
     assert [type(getattr(model, f"Mixed_{n}")).__name__ for n in ("5b", "6b", "7b", "7c")] == [
-        "FIDInceptionA", "FIDInceptionC", "FIDInceptionE", "FIDInceptionEMaxPool"]
+        "FIDInceptionA",
+        "FIDInceptionC",
+        "FIDInceptionE",
+        "FIDInceptionEMaxPool",
+    ]
     assert model.AuxLogits is None and not model.transform_input
     with torch.no_grad():
         feats = model.forward_features(torch.rand(1, 3, 75, 75) * 2 - 1)
@@ -150,7 +161,8 @@ def test_published_tag_keeps_its_1008_classes_and_the_extractor_names_it(fid_mod
     assert asked == ["fid"] and model.fc.weight.shape == (1008, 2048)
     assert torch.equal(model.fc.weight, sd["fc.weight"])
     other = create_model("fid_inception_v3", weights=path)  # a file: 1000 classes unless asked, fresh fc
-    assert other.fc.weight.shape == (1000, 2048) and torch.equal(other.Mixed_7c.branch_pool.conv.weight,
-                                                                 sd["Mixed_7c.branch_pool.conv.weight"])
+    assert other.fc.weight.shape == (1000, 2048) and torch.equal(
+        other.Mixed_7c.branch_pool.conv.weight, sd["Mixed_7c.branch_pool.conv.weight"]
+    )
     ext = get_extractor("fid_inception")  # weights="default": the published "fid"
     assert ext.name == "fid_inception (pt_inception-2015-12-05)" and asked == ["fid", "fid"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vistakit.models import CheckpointError, create_model, model_info, parameter_groups
-from vistakit.models import _factory
+from vistakit.models import CheckpointError, _factory, create_model, model_info, parameter_groups
 from vistakit.models.inception import GoogLeNetOutputs, InceptionOutputs
 
 from ._reference import load_reference

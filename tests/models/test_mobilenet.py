@@ -54,10 +54,13 @@ def test_mobilenet_v1_width_multiplier_gives_published_channels():
     assert torch.count_nonzero(block(torch.randn(1, 96, 8, 8))) == 0
 
 
-@pytest.mark.parametrize("arch, expected", [
-    ("large", [(16, 2), (24, 4), (40, 8), (80, 16), (112, 16), (160, 32)]),
-    ("small", [(16, 4), (24, 8), (40, 16), (48, 16), (96, 32)]),
-])
+@pytest.mark.parametrize(
+    "arch, expected",
+    [
+        ("large", [(16, 2), (24, 4), (40, 8), (80, 16), (112, 16), (160, 32)]),
+        ("small", [(16, 4), (24, 8), (40, 16), (48, 16), (96, 32)]),
+    ],
+)
 def test_mobilenet_v3_feature_info(arch, expected):
     model = MobileNetV3(arch, num_classes=10).eval()
     assert [(f["num_chs"], f["reduction"]) for f in model.feature_info] == expected

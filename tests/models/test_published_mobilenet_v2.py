@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from vistakit._download import ChecksumError
 from vistakit.cli import main
 from vistakit.models import (
     create_model,
@@ -24,7 +24,6 @@ from vistakit.models import (
     resolve_weights_file,
     weights_cache_path,
 )
-from vistakit._download import ChecksumError
 
 SPEC = model_info("mobilenet_v2")
 WEIGHTS = SPEC.get_weights("imagenet")
@@ -33,8 +32,10 @@ WEIGHTS = SPEC.get_weights("imagenet")
 # Chinese temple, flower.jpg a pompon dahlia (ImageNet has no dahlia; its honeycomb-like
 # petals draw "honeycomb", with fungi next: mushroom, hen-of-the-woods).
 EXPECTED_TOP1 = {"china.jpg": "palace", "flower.jpg": "honeycomb"}
-PLAUSIBLE_TOP5 = {"china.jpg": {"palace", "monastery", "bell cote", "stupa", "boathouse"},
-                  "flower.jpg": {"honeycomb", "mushroom", "hen-of-the-woods", "matchstick", "earthstar"}}
+PLAUSIBLE_TOP5 = {
+    "china.jpg": {"palace", "monastery", "bell cote", "stupa", "boathouse"},
+    "flower.jpg": {"honeycomb", "mushroom", "hen-of-the-woods", "matchstick", "earthstar"},
+}
 
 
 def _published_file():

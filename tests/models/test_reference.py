@@ -22,8 +22,15 @@ import pytest
 
 from vistakit.models import count_flops, list_models, model_info
 
-from ._reference import (check_chaotic_logits, check_logits, filled_logits, load_reference,
-                         logits_on_other_arithmetic, reference_model, reference_names)
+from ._reference import (
+    check_chaotic_logits,
+    check_logits,
+    filled_logits,
+    load_reference,
+    logits_on_other_arithmetic,
+    reference_model,
+    reference_names,
+)
 
 NAMES = reference_names()
 

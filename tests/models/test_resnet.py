@@ -71,8 +71,11 @@ def test_drop_path_train_vs_eval():
     dropped = create_model("resnet18", num_classes=5, drop_path_rate=0.5)
     dropped.load_state_dict(plain.state_dict())
     # the linear rule: nothing on the first block, the full rate on the last
-    rates = [m.drop_path.p if isinstance(m.drop_path, DropPath) else 0.0
-             for stage in (dropped.layer1, dropped.layer2, dropped.layer3, dropped.layer4) for m in stage]
+    rates = [
+        m.drop_path.p if isinstance(m.drop_path, DropPath) else 0.0
+        for stage in (dropped.layer1, dropped.layer2, dropped.layer3, dropped.layer4)
+        for m in stage
+    ]
     assert rates == pytest.approx([0.5 * i / 7 for i in range(8)])
     x = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
@@ -174,7 +177,8 @@ def test_feature_info_matches_activations(name, size):
     seen = {}
     for info in model.feature_info:
         model.get_submodule(info["module"]).register_forward_hook(
-            lambda m, i, o, key=info["module"]: seen.__setitem__(key, o.shape))
+            lambda m, i, o, key=info["module"]: seen.__setitem__(key, o.shape)
+        )
     with torch.no_grad():
         feats = model.forward_features(torch.randn(1, 3, size, size))
     for info in model.feature_info:

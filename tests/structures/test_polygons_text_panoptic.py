@@ -42,7 +42,7 @@ def test_polygon_area_is_the_rasterised_pixel_count():
 
 def test_transform_closed_forms():
     p = Polygons((np.array([[1.0, 2.0], [4.0, 2.0], [4.0, 6.0]]),))
-    w, h = 10, 8
+    w, _h = 10, 8
     hflip = np.array([[-1.0, 0, w], [0, 1, 0], [0, 0, 1]])
     np.testing.assert_array_equal(p.transform(hflip).rings[0], [[9, 2], [6, 2], [6, 6]])
     rot90 = np.array([[0.0, 1, 0], [-1, 0, w], [0, 0, 1]])  # x' = y, y' = W - x (a quarter turn)

@@ -125,7 +125,7 @@ def test_merge_matches_pycocotools():
 
 def test_iou_matches_pycocotools_with_and_without_crowd():
     rng = np.random.default_rng(4)
-    for i in range(60):
+    for _i in range(60):
         h, w = (int(v) for v in rng.integers(1, 40, 2))
         dts = [_random_mask(rng, int(rng.integers(0, 5))) for _ in range(int(rng.integers(0, 6)))]
         gts = [_random_mask(rng, int(rng.integers(0, 5))) for _ in range(int(rng.integers(0, 5)))]
@@ -161,7 +161,10 @@ def test_crowd_iou_is_intersection_over_detection_area():
         (lambda: RLE.from_coco({"size": [2, 2], "counts": "0:"}), "RLE.counts"),
         (lambda: merge([RLE.encode(np.ones((2, 2), bool)), RLE.encode(np.ones((2, 3), bool))]), "rles[1]"),
         (lambda: merge([]), "rles"),
-        (lambda: rle_iou([RLE.encode(np.ones((2, 2), bool))], [RLE.encode(np.ones((2, 2), bool))], iscrowd=[0, 1]), "iscrowd"),
+        (
+            lambda: rle_iou([RLE.encode(np.ones((2, 2), bool))], [RLE.encode(np.ones((2, 2), bool))], iscrowd=[0, 1]),
+            "iscrowd",
+        ),
         (lambda: polygon_to_rle(np.zeros((0, 2)), height=2, width=2), "polygon"),
     ],
 )

@@ -23,7 +23,9 @@ def random_boxes(rng: np.random.Generator, n: int, height: int, width: int, *, i
     y2 = np.array([rng.integers(a + 2, height + 1) for a in y1])
     b = np.stack([x1, y1, x2, y2], 1).astype(np.float64)
     if not integer:
-        b += np.stack([rng.uniform(0, 0.5, n), rng.uniform(0, 0.5, n), -rng.uniform(0, 0.5, n), -rng.uniform(0, 0.5, n)], 1)
+        b += np.stack(
+            [rng.uniform(0, 0.5, n), rng.uniform(0, 0.5, n), -rng.uniform(0, 0.5, n), -rng.uniform(0, 0.5, n)], 1
+        )
     return b
 
 

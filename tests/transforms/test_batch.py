@@ -20,7 +20,9 @@ def _images(n=6, c=3, h=20, w=24, seed=0):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("op, single", [(B.BatchHorizontalFlip, T.HorizontalFlip), (B.BatchVerticalFlip, T.VerticalFlip)])
+@pytest.mark.parametrize(
+    "op, single", [(B.BatchHorizontalFlip, T.HorizontalFlip), (B.BatchVerticalFlip, T.VerticalFlip)]
+)
 def test_batch_flips_equal_single_flips(device, op, single):
     x = _images().to(device)
     out, _, params = op(p=0.5)(x, return_params=True, generator=torch.Generator().manual_seed(1))
@@ -52,7 +54,12 @@ def test_batch_colour_steps_agree_one_by_one():
     im = x[0].permute(1, 2, 0).numpy()
     from vistakit.transforms import _functional_color as C
 
-    for op, f, fn in [(0, 1.3, C.adjust_brightness), (1, 0.7, C.adjust_contrast), (2, 1.4, C.adjust_saturation), (3, 0.15, C.adjust_hue)]:
+    for op, f, fn in [
+        (0, 1.3, C.adjust_brightness),
+        (1, 0.7, C.adjust_contrast),
+        (2, 1.4, C.adjust_saturation),
+        (3, 0.15, C.adjust_hue),
+    ]:
         got = B.adjust_batch(x.float(), op, torch.tensor([f], dtype=torch.float64), bound=255.0, uint8=True)
         diff = np.abs(got[0].permute(1, 2, 0).numpy() - fn(im, f))
         assert diff.max() <= 1 and diff.mean() < 0.1
@@ -98,7 +105,9 @@ def test_batch_random_resized_crop_shapes_and_identity_fallback():
 
 def test_batch_random_erasing_rectangles():
     x = torch.full((10, 3, 30, 30), 200, dtype=torch.uint8)
-    out, _, params = B.BatchRandomErasing(value=0, p=1.0)(x, return_params=True, generator=torch.Generator().manual_seed(0))
+    out, _, params = B.BatchRandomErasing(value=0, p=1.0)(
+        x, return_params=True, generator=torch.Generator().manual_seed(0)
+    )
     for i in range(10):
         x0, y0, x1, y1 = params["boxes"][i].tolist()
         assert (out[i, :, y0:y1, x0:x1] == 0).all()
@@ -111,18 +120,26 @@ def test_batch_mixup_and_cutmix_soft_targets():
     values = torch.arange(n, dtype=torch.uint8) * 30
     x = values.view(n, 1, 1, 1).expand(n, 1, 12, 12).contiguous()
     labels = torch.arange(n) % k
-    out, y, params = B.BatchCutMix(num_classes=k, p=1.0)(x, labels, return_params=True, generator=torch.Generator().manual_seed(0))
+    out, y, params = B.BatchCutMix(num_classes=k, p=1.0)(
+        x, labels, return_params=True, generator=torch.Generator().manual_seed(0)
+    )
     assert y.shape == (n, k) and torch.allclose(y.sum(1), torch.ones(n))
     perm = params["perm"]
     for i in range(n):
         own = float((out[i] == values[i]).float().mean())
         if perm[i] != i:
             assert abs(float(params["lam"][i]) - own) < 1e-6
-    xm, ym, pm = B.BatchMixUp(num_classes=k, p=1.0)(x.float() / 255, labels, return_params=True, generator=torch.Generator().manual_seed(1))
+    xm, ym, pm = B.BatchMixUp(num_classes=k, p=1.0)(
+        x.float() / 255, labels, return_params=True, generator=torch.Generator().manual_seed(1)
+    )
     lam = pm["lam"].float()
-    ref = lam[:, None] * torch.nn.functional.one_hot(labels, k) + (1 - lam[:, None]) * torch.nn.functional.one_hot(labels[pm["perm"]], k)
+    ref = lam[:, None] * torch.nn.functional.one_hot(labels, k) + (1 - lam[:, None]) * torch.nn.functional.one_hot(
+        labels[pm["perm"]], k
+    )
     torch.testing.assert_close(ym, ref.float())
-    torch.testing.assert_close(xm[:, 0, 0, 0], lam * values.float() / 255 + (1 - lam) * values[pm["perm"]].float() / 255)
+    torch.testing.assert_close(
+        xm[:, 0, 0, 0], lam * values.float() / 255 + (1 - lam) * values[pm["perm"]].float() / 255
+    )
 
 
 def test_batch_normalize_matches_normalize():
@@ -140,8 +157,14 @@ def test_batch_compose_is_reproducible_and_keeps_dtypes():
 
     def pipe():
         return B.BatchCompose(
-            [B.BatchRandomCrop(28, padding=2), B.BatchHorizontalFlip(), B.BatchAffine(rotate=10, p=0.5),
-             B.BatchColorJitter(brightness=0.3, contrast=0.3), B.BatchRandomErasing(), B.BatchMixUp(num_classes=10, p=0.5)],
+            [
+                B.BatchRandomCrop(28, padding=2),
+                B.BatchHorizontalFlip(),
+                B.BatchAffine(rotate=10, p=0.5),
+                B.BatchColorJitter(brightness=0.3, contrast=0.3),
+                B.BatchRandomErasing(),
+                B.BatchMixUp(num_classes=10, p=0.5),
+            ],
             seed=4,
         )
 
@@ -166,9 +189,19 @@ def test_batch_ops_leave_their_input_alone(dtype):
     x = x if dtype == torch.uint8 else x.float() / 255
     before = x.clone()
     labels = torch.arange(6) % 3
-    ops = [B.BatchHorizontalFlip(p=1.0), B.BatchVerticalFlip(p=1.0), B.BatchRandomCrop(16, padding=2), B.BatchAffine(rotate=20, p=1.0),
-           B.BatchRandomResizedCrop(12), B.BatchColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1, p=1.0),
-           B.BatchGrayscale(p=1.0), B.BatchRandomErasing(p=1.0), B.BatchMixUp(num_classes=3), B.BatchCutMix(num_classes=3), B.BatchNormalize()]
+    ops = [
+        B.BatchHorizontalFlip(p=1.0),
+        B.BatchVerticalFlip(p=1.0),
+        B.BatchRandomCrop(16, padding=2),
+        B.BatchAffine(rotate=20, p=1.0),
+        B.BatchRandomResizedCrop(12),
+        B.BatchColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1, p=1.0),
+        B.BatchGrayscale(p=1.0),
+        B.BatchRandomErasing(p=1.0),
+        B.BatchMixUp(num_classes=3),
+        B.BatchCutMix(num_classes=3),
+        B.BatchNormalize(),
+    ]
     for op in ops:
         out, _ = op(x, labels, generator=torch.Generator().manual_seed(0))
         assert torch.equal(x, before), type(op).__name__
@@ -192,15 +225,20 @@ def test_one_registry_holds_per_sample_and_batched_transforms():
         T.get_transform_class("BatchCutMix")
 
 
-@pytest.mark.parametrize("name", sorted(__import__("vistakit.transforms", fromlist=["x"]).registered_transforms("batch")))
+@pytest.mark.parametrize(
+    "name", sorted(__import__("vistakit.transforms", fromlist=["x"]).registered_transforms("batch"))
+)
 def test_every_batch_op_keeps_the_batch_shape(name):
     """Registry-driven: every batched op built with its defaults maps a batch to a batch of the same shape."""
     import vistakit.transforms as T
 
     cls = T.get_transform_class(name, kind="batch")
-    required = {"BatchMixUp": {"num_classes": 3}, "BatchCutMix": {"num_classes": 3},
-                "BatchRandomResizedCrop": {"size": 16},
-                "BatchNormalize": {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)}}
+    required = {
+        "BatchMixUp": {"num_classes": 3},
+        "BatchCutMix": {"num_classes": 3},
+        "BatchRandomResizedCrop": {"size": 16},
+        "BatchNormalize": {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25)},
+    }
     op = cls(**required.get(name, {}))
     g = torch.Generator().manual_seed(0)
     x = torch.rand(4, 3, 16, 16, generator=g)

@@ -58,11 +58,12 @@ def test_bad_typed_samples():
     with pytest.raises(ValueError, match=r"image: .*\(C, H, W\) torch tensor.*5 channels"):
         T.HorizontalFlip()(Sample(image=torch.zeros(5, 8, 8, dtype=torch.uint8)))
     with pytest.raises(ValueError, match=r"boxes\[1\].*outside"):
-        T.HorizontalFlip()(Sample(image=IMG, boxes=Boxes(np.array([[0.1, 0.1, 0.5, 0.5], [0.5, 0.5, 1.2, 0.9]]), normalized=True)))
+        T.HorizontalFlip()(
+            Sample(image=IMG, boxes=Boxes(np.array([[0.1, 0.1, 0.5, 0.5], [0.5, 0.5, 1.2, 0.9]]), normalized=True))
+        )
     with pytest.raises(ValueError, match=r"boxes\[0\].*x2 < x1.*xywh pixel"):
         T.HorizontalFlip()(Sample(image=IMG, boxes=Boxes(np.array([[5.0, 1.0, -2.0, 3.0]]), "xywh")))
     with pytest.raises(ValueError, match="keypoints.visible"):
-        from vistakit.structures import Keypoints
 
         class _K:  # bypasses Keypoints' own check to reach ours
             data = np.zeros((1, 2, 2))

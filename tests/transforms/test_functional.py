@@ -40,7 +40,9 @@ def test_rotation_quarter_turn_is_exact_integer_matrix():
     m = G.rotation(90, (4.0, 3.0))
     assert np.array_equal(m, np.round(m))
     m2 = G.rotation(30)
-    np.testing.assert_allclose(m2[:2, :2], [[np.cos(np.pi / 6), np.sin(np.pi / 6)], [-np.sin(np.pi / 6), np.cos(np.pi / 6)]])
+    np.testing.assert_allclose(
+        m2[:2, :2], [[np.cos(np.pi / 6), np.sin(np.pi / 6)], [-np.sin(np.pi / 6), np.cos(np.pi / 6)]]
+    )
 
 
 def test_affine_matrix_fixes_centre_and_composes():
@@ -167,7 +169,10 @@ def test_point_operations(img):
     np.testing.assert_array_equal(C.solarize(img, 128), np.where(img >= 128, 255 - img, img))
     np.testing.assert_array_equal(C.posterize(img, 3), img & 0b11100000)
     np.testing.assert_array_equal(C.adjust_gamma(img, 1.0), img)
-    np.testing.assert_array_equal(C.shift_rgb(img, (10, -300, 0)), np.stack([np.clip(img[..., 0].astype(int) + 10, 0, 255), np.zeros_like(img[..., 1]), img[..., 2]], -1))
+    np.testing.assert_array_equal(
+        C.shift_rgb(img, (10, -300, 0)),
+        np.stack([np.clip(img[..., 0].astype(int) + 10, 0, 255), np.zeros_like(img[..., 1]), img[..., 2]], -1),
+    )
     g = C.to_grayscale(img)
     assert g.shape == img.shape and (g[..., 0] == g[..., 2]).all()
 

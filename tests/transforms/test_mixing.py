@@ -55,10 +55,18 @@ def test_mixup_with_boxes_keeps_both_sets_of_instances():
 
 def test_cutmix_instances_are_cut_to_the_rectangle():
     h = w = 20
-    a = Sample(image=np.zeros((h, w, 3), np.uint8), boxes=Boxes(np.array([[0.0, 0.0, 20.0, 20.0]])), labels=np.array([1]),
-               masks=np.ones((1, h, w), np.uint8))
-    b = Sample(image=np.full((h, w, 3), 255, np.uint8), boxes=Boxes(np.array([[0.0, 0.0, 20.0, 20.0]])), labels=np.array([2]),
-               masks=np.ones((1, h, w), np.uint8))
+    a = Sample(
+        image=np.zeros((h, w, 3), np.uint8),
+        boxes=Boxes(np.array([[0.0, 0.0, 20.0, 20.0]])),
+        labels=np.array([1]),
+        masks=np.ones((1, h, w), np.uint8),
+    )
+    b = Sample(
+        image=np.full((h, w, 3), 255, np.uint8),
+        boxes=Boxes(np.array([[0.0, 0.0, 20.0, 20.0]])),
+        labels=np.array([2]),
+        masks=np.ones((1, h, w), np.uint8),
+    )
     out, params = T.Compose([T.CutMix(p=1.0)], seed=3)(a.replace(meta={"mix_samples": [b]}), return_params=True)
     x0, y0, x1, y1 = params["children"][0]["params"]["box"]
     assert out.labels.tolist() == [1, 2]
@@ -88,10 +96,20 @@ def test_copy_paste_occludes_and_adds_instances():
     h = w = 20
     a_boxes = np.array([[0.0, 0.0, 10.0, 10.0], [12.0, 12.0, 16.0, 16.0]])
     b_boxes = np.array([[5.0, 5.0, 15.0, 15.0]])
-    a = Sample(image=np.zeros((h, w, 3), np.uint8), boxes=Boxes(a_boxes), labels=np.array([1, 2]), masks=rect_masks(a_boxes, h, w),
-               keypoints=Keypoints(np.array([[[7.5, 7.5]], [[13.5, 13.5]]])))
-    b = Sample(image=np.full((h, w, 3), 255, np.uint8), boxes=Boxes(b_boxes), labels=np.array([7]), masks=rect_masks(b_boxes, h, w),
-               keypoints=Keypoints(np.array([[[9.5, 9.5]]])))
+    a = Sample(
+        image=np.zeros((h, w, 3), np.uint8),
+        boxes=Boxes(a_boxes),
+        labels=np.array([1, 2]),
+        masks=rect_masks(a_boxes, h, w),
+        keypoints=Keypoints(np.array([[[7.5, 7.5]], [[13.5, 13.5]]])),
+    )
+    b = Sample(
+        image=np.full((h, w, 3), 255, np.uint8),
+        boxes=Boxes(b_boxes),
+        labels=np.array([7]),
+        masks=rect_masks(b_boxes, h, w),
+        keypoints=Keypoints(np.array([[[9.5, 9.5]]])),
+    )
     out = T.Compose([T.CopyPaste(fraction=1.0, p=1.0)], min_visibility=0.3)(a.replace(meta={"mix_samples": [b]}))
     # the first instance keeps 75 of its 100 pixels, the second 7 of 16 (0.44 >= min_visibility 0.3)
     assert out.labels.tolist() == [1, 2, 7]
@@ -114,6 +132,6 @@ def test_coarse_dropout_and_random_erasing():
     for x0, y0, x1, y1 in holes:
         assert not cut.masks[:, y0:y1, x0:x1].any() and (cut.mask[y0:y1, x0:x1] == 0).all()
     er, p2 = T.Compose([T.RandomErasing(fill="random", p=1.0)], seed=2)(s, return_params=True)
-    (x0, y0, x1, y1), = p2["children"][0]["params"]["holes"]
+    ((x0, y0, x1, y1),) = p2["children"][0]["params"]["holes"]
     area = (x1 - x0) * (y1 - y0) / 900
     assert 0.02 - 0.01 <= area <= 0.33 + 0.02

@@ -181,7 +181,13 @@ def rectangle_samples(draw):
 
 
 @SETTINGS
-@given(rectangle_samples(), st.sampled_from([T.HorizontalFlip(p=1.0), T.VerticalFlip(p=1.0), T.RandomRotate90(p=1.0), T.Pad((2, 3)), T.RandomCrop((5, 5))]), st.integers(0, 2**31 - 1))
+@given(
+    rectangle_samples(),
+    st.sampled_from(
+        [T.HorizontalFlip(p=1.0), T.VerticalFlip(p=1.0), T.RandomRotate90(p=1.0), T.Pad((2, 3)), T.RandomCrop((5, 5))]
+    ),
+    st.integers(0, 2**31 - 1),
+)
 def test_rasterised_polygons_follow_the_masks_exactly(s, t, seed):
     # integer rectangles rasterise (COCO's way) onto exactly their pixels, so after a lossless
     # transform the moved polygon's mask is the moved instance mask, pixel for pixel
@@ -210,8 +216,13 @@ def test_mosaic_carries_polygons_and_texts_with_their_instances():
         polys = [Polygons((np.array([[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]]),)) for b in boxes]
         texts = [TextInstance(p.rings[0], f"{i}-{j}") for j, p in enumerate(polys)]
         samples.append(
-            Sample(image=np.full((24, 32, 3), 10 * i, np.uint8), boxes=Boxes(boxes), labels=np.array([i, i]),
-                   polygons=polys, text_instances=texts)
+            Sample(
+                image=np.full((24, 32, 3), 10 * i, np.uint8),
+                boxes=Boxes(boxes),
+                labels=np.array([i, i]),
+                polygons=polys,
+                text_instances=texts,
+            )
         )
     op = T.Compose([T.Mosaic(40, center_range=(0.5, 0.5), p=1.0)], seed=0)
     out = op(samples[0].replace(meta={"mix_samples": samples[1:]}))
@@ -229,8 +240,12 @@ def test_structures_transform_agrees_with_the_transform_kernel():
         m = np.eye(3) + rng.normal(0, 0.1, (3, 3))
         m[2, 2] = 1.0
         pts = rng.uniform(0, 50, (7, 2))
-        np.testing.assert_allclose(Polygons((pts,)).transform(m).rings[0], G.transform_points(pts, m), rtol=1e-12, atol=1e-9)
-        np.testing.assert_allclose(TextInstance(pts).transform(m).points, G.transform_points(pts, m), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(
+            Polygons((pts,)).transform(m).rings[0], G.transform_points(pts, m), rtol=1e-12, atol=1e-9
+        )
+        np.testing.assert_allclose(
+            TextInstance(pts).transform(m).points, G.transform_points(pts, m), rtol=1e-12, atol=1e-9
+        )
 
 
 def test_captions_pass_through_untouched():

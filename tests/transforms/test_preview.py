@@ -12,7 +12,7 @@ from PIL import Image
 
 import vistakit.transforms as T
 from vistakit.cli._main import main
-from vistakit.structures import Boxes, Sample
+from vistakit.structures import Sample
 
 from ._helpers import make_sample
 
@@ -42,16 +42,34 @@ def test_draw_sample_handles_every_form():
 
 def _write_pipeline(tmp_path):
     path = tmp_path / "aug.yaml"
-    path.write_text("seed: 0\ntransforms:\n  - RandomResizedCrop: {size: 20, scale: [0.5, 1.0]}\n  - HorizontalFlip: {}\n")
+    path.write_text(
+        "seed: 0\ntransforms:\n  - RandomResizedCrop: {size: 20, scale: [0.5, 1.0]}\n  - HorizontalFlip: {}\n"
+    )
     return path
 
 
 def test_cli_preview_from_image_files(tmp_path, capsys):
     for i in range(3):
-        Image.fromarray(np.random.default_rng(i).integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(tmp_path / f"im{i}.png")
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(
+            tmp_path / f"im{i}.png"
+        )
     out = tmp_path / "grid.png"
-    rc = main(["augment", "preview", "--pipeline", str(_write_pipeline(tmp_path)), "--images", str(tmp_path / "*.png"),
-               "--variants", "2", "--tile", "32", "--out", str(out)])
+    rc = main(
+        [
+            "augment",
+            "preview",
+            "--pipeline",
+            str(_write_pipeline(tmp_path)),
+            "--images",
+            str(tmp_path / "*.png"),
+            "--variants",
+            "2",
+            "--tile",
+            "32",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0 and out.is_file()
     assert Image.open(out).size == (3 * 36 + 4, 3 * 36 + 4)
     assert "3 samples x 2 variants" in capsys.readouterr().out
@@ -71,17 +89,46 @@ def test_cli_preview_from_a_dataset(tmp_path, monkeypatch):
 
     monkeypatch.setattr(vistakit, "data", fake, raising=False)
     out = tmp_path / "grid.png"
-    rc = main(["augment", "preview", "--pipeline", str(_write_pipeline(tmp_path)), "--dataset", "fashion-mnist",
-               "--num", "4", "--variants", "3", "--out", str(out)])
+    rc = main(
+        [
+            "augment",
+            "preview",
+            "--pipeline",
+            str(_write_pipeline(tmp_path)),
+            "--dataset",
+            "fashion-mnist",
+            "--num",
+            "4",
+            "--variants",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0 and calls["args"] == ("fashion-mnist", "train")
     assert Image.open(out).size == (4 * 116 + 4, 4 * 116 + 4)
 
 
 def test_cli_preview_errors(tmp_path, capsys):
-    rc = main(["augment", "preview", "--pipeline", str(tmp_path / "nope.yaml"), "--images", "x/*.png", "--out", "g.png"])
+    rc = main(
+        ["augment", "preview", "--pipeline", str(tmp_path / "nope.yaml"), "--images", "x/*.png", "--out", "g.png"]
+    )
     assert rc == 2 and "nope.yaml: no such pipeline file" in capsys.readouterr().err
-    rc = main(["augment", "preview", "--pipeline", str(_write_pipeline(tmp_path)), "--images", str(tmp_path / "*.jpg"), "--out", "g.png"])
+    rc = main(
+        [
+            "augment",
+            "preview",
+            "--pipeline",
+            str(_write_pipeline(tmp_path)),
+            "--images",
+            str(tmp_path / "*.jpg"),
+            "--out",
+            "g.png",
+        ]
+    )
     assert rc == 2 and "no files match" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["augment", "preview", "--help"])
-    assert "vistakit augment preview --pipeline aug.yaml --dataset fashion-mnist --out grid.png" in capsys.readouterr().out
+    assert (
+        "vistakit augment preview --pipeline aug.yaml --dataset fashion-mnist --out grid.png" in capsys.readouterr().out
+    )

@@ -105,7 +105,7 @@ def test_quarter_turns_are_exact_and_invertible(s, k):
 def test_affine_boxes_agree_with_boxes_of_the_transformed_masks(seed, angle, scale, shear, shift):
     rng = np.random.default_rng(seed)
     h, w = 48, 56
-    boxes = random_boxes(rng, 3, h, w) 
+    boxes = random_boxes(rng, 3, h, w)
     masks = rect_masks(boxes, h, w)
     s = Sample(image=np.zeros((h, w, 3), np.uint8), boxes=Boxes(boxes), labels=np.arange(3))
     op = T.Affine(rotate=(angle, angle), scale=(scale, scale), shear=(shear, shear), translate=(shift, shift), p=1.0)
@@ -179,13 +179,34 @@ def test_no_transform_changes_the_set_of_mask_values(s, seed):
 
 def _pixel_ops():
     reg = T.registered_transforms()
-    skip = {"Compose", "OneOf", "SomeOf", "RandomOrder", "Normalize", "ToTensor", "MixUp", "CutMix", "Mosaic", "CopyPaste"}
+    skip = {
+        "Compose",
+        "OneOf",
+        "SomeOf",
+        "RandomOrder",
+        "Normalize",
+        "ToTensor",
+        "MixUp",
+        "CutMix",
+        "Mosaic",
+        "CopyPaste",
+    }
     out = []
     for name, cls in reg.items():
         if name in skip or name.startswith("_"):
             continue
-        required = {"Resize": (9, 11), "RandomResizedCrop": 9, "CenterCrop": 4, "RandomCrop": 4, "Crop": (1, 1, 5, 5),
-                    "Pad": 2, "PadIfNeeded": 12, "Letterbox": 10, "SmallestMaxSize": 8, "LongestMaxSize": 8}
+        required = {
+            "Resize": (9, 11),
+            "RandomResizedCrop": 9,
+            "CenterCrop": 4,
+            "RandomCrop": 4,
+            "Crop": (1, 1, 5, 5),
+            "Pad": 2,
+            "PadIfNeeded": 12,
+            "Letterbox": 10,
+            "SmallestMaxSize": 8,
+            "LongestMaxSize": 8,
+        }
         op = cls(required[name]) if name in required else cls()
         op.p = 1.0
         out.append(op)

@@ -123,9 +123,19 @@ def test_every_transform_returns_json_params_and_replays():
     for name, cls in T.registered_transforms().items():
         if name in ("Compose", "OneOf", "SomeOf", "RandomOrder"):
             continue
-        args = {"Resize": ((9, 11),), "RandomResizedCrop": (9,), "CenterCrop": (4,), "RandomCrop": (4,),
-                "Crop": ((1, 1, 5, 5),), "Pad": (2,), "PadIfNeeded": (12,), "Letterbox": (10,),
-                "SmallestMaxSize": (8,), "LongestMaxSize": (8,), "Mosaic": (20,)}.get(name, ())
+        args = {
+            "Resize": ((9, 11),),
+            "RandomResizedCrop": (9,),
+            "CenterCrop": (4,),
+            "RandomCrop": (4,),
+            "Crop": ((1, 1, 5, 5),),
+            "Pad": (2,),
+            "PadIfNeeded": (12,),
+            "Letterbox": (10,),
+            "SmallestMaxSize": (8,),
+            "LongestMaxSize": (8,),
+            "Mosaic": (20,),
+        }.get(name, ())
         kwargs = {"num_classes": 10} if name in ("MixUp", "CutMix", "Mosaic") else {}
         op = T.Compose([cls(*args, **kwargs)], seed=1)
         op.transforms[0].p = 1.0
@@ -142,9 +152,19 @@ def test_serialization_round_trip_for_every_registered_transform(tmp_path):
             inner = [T.HorizontalFlip(p=0.3), T.Rotate(limit=(1, 2))]
             op = cls(inner)
         else:
-            args = {"Resize": ((9, 11),), "RandomResizedCrop": (9,), "CenterCrop": (4,), "RandomCrop": (4,),
-                    "Crop": ((1, 1, 5, 5),), "Pad": (2,), "PadIfNeeded": (12,), "Letterbox": (10,),
-                    "SmallestMaxSize": (8,), "LongestMaxSize": (8,), "Mosaic": (20,)}.get(name, ())
+            args = {
+                "Resize": ((9, 11),),
+                "RandomResizedCrop": (9,),
+                "CenterCrop": (4,),
+                "RandomCrop": (4,),
+                "Crop": ((1, 1, 5, 5),),
+                "Pad": (2,),
+                "PadIfNeeded": (12,),
+                "Letterbox": (10,),
+                "SmallestMaxSize": (8,),
+                "LongestMaxSize": (8,),
+                "Mosaic": (20,),
+            }.get(name, ())
             op = cls(*args)
         d = op.to_dict()
         assert d["name"] == name
@@ -213,8 +233,12 @@ def test_real_dataloader_workers_are_distinct_and_reproducible():
             return self.pipeline(image=self.image)["image"]
 
     def run():
-        loader = DataLoader(Data(T.Compose([T.GaussianNoise(p=1.0)], seed=5)), batch_size=1, num_workers=2,
-                            multiprocessing_context="fork")
+        loader = DataLoader(
+            Data(T.Compose([T.GaussianNoise(p=1.0)], seed=5)),
+            batch_size=1,
+            num_workers=2,
+            multiprocessing_context="fork",
+        )
         return [b[0].numpy() for b in loader]
 
     a, b = run(), run()

@@ -69,7 +69,9 @@ def test_rotate_expand_keeps_whole_image():
 
 def test_letterbox_geometry_by_hand():
     img = np.zeros((50, 100, 3), np.uint8)
-    out = T.Letterbox(64)(image=img, boxes=np.array([[0.0, 0.0, 100.0, 50.0], [50, 25, 60, 30]]), keypoints=np.array([[10.0, 5.0]]))
+    out = T.Letterbox(64)(
+        image=img, boxes=np.array([[0.0, 0.0, 100.0, 50.0], [50, 25, 60, 30]]), keypoints=np.array([[10.0, 5.0]])
+    )
     assert out["image"].shape == (64, 64, 3)
     # scale 0.64 -> 64 x 32, padded 16 above and below
     np.testing.assert_allclose(out["boxes"], [[0, 16, 64, 48], [32, 32, 38.4, 35.2]])
@@ -123,7 +125,9 @@ def test_elastic_keypoints_follow_the_field():
 
 def test_tensor_chw_in_tensor_chw_out():
     img = torch.randint(0, 256, (3, 12, 16), dtype=torch.uint8)
-    s = Sample(image=img, boxes=Boxes(torch.tensor([[0.1, 0.2, 0.5, 0.6]]), "xyxy", normalized=True), labels=torch.tensor([3]))
+    s = Sample(
+        image=img, boxes=Boxes(torch.tensor([[0.1, 0.2, 0.5, 0.6]]), "xyxy", normalized=True), labels=torch.tensor([3])
+    )
     out = T.HorizontalFlip(p=1.0)(s)
     assert isinstance(out.image, torch.Tensor) and out.image.shape == (3, 12, 16)
     assert torch.equal(out.image, img.flip(-1))

@@ -46,8 +46,11 @@ def _cmd_formats() -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     if args.formats:
         return _cmd_formats()
-    missing = [flag for flag, v in (("SRC", args.src), ("--from", args.from_format), ("--to", args.to_format),
-                                    ("--out", args.out)) if v is None]
+    missing = [
+        flag
+        for flag, v in (("SRC", args.src), ("--from", args.from_format), ("--to", args.to_format), ("--out", args.out))
+        if v is None
+    ]
     if missing:
         raise ValueError(f"missing {', '.join(missing)} (see vistakit convert --help)")
     from ..data import convert, get_format
@@ -56,8 +59,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     read_options = _options(args.read_option, "--read-option")
     if args.images is not None:
         read_options["image_root"] = args.images
-    report = convert(args.src, args.out, from_format=args.from_format, to_format=args.to_format,
-                     read_options=read_options, write_options=_options(args.write_option, "--write-option"))
+    report = convert(
+        args.src,
+        args.out,
+        from_format=args.from_format,
+        to_format=args.to_format,
+        read_options=read_options,
+        write_options=_options(args.write_option, "--write-option"),
+    )
     print(report.summary())
     return 0
 
@@ -75,9 +84,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="to_format", metavar="FMT", help="format to write")
     p.add_argument("--out", metavar="PATH", help="file or folder to write")
     p.add_argument("--images", metavar="DIR", help="folder of the images (passed to the reader as image_root)")
-    p.add_argument("--read-option", action="append", metavar="KEY=VALUE",
-                   help="an option of the reader (repeatable), e.g. on_invalid=skip")
-    p.add_argument("--write-option", action="append", metavar="KEY=VALUE",
-                   help="an option of the writer (repeatable), e.g. indent=1")
+    p.add_argument(
+        "--read-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an option of the reader (repeatable), e.g. on_invalid=skip",
+    )
+    p.add_argument(
+        "--write-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an option of the writer (repeatable), e.g. indent=1",
+    )
     p.add_argument("--formats", action="store_true", help="list the registered formats and exit")
     p.set_defaults(func=_cmd_convert)

@@ -12,8 +12,15 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     if (args.folder is None) == (args.dataset is None):
         raise ValueError("give either a folder of images or --dataset NAME (not both)")
-    common = dict(weights=args.weights, image_size=args.image_size, batch_size=args.batch_size, device=args.device,
-                  workers=args.workers, progress=True, cache=args.cache)
+    common = dict(
+        weights=args.weights,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        device=args.device,
+        workers=args.workers,
+        progress=True,
+        cache=args.cache,
+    )
     if args.dataset is not None:
         from ..data import load_dataset
         from ._datasets import _options
@@ -27,8 +34,10 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     out = emb.save(args.out)
     t = emb.transform
     extra = f" (+ {out.with_suffix('.json')})" if out.suffix == ".npy" else ""
-    print(f"wrote {out}{extra}: {len(emb):,} images of {what} x {emb.features.shape[1]} dimensions "
-          f"({emb.model}, weights {emb.weights or 'none'}; resize {t.resize}, crop {t.crop}, {t.interpolation})")
+    print(
+        f"wrote {out}{extra}: {len(emb):,} images of {what} x {emb.features.shape[1]} dimensions "
+        f"({emb.model}, weights {emb.weights or 'none'}; resize {t.resize}, crop {t.crop}, {t.interpolation})"
+    )
     return 0
 
 
@@ -60,9 +69,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--cache DIR keeps the features in vistakit.features' cache (keyed by model, weights, preprocessing\n"
             "and images), so embedding the same images again computes nothing."
         ),
-        epilog=("examples:\n"
-                "  vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz\n"
-                "  vistakit embed --dataset fashion-mnist --split test --model resnet18 --weights imagenet --out fm.npy\n"),
+        epilog=(
+            "examples:\n"
+            "  vistakit embed photos/ --model resnet18 --weights imagenet --out feats.npz\n"
+            "  vistakit embed --dataset fashion-mnist --split test --model resnet18 --weights imagenet --out fm.npy\n"
+        ),
         formatter_class=HelpFormatter,
     )
     p.add_argument("folder", nargs="?", help="folder of images (searched recursively)")
@@ -73,7 +84,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE", help="data set reader option")
     p.add_argument("--model", required=True, help="registered model name (see `vistakit models list`)")
     p.add_argument("--weights", help="published tag (e.g. imagenet) or checkpoint file; default: random init")
-    p.add_argument("--image-size", type=int, help="crop side (default: the weights' transform, else the model's input size)")
+    p.add_argument(
+        "--image-size", type=int, help="crop side (default: the weights' transform, else the model's input size)"
+    )
     p.add_argument("--out", required=True, help="output .npz or .npy file")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")

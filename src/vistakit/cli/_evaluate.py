@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "evaluate",
         help="quality report of saved predictions (classification, semantic and panoptic segmentation, "
-             "captions, scene text) or of generated images (FID, KID, IS)",
+        "captions, scene text) or of generated images (FID, KID, IS)",
         description=(
             "Print scikit-learn's classification report of saved predictions, plus cross-entropy with its "
             "plain-language reading and the calibration error when class probabilities are given; "
@@ -83,17 +83,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    p.add_argument("--predictions", type=Path, metavar="FILE",
-                   help="predictions, .npz or .csv (--task classification)")
-    p.add_argument("--gt", type=Path, metavar="DIR|FILE",
-                   help="ground truth: COCO JSON (detection, instances), label-map folder (semantic), captions JSON "
-                        "(captions), ICDAR txt folder (text)")
-    p.add_argument("--pred", type=Path, metavar="DIR|FILE",
-                   help="predictions: COCO results JSON (detection, instances), or in the layout of --gt (semantic, "
-                        "captions, text)")
+    p.add_argument("--predictions", type=Path, metavar="FILE", help="predictions, .npz or .csv (--task classification)")
+    p.add_argument(
+        "--gt",
+        type=Path,
+        metavar="DIR|FILE",
+        help="ground truth: COCO JSON (detection, instances), label-map folder (semantic), captions JSON "
+        "(captions), ICDAR txt folder (text)",
+    )
+    p.add_argument(
+        "--pred",
+        type=Path,
+        metavar="DIR|FILE",
+        help="predictions: COCO results JSON (detection, instances), or in the layout of --gt (semantic, "
+        "captions, text)",
+    )
     p.add_argument("--task", choices=sorted(_TASKS), default="classification", help="what the predictions are")
     p.add_argument(
-        "--target-names", metavar="NAMES",
+        "--target-names",
+        metavar="NAMES",
         help="class names, comma-separated or a text file with one per line (default: from the file)",
     )
     p.add_argument("--html", type=Path, metavar="OUT.html", help="also write an HTML report here")
@@ -103,26 +111,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("generation (--task generation)")
     g.add_argument("--real", type=Path, metavar="DIR|FILE.npz", help="real images: a folder, or .npz statistics")
     g.add_argument("--fake", type=Path, metavar="DIR|FILE.npz", help="generated images: a folder, or .npz statistics")
-    g.add_argument("--extractor", choices=("fid_inception", "inception_v3"), default="fid_inception",
-                   help="feature network (default fid_inception, the TensorFlow FID one)")
-    g.add_argument("--weights", default="default", metavar="TAG|FILE",
-                   help="the extractor's weights: its published ones (default; cache, else download with hash "
-                        "check) or a checkpoint file")
+    g.add_argument(
+        "--extractor",
+        choices=("fid_inception", "inception_v3"),
+        default="fid_inception",
+        help="feature network (default fid_inception, the TensorFlow FID one)",
+    )
+    g.add_argument(
+        "--weights",
+        default="default",
+        metavar="TAG|FILE",
+        help="the extractor's weights: its published ones (default; cache, else download with hash "
+        "check) or a checkpoint file",
+    )
     g.add_argument("--kid-subsets", type=int, default=100, metavar="N", help="KID subsets (default 100)")
-    g.add_argument("--kid-subset-size", type=int, default=1000, metavar="N",
-                   help="images per KID subset (default 1000)")
+    g.add_argument(
+        "--kid-subset-size", type=int, default=1000, metavar="N", help="images per KID subset (default 1000)"
+    )
     g.add_argument("--is-splits", type=int, default=10, metavar="N", help="Inception Score splits (default 10)")
     g.add_argument("--batch-size", type=int, default=50, metavar="N", help="images per forward pass (default 50)")
     g.add_argument("--device", default="cpu", help="where the network runs (default cpu)")
     d = p.add_argument_group("semantic and panoptic segmentation (--task semantic, --task panoptic)")
     d.add_argument("--num-classes", type=int, metavar="K", help="number of classes of the label maps (semantic)")
-    d.add_argument("--ignore-index", type=int, default=255, metavar="V",
-                   help="true label of pixels to leave out (semantic; default 255; -1: none)")
+    d.add_argument(
+        "--ignore-index",
+        type=int,
+        default=255,
+        metavar="V",
+        help="true label of pixels to leave out (semantic; default 255; -1: none)",
+    )
     d.add_argument("--gt-json", type=Path, metavar="FILE", help="COCO panoptic ground truth JSON (panoptic)")
     d.add_argument("--pred-json", type=Path, metavar="FILE", help="COCO panoptic predictions JSON (panoptic)")
     d.add_argument("--gt-folder", type=Path, metavar="DIR", help="ground-truth PNGs (default: --gt-json without .json)")
-    d.add_argument("--pred-folder", type=Path, metavar="DIR",
-                   help="predicted PNGs (default: --pred-json without .json)")
+    d.add_argument(
+        "--pred-folder", type=Path, metavar="DIR", help="predicted PNGs (default: --pred-json without .json)"
+    )
     p.set_defaults(func=_run)
 
 
@@ -162,8 +185,7 @@ def _classification(args: argparse.Namespace) -> int:
     n = y_true.size
     print(f"{preds.source}: {n} predictions" + (f", {k} classes" if k else ""))
     print()
-    print(classification_report(y_true, y_pred, target_names=names, digits=args.digits, zero_division=0,
-                                num_classes=k))
+    print(classification_report(y_true, y_pred, target_names=names, digits=args.digits, zero_division=0, num_classes=k))
     if preds.y_prob is not None:
         ce = log_loss(y_true, preds.y_prob, from_logits=preds.from_logits)
         print(f"cross-entropy: {ce:.4f} ({cross_entropy_reading(ce)})")
@@ -176,9 +198,16 @@ def _classification(args: argparse.Namespace) -> int:
     if args.html is not None:
         images = load_images(args.images, n) if args.images is not None else None
         html_report(
-            y_true, preds.y_pred, y_prob=preds.y_prob, from_logits=preds.from_logits, target_names=names,
-            images=images, title=f"Classification quality: {preds.source.name}", path=args.html,
-            digits=args.digits, n_bins=args.bins,
+            y_true,
+            preds.y_pred,
+            y_prob=preds.y_prob,
+            from_logits=preds.from_logits,
+            target_names=names,
+            images=images,
+            title=f"Classification quality: {preds.source.name}",
+            path=args.html,
+            digits=args.digits,
+            n_bins=args.bins,
         )
         print(f"wrote {args.html}")
     return 0
@@ -190,8 +219,14 @@ def _generation(args: argparse.Namespace) -> int:
     from ..features import generation_report
 
     report = generation_report(
-        args.real, args.fake, extractor=args.extractor, weights=args.weights, kid_subsets=args.kid_subsets,
-        kid_subset_size=args.kid_subset_size, is_splits=args.is_splits, batch_size=args.batch_size,
+        args.real,
+        args.fake,
+        extractor=args.extractor,
+        weights=args.weights,
+        kid_subsets=args.kid_subsets,
+        kid_subset_size=args.kid_subset_size,
+        is_splits=args.is_splits,
+        batch_size=args.batch_size,
         device=args.device,
     )
     print(report.format())
@@ -211,8 +246,10 @@ def _semantic(args: argparse.Namespace) -> int:
     names = _target_names(args.target_names)
     ignore = None if args.ignore_index < 0 else args.ignore_index
     result, n = segmentation_scores_of_folders(args.gt, args.pred, num_classes=args.num_classes, ignore_index=ignore)
-    print(f"{args.pred} against {args.gt}: {n} label maps, {int(result.confusion_matrix.sum())} pixels counted, "
-          f"{args.num_classes} classes")
+    print(
+        f"{args.pred} against {args.gt}: {n} label maps, {int(result.confusion_matrix.sum())} pixels counted, "
+        f"{args.num_classes} classes"
+    )
     print()
     print(result.format(names, digits=max(args.digits, 4)))
     return 0
@@ -222,8 +259,9 @@ def _panoptic(args: argparse.Namespace) -> int:
     _need(args, "gt_json", "pred_json")
     from ..metrics import panoptic_quality_of_files
 
-    result, names = panoptic_quality_of_files(args.gt_json, args.pred_json, gt_folder=args.gt_folder,
-                                              pred_folder=args.pred_folder)
+    result, names = panoptic_quality_of_files(
+        args.gt_json, args.pred_json, gt_folder=args.gt_folder, pred_folder=args.pred_folder
+    )
     print(f"{args.pred_json} against {args.gt_json}: panoptic quality (%)")
     print()
     print(result.format(names))
@@ -236,8 +274,10 @@ def _captions(args: argparse.Namespace) -> int:
 
     references, candidates = read_coco_captions(args.gt, args.pred)
     scores = caption_scores(references, candidates)
-    print(f"{args.pred} against {args.gt}: {len(candidates)} images, "
-          f"{sum(len(r) for r in references.values())} reference captions")
+    print(
+        f"{args.pred} against {args.gt}: {len(candidates)} images, "
+        f"{sum(len(r) for r in references.values())} reference captions"
+    )
     print()
     for name, value in scores.items():
         print(f"{name:>8s} {value:.4f}")
@@ -279,20 +319,32 @@ def _coco(args: argparse.Namespace) -> int:
 
     gt, pred = _read_json(args.gt, "--gt"), _read_json(args.pred, "--pred")
     if not isinstance(gt, dict) or not isinstance(pred, list):
-        raise ValueError("--gt must be a COCO annotation file (a dict with images, annotations, categories) "
-                         "and --pred a COCO results file (a list of detections)")
+        raise ValueError(
+            "--gt must be a COCO annotation file (a dict with images, annotations, categories) "
+            "and --pred a COCO results file (a list of detections)"
+        )
     iou_type = "bbox" if args.task == "detection" else "segm"
     result = coco_evaluate(gt, pred, iou_type=iou_type)
-    print(f"{args.pred} against {args.gt}: {len(pred)} detections on {len(gt.get('images', []))} images, "
-          f"COCO {iou_type} evaluation (pycocotools' rules)")
+    print(
+        f"{args.pred} against {args.gt}: {len(pred)} detections on {len(gt.get('images', []))} images, "
+        f"COCO {iou_type} evaluation (pycocotools' rules)"
+    )
     print()
     print(result.summary())
     return 0
 
 
 # --task choices; another task adds its function here.
-_TASKS = {"classification": _classification, "generation": _generation, "semantic": _semantic,
-          "panoptic": _panoptic, "captions": _captions, "text": _text, "detection": _coco, "instances": _coco}
+_TASKS = {
+    "classification": _classification,
+    "generation": _generation,
+    "semantic": _semantic,
+    "panoptic": _panoptic,
+    "captions": _captions,
+    "text": _text,
+    "detection": _coco,
+    "instances": _coco,
+}
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def apply_cpu_policy(args: argparse.Namespace, *, environ: MutableMapping[str, str] | None = None) -> ThreadPolicy | None:
+def apply_cpu_policy(
+    args: argparse.Namespace, *, environ: MutableMapping[str, str] | None = None
+) -> ThreadPolicy | None:
     """Share the CPU gracefully (:func:`vistakit.share_cpu`) when PyTorch is not loaded yet; None when it is.
 
     A command run from the shell reaches here before any module imported torch, so the

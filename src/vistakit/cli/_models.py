@@ -42,12 +42,16 @@ def _info(args) -> int:
     spec = model_info(args.name)
     model = create_model(args.name)
     size = args.input_size or spec.input_size
-    print(f"{spec.name}  family={spec.family}  params={spec.num_params:,}  GFLOPs={spec.gflops:.3f} @ {spec.input_size}px")
+    print(
+        f"{spec.name}  family={spec.family}  params={spec.num_params:,}  GFLOPs={spec.gflops:.3f} @ {spec.input_size}px"
+    )
     print(f"paper: {spec.paper}")
     for w in spec.weights:
         t = w.transform
-        print(f"weights {w.tag!r}: {w.file_name} (sha256 {w.sha256 or 'unpublished'}) top-1 {w.top1} top-5 {w.top5}; "
-              f"eval: resize {t.resize}, crop {t.crop}, {t.interpolation}, mean {t.mean}, std {t.std}")
+        print(
+            f"weights {w.tag!r}: {w.file_name} (sha256 {w.sha256 or 'unpublished'}) top-1 {w.top1} top-5 {w.top5}; "
+            f"eval: resize {t.resize}, crop {t.crop}, {t.interpolation}, mean {t.mean}, std {t.std}"
+        )
     print()
     rows = summarize(model, size, max_depth=args.depth)
     name_w = max(len("  " * r.depth + r.name.rsplit(".", 1)[-1] + f" ({r.kind})") for r in rows)
@@ -67,8 +71,13 @@ def _profile(args) -> int:
     torch.set_num_threads(args.threads) if args.threads else None
     spec = model_info(args.name)
     size = args.input_size or spec.input_size
-    res = profile(create_model(args.name), batch_size=args.batch_size, input_size=size, steps=args.steps,
-                  modes=tuple(args.modes.split(",")))
+    res = profile(
+        create_model(args.name),
+        batch_size=args.batch_size,
+        input_size=size,
+        steps=args.steps,
+        modes=tuple(args.modes.split(",")),
+    )
     print(f"{args.name}: batch {args.batch_size} at {size}px, {torch.get_num_threads()} threads")
     base = res.get("eager", {}).get("images_per_s")
     for mode, r in res.items():
@@ -119,32 +128,49 @@ def _import_weights(args) -> int:
     from ..models import import_weights
 
     dest = import_weights(args.name, args.file, tag=args.tag)
-    print(f"verified {args.file} and stored it as {dest}; create_model({args.name!r}, weights=...) now finds it offline")
+    print(
+        f"verified {args.file} and stored it as {dest}; create_model({args.name!r}, weights=...) now finds it offline"
+    )
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="the model zoo: list, inspect, profile, export, predict",
-                       description="The model zoo.", formatter_class=HelpFormatter,
-                       epilog="examples:\n  vistakit models list 'resnet*'\n  vistakit models info resnet18")
+    p = sub.add_parser(
+        "models",
+        help="the model zoo: list, inspect, profile, export, predict",
+        description="The model zoo.",
+        formatter_class=HelpFormatter,
+        epilog="examples:\n  vistakit models list 'resnet*'\n  vistakit models info resnet18",
+    )
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
 
-    q = msub.add_parser("list", help="table of models", formatter_class=HelpFormatter,
-                        epilog="example:\n  vistakit models list 'efficientnet*'")
+    q = msub.add_parser(
+        "list",
+        help="table of models",
+        formatter_class=HelpFormatter,
+        epilog="example:\n  vistakit models list 'efficientnet*'",
+    )
     q.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern")
     q.add_argument("--json", action="store_true", help="print JSON instead of a table")
     q.set_defaults(func=_list)
 
-    q = msub.add_parser("info", help="the layer tree with output shapes and parameter counts",
-                        formatter_class=HelpFormatter, epilog="example:\n  vistakit models info resnet18 --depth 2")
+    q = msub.add_parser(
+        "info",
+        help="the layer tree with output shapes and parameter counts",
+        formatter_class=HelpFormatter,
+        epilog="example:\n  vistakit models info resnet18 --depth 2",
+    )
     q.add_argument("name")
     q.add_argument("--depth", type=int, default=2, help="how deep to show the module tree")
     q.add_argument("--input-size", type=int, help="input side (default: the model's)")
     q.set_defaults(func=_info)
 
-    q = msub.add_parser("profile", help="images/s and latency: eager, channels_last, torch.compile",
-                        formatter_class=HelpFormatter,
-                        epilog="example:\n  vistakit models profile mobilenet_v2 --batch-size 8")
+    q = msub.add_parser(
+        "profile",
+        help="images/s and latency: eager, channels_last, torch.compile",
+        formatter_class=HelpFormatter,
+        epilog="example:\n  vistakit models profile mobilenet_v2 --batch-size 8",
+    )
     q.add_argument("name")
     q.add_argument("--batch-size", type=int, default=8)
     q.add_argument("--input-size", type=int)
@@ -153,9 +179,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--modes", default="eager,channels_last,compile", help="comma-separated modes")
     q.set_defaults(func=_profile)
 
-    q = msub.add_parser("export", help="export to ONNX and check it against onnxruntime",
-                        formatter_class=HelpFormatter,
-                        epilog="example:\n  vistakit models export resnet18 --format onnx --out resnet18.onnx")
+    q = msub.add_parser(
+        "export",
+        help="export to ONNX and check it against onnxruntime",
+        formatter_class=HelpFormatter,
+        epilog="example:\n  vistakit models export resnet18 --format onnx --out resnet18.onnx",
+    )
     q.add_argument("name")
     q.add_argument("--format", choices=["onnx"], default="onnx")
     q.add_argument("--out", help="output file (default NAME.onnx)")
@@ -165,9 +194,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
     q.set_defaults(func=_export)
 
-    q = msub.add_parser("predict", help="top-5 classes of images with the model's own eval transform",
-                        formatter_class=HelpFormatter,
-                        epilog="example:\n  vistakit models predict mobilenet_v2 --weights imagenet photo.jpg")
+    q = msub.add_parser(
+        "predict",
+        help="top-5 classes of images with the model's own eval transform",
+        formatter_class=HelpFormatter,
+        epilog="example:\n  vistakit models predict mobilenet_v2 --weights imagenet photo.jpg",
+    )
     q.add_argument("name")
     q.add_argument("images", nargs="+", help="image files")
     q.add_argument("--weights", required=True, help='"imagenet", a checkpoint file or a run folder')
@@ -175,9 +207,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--channels-last", action="store_true", help="run in channels_last memory format")
     q.set_defaults(func=_predict)
 
-    q = msub.add_parser("import-weights", help="verify a downloaded published checkpoint and put it in the cache",
-                        formatter_class=HelpFormatter,
-                        epilog="example:\n  vistakit models import-weights mobilenet_v2 ~/Downloads/mobilenet_v2-b0353104.pth")
+    q = msub.add_parser(
+        "import-weights",
+        help="verify a downloaded published checkpoint and put it in the cache",
+        formatter_class=HelpFormatter,
+        epilog="example:\n  vistakit models import-weights mobilenet_v2 ~/Downloads/mobilenet_v2-b0353104.pth",
+    )
     q.add_argument("name")
     q.add_argument("file")
     q.add_argument("--tag", help="weights entry (default: the one whose hash matches)")

@@ -43,6 +43,7 @@
 # The readers register their cards on import; this order is the order of list_datasets().
 from . import _idx, _cifar, _imagefolder, _imagenet, _flowers, _celeba, _digits, _coco  # noqa: F401, I001
 from . import _cityscapes, _ade20k, _icdar, _cocotext, _totaltext, _synthtext  # noqa: F401, I001  (scenes; scene text)
+
 # The annotation formats register on import.
 from . import _yolo, _voc, _labelme, _cvat, _labelstudio  # noqa: F401
 from ._annotations import (

@@ -47,8 +47,9 @@ def ade20k_classes() -> list[str]:
     return list(package_lines("ade20k_classes.txt"))
 
 
-def read_scene_parsing_mask(path: str | os.PathLike, *, size: tuple[int, int] | None = None,
-                            reduce_zero_label: bool = True) -> np.ndarray:
+def read_scene_parsing_mask(
+    path: str | os.PathLike, *, size: tuple[int, int] | None = None, reduce_zero_label: bool = True
+) -> np.ndarray:
     """A SceneParsing annotation PNG as (H, W) int64.
 
     Args:
@@ -65,8 +66,9 @@ def read_scene_parsing_mask(path: str | os.PathLike, *, size: tuple[int, int] | 
     bad = mask > 150
     if bad.any():
         y, x = np.argwhere(bad)[0]
-        raise DatasetError(f"{path}: pixel (x={x}, y={y}) holds class {int(mask[y, x])}; SceneParsing classes are "
-                           "0 (other) and 1..150")
+        raise DatasetError(
+            f"{path}: pixel (x={x}, y={y}) holds class {int(mask[y, x])}; SceneParsing classes are 0 (other) and 1..150"
+        )
     if reduce_zero_label:
         return np.where(mask == 0, IGNORE_INDEX, mask - 1)
     return mask
@@ -94,8 +96,10 @@ def read_full_seg(path: str | os.PathLike, *, size: tuple[int, int] | None = Non
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise DatasetError(f"{path}: a full-release segmentation is an RGB image, got shape {arr.shape}")
     if size is not None and arr.shape[:2] != tuple(size):
-        raise DatasetError(f"{path}: the segmentation is {arr.shape[1]}x{arr.shape[0]} but its image is "
-                           f"{size[1]}x{size[0]} (width x height)")
+        raise DatasetError(
+            f"{path}: the segmentation is {arr.shape[1]}x{arr.shape[0]} but its image is "
+            f"{size[1]}x{size[0]} (width x height)"
+        )
     r, g, b = (arr[..., c].astype(np.int64) for c in range(3))
     classes = r // 10 * 256 + g
     instances = np.unique(b, return_inverse=True)[1].reshape(b.shape)
@@ -131,23 +135,40 @@ ADE20K = DatasetInfo(
     classes=tuple(ade20k_classes()),
     splits={"train": 20_210, "val": 2_000},
     channels=3,
-    license=("ADE20K terms of use: images for non-commercial research and educational purposes only; "
-             "annotations and code under the BSD 3-Clause licence"),
-    homepage="http://sceneparsing.csail.mit.edu/",
-    citation=("B. Zhou, H. Zhao, X. Puig, S. Fidler, A. Barriuso and A. Torralba. Scene Parsing through "
-              "ADE20K Dataset. IEEE Conference on Computer Vision and Pattern Recognition (CVPR), 2017."),
-    files=(
-        DataFile("ADEChallengeData2016.zip", urls=("http://data.csail.mit.edu/places/ADEchallenge/ADEChallengeData2016.zip",),
-                 md5="7328b3957e407ddae1d3cbf487f149ef", extracted="ADEChallengeData2016"),
+    license=(
+        "ADE20K terms of use: images for non-commercial research and educational purposes only; "
+        "annotations and code under the BSD 3-Clause licence"
     ),
-    description=("22,210 scene images (20,210 train, 2,000 val) annotated pixel by pixel with 150 object and "
-                 "stuff classes (0 = other); the benchmark subset of the ADE20K full release."),
+    homepage="http://sceneparsing.csail.mit.edu/",
+    citation=(
+        "B. Zhou, H. Zhao, X. Puig, S. Fidler, A. Barriuso and A. Torralba. Scene Parsing through "
+        "ADE20K Dataset. IEEE Conference on Computer Vision and Pattern Recognition (CVPR), 2017."
+    ),
+    files=(
+        DataFile(
+            "ADEChallengeData2016.zip",
+            urls=("http://data.csail.mit.edu/places/ADEchallenge/ADEChallengeData2016.zip",),
+            md5="7328b3957e407ddae1d3cbf487f149ef",
+            extracted="ADEChallengeData2016",
+        ),
+    ),
+    description=(
+        "22,210 scene images (20,210 train, 2,000 val) annotated pixel by pixel with 150 object and "
+        "stuff classes (0 = other); the benchmark subset of the ADE20K full release."
+    ),
 )
 
 
 @register_dataset(ADE20K)
-def load_ade20k(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-                transform: Callable[[Sample], Sample] | None, reduce_zero_label: bool = True) -> VisionDataset:
+def load_ade20k(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+    reduce_zero_label: bool = True,
+) -> VisionDataset:
     """One split as a :class:`SemanticDataset`.
 
     Args:
@@ -165,5 +186,13 @@ def load_ade20k(info: DatasetInfo, split: str, *, root: str | os.PathLike | None
     masks = [base / "annotations" / _SPLIT_DIRS[split] / f"{p.stem}.png" for p in images]
     read = functools.partial(read_scene_parsing_mask, reduce_zero_label=reduce_zero_label)
     classes = list(info.classes) if reduce_zero_label else ["other", *info.classes]
-    return SemanticDataset(images, masks, read_mask=read, info=info, split=split, classes=classes,
-                           ignore_index=IGNORE_INDEX if reduce_zero_label else None, transform=transform)
+    return SemanticDataset(
+        images,
+        masks,
+        read_mask=read,
+        info=info,
+        split=split,
+        classes=classes,
+        ignore_index=IGNORE_INDEX if reduce_zero_label else None,
+        transform=transform,
+    )

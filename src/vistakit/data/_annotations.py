@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -200,18 +201,19 @@ class AnnotationSet:
             for k, inst in enumerate(im.instances):
                 where = f"{source}: image {im.id} ({im.file_name}), instance {inst.id if inst.id is not None else k}"
                 if inst.category_id not in known:
-                    raise DatasetError(f"{where}: unknown category id {inst.category_id} "
-                                       f"(known: {sorted(known)[:20]})")
+                    raise DatasetError(f"{where}: unknown category id {inst.category_id} (known: {sorted(known)[:20]})")
                 x1, y1, x2, y2 = inst.box
                 if not (x2 >= x1 and y2 >= y1):
                     raise DatasetError(f"{where}: box {inst.box.tolist()} has x2 < x1 or y2 < y1")
                 tol = 1.0
                 if x1 < -tol or y1 < -tol or x2 > im.width + tol or y2 > im.height + tol:
-                    raise DatasetError(f"{where}: box {inst.box.tolist()} lies outside the "
-                                       f"{im.width}x{im.height} image")
+                    raise DatasetError(
+                        f"{where}: box {inst.box.tolist()} lies outside the {im.width}x{im.height} image"
+                    )
 
-    def sample(self, index: int, *, load_image: bool = True, masks: bool = False,
-               label_of: Callable[[int], int] | None = None) -> Sample:
+    def sample(
+        self, index: int, *, load_image: bool = True, masks: bool = False, label_of: Callable[[int], int] | None = None
+    ) -> Sample:
         """Image ``index`` as a :class:`Sample`.
 
         Args:
@@ -242,21 +244,41 @@ class AnnotationSet:
         texts = [i.attributes["text"] for i in inst] if inst and all("text" in i.attributes for i in inst) else None
         text_instances = None
         if texts is not None and all(i.polygons is not None for i in inst):
-            text_instances = [TextInstance(points=i.polygons.rings[0], transcription=i.attributes["text"],
-                                           language=i.attributes.get("language", ""),
-                                           dont_care=bool(i.attributes.get("dont_care", False)))
-                              for i in inst]
+            text_instances = [
+                TextInstance(
+                    points=i.polygons.rings[0],
+                    transcription=i.attributes["text"],
+                    language=i.attributes.get("language", ""),
+                    dont_care=bool(i.attributes.get("dont_care", False)),
+                )
+                for i in inst
+            ]
         mask_stack = None
         if masks:
             decoded = [i.mask(height=im.height, width=im.width) for i in inst]
             if any(m is None for m in decoded):
                 raise DatasetError(f"image {im.id} ({im.file_name}): an instance has no polygon or RLE mask")
             mask_stack = np.stack(decoded).astype(np.uint8) if decoded else np.zeros((0, im.height, im.width), np.uint8)
-        return Sample(image=image, boxes=boxes, labels=labels, masks=mask_stack, keypoints=kps, texts=texts,
-                      polygons=polygons, text_instances=text_instances, captions=list(im.captions) or None,
-                      meta={"index": index, "image_id": im.id, "file_name": im.file_name, "path": str(path),
-                            "iscrowd": np.array([i.iscrowd for i in inst], dtype=bool), "category_ids": cat,
-                            "attributes": im.attributes})
+        return Sample(
+            image=image,
+            boxes=boxes,
+            labels=labels,
+            masks=mask_stack,
+            keypoints=kps,
+            texts=texts,
+            polygons=polygons,
+            text_instances=text_instances,
+            captions=list(im.captions) or None,
+            meta={
+                "index": index,
+                "image_id": im.id,
+                "file_name": im.file_name,
+                "path": str(path),
+                "iscrowd": np.array([i.iscrowd for i in inst], dtype=bool),
+                "category_ids": cat,
+                "attributes": im.attributes,
+            },
+        )
 
 
 @dataclass
@@ -347,19 +369,28 @@ def read_annotations(path: str | os.PathLike, *, format: str, **options: Any) ->
     return get_format(format).read(path, **options)
 
 
-def write_annotations(annotations: AnnotationSet, out: str | os.PathLike, *, format: str,
-                      **options: Any) -> ConversionReport:
+def write_annotations(
+    annotations: AnnotationSet, out: str | os.PathLike, *, format: str, **options: Any
+) -> ConversionReport:
     """Write ``annotations`` to ``out`` in ``format``; the report lists what the format cannot hold."""
     fmt = get_format(format)
     if not fmt.can_write:
-        raise ValueError(f"{format} is read-only: it has no writer (writable: "
-                         f"{', '.join(n for n in list_formats() if _FORMATS[n].can_write)})")
+        raise ValueError(
+            f"{format} is read-only: it has no writer (writable: "
+            f"{', '.join(n for n in list_formats() if _FORMATS[n].can_write)})"
+        )
     return fmt.write(annotations, out, **options)
 
 
-def convert(src: str | os.PathLike, out: str | os.PathLike, *, from_format: str, to_format: str,
-            read_options: dict[str, Any] | None = None, write_options: dict[str, Any] | None = None,
-            ) -> ConversionReport:
+def convert(
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    from_format: str,
+    to_format: str,
+    read_options: dict[str, Any] | None = None,
+    write_options: dict[str, Any] | None = None,
+) -> ConversionReport:
     """Read ``src`` in one format and write it to ``out`` in another (nothing is written on a read error).
 
     What the reader skipped (``info["skipped"]``, e.g. COCO's ``on_invalid="skip"``) heads the
@@ -398,8 +429,13 @@ def mask_crop(mask: np.ndarray, box: np.ndarray) -> tuple[tuple[int, int, int, i
     tight = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     b = np.asarray(box, np.float64)
     h, w = mask.shape
-    if (np.all(b == np.round(b)) and 0 <= b[0] <= tight[0] and 0 <= b[1] <= tight[1]
-            and tight[2] <= b[2] <= w and tight[3] <= b[3] <= h):
+    if (
+        np.all(b == np.round(b))
+        and 0 <= b[0] <= tight[0]
+        and 0 <= b[1] <= tight[1]
+        and tight[2] <= b[2] <= w
+        and tight[3] <= b[3] <= h
+    ):
         return (int(b[0]), int(b[1]), int(b[2]), int(b[3])), True
     return tight, bool(np.allclose(tight, b, rtol=0, atol=1e-9))
 
@@ -445,8 +481,15 @@ class AnnotationDataset(VisionDataset):
         transform: a per-sample transform (``Sample -> Sample``).
     """
 
-    def __init__(self, annotations: AnnotationSet, *, info: Any, split: str, masks: bool = False,
-                 transform: Callable[[Sample], Sample] | None = None) -> None:
+    def __init__(
+        self,
+        annotations: AnnotationSet,
+        *,
+        info: Any,
+        split: str,
+        masks: bool = False,
+        transform: Callable[[Sample], Sample] | None = None,
+    ) -> None:
         self.annotations = annotations
         self.info = info
         self.split = split
@@ -469,9 +512,12 @@ class AnnotationDataset(VisionDataset):
     def target(self, index: int) -> dict[str, Any]:
         """torchvision-style target of image ``index``: ``boxes`` (xyxy float32), ``labels``, ``image_id``, ``iscrowd``."""
         s = self.annotations.sample(index, load_image=False)
-        return {"boxes": torch.as_tensor(np.asarray(s.boxes.data), dtype=torch.float32).reshape(-1, 4),
-                "labels": torch.as_tensor(s.labels, dtype=torch.int64), "image_id": s.meta["image_id"],
-                "iscrowd": torch.as_tensor(s.meta["iscrowd"])}
+        return {
+            "boxes": torch.as_tensor(np.asarray(s.boxes.data), dtype=torch.float32).reshape(-1, 4),
+            "labels": torch.as_tensor(s.labels, dtype=torch.int64),
+            "image_id": s.meta["image_id"],
+            "iscrowd": torch.as_tensor(s.meta["iscrowd"]),
+        }
 
     def get_sample(self, index: int) -> Sample:
         """Image ``index`` with every target (see :meth:`AnnotationSet.sample`), before ``transform``."""
@@ -483,5 +529,7 @@ class AnnotationDataset(VisionDataset):
         return self.transform(sample) if self.transform is not None else sample
 
     def __repr__(self) -> str:
-        return (f"AnnotationDataset({self.info.name!r}, split={self.split!r}, {len(self)} images, "
-                f"{self.annotations.num_instances} instances, {len(self.annotations.categories)} categories)")
+        return (
+            f"AnnotationDataset({self.info.name!r}, split={self.split!r}, {len(self)} images, "
+            f"{self.annotations.num_instances} instances, {len(self.annotations.categories)} categories)"
+        )

@@ -16,7 +16,8 @@ Both return ``(image, target)`` with ``image`` a uint8 tensor (C, H, W) unless
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -38,10 +38,18 @@ PARTITION_FILE = "list_eval_partition.txt"
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "left_mouth", "right_mouth")
 _SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 # Columns per target file, and whether it starts with a count and a header line.
-_LAYOUT = {"attr": (40, True), "identity": (1, False), "bbox": (4, True), "landmarks": (10, True), "partition": (1, False)}
+_LAYOUT = {
+    "attr": (40, True),
+    "identity": (1, False),
+    "bbox": (4, True),
+    "landmarks": (10, True),
+    "partition": (1, False),
+}
 
 
-def read_celeba_table(path: str | os.PathLike, *, columns: int, header: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_celeba_table(
+    path: str | os.PathLike, *, columns: int, header: bool
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read one CelebA annotation file.
 
     Args:
@@ -67,7 +75,11 @@ def read_celeba_table(path: str | os.PathLike, *, columns: int, header: bool) ->
     count = None
     if header:
         if len(lines) < 2 or not lines[0].strip().isdigit():
-            raise DatasetError(f"{path}: line 1 must be the number of images, got {lines[0][:40]!r}" if lines else f"{path}: file is empty")
+            raise DatasetError(
+                f"{path}: line 1 must be the number of images, got {lines[0][:40]!r}"
+                if lines
+                else f"{path}: file is empty"
+            )
         count = int(lines[0])
         column_names = lines[1].split()
         if column_names and column_names[0] == "image_id":
@@ -123,7 +135,9 @@ def read_celeba(
     part = part[:, 0]
     bad = np.flatnonzero((part < 0) | (part > 2))
     if bad.size:
-        raise DatasetError(f"{part_path}: line {bad[0] + 1} ({names[bad[0]]}) has partition {part[bad[0]]}, expected 0, 1 or 2")
+        raise DatasetError(
+            f"{part_path}: line {bad[0] + 1} ({names[bad[0]]}) has partition {part[bad[0]]}, expected 0, 1 or 2"
+        )
     mask = np.ones(len(names), bool) if split == "all" else part == _SPLIT_CODES[split]
     out: dict[str, torch.Tensor] = {}
     for t in target_types:
@@ -139,7 +153,9 @@ def read_celeba(
             )
         if t == "attr":
             if tuple(column_names) != tuple(attributes):
-                raise DatasetError(f"{path}: line 2 names the attributes {column_names[:3]}..., expected the official 40 {list(attributes[:3])}...")
+                raise DatasetError(
+                    f"{path}: line 2 names the attributes {column_names[:3]}..., expected the official 40 {list(attributes[:3])}..."
+                )
             bad_r, bad_c = np.nonzero((values != -1) & (values != 1))
             if bad_r.size:
                 r, c = bad_r[0], bad_c[0]
@@ -222,13 +238,46 @@ class CelebA(ImageFileDataset):
 
 
 CELEBA_ATTRIBUTES = (
-    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
-    "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows",
-    "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones",
-    "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin",
-    "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair",
-    "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace",
-    "Wearing_Necktie", "Young",
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
 )
 
 
@@ -251,18 +300,33 @@ CELEBA = DatasetInfo(
         "International Conference on Computer Vision (ICCV), 2015."
     ),
     files=(
-        DataFile("img_align_celeba.zip", urls=_gdrive("0B7EVK8r0v71pZjFTYXZWM3FlRnM"),
-                 md5="00d2c5bc6d35e252742224ab0c1e8fcb", extracted="img_align_celeba"),
-        DataFile("list_attr_celeba.txt", urls=_gdrive("0B7EVK8r0v71pblRyaVFSWGxPY0U"),
-                 md5="75e246fa4810816ffd6ee81facbd244c"),
-        DataFile("identity_CelebA.txt", urls=_gdrive("1_ee_0u7vcNLOfNLegJRHmolfH5ICW-XS"),
-                 md5="32bd1bd63d3c78cd57e08160ec5ed1e2"),
-        DataFile("list_bbox_celeba.txt", urls=_gdrive("0B7EVK8r0v71pbThiMVRxWXZ4dU0"),
-                 md5="00566efa6fedff7a56946cd1c10f1c16"),
-        DataFile("list_landmarks_align_celeba.txt", urls=_gdrive("0B7EVK8r0v71pd0FJY3Blby1HUTQ"),
-                 md5="cc24ecafdb5b50baae59b03474781f8c"),
-        DataFile("list_eval_partition.txt", urls=_gdrive("0B7EVK8r0v71pY0NSMzRuSXJEVkk"),
-                 md5="d32c9cbf5e040fd4025c592c306e6668"),
+        DataFile(
+            "img_align_celeba.zip",
+            urls=_gdrive("0B7EVK8r0v71pZjFTYXZWM3FlRnM"),
+            md5="00d2c5bc6d35e252742224ab0c1e8fcb",
+            extracted="img_align_celeba",
+        ),
+        DataFile(
+            "list_attr_celeba.txt", urls=_gdrive("0B7EVK8r0v71pblRyaVFSWGxPY0U"), md5="75e246fa4810816ffd6ee81facbd244c"
+        ),
+        DataFile(
+            "identity_CelebA.txt",
+            urls=_gdrive("1_ee_0u7vcNLOfNLegJRHmolfH5ICW-XS"),
+            md5="32bd1bd63d3c78cd57e08160ec5ed1e2",
+        ),
+        DataFile(
+            "list_bbox_celeba.txt", urls=_gdrive("0B7EVK8r0v71pbThiMVRxWXZ4dU0"), md5="00566efa6fedff7a56946cd1c10f1c16"
+        ),
+        DataFile(
+            "list_landmarks_align_celeba.txt",
+            urls=_gdrive("0B7EVK8r0v71pd0FJY3Blby1HUTQ"),
+            md5="cc24ecafdb5b50baae59b03474781f8c",
+        ),
+        DataFile(
+            "list_eval_partition.txt",
+            urls=_gdrive("0B7EVK8r0v71pY0NSMzRuSXJEVkk"),
+            md5="d32c9cbf5e040fd4025c592c306e6668",
+        ),
     ),
     description=(
         "202,599 aligned and cropped 178x218 face images of 10,177 identities with 40 binary "

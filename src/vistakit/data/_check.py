@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -101,8 +101,11 @@ def _scan_tensor(ds: TensorImageDataset, n: int, thumbnails: bool = False) -> Im
     hw = (int(data.shape[2]), int(data.shape[3]))
     thumbs = None
     if thumbnails:
-        thumbs = np.concatenate([thumbnail_embeddings(chunk) for chunk in data.split(_CHUNK)]) if n else (
-            np.zeros((0, c * THUMBNAIL_SIZE**2), np.float32))
+        thumbs = (
+            np.concatenate([thumbnail_embeddings(chunk) for chunk in data.split(_CHUNK)])
+            if n
+            else (np.zeros((0, c * THUMBNAIL_SIZE**2), np.float32))
+        )
     return ImageScan(digests, [], s.numpy() / 255.0, sq.numpy() / 255.0**2, n * hw[0] * hw[1], hw, hw, thumbs)
 
 
@@ -119,7 +122,11 @@ def _scan_one(ds: VisionDataset, i: int, thumbnails: bool = False):
 
 
 def scan_images(
-    ds: VisionDataset, *, workers: int | None = None, limit: int | None = None, progress: bool = False,
+    ds: VisionDataset,
+    *,
+    workers: int | None = None,
+    limit: int | None = None,
+    progress: bool = False,
     thumbnails: bool = False,
 ) -> ImageScan:
     """Decode (or read) every image once: digests, channel sums, sizes, failures.
@@ -169,7 +176,11 @@ def class_counts(ds: VisionDataset, n: int | None = None) -> dict[str, int]:
     if t.ndim == 2:
         counts = t.sum(dim=0)
     else:
-        counts = torch.bincount(t, minlength=len(ds.classes)) if t.numel() else torch.zeros(len(ds.classes), dtype=torch.int64)
+        counts = (
+            torch.bincount(t, minlength=len(ds.classes))
+            if t.numel()
+            else torch.zeros(len(ds.classes), dtype=torch.int64)
+        )
     names = list(ds.classes) + [f"#{i}" for i in range(len(ds.classes), counts.shape[0])]
     return {names[i]: int(c) for i, c in enumerate(counts)}
 
@@ -191,9 +202,14 @@ class DatasetStats:
     def format(self) -> str:
         """A readable multi-line summary."""
         fmt = lambda v: "(" + ", ".join(f"{x:.4f}" for x in v) + ")"  # noqa: E731
-        size = "?" if self.min_size is None else (
-            f"{self.min_size[0]}x{self.min_size[1]}" if self.min_size == self.max_size
-            else f"{self.min_size[0]}x{self.min_size[1]} .. {self.max_size[0]}x{self.max_size[1]}"
+        size = (
+            "?"
+            if self.min_size is None
+            else (
+                f"{self.min_size[0]}x{self.min_size[1]}"
+                if self.min_size == self.max_size
+                else f"{self.min_size[0]}x{self.min_size[1]} .. {self.max_size[0]}x{self.max_size[1]}"
+            )
         )
         lines = [
             f"{self.name} {self.split}: {self.num_images:,} images, size (HxW) {size}"
@@ -212,8 +228,15 @@ def stats_from_scan(ds: VisionDataset, scan: ImageScan, n: int) -> DatasetStats:
     mean = scan.channel_sum / max(scan.pixels, 1)
     var = np.maximum(scan.channel_sumsq / max(scan.pixels, 1) - mean**2, 0.0)
     return DatasetStats(
-        ds.info.name, ds.split, n, tuple(float(m) for m in mean), tuple(float(math.sqrt(v)) for v in var),
-        class_counts(ds, n), scan.min_size, scan.max_size, len(scan.unreadable),
+        ds.info.name,
+        ds.split,
+        n,
+        tuple(float(m) for m in mean),
+        tuple(float(math.sqrt(v)) for v in var),
+        class_counts(ds, n),
+        scan.min_size,
+        scan.max_size,
+        len(scan.unreadable),
     )
 
 
@@ -311,12 +334,17 @@ class CheckReport:
             if s.unreadable:
                 out.append(f"{s.split}: {len(s.unreadable)} unreadable image(s)")
             if s.duplicate_groups:
-                out.append(f"{s.split}: {s.num_duplicates} exact duplicate image(s) in {len(s.duplicate_groups)} group(s)")
+                out.append(
+                    f"{s.split}: {s.num_duplicates} exact duplicate image(s) in {len(s.duplicate_groups)} group(s)"
+                )
             if s.conflicting_groups:
                 out.append(f"{s.split}: {len(s.conflicting_groups)} duplicate group(s) with different labels")
         out += [f"{lk.split_b}: {lk.count} image(s) also in {lk.split_a} (leak)" for lk in self.leaks if lk.count]
-        out += [f"{lk.split_b}: {lk.count} near duplicate(s) of {lk.split_a} images (cosine >= {lk.threshold:g})"
-                for lk in self.near_leaks if lk.count]
+        out += [
+            f"{lk.split_b}: {lk.count} near duplicate(s) of {lk.split_a} images (cosine >= {lk.threshold:g})"
+            for lk in self.near_leaks
+            if lk.count
+        ]
         return out
 
     @property
@@ -340,30 +368,43 @@ class CheckReport:
             lines.append(f"  {split}: CANNOT BE READ: {err}")
         for s in self.splits.values():
             counts = list(s.class_counts.values())
-            balance = (f"{min(counts):,}..{max(counts):,} per class, imbalance {s.imbalance:.2f}" if counts else "no classes")
+            balance = (
+                f"{min(counts):,}..{max(counts):,} per class, imbalance {s.imbalance:.2f}" if counts else "no classes"
+            )
             lines.append(f"  {s.split}: {s.num_images:,} images; {balance}")
             empty = [k for k, v in s.class_counts.items() if v == 0]
             if empty:
-                lines.append(f"    empty classes: {', '.join(empty[:max_examples])}" + (" ..." if len(empty) > max_examples else ""))
+                lines.append(
+                    f"    empty classes: {', '.join(empty[:max_examples])}"
+                    + (" ..." if len(empty) > max_examples else "")
+                )
             if s.unreadable:
                 lines.append(f"    unreadable: {len(s.unreadable)}")
                 lines += [f"      [{i}] {r}" for i, r in s.unreadable[:max_examples]]
             if s.duplicate_groups:
-                lines.append(f"    exact duplicates: {s.num_duplicates} image(s) in {len(s.duplicate_groups)} group(s), e.g. "
-                             + "; ".join(str(g[:4]) for g in s.duplicate_groups[:max_examples]))
+                lines.append(
+                    f"    exact duplicates: {s.num_duplicates} image(s) in {len(s.duplicate_groups)} group(s), e.g. "
+                    + "; ".join(str(g[:4]) for g in s.duplicate_groups[:max_examples])
+                )
             if s.conflicting_groups:
-                lines.append(f"    duplicates with different labels: {len(s.conflicting_groups)} group(s), e.g. "
-                             + "; ".join(str(g[:4]) for g in s.conflicting_groups[:max_examples]))
+                lines.append(
+                    f"    duplicates with different labels: {len(s.conflicting_groups)} group(s), e.g. "
+                    + "; ".join(str(g[:4]) for g in s.conflicting_groups[:max_examples])
+                )
         for lk in self.leaks:
             if lk.count:
                 ex = ", ".join(f"{lk.split_a}[{a}]={lk.split_b}[{b}]" for a, b in lk.examples[:max_examples])
-                lines.append(f"  leak {lk.split_a} -> {lk.split_b}: {lk.count} image(s) of {lk.split_b} also in {lk.split_a}, e.g. {ex}")
+                lines.append(
+                    f"  leak {lk.split_a} -> {lk.split_b}: {lk.count} image(s) of {lk.split_b} also in {lk.split_a}, e.g. {ex}"
+                )
             else:
                 lines.append(f"  leak {lk.split_a} -> {lk.split_b}: none")
         for lk in self.near_leaks:
             head = f"  near duplicates {lk.split_a} -> {lk.split_b} (cosine >= {lk.threshold:g}, {self.near_embedding})"
             if lk.count:
-                ex = ", ".join(f"{lk.split_a}[{a}]~{lk.split_b}[{b}] ({s:.3f})" for a, b, s in lk.examples[:max_examples])
+                ex = ", ".join(
+                    f"{lk.split_a}[{a}]~{lk.split_b}[{b}] ({s:.3f})" for a, b, s in lk.examples[:max_examples]
+                )
                 lines.append(f"{head}: {lk.count} image(s) of {lk.split_b} close to one in {lk.split_a}, e.g. {ex}")
             else:
                 lines.append(f"{head}: none")
@@ -384,11 +425,13 @@ def duplicate_groups(digests: np.ndarray) -> list[list[int]]:
         return []
     order = np.argsort(inverse, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(counts)])
-    groups = [valid[order[bounds[g]:bounds[g + 1]]].tolist() for g in dup]
+    groups = [valid[order[bounds[g] : bounds[g + 1]]].tolist() for g in dup]
     return sorted(groups, key=lambda g: g[0])
 
 
-def find_leaks(digests_a: np.ndarray, digests_b: np.ndarray, *, max_examples: int = 20) -> tuple[int, list[tuple[int, int]]]:
+def find_leaks(
+    digests_a: np.ndarray, digests_b: np.ndarray, *, max_examples: int = 20
+) -> tuple[int, list[tuple[int, int]]]:
     """How many images of b occur in a, with (index in a, index in b) examples."""
     in_a = np.isin(digests_b, digests_a[digests_a != b""]) & (digests_b != b"")
     idx_b = np.flatnonzero(in_a)
@@ -433,8 +476,8 @@ def find_near_leaks(
         return 0, []
     best_a, best_s = np.zeros(len(b), np.int64), np.zeros(len(b), np.float32)
     for start in range(0, len(b), chunk):
-        s, i = cosine_knn(b[start:start + chunk], a, k=1, block_size=chunk)
-        best_s[start:start + chunk], best_a[start:start + chunk] = s[:, 0], i[:, 0]
+        s, i = cosine_knn(b[start : start + chunk], a, k=1, block_size=chunk)
+        best_s[start : start + chunk], best_a[start : start + chunk] = s[:, 0], i[:, 0]
     hit = best_s >= np.float32(threshold)
     if exclude_b is not None:
         hit &= ~np.asarray(exclude_b, dtype=bool)
@@ -495,27 +538,40 @@ def check_splits(
             t = ds.targets.numpy()
             conflicting = [g for g in groups if len(set(t[g].tolist())) > 1]
         counts = class_counts(ds)
-        splits[split] = SplitCheck(split, len(ds), scan.unreadable, counts, _imbalance(list(counts.values())), groups, conflicting)
+        splits[split] = SplitCheck(
+            split, len(ds), scan.unreadable, counts, _imbalance(list(counts.values())), groups, conflicting
+        )
     leaks = []
     names = list(datasets)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             count, examples = find_leaks(digests[a], digests[b])
             leaks.append(Leak(a, b, count, examples))
     near: list[NearLeak] = []
     if near_duplicates:
         for i, a in enumerate(names):
-            for b in names[i + 1:]:
+            for b in names[i + 1 :]:
                 exact = np.isin(digests[b], digests[a][digests[a] != b""]) & (digests[b] != b"")
-                count, examples = (0, []) if embeddings[a] is None or embeddings[b] is None else find_near_leaks(
-                    embeddings[a], embeddings[b], threshold=near_threshold, exclude_b=exact)
+                count, examples = (
+                    (0, [])
+                    if embeddings[a] is None or embeddings[b] is None
+                    else find_near_leaks(embeddings[a], embeddings[b], threshold=near_threshold, exclude_b=exact)
+                )
                 near.append(NearLeak(a, b, count, examples, near_threshold))
-    return CheckReport(name, splits, leaks, dict(load_errors or {}), imbalance_threshold, near,
-                       (embedding_name or ("custom embedding" if embed else THUMBNAIL_EMBEDDING)) if near_duplicates else None)
+    return CheckReport(
+        name,
+        splits,
+        leaks,
+        dict(load_errors or {}),
+        imbalance_threshold,
+        near,
+        (embedding_name or ("custom embedding" if embed else THUMBNAIL_EMBEDDING)) if near_duplicates else None,
+    )
 
 
-def _embed_readable(ds: VisionDataset, scan: ImageScan,
-                    embed: Callable[[VisionDataset, Sequence[int]], np.ndarray]) -> np.ndarray | None:
+def _embed_readable(
+    ds: VisionDataset, scan: ImageScan, embed: Callable[[VisionDataset, Sequence[int]], np.ndarray]
+) -> np.ndarray | None:
     """``embed`` over the readable images of ``ds``; unreadable ones get zero rows (similar to nothing).
     None when no image is readable."""
     bad = {i for i, _ in scan.unreadable}
@@ -581,6 +637,15 @@ def check_dataset(
             loaded[split] = load_dataset(info.name, split, root=root, download=download, **options)
         except DatasetError as e:
             errors[split] = str(e)
-    return check_splits(loaded, name=info.name, workers=workers, imbalance_threshold=imbalance_threshold,
-                        load_errors=errors, progress=progress, near_duplicates=near_duplicates,
-                        near_threshold=near_threshold, embed=embed, embedding_name=embedding_name)
+    return check_splits(
+        loaded,
+        name=info.name,
+        workers=workers,
+        imbalance_threshold=imbalance_threshold,
+        load_errors=errors,
+        progress=progress,
+        near_duplicates=near_duplicates,
+        near_threshold=near_threshold,
+        embed=embed,
+        embedding_name=embedding_name,
+    )

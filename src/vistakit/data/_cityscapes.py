@@ -123,7 +123,9 @@ del _L
 _BY_NAME = {lab.name: lab for lab in LABELS}
 _BY_ID = {lab.id: lab for lab in LABELS if lab.id >= 0}
 #: The 19 evaluation classes in train-id order.
-TRAIN_CLASSES = tuple(lab.name for lab in sorted((x for x in LABELS if 0 <= x.train_id < 255), key=lambda x: x.train_id))
+TRAIN_CLASSES = tuple(
+    lab.name for lab in sorted((x for x in LABELS if 0 <= x.train_id < 255), key=lambda x: x.train_id)
+)
 #: The 34 labels in id order (0..33).
 LABEL_CLASSES = tuple(_BY_ID[i].name for i in range(len(_BY_ID)))
 _TRAIN_LUT = np.full(256, -1, np.int64)
@@ -132,15 +134,20 @@ for _lab in _BY_ID.values():
 
 
 def _categories(*, things_only: bool) -> list[Category]:
-    return [Category(lab.id, lab.name, supercategory=lab.category, isthing=lab.has_instances, color=lab.color)
-            for lab in LABELS if lab.has_instances or not things_only]
+    return [
+        Category(lab.id, lab.name, supercategory=lab.category, isthing=lab.has_instances, color=lab.color)
+        for lab in LABELS
+        if lab.has_instances or not things_only
+    ]
 
 
 def _unknown(path: Path, ids: np.ndarray, bad: np.ndarray, what: str) -> DatasetError:
     y, x = np.argwhere(bad)[0]
     values = sorted({int(v) for v in np.unique(ids[bad])})
-    return DatasetError(f"{path}: pixel (x={x}, y={y}) of the {what} holds label id {int(ids[y, x])}, not in the "
-                        f"Cityscapes table (ids 0..33; unknown ids in the file: {values[:10]})")
+    return DatasetError(
+        f"{path}: pixel (x={x}, y={y}) of the {what} holds label id {int(ids[y, x])}, not in the "
+        f"Cityscapes table (ids 0..33; unknown ids in the file: {values[:10]})"
+    )
 
 
 def read_label_ids(path: str | os.PathLike, *, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -166,7 +173,9 @@ def label_ids_to_train_ids(label_ids: np.ndarray) -> np.ndarray:
     """Map label ids (0..33) to train ids (0..18, :data:`IGNORE_INDEX` for the rest); int64, same shape."""
     ids = np.asarray(label_ids)
     if ids.size and (ids.min() < 0 or ids.max() > 255 or (_TRAIN_LUT[ids] < 0).any()):
-        raise ValueError(f"label ids {sorted(set(np.unique(ids).tolist()) - set(_BY_ID))[:10]} are not in the Cityscapes table")
+        raise ValueError(
+            f"label ids {sorted(set(np.unique(ids).tolist()) - set(_BY_ID))[:10]} are not in the Cityscapes table"
+        )
     return _TRAIN_LUT[ids]
 
 
@@ -197,14 +206,25 @@ def read_instance_ids(path: str | os.PathLike, *, size: tuple[int, int] | None =
             raise _unknown(path, ids // np.where(ids >= 1000, 1000, 1), ids == v, "instanceIds")
         if not lab.has_instances:
             if v >= 1000:
-                raise DatasetError(f"{path}: value {v} is an instance of {lab.name!r} (label id {label_id}), "
-                                   "a label without instances (hasInstances False)")
+                raise DatasetError(
+                    f"{path}: value {v} is an instance of {lab.name!r} (label id {label_id}), "
+                    "a label without instances (hasInstances False)"
+                )
             continue
         mask = ids == v
         rle = RLE.encode(mask)
         x, y, w, h = rle.bbox
-        out.append(Instance(label_id, [x, y, x + w, y + h], rle=rle, iscrowd=v < 1000, id=v,
-                            area=float(rle.area), attributes={"instance_id": v}))
+        out.append(
+            Instance(
+                label_id,
+                [x, y, x + w, y + h],
+                rle=rle,
+                iscrowd=v < 1000,
+                id=v,
+                area=float(rle.area),
+                attributes={"instance_id": v},
+            )
+        )
     return out
 
 
@@ -223,7 +243,9 @@ def _image_of(json_path: Path) -> tuple[Path, str]:
     parts = json_path.parent.parts
     for k in range(len(parts) - 1, -1, -1):
         if parts[k] in ("gtFine", "gtCoarse"):
-            return Path(*parts[:k]) if k else Path("."), str(Path("leftImg8bit", *parts[k + 1:], f"{stem}_leftImg8bit.png"))
+            return Path(*parts[:k]) if k else Path("."), str(
+                Path("leftImg8bit", *parts[k + 1 :], f"{stem}_leftImg8bit.png")
+            )
     return json_path.parent, f"{stem}_leftImg8bit.png"
 
 
@@ -269,8 +291,14 @@ def read_polygons_json(path: str | os.PathLike, *, image_id: int) -> AnnotatedIm
             raise DatasetError(f"{where}: field 'polygon' is not a list of at least 3 [x, y] points ({e})") from None
         attrs = {key: o[key] for key in ("id", "user", "verified", "date") if key in o}
         instances.append(Instance(lab.id, poly.bbox, polygons=poly, iscrowd=crowd, id=k, attributes=attrs))
-    return AnnotatedImage(file_name, int(obj["imgWidth"]), int(obj["imgHeight"]), image_id, instances,
-                          attributes={"ground_truth": path.name})
+    return AnnotatedImage(
+        file_name,
+        int(obj["imgWidth"]),
+        int(obj["imgHeight"]),
+        image_id,
+        instances,
+        attributes={"ground_truth": path.name},
+    )
 
 
 @register_format
@@ -330,7 +358,9 @@ class CityscapesPolygonsFormat(AnnotationFormat):
                     report.skipped.append(f"{where}: no polygon outline (a mask or a box only; left out)")
                     continue
                 if len(inst.polygons) > 1:
-                    report.skipped.append(f"{where}: {len(inst.polygons)} rings (written as {len(inst.polygons)} objects)")
+                    report.skipped.append(
+                        f"{where}: {len(inst.polygons)} rings (written as {len(inst.polygons)} objects)"
+                    )
                 label = name + "group" if inst.iscrowd else name
                 for ring in inst.polygons.rings:
                     pts = [[int(v) if float(v).is_integer() else float(v) for v in p] for p in ring.tolist()]
@@ -351,6 +381,7 @@ class CityscapesPolygonsFormat(AnnotationFormat):
 
 
 # ---------------------------------------------------------------------------------- data sets
+
 
 def _pairs(root: Path, split: str) -> list[tuple[Path, str]]:
     """(image path, gt stem) of every ``leftImg8bit/SPLIT/CITY/*_leftImg8bit.png``, sorted."""
@@ -383,8 +414,16 @@ class CityscapesInstances(AnnotationDataset):
     an image is used (reading 2,975 16-bit PNGs up front would take minutes).
     """
 
-    def __init__(self, annotations: AnnotationSet, instance_files: list[Path], *, info: DatasetInfo, split: str,
-                 masks: bool = True, transform: Callable[[Sample], Sample] | None = None) -> None:
+    def __init__(
+        self,
+        annotations: AnnotationSet,
+        instance_files: list[Path],
+        *,
+        info: DatasetInfo,
+        split: str,
+        masks: bool = True,
+        transform: Callable[[Sample], Sample] | None = None,
+    ) -> None:
         super().__init__(annotations, info=info, split=split, masks=masks, transform=transform)
         self.instance_files = list(instance_files)
         self._loaded = [False] * len(self.instance_files)
@@ -412,19 +451,25 @@ CITYSCAPES = DatasetInfo(
     splits={"train": 2975, "val": 500, "test": 1525},
     image_size=(1024, 2048),
     channels=3,
-    license=("Cityscapes licence: non-commercial use only (research, teaching, publications, personal "
-             "experiments); the data may not be redistributed; see https://www.cityscapes-dataset.com/license/"),
+    license=(
+        "Cityscapes licence: non-commercial use only (research, teaching, publications, personal "
+        "experiments); the data may not be redistributed; see https://www.cityscapes-dataset.com/license/"
+    ),
     homepage="https://www.cityscapes-dataset.com/",
-    citation=("M. Cordts, M. Omran, S. Ramos, T. Rehfeld, M. Enzweiler, R. Benenson, U. Franke, S. Roth and "
-              "B. Schiele. The Cityscapes Dataset for Semantic Urban Scene Understanding. IEEE Conference on "
-              "Computer Vision and Pattern Recognition (CVPR), 2016."),
+    citation=(
+        "M. Cordts, M. Omran, S. Ramos, T. Rehfeld, M. Enzweiler, R. Benenson, U. Franke, S. Roth and "
+        "B. Schiele. The Cityscapes Dataset for Semantic Urban Scene Understanding. IEEE Conference on "
+        "Computer Vision and Pattern Recognition (CVPR), 2016."
+    ),
     files=(
         DataFile("leftImg8bit_trainvaltest.zip", extracted="leftImg8bit"),
         DataFile("gtFine_trainvaltest.zip", extracted="gtFine"),
     ),
-    description=("5,000 street scenes from 50 cities, 2048x1024, with fine pixel annotations "
-                 "(2,975 train, 500 val, 1,525 test whose labels are withheld): 34 labels, 19 of them "
-                 "evaluated (train ids 0..18, the rest 255), and instances of the 10 labels with instances."),
+    description=(
+        "5,000 street scenes from 50 cities, 2048x1024, with fine pixel annotations "
+        "(2,975 train, 500 val, 1,525 test whose labels are withheld): 34 labels, 19 of them "
+        "evaluated (train ids 0..18, the rest 255), and instances of the 10 labels with instances."
+    ),
     manual_download=(
         "Cityscapes is published to registered users only: create an account at "
         "https://www.cityscapes-dataset.com/register/, log in, and from the Downloads page fetch "
@@ -437,9 +482,17 @@ CITYSCAPES = DatasetInfo(
 
 
 @register_dataset(CITYSCAPES)
-def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-                    transform: Callable[[Sample], Sample] | None, target: str = "semantic",
-                    label: str = "train_id", masks: bool = True) -> VisionDataset:
+def load_cityscapes(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+    target: str = "semantic",
+    label: str = "train_id",
+    masks: bool = True,
+) -> VisionDataset:
     """One split of the fine annotations.
 
     Args:
@@ -461,18 +514,25 @@ def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | 
         if label not in ("train_id", "id"):
             raise ValueError(f"cityscapes label must be 'train_id' or 'id', got {label!r}")
         train = label == "train_id"
-        return SemanticDataset([p for p, _ in pairs], [Path(f"{g}_labelIds.png") for g in gt],
-                               read_mask=_train_id_mask if train else _label_id_mask, info=info, split=split,
-                               classes=TRAIN_CLASSES if train else LABEL_CLASSES,
-                               ignore_index=IGNORE_INDEX if train else None, transform=transform)
+        return SemanticDataset(
+            [p for p, _ in pairs],
+            [Path(f"{g}_labelIds.png") for g in gt],
+            read_mask=_train_id_mask if train else _label_id_mask,
+            info=info,
+            split=split,
+            classes=TRAIN_CLASSES if train else LABEL_CLASSES,
+            ignore_index=IGNORE_INDEX if train else None,
+            transform=transform,
+        )
     if target == "polygons":
         annotated = []
         for k, ((p, _), g) in enumerate(zip(pairs, gt)):
             im = read_polygons_json(Path(f"{g}_polygons.json"), image_id=k)
             im.file_name = str(p.relative_to(data_root))  # the images may lie in another folder than gtFine
             annotated.append(im)
-        ann = AnnotationSet(_categories(things_only=False), annotated, image_root=data_root,
-                            info={"format": "cityscapes"})
+        ann = AnnotationSet(
+            _categories(things_only=False), annotated, image_root=data_root, info={"format": "cityscapes"}
+        )
         return AnnotationDataset(ann, info=info, split=split, masks=masks, transform=transform)
     images = []
     for k, (p, _) in enumerate(pairs):
@@ -483,5 +543,6 @@ def load_cityscapes(info: DatasetInfo, split: str, *, root: str | os.PathLike | 
             raise DatasetError(f"{p}: cannot read the image ({type(e).__name__}: {e})") from None
         images.append(AnnotatedImage(str(p.relative_to(data_root)), width, height, k))
     ann = AnnotationSet(_categories(things_only=True), images, image_root=data_root, info={"format": "cityscapes"})
-    return CityscapesInstances(ann, [Path(f"{g}_instanceIds.png") for g in gt], info=info, split=split,
-                               masks=masks, transform=transform)
+    return CityscapesInstances(
+        ann, [Path(f"{g}_instanceIds.png") for g in gt], info=info, split=split, masks=masks, transform=transform
+    )

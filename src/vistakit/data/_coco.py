@@ -83,56 +83,157 @@ __all__ = [
 
 #: The 17 keypoints of COCO's person category, in the order of ``keypoints``.
 COCO_KEYPOINT_NAMES: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
 )
 #: The person skeleton: limbs as 1-based keypoint index pairs (as in person_keypoints_*.json).
 COCO_SKELETON: tuple[tuple[int, int], ...] = (
-    (16, 14), (14, 12), (17, 15), (15, 13), (12, 13), (6, 12), (7, 13), (6, 7), (6, 8),
-    (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7),
+    (16, 14),
+    (14, 12),
+    (17, 15),
+    (15, 13),
+    (12, 13),
+    (6, 12),
+    (7, 13),
+    (6, 7),
+    (6, 8),
+    (7, 9),
+    (8, 10),
+    (9, 11),
+    (2, 3),
+    (1, 2),
+    (1, 3),
+    (2, 4),
+    (3, 5),
+    (4, 6),
+    (5, 7),
 )
 
 _THINGS = {
     "person": [(1, "person")],
-    "vehicle": [(2, "bicycle"), (3, "car"), (4, "motorcycle"), (5, "airplane"), (6, "bus"), (7, "train"),
-                (8, "truck"), (9, "boat")],
-    "outdoor": [(10, "traffic light"), (11, "fire hydrant"), (13, "stop sign"), (14, "parking meter"),
-                (15, "bench")],
-    "animal": [(16, "bird"), (17, "cat"), (18, "dog"), (19, "horse"), (20, "sheep"), (21, "cow"),
-               (22, "elephant"), (23, "bear"), (24, "zebra"), (25, "giraffe")],
+    "vehicle": [
+        (2, "bicycle"),
+        (3, "car"),
+        (4, "motorcycle"),
+        (5, "airplane"),
+        (6, "bus"),
+        (7, "train"),
+        (8, "truck"),
+        (9, "boat"),
+    ],
+    "outdoor": [(10, "traffic light"), (11, "fire hydrant"), (13, "stop sign"), (14, "parking meter"), (15, "bench")],
+    "animal": [
+        (16, "bird"),
+        (17, "cat"),
+        (18, "dog"),
+        (19, "horse"),
+        (20, "sheep"),
+        (21, "cow"),
+        (22, "elephant"),
+        (23, "bear"),
+        (24, "zebra"),
+        (25, "giraffe"),
+    ],
     "accessory": [(27, "backpack"), (28, "umbrella"), (31, "handbag"), (32, "tie"), (33, "suitcase")],
-    "sports": [(34, "frisbee"), (35, "skis"), (36, "snowboard"), (37, "sports ball"), (38, "kite"),
-               (39, "baseball bat"), (40, "baseball glove"), (41, "skateboard"), (42, "surfboard"),
-               (43, "tennis racket")],
-    "kitchen": [(44, "bottle"), (46, "wine glass"), (47, "cup"), (48, "fork"), (49, "knife"), (50, "spoon"),
-                (51, "bowl")],
-    "food": [(52, "banana"), (53, "apple"), (54, "sandwich"), (55, "orange"), (56, "broccoli"),
-             (57, "carrot"), (58, "hot dog"), (59, "pizza"), (60, "donut"), (61, "cake")],
-    "furniture": [(62, "chair"), (63, "couch"), (64, "potted plant"), (65, "bed"), (67, "dining table"),
-                  (70, "toilet")],
-    "electronic": [(72, "tv"), (73, "laptop"), (74, "mouse"), (75, "remote"), (76, "keyboard"),
-                   (77, "cell phone")],
+    "sports": [
+        (34, "frisbee"),
+        (35, "skis"),
+        (36, "snowboard"),
+        (37, "sports ball"),
+        (38, "kite"),
+        (39, "baseball bat"),
+        (40, "baseball glove"),
+        (41, "skateboard"),
+        (42, "surfboard"),
+        (43, "tennis racket"),
+    ],
+    "kitchen": [
+        (44, "bottle"),
+        (46, "wine glass"),
+        (47, "cup"),
+        (48, "fork"),
+        (49, "knife"),
+        (50, "spoon"),
+        (51, "bowl"),
+    ],
+    "food": [
+        (52, "banana"),
+        (53, "apple"),
+        (54, "sandwich"),
+        (55, "orange"),
+        (56, "broccoli"),
+        (57, "carrot"),
+        (58, "hot dog"),
+        (59, "pizza"),
+        (60, "donut"),
+        (61, "cake"),
+    ],
+    "furniture": [
+        (62, "chair"),
+        (63, "couch"),
+        (64, "potted plant"),
+        (65, "bed"),
+        (67, "dining table"),
+        (70, "toilet"),
+    ],
+    "electronic": [(72, "tv"), (73, "laptop"), (74, "mouse"), (75, "remote"), (76, "keyboard"), (77, "cell phone")],
     "appliance": [(78, "microwave"), (79, "oven"), (80, "toaster"), (81, "sink"), (82, "refrigerator")],
-    "indoor": [(84, "book"), (85, "clock"), (86, "vase"), (87, "scissors"), (88, "teddy bear"),
-               (89, "hair drier"), (90, "toothbrush")],
+    "indoor": [
+        (84, "book"),
+        (85, "clock"),
+        (86, "vase"),
+        (87, "scissors"),
+        (88, "teddy bear"),
+        (89, "hair drier"),
+        (90, "toothbrush"),
+    ],
 }
 #: The 80 thing categories of COCO 2017 with their official ids (1..90, with gaps) and supercategories.
-COCO_THING_CATEGORIES: tuple[Category, ...] = tuple(sorted(
-    (Category(i, name, sup, keypoints=COCO_KEYPOINT_NAMES if name == "person" else (),
-              skeleton=COCO_SKELETON if name == "person" else ())
-     for sup, cats in _THINGS.items() for i, name in cats),
-    key=lambda c: c.id,
-))
+COCO_THING_CATEGORIES: tuple[Category, ...] = tuple(
+    sorted(
+        (
+            Category(
+                i,
+                name,
+                sup,
+                keypoints=COCO_KEYPOINT_NAMES if name == "person" else (),
+                skeleton=COCO_SKELETON if name == "person" else (),
+            )
+            for sup, cats in _THINGS.items()
+            for i, name in cats
+        ),
+        key=lambda c: c.id,
+    )
+)
 
 #: What each file type holds, by the prefix of its name.
 _TYPES = ("instances", "person_keypoints", "stuff", "panoptic", "captions", "image_info")
 #: ``task=`` -> the file type (prefix of ``annotations/PREFIX_SPLIT.json``).
-TASK_FILES = {"detection": "instances", "instances": "instances", "keypoints": "person_keypoints",
-              "stuff": "stuff", "panoptic": "panoptic", "captions": "captions"}
+TASK_FILES = {
+    "detection": "instances",
+    "instances": "instances",
+    "keypoints": "person_keypoints",
+    "stuff": "stuff",
+    "panoptic": "panoptic",
+    "captions": "captions",
+}
 _INSTANCE_TYPES = ("instances", "person_keypoints", "stuff")
-_ANN_KEYS = {"id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd", "keypoints",
-             "num_keypoints"}
+_ANN_KEYS = {"id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd", "keypoints", "num_keypoints"}
 _IMAGE_KEYS = {"id", "file_name", "width", "height"}
 _CAT_KEYS = {"id", "name", "supercategory", "keypoints", "skeleton", "isthing", "color"}
 
@@ -164,7 +265,9 @@ def _where(src: str, section: str, i: int, field: str | None = None) -> str:
 def _records(data: dict[str, Any], key: str, src: str, *, required: bool = True) -> list[dict[str, Any]]:
     if key not in data:
         if required:
-            raise DatasetError(f"{src}: missing top-level key {key!r} (a COCO file has images, categories, annotations)")
+            raise DatasetError(
+                f"{src}: missing top-level key {key!r} (a COCO file has images, categories, annotations)"
+            )
         return []
     recs = data[key]
     if not isinstance(recs, list):
@@ -181,7 +284,9 @@ def _column(recs: list[dict[str, Any]], key: str, src: str, section: str) -> lis
         return [r[key] for r in recs]
     except KeyError:
         i = next(i for i, r in enumerate(recs) if key not in r)
-        raise DatasetError(f"{_where(src, section, i, key)}: missing (every record of {section} needs {key!r})") from None
+        raise DatasetError(
+            f"{_where(src, section, i, key)}: missing (every record of {section} needs {key!r})"
+        ) from None
 
 
 def _int_column(recs: list[dict[str, Any]], key: str, src: str, section: str) -> np.ndarray:
@@ -217,7 +322,8 @@ def _number_rows(values: list[Any], width: int | None, src: str, section: str, k
     if not ok:
         for i, v in enumerate(values):
             good = isinstance(v, (list, tuple)) and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v
+            )
             if not good or (width is not None and len(v) != width):
                 want = f"{width} numbers" if width else "a list of numbers"
                 raise DatasetError(f"{_where(src, section, i, key)}: expected {want}, got {v!r:.80}")
@@ -237,13 +343,21 @@ def _category(rec: dict[str, Any], i: int, src: str) -> Category:
     try:
         skeleton = tuple((int(a), int(b)) for a, b in skeleton)
     except (TypeError, ValueError):
-        raise DatasetError(f"{_where(src, 'categories', i, 'skeleton')}: expected [a, b] pairs, got {skeleton!r:.60}") from None
+        raise DatasetError(
+            f"{_where(src, 'categories', i, 'skeleton')}: expected [a, b] pairs, got {skeleton!r:.60}"
+        ) from None
     if kps and any(not 1 <= v <= len(kps) for pair in skeleton for v in pair):
         raise DatasetError(f"{_where(src, 'categories', i, 'skeleton')}: indices must lie in 1..{len(kps)}")
     color = rec.get("color")
-    return Category(cid, str(rec["name"]), str(rec.get("supercategory", "")), keypoints=tuple(map(str, kps)),
-                    skeleton=skeleton, isthing=bool(rec.get("isthing", 1)),
-                    color=tuple(int(v) for v in color) if color is not None else None)
+    return Category(
+        cid,
+        str(rec["name"]),
+        str(rec.get("supercategory", "")),
+        keypoints=tuple(map(str, kps)),
+        skeleton=skeleton,
+        isthing=bool(rec.get("isthing", 1)),
+        color=tuple(int(v) for v in color) if color is not None else None,
+    )
 
 
 def detect_type(path: Path, data: dict[str, Any]) -> str:
@@ -276,9 +390,15 @@ class CocoFormat(AnnotationFormat):
     tasks = ("detection", "instances", "keypoints", "semantic", "panoptic", "captions")
     describe = "MS COCO JSON: instances / person_keypoints / stuff (RLE) / panoptic (+ PNG folder) / captions"
 
-    def read(self, path: str | os.PathLike, *, image_root: str | os.PathLike | None = None,
-             task: str | None = None, on_invalid: str = "raise",
-             panoptic_root: str | os.PathLike | None = None) -> AnnotationSet:
+    def read(
+        self,
+        path: str | os.PathLike,
+        *,
+        image_root: str | os.PathLike | None = None,
+        task: str | None = None,
+        on_invalid: str = "raise",
+        panoptic_root: str | os.PathLike | None = None,
+    ) -> AnnotationSet:
         """Read one COCO annotation file.
 
         Args:
@@ -304,8 +424,9 @@ class CocoFormat(AnnotationFormat):
         if on_invalid not in ("raise", "skip"):
             raise ValueError(f"on_invalid: expected 'raise' or 'skip', got {on_invalid!r}")
         with _gc_paused():
-            return self._read(Path(path), image_root=image_root, task=task, on_invalid=on_invalid,
-                              panoptic_root=panoptic_root)
+            return self._read(
+                Path(path), image_root=image_root, task=task, on_invalid=on_invalid, panoptic_root=panoptic_root
+            )
 
     def _read(self, path: Path, *, image_root, task, on_invalid, panoptic_root) -> AnnotationSet:
         src = str(path)
@@ -329,10 +450,19 @@ class CocoFormat(AnnotationFormat):
             guess = path.parent.parent / split
             image_root = guess if guess.is_dir() else None
         images = self._images(data, src)
-        categories = [_category(c, i, src) for i, c in enumerate(_records(data, "categories", src, required=kind != "captions"))]
-        info: dict[str, Any] = {"format": "coco", "coco_type": kind, "source": src, "skipped": [],
-                                "coco": {k: v for k, v in data.items() if k not in ("images", "annotations", "categories")}}
-        aset = AnnotationSet(categories, images, image_root=Path(image_root) if image_root is not None else None, info=info)
+        categories = [
+            _category(c, i, src) for i, c in enumerate(_records(data, "categories", src, required=kind != "captions"))
+        ]
+        info: dict[str, Any] = {
+            "format": "coco",
+            "coco_type": kind,
+            "source": src,
+            "skipped": [],
+            "coco": {k: v for k, v in data.items() if k not in ("images", "annotations", "categories")},
+        }
+        aset = AnnotationSet(
+            categories, images, image_root=Path(image_root) if image_root is not None else None, info=info
+        )
         if kind in _INSTANCE_TYPES:
             self._instances(data, aset, src, on_invalid=on_invalid)
         elif kind == "panoptic":
@@ -355,8 +485,12 @@ class CocoFormat(AnnotationFormat):
         if bad.size:
             i = int(bad[0])
             raise DatasetError(f"{_where(src, 'images', i)}: size {widths[i]}x{heights[i]} must be positive")
-        return [AnnotatedImage(str(n), int(w), int(h), int(i), attributes={k: v for k, v in r.items() if k not in _IMAGE_KEYS})
-                for r, n, w, h, i in zip(recs, names, widths.tolist(), heights.tolist(), ids.tolist())]
+        return [
+            AnnotatedImage(
+                str(n), int(w), int(h), int(i), attributes={k: v for k, v in r.items() if k not in _IMAGE_KEYS}
+            )
+            for r, n, w, h, i in zip(recs, names, widths.tolist(), heights.tolist(), ids.tolist())
+        ]
 
     @staticmethod
     def _image_index(aset: AnnotationSet, image_ids: np.ndarray, src: str) -> np.ndarray:
@@ -382,35 +516,51 @@ class CocoFormat(AnnotationFormat):
         bad = np.flatnonzero(~np.isin(cat_ids, known))
         if bad.size:
             i = int(bad[0])
-            raise DatasetError(f"{_where(src, 'annotations', i, 'category_id')}: unknown category id {int(cat_ids[i])} "
-                               f"(the categories have ids {known[:20].tolist()}{'...' if len(known) > 20 else ''})")
+            raise DatasetError(
+                f"{_where(src, 'annotations', i, 'category_id')}: unknown category id {int(cat_ids[i])} "
+                f"(the categories have ids {known[:20].tolist()}{'...' if len(known) > 20 else ''})"
+            )
         W = np.array([im.width for im in aset.images], np.float64)[img] if n else np.zeros(0)
         H = np.array([im.height for im in aset.images], np.float64)[img] if n else np.zeros(0)
         boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1) if n else np.zeros((0, 4))
         bad = np.flatnonzero((xywh[:, 2] < 0) | (xywh[:, 3] < 0)) if n else []
         if len(bad):
             i = int(bad[0])
-            raise DatasetError(f"{_where(src, 'annotations', i, 'bbox')}: negative width or height in {xywh[i].tolist()}")
+            raise DatasetError(
+                f"{_where(src, 'annotations', i, 'bbox')}: negative width or height in {xywh[i].tolist()}"
+            )
         tol = 1.0
         if n:
             outside = (boxes[:, 0] < -tol) | (boxes[:, 1] < -tol) | (boxes[:, 2] > W + tol) | (boxes[:, 3] > H + tol)
             bad = np.flatnonzero(outside)
             if bad.size:
                 i = int(bad[0])
-                raise DatasetError(f"{_where(src, 'annotations', i, 'bbox')}: box {xywh[i].tolist()} (x, y, w, h) lies "
-                                   f"outside image {int(image_ids[i])} of {int(W[i])}x{int(H[i])}")
+                raise DatasetError(
+                    f"{_where(src, 'annotations', i, 'bbox')}: box {xywh[i].tolist()} (x, y, w, h) lies "
+                    f"outside image {int(image_ids[i])} of {int(W[i])}x{int(H[i])}"
+                )
         iscrowd = np.array([a.get("iscrowd", 0) for a in anns], dtype=object)
         bad = [i for i, v in enumerate(iscrowd) if v not in (0, 1, True, False)]
         if bad:
-            raise DatasetError(f"{_where(src, 'annotations', bad[0], 'iscrowd')}: expected 0 or 1, got {iscrowd[bad[0]]!r:.40}")
+            raise DatasetError(
+                f"{_where(src, 'annotations', bad[0], 'iscrowd')}: expected 0 or 1, got {iscrowd[bad[0]]!r:.40}"
+            )
         iscrowd = iscrowd.astype(bool) if n else np.zeros(0, bool)
         areas = [a.get("area") for a in anns]
         for i, v in enumerate(areas):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0):
                 raise DatasetError(f"{_where(src, 'annotations', i, 'area')}: expected a number >= 0, got {v!r:.40}")
         keypoints = self._keypoints(anns, cat_ids, aset, src)
-        segs = self._segmentations(anns, H.astype(np.int64), W.astype(np.int64), image_ids, iscrowd, src,
-                                   on_invalid=on_invalid, skipped=aset.info["skipped"])
+        segs = self._segmentations(
+            anns,
+            H.astype(np.int64),
+            W.astype(np.int64),
+            image_ids,
+            iscrowd,
+            src,
+            on_invalid=on_invalid,
+            skipped=aset.info["skipped"],
+        )
         exceptions = []
         box_rows = boxes.tolist()
         images = aset.images
@@ -419,9 +569,17 @@ class CocoFormat(AnnotationFormat):
             if rle is not None and compressed == bool(iscrowd[i]):
                 exceptions.append(int(ids[i]))
             extra = {k: v for k, v in a.items() if k not in _ANN_KEYS}
-            inst = Instance(int(cat_ids[i]), box_rows[i], polygons=poly, rle=rle, iscrowd=bool(iscrowd[i]),
-                            keypoints=keypoints[i] if keypoints is not None else None, area=areas[i],
-                            id=int(ids[i]), attributes=extra)
+            inst = Instance(
+                int(cat_ids[i]),
+                box_rows[i],
+                polygons=poly,
+                rle=rle,
+                iscrowd=bool(iscrowd[i]),
+                keypoints=keypoints[i] if keypoints is not None else None,
+                area=areas[i],
+                id=int(ids[i]),
+                attributes=extra,
+            )
             images[img[i]].instances.append(inst)
         # RLEs stored in the other form than COCO's habit (crowd: uncompressed; else compressed)
         aset.info["rle_form_exceptions"] = exceptions
@@ -443,19 +601,25 @@ class CocoFormat(AnnotationFormat):
         if not uniform:
             for i, r in zip(has, rows):
                 if not isinstance(r, list) or len(r) % 3 or not all(isinstance(v, (int, float)) for v in r):
-                    raise DatasetError(f"{_where(src, 'annotations', i, 'keypoints')}: expected x, y, v triplets, got {r!r:.60}")
+                    raise DatasetError(
+                        f"{_where(src, 'annotations', i, 'keypoints')}: expected x, y, v triplets, got {r!r:.60}"
+                    )
             arrs = [np.asarray(r, np.float64).reshape(-1, 3) for r in rows]
         else:
             arrs = list(arr.reshape(len(has), -1, 3))
         for i, kp in zip(has, arrs):
             bad = np.flatnonzero(~np.isin(kp[:, 2], (0, 1, 2)))
             if bad.size:
-                raise DatasetError(f"{_where(src, 'annotations', i, 'keypoints')}: point {int(bad[0])} has visibility "
-                                   f"{kp[bad[0], 2]:g}, expected 0 (not labelled), 1 (hidden) or 2 (visible)")
+                raise DatasetError(
+                    f"{_where(src, 'annotations', i, 'keypoints')}: point {int(bad[0])} has visibility "
+                    f"{kp[bad[0], 2]:g}, expected 0 (not labelled), 1 (hidden) or 2 (visible)"
+                )
             names = by_id[int(cat_ids[i])].keypoints
             if names and len(kp) != len(names):
-                raise DatasetError(f"{_where(src, 'annotations', i, 'keypoints')}: {len(kp)} points, but category "
-                                   f"{int(cat_ids[i])} names {len(names)}")
+                raise DatasetError(
+                    f"{_where(src, 'annotations', i, 'keypoints')}: {len(kp)} points, but category "
+                    f"{int(cat_ids[i])} names {len(names)}"
+                )
             out[i] = kp
         return out
 
@@ -474,11 +638,15 @@ class CocoFormat(AnnotationFormat):
                 for r, ring in enumerate(seg):
                     arr = np.array(ring) if isinstance(ring, list) else None
                     if arr is None or arr.ndim != 1 or (arr.size and arr.dtype.kind not in "if"):
-                        raise DatasetError(f"{_where(src, 'annotations', i, f'segmentation[{r}]')}: expected a flat "
-                                           f"list of numbers [x1, y1, x2, y2, ...], got {ring!r:.60}")
+                        raise DatasetError(
+                            f"{_where(src, 'annotations', i, f'segmentation[{r}]')}: expected a flat "
+                            f"list of numbers [x1, y1, x2, y2, ...], got {ring!r:.60}"
+                        )
                     if len(ring) < 6 or len(ring) % 2:
-                        msg = (f"{_where(src, 'annotations', i, f'segmentation[{r}]')}: a polygon ring needs an even "
-                               f"count of at least 6 numbers (3 points), got {len(ring)}")
+                        msg = (
+                            f"{_where(src, 'annotations', i, f'segmentation[{r}]')}: a polygon ring needs an even "
+                            f"count of at least 6 numbers (3 points), got {len(ring)}"
+                        )
                         if on_invalid == "raise":
                             raise DatasetError(msg + " (read with on_invalid='skip' to drop such rings)")
                         skipped.append(msg)
@@ -491,11 +659,15 @@ class CocoFormat(AnnotationFormat):
             elif isinstance(seg, dict):
                 size = seg.get("size")
                 if "counts" not in seg or not isinstance(size, list) or len(size) != 2:
-                    raise DatasetError(f"{_where(src, 'annotations', i, 'segmentation')}: an RLE needs 'size' [h, w] "
-                                       f"and 'counts', got keys {sorted(seg)}")
+                    raise DatasetError(
+                        f"{_where(src, 'annotations', i, 'segmentation')}: an RLE needs 'size' [h, w] "
+                        f"and 'counts', got keys {sorted(seg)}"
+                    )
                 if size[0] != H[i] or size[1] != W[i]:
-                    raise DatasetError(f"{_where(src, 'annotations', i, 'segmentation.size')}: RLE of size {size} (h, w) "
-                                       f"on image {int(image_ids[i])} of height {H[i]} and width {W[i]}")
+                    raise DatasetError(
+                        f"{_where(src, 'annotations', i, 'segmentation.size')}: RLE of size {size} (h, w) "
+                        f"on image {int(image_ids[i])} of height {H[i]} and width {W[i]}"
+                    )
                 counts = seg["counts"]
                 if isinstance(counts, str):
                     strings.append(counts)
@@ -506,8 +678,10 @@ class CocoFormat(AnnotationFormat):
                 except ValueError as e:
                     raise DatasetError(f"{_where(src, 'annotations', i, 'segmentation.counts')}: {e}") from None
             else:
-                raise DatasetError(f"{_where(src, 'annotations', i, 'segmentation')}: expected polygons (a list) or "
-                                   f"an RLE (an object), got {type(seg).__name__}")
+                raise DatasetError(
+                    f"{_where(src, 'annotations', i, 'segmentation')}: expected polygons (a list) or "
+                    f"an RLE (an object), got {type(seg).__name__}"
+                )
         try:
             decoded = rle_counts_from_strings(strings)
         except (ValueError, UnicodeEncodeError):
@@ -530,7 +704,9 @@ class CocoFormat(AnnotationFormat):
         for i, (segs, name) in enumerate(zip(infos, names)):
             im = aset.images[img[i]]
             if im.segments is not None:
-                raise DatasetError(f"{_where(src, 'annotations', i, 'image_id')}: image {im.id} has a panoptic record already")
+                raise DatasetError(
+                    f"{_where(src, 'annotations', i, 'image_id')}: image {im.id} has a panoptic record already"
+                )
             if not isinstance(segs, list):
                 raise DatasetError(f"{_where(src, 'annotations', i, 'segments_info')}: expected a list")
             out, seen = [], set()
@@ -541,10 +717,14 @@ class CocoFormat(AnnotationFormat):
                 except (ValueError, TypeError) as e:
                     raise DatasetError(f"{_where(src, 'annotations', i, field)}: {e}") from None
                 if seg.category_id not in known:
-                    raise DatasetError(f"{_where(src, 'annotations', i, field + '.category_id')}: unknown category id "
-                                       f"{seg.category_id}")
+                    raise DatasetError(
+                        f"{_where(src, 'annotations', i, field + '.category_id')}: unknown category id "
+                        f"{seg.category_id}"
+                    )
                 if seg.id in seen:
-                    raise DatasetError(f"{_where(src, 'annotations', i, field + '.id')}: segment id {seg.id} occurs twice")
+                    raise DatasetError(
+                        f"{_where(src, 'annotations', i, field + '.id')}: segment id {seg.id} occurs twice"
+                    )
                 seen.add(seg.id)
                 out.append(seg)
             im.segments = out
@@ -559,13 +739,22 @@ class CocoFormat(AnnotationFormat):
         img = CocoFormat._image_index(aset, image_ids, src)
         for i, (t, cid) in enumerate(zip(texts, ids.tolist())):
             if not isinstance(t, str):
-                raise DatasetError(f"{_where(src, 'annotations', i, 'caption')}: expected a string, got {type(t).__name__}")
+                raise DatasetError(
+                    f"{_where(src, 'annotations', i, 'caption')}: expected a string, got {type(t).__name__}"
+                )
             aset.images[img[i]].captions.append(Caption(t, cid))
 
     # ------------------------------------------------------------------ writing
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, coco_type: str | None = None,
-              panoptic_root: str | os.PathLike | None = None, indent: int | None = None) -> ConversionReport:
+    def write(
+        self,
+        annotations: AnnotationSet,
+        out: str | os.PathLike,
+        *,
+        coco_type: str | None = None,
+        panoptic_root: str | os.PathLike | None = None,
+        indent: int | None = None,
+    ) -> ConversionReport:
         """Write ``annotations`` as one COCO JSON file (and, for panoptic, its PNG folder).
 
         Args:
@@ -588,8 +777,7 @@ class CocoFormat(AnnotationFormat):
                 wrong size...); nothing is written then.
         """
         with _gc_paused():
-            return self._write(annotations, Path(out), coco_type=coco_type, panoptic_root=panoptic_root,
-                               indent=indent)
+            return self._write(annotations, Path(out), coco_type=coco_type, panoptic_root=panoptic_root, indent=indent)
 
     def _write(self, annotations: AnnotationSet, out: Path, *, coco_type, panoptic_root, indent) -> ConversionReport:
         kind = coco_type or annotations.info.get("coco_type") or _infer_type(annotations)
@@ -597,8 +785,10 @@ class CocoFormat(AnnotationFormat):
             raise ValueError(f"coco_type: expected one of {', '.join(_TYPES)}, got {kind!r}")
         report = ConversionReport(self.name, out, category_map={c.id: c.id for c in annotations.categories})
         coco = dict(annotations.info.get("coco") or {}) if annotations.info.get("format") == "coco" else {}
-        doc: dict[str, Any] = {"info": coco.pop("info", {"description": "written by vistakit"}),
-                               "licenses": coco.pop("licenses", [])}
+        doc: dict[str, Any] = {
+            "info": coco.pop("info", {"description": "written by vistakit"}),
+            "licenses": coco.pop("licenses", []),
+        }
         doc.update(coco)
         doc["images"] = [_image_record(im) for im in annotations.images]
         pngs: list[tuple[Path, Path]] = []
@@ -613,18 +803,25 @@ class CocoFormat(AnnotationFormat):
         # what this type cannot hold
         for im in annotations.images:
             if kind != "captions" and im.captions:
-                report.skipped.append(f"image {im.id} ({im.file_name}): {len(im.captions)} caption(s) "
-                                      f"(a COCO {kind} file holds none; write coco_type='captions')")
+                report.skipped.append(
+                    f"image {im.id} ({im.file_name}): {len(im.captions)} caption(s) "
+                    f"(a COCO {kind} file holds none; write coco_type='captions')"
+                )
             if kind != "panoptic" and im.segments:
-                report.skipped.append(f"image {im.id} ({im.file_name}): panoptic segmentation "
-                                      f"(a COCO {kind} file holds none; write coco_type='panoptic')")
+                report.skipped.append(
+                    f"image {im.id} ({im.file_name}): panoptic segmentation "
+                    f"(a COCO {kind} file holds none; write coco_type='panoptic')"
+                )
             elif kind != "panoptic" and im.segmentation is not None:
-                report.skipped.append(f"image {im.id} ({im.file_name}): label image {im.segmentation} "
-                                      f"(a COCO {kind} file holds none)")
+                report.skipped.append(
+                    f"image {im.id} ({im.file_name}): label image {im.segmentation} (a COCO {kind} file holds none)"
+                )
             if kind not in _INSTANCE_TYPES:
                 for k, inst in enumerate(im.instances):
-                    report.skipped.append(f"image {im.id} ({im.file_name}), instance {inst.id if inst.id is not None else k}: "
-                                          f"object (a COCO {kind} file holds none)")
+                    report.skipped.append(
+                        f"image {im.id} ({im.file_name}), instance {inst.id if inst.id is not None else k}: "
+                        f"object (a COCO {kind} file holds none)"
+                    )
         if kind != "captions" or annotations.categories:  # captions files have no categories
             doc["categories"] = [_category_record(c, panoptic=kind == "panoptic") for c in annotations.categories]
         if kind == "image_info":
@@ -632,7 +829,9 @@ class CocoFormat(AnnotationFormat):
         try:
             text = json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as e:
-            raise DatasetError(f"{out}: cannot be written as JSON ({e}); an attribute holds a value JSON cannot hold") from None
+            raise DatasetError(
+                f"{out}: cannot be written as JSON ({e}); an attribute holds a value JSON cannot hold"
+            ) from None
         for srcp, dst in pngs:
             if srcp.resolve() != dst.resolve():
                 atomic_write(dst, srcp.read_bytes())
@@ -692,10 +891,12 @@ def _instance_records(annotations: AnnotationSet, report: ConversionReport) -> l
     ids = [inst.id for _, _, inst in pairs]
     if any(i is None for i in ids) or len(set(ids)) != len(ids):
         ids = list(range(1, len(pairs) + 1))
-    exceptions = set(annotations.info.get("rle_form_exceptions", ())) if annotations.info.get("format") == "coco" else set()
+    exceptions = (
+        set(annotations.info.get("rle_form_exceptions", ())) if annotations.info.get("format") == "coco" else set()
+    )
     segs = _segmentation_records(pairs, ids, exceptions, empty=annotations.info.get("has_segmentation", False))
     recs = []
-    for (im, k, inst), box, aid, seg in zip(pairs, xywh, ids, segs):
+    for (im, _k, inst), box, aid, seg in zip(pairs, xywh, ids, segs):
         rec: dict[str, Any] = {}
         if seg is not None:
             rec["segmentation"] = seg
@@ -716,8 +917,10 @@ def _instance_records(annotations: AnnotationSet, report: ConversionReport) -> l
             try:
                 json.dumps(v, allow_nan=False)
             except (TypeError, ValueError):
-                report.skipped.append(f"image {im.id} ({im.file_name}), instance {aid}: attribute {key!r} "
-                                      f"({type(v).__name__}, not a JSON value)")
+                report.skipped.append(
+                    f"image {im.id} ({im.file_name}), instance {aid}: attribute {key!r} "
+                    f"({type(v).__name__}, not a JSON value)"
+                )
                 continue
             rec[key] = v
         recs.append(rec)
@@ -733,8 +936,10 @@ def _segmentation_records(pairs, ids, exceptions: set[int], *, empty: bool) -> l
     for n, ((im, _, inst), aid) in enumerate(zip(pairs, ids)):
         if inst.rle is not None:
             if tuple(inst.rle.size) != (im.height, im.width):
-                raise DatasetError(f"image {im.id} ({im.file_name}), instance {aid}: RLE of size {list(inst.rle.size)} "
-                                   f"on a {im.height}x{im.width} image")
+                raise DatasetError(
+                    f"image {im.id} ({im.file_name}), instance {aid}: RLE of size {list(inst.rle.size)} "
+                    f"on a {im.height}x{im.width} image"
+                )
             if (not inst.iscrowd) != (aid in exceptions):
                 strings.append(inst.rle.counts)
                 string_owner.append(n)
@@ -806,30 +1011,66 @@ COCO = DatasetInfo(
     splits={"train2017": 118_287, "val2017": 5_000, "test2017": 40_670},
     image_size=None,
     channels=3,
-    license=("annotations: Creative Commons Attribution 4.0 (CC BY 4.0), (c) the COCO Consortium; "
-             "images: the Flickr Terms of Use (each image keeps its own Flickr licence, listed in the "
-             "annotation files' `licenses`)"),
+    license=(
+        "annotations: Creative Commons Attribution 4.0 (CC BY 4.0), (c) the COCO Consortium; "
+        "images: the Flickr Terms of Use (each image keeps its own Flickr licence, listed in the "
+        "annotation files' `licenses`)"
+    ),
     homepage="https://cocodataset.org",
-    citation=("T.-Y. Lin, M. Maire, S. Belongie, J. Hays, P. Perona, D. Ramanan, P. Dollar, C. L. Zitnick. "
-              "Microsoft COCO: Common Objects in Context. European Conference on Computer Vision (ECCV), "
-              "2014. arXiv:1405.0312."),
+    citation=(
+        "T.-Y. Lin, M. Maire, S. Belongie, J. Hays, P. Perona, D. Ramanan, P. Dollar, C. L. Zitnick. "
+        "Microsoft COCO: Common Objects in Context. European Conference on Computer Vision (ECCV), "
+        "2014. arXiv:1405.0312."
+    ),
     files=(
-        DataFile("train2017.zip", (_ZIP_URL + "train2017.zip",), size=19_336_861_798,
-                 md5="cced6f7f71b7629ddf16f17bbcfab6b2", extracted="train2017", splits=("train2017",)),
-        DataFile("val2017.zip", (_ZIP_URL + "val2017.zip",), size=815_585_330,
-                 md5="442b8da7639aecaf257c1dceb8ba8c80", extracted="val2017", splits=("val2017",)),
-        DataFile("test2017.zip", (_ZIP_URL + "test2017.zip",), md5="77ad2c53ac5d0aea611d422c0938fb35",
-                 extracted="test2017", splits=("test2017",)),
-        DataFile("annotations_trainval2017.zip", (_ANN_URL + "annotations_trainval2017.zip",), size=252_907_541,
-                 md5="f4bbac642086de4f52a3fdda2de5fa2c", splits=("train2017", "val2017")),
-        DataFile("stuff_annotations_trainval2017.zip", (_ANN_URL + "stuff_annotations_trainval2017.zip",),
-                 md5="2a27c15a2dfcbd2e1c9276dc23cac101",
-                 splits=("train2017", "val2017")),
-        DataFile("panoptic_annotations_trainval2017.zip", (_ANN_URL + "panoptic_annotations_trainval2017.zip",),
-                 md5="4170db65fc022c9c296af880dbca6055",
-                 splits=("train2017", "val2017")),
-        DataFile("image_info_test2017.zip", (_ANN_URL + "image_info_test2017.zip",),
-                 md5="85da7065e5e600ebfee8af1edb634eb5", splits=("test2017",)),
+        DataFile(
+            "train2017.zip",
+            (_ZIP_URL + "train2017.zip",),
+            size=19_336_861_798,
+            md5="cced6f7f71b7629ddf16f17bbcfab6b2",
+            extracted="train2017",
+            splits=("train2017",),
+        ),
+        DataFile(
+            "val2017.zip",
+            (_ZIP_URL + "val2017.zip",),
+            size=815_585_330,
+            md5="442b8da7639aecaf257c1dceb8ba8c80",
+            extracted="val2017",
+            splits=("val2017",),
+        ),
+        DataFile(
+            "test2017.zip",
+            (_ZIP_URL + "test2017.zip",),
+            md5="77ad2c53ac5d0aea611d422c0938fb35",
+            extracted="test2017",
+            splits=("test2017",),
+        ),
+        DataFile(
+            "annotations_trainval2017.zip",
+            (_ANN_URL + "annotations_trainval2017.zip",),
+            size=252_907_541,
+            md5="f4bbac642086de4f52a3fdda2de5fa2c",
+            splits=("train2017", "val2017"),
+        ),
+        DataFile(
+            "stuff_annotations_trainval2017.zip",
+            (_ANN_URL + "stuff_annotations_trainval2017.zip",),
+            md5="2a27c15a2dfcbd2e1c9276dc23cac101",
+            splits=("train2017", "val2017"),
+        ),
+        DataFile(
+            "panoptic_annotations_trainval2017.zip",
+            (_ANN_URL + "panoptic_annotations_trainval2017.zip",),
+            md5="4170db65fc022c9c296af880dbca6055",
+            splits=("train2017", "val2017"),
+        ),
+        DataFile(
+            "image_info_test2017.zip",
+            (_ANN_URL + "image_info_test2017.zip",),
+            md5="85da7065e5e600ebfee8af1edb634eb5",
+            splits=("test2017",),
+        ),
     ),
     description=(
         "330K images of everyday scenes; the 2017 splits have 118,287 train, 5,000 val and 40,670 test "
@@ -845,9 +1086,14 @@ COCO = DatasetInfo(
     ),
 )
 
-_TASK_ZIPS = {"instances": "annotations_trainval2017.zip", "person_keypoints": "annotations_trainval2017.zip",
-              "captions": "annotations_trainval2017.zip", "stuff": "stuff_annotations_trainval2017.zip",
-              "panoptic": "panoptic_annotations_trainval2017.zip", "image_info": "image_info_test2017.zip"}
+_TASK_ZIPS = {
+    "instances": "annotations_trainval2017.zip",
+    "person_keypoints": "annotations_trainval2017.zip",
+    "captions": "annotations_trainval2017.zip",
+    "stuff": "stuff_annotations_trainval2017.zip",
+    "panoptic": "panoptic_annotations_trainval2017.zip",
+    "image_info": "image_info_test2017.zip",
+}
 
 
 def _annotation_file(info: DatasetInfo, kind: str, split: str, *, root, download: bool) -> Path:
@@ -895,8 +1141,16 @@ class CocoDataset(AnnotationDataset):
       boxes, category ids and segment ids, and ``meta["segments"]`` its :class:`PanopticSegment` s.
     """
 
-    def __init__(self, annotations: AnnotationSet, *, info: Any, split: str, task: str, masks: bool = False,
-                 transform: Callable[[Sample], Sample] | None = None) -> None:
+    def __init__(
+        self,
+        annotations: AnnotationSet,
+        *,
+        info: Any,
+        split: str,
+        task: str,
+        masks: bool = False,
+        transform: Callable[[Sample], Sample] | None = None,
+    ) -> None:
         super().__init__(annotations, info=info, split=split, masks=masks, transform=transform)
         self.task = task
 
@@ -945,8 +1199,16 @@ def panoptic_ids(path: str | os.PathLike, *, height: int, width: int) -> np.ndar
 
 
 @register_dataset(COCO)
-def load_coco(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-              transform: Transform | None, task: str = "detection", on_invalid: str = "raise") -> CocoDataset:
+def load_coco(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Transform | None,
+    task: str = "detection",
+    on_invalid: str = "raise",
+) -> CocoDataset:
     """One split of COCO 2017 for one task (see the module notes and :data:`TASK_FILES`).
 
     ``transform`` is a per-sample transform (``Sample -> Sample``) as for every

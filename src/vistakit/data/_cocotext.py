@@ -56,8 +56,10 @@ def _number_list(value: Any, *, where: str, field: str, multiple: int, minimum: 
     except (TypeError, ValueError):
         raise DatasetError(f"{where}: field {field!r} is not a list of numbers: {value!r:.80}") from None
     if len(arr) < minimum or len(arr) % multiple or not np.all(np.isfinite(arr)):
-        raise DatasetError(f"{where}: field {field!r} holds {len(arr)} numbers, expected "
-                           f"{'4' if multiple == 4 else 'an even count, at least ' + str(minimum)}")
+        raise DatasetError(
+            f"{where}: field {field!r} holds {len(arr)} numbers, expected "
+            f"{'4' if multiple == 4 else 'an even count, at least ' + str(minimum)}"
+        )
     return arr
 
 
@@ -78,10 +80,18 @@ class CocoTextFormat(AnnotationFormat):
 
     name = "coco-text"
     tasks = ("text", "detection")
-    describe = "COCO-Text v2: cocotext.v2.json (imgs, anns with bbox, mask polygon, utf8_string, legibility, language, class)"
+    describe = (
+        "COCO-Text v2: cocotext.v2.json (imgs, anns with bbox, mask polygon, utf8_string, legibility, language, class)"
+    )
 
-    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | None = None, split: str | None = None,
-             **options: Any) -> AnnotationSet:
+    def read(
+        self,
+        path: str | os.PathLike,
+        *,
+        images: str | os.PathLike | None = None,
+        split: str | None = None,
+        **options: Any,
+    ) -> AnnotationSet:
         if options:
             raise TypeError(f"{self.name} read takes no option(s) {sorted(options)}")
         if split not in (None, "train", "val"):
@@ -95,8 +105,11 @@ class CocoTextFormat(AnnotationFormat):
             raise DatasetError(f"{path}: expected a JSON object, got {type(doc).__name__}")
         for key in ("imgs", "anns"):
             if not isinstance(doc.get(key), dict):
-                raise DatasetError(f"{path}: missing key {key!r} (a dict by id)" if key not in doc else
-                                   f"{path}: key {key!r} must be a dict by id, got {type(doc[key]).__name__}")
+                raise DatasetError(
+                    f"{path}: missing key {key!r} (a dict by id)"
+                    if key not in doc
+                    else f"{path}: key {key!r} must be a dict by id, got {type(doc[key]).__name__}"
+                )
         by_id: dict[int, AnnotatedImage] = {}
         for key, img in doc["imgs"].items():
             where = f"{path}: imgs[{key!r}]"
@@ -106,8 +119,9 @@ class CocoTextFormat(AnnotationFormat):
             if split is not None and img.get("set") != split:
                 continue
             attrs = {"set": img["set"]} if "set" in img else {}
-            by_id[int(img["id"])] = AnnotatedImage(img["file_name"], int(img["width"]), int(img["height"]),
-                                                   int(img["id"]), attributes=attrs)
+            by_id[int(img["id"])] = AnnotatedImage(
+                img["file_name"], int(img["width"]), int(img["height"]), int(img["id"]), attributes=attrs
+            )
         known = {int(img["id"]) for img in doc["imgs"].values()}
         for key, ann in doc["anns"].items():
             where = f"{path}: anns[{key!r}]"
@@ -127,9 +141,15 @@ class CocoTextFormat(AnnotationFormat):
             else:
                 pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
             legibility = ann.get("legibility")
-            inst = text_instance(pts, text=ann.get("utf8_string"), dont_care=legibility == "illegible",
-                                 id=int(ann["id"]), legibility=legibility, language=ann.get("language"),
-                                 **{"class": ann.get("class")})
+            inst = text_instance(
+                pts,
+                text=ann.get("utf8_string"),
+                dont_care=legibility == "illegible",
+                id=int(ann["id"]),
+                legibility=legibility,
+                language=ann.get("language"),
+                **{"class": ann.get("class")},
+            )
             inst.box = np.array([x, y, x + w, y + h])  # the file's bbox, exactly
             inst.area = float(ann["area"]) if "area" in ann else None
             if not len(mask):
@@ -139,8 +159,12 @@ class CocoTextFormat(AnnotationFormat):
         for im in annotated:
             im.instances.sort(key=lambda i: i.id)
         root = Path(images) if images is not None else path.parent
-        return AnnotationSet([TEXT_CATEGORY], annotated, image_root=root,
-                             info={"format": self.name, "info": doc.get("info"), "cats": doc.get("cats", {})})
+        return AnnotationSet(
+            [TEXT_CATEGORY],
+            annotated,
+            image_root=root,
+            info={"format": self.name, "info": doc.get("info"), "cats": doc.get("cats", {})},
+        )
 
     def write(self, annotations: AnnotationSet, out: str | os.PathLike, **options: Any) -> ConversionReport:
         if options:
@@ -152,8 +176,13 @@ class CocoTextFormat(AnnotationFormat):
         img_to_anns: dict[str, list[int]] = {}
         next_id = 1 + max((i.id for im in annotations.images for i in im.instances if i.id is not None), default=0)
         for im in annotations.images:
-            entry = {"id": im.id, "set": im.attributes.get("set", "train"), "width": im.width, "height": im.height,
-                     "file_name": Path(im.file_name).name}
+            entry = {
+                "id": im.id,
+                "set": im.attributes.get("set", "train"),
+                "width": im.width,
+                "height": im.height,
+                "file_name": Path(im.file_name).name,
+            }
             imgs[str(im.id)] = entry
             ids = []
             for k, inst in enumerate(im.instances):
@@ -200,29 +229,47 @@ COCO_TEXT = DatasetInfo(
     classes=(TEXT_CATEGORY.name,),
     splits={"train": 43_686, "val": 10_000},
     channels=3,
-    license=("annotations: Creative Commons Attribution 4.0; images: the MS COCO terms of use "
-             "(Flickr licences of each image)"),
+    license=(
+        "annotations: Creative Commons Attribution 4.0; images: the MS COCO terms of use "
+        "(Flickr licences of each image)"
+    ),
     homepage="https://bgshih.github.io/cocotext/",
-    citation=("A. Veit, T. Matera, L. Neumann, J. Matas and S. Belongie. COCO-Text: Dataset and Benchmark for "
-              "Text Detection and Recognition in Natural Images. arXiv:1601.07140, 2016."),
+    citation=(
+        "A. Veit, T. Matera, L. Neumann, J. Matas and S. Belongie. COCO-Text: Dataset and Benchmark for "
+        "Text Detection and Recognition in Natural Images. arXiv:1601.07140, 2016."
+    ),
     files=(
         DataFile("cocotext.v2.zip", extracted="cocotext.v2.json"),
-        DataFile("train2014.zip", urls=("http://images.cocodataset.org/zips/train2014.zip",),
-                 md5="0da8c0bd3d6becc4dcb32757491aca88", extracted="train2014"),
+        DataFile(
+            "train2014.zip",
+            urls=("http://images.cocodataset.org/zips/train2014.zip",),
+            md5="0da8c0bd3d6becc4dcb32757491aca88",
+            extracted="train2014",
+        ),
     ),
-    description=("239,506 text instances in 63,686 COCO train2014 images (the v2 annotations cover 43,686 "
-                 "train and 10,000 val images), each with a bounding box, a polygon mask, its transcription "
-                 "(legible words), legibility, language and class (machine printed, handwritten, others)."),
-    manual_download=("Fetch the annotations cocotext.v2.zip from https://bgshih.github.io/cocotext/ (the "
-                     "'COCO-Text V2.0' link: https://github.com/bgshih/cocotext/releases/download/dl/cocotext.v2.zip) "
-                     "and put the zip or its cocotext.v2.json in the data folder; train2014.zip is downloaded "
-                     "from cocodataset.org."),
+    description=(
+        "239,506 text instances in 63,686 COCO train2014 images (the v2 annotations cover 43,686 "
+        "train and 10,000 val images), each with a bounding box, a polygon mask, its transcription "
+        "(legible words), legibility, language and class (machine printed, handwritten, others)."
+    ),
+    manual_download=(
+        "Fetch the annotations cocotext.v2.zip from https://bgshih.github.io/cocotext/ (the "
+        "'COCO-Text V2.0' link: https://github.com/bgshih/cocotext/releases/download/dl/cocotext.v2.zip) "
+        "and put the zip or its cocotext.v2.json in the data folder; train2014.zip is downloaded "
+        "from cocodataset.org."
+    ),
 )
 
 
 @register_dataset(COCO_TEXT)
-def load_coco_text(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-                   transform: Callable[[Sample], Sample] | None) -> VisionDataset:
+def load_coco_text(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+) -> VisionDataset:
     """One split (``set`` of the v2 JSON) as an :class:`AnnotationDataset` of text samples."""
     found = fetch_files(info, root=root, download=download)
     ann_path = archive_member(found["cocotext.v2.zip"], root=root, info=info)

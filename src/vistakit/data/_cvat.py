@@ -138,15 +138,14 @@ def _color(text: str | None) -> tuple[int, int, int] | None:
     if not text or not text.startswith("#") or len(text) != 7:
         return None
     try:
-        return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+        return tuple(int(text[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
     except ValueError:
         return None
 
 
 def _raw(e: ET.Element) -> dict[str, Any]:
     """A shape kept as it is: its tag, its XML attributes, its children (recursively)."""
-    return {"tag": e.tag, "attrib": dict(e.attrib), "text": (e.text or "").strip(),
-            "children": [_raw(c) for c in e]}
+    return {"tag": e.tag, "attrib": dict(e.attrib), "text": (e.text or "").strip(), "children": [_raw(c) for c in e]}
 
 
 def _unraw(parent: ET.Element, raw: dict[str, Any]) -> None:
@@ -235,8 +234,7 @@ class CvatFormat(AnnotationFormat):
                     others.append(_raw(shape))
                     continue
                 if shape.tag not in _REGION:
-                    raise DatasetError(f"{where}: unknown shape <{shape.tag}> "
-                                       f"(known: {', '.join(_REGION + _OTHER)})")
+                    raise DatasetError(f"{where}: unknown shape <{shape.tag}> (known: {', '.join(_REGION + _OTHER)})")
                 label = shape.get("label")
                 if not label:
                     raise DatasetError(f"{where}: field label is missing")
@@ -246,12 +244,15 @@ class CvatFormat(AnnotationFormat):
                 a: dict[str, Any] = {}
                 for key in _XML_ATTRS:
                     if shape.get(key) is not None:
-                        a[key] = _int(shape, key, where) if key in _INT_ATTRS else (
-                            _float(shape, key, where) if key == "rotation" else shape.get(key))
+                        a[key] = (
+                            _int(shape, key, where)
+                            if key in _INT_ATTRS
+                            else (_float(shape, key, where) if key == "rotation" else shape.get(key))
+                        )
                 for child in shape.findall("attribute"):
                     if not child.get("name"):
                         raise DatasetError(f"{where}: an <attribute> has no field name")
-                    a[child.get("name")] = (child.text or "")
+                    a[child.get("name")] = child.text or ""
                 crowd = str(a.pop("is_crowd", "false")).strip().lower() in ("true", "1")
                 if shape.tag == "box":
                     box = np.array([_float(shape, c, where) for c in ("xtl", "ytl", "xbr", "ybr")])
@@ -283,16 +284,21 @@ class CvatFormat(AnnotationFormat):
                     except ValueError as e:
                         raise DatasetError(f"{where}: field rle: {e}") from None
                     if left < 0 or top < 0 or left + w > width or top + h > height:
-                        raise DatasetError(f"{where}: fields left/top/width/height: the {w}x{h} mask at ({left}, {top}) "
-                                           f"lies outside the {width}x{height} image")
+                        raise DatasetError(
+                            f"{where}: fields left/top/width/height: the {w}x{h} mask at ({left}, {top}) "
+                            f"lies outside the {width}x{height} image"
+                        )
                     full = np.zeros((height, width), bool)
-                    full[top:top + h, left:left + w] = crop
-                    inst = Instance(ids[label], [left, top, left + w, top + h], rle=RLE.encode(full), iscrowd=crowd,
-                                    attributes=a)
+                    full[top : top + h, left : left + w] = crop
+                    inst = Instance(
+                        ids[label], [left, top, left + w, top + h], rle=RLE.encode(full), iscrowd=crowd, attributes=a
+                    )
                 x1, y1, x2, y2 = inst.box
                 if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
-                    raise DatasetError(f"{where}: the {shape.tag} {[round(float(v), 3) for v in inst.box]} lies outside "
-                                       f"the {width}x{height} image")
+                    raise DatasetError(
+                        f"{where}: the {shape.tag} {[round(float(v), 3) for v in inst.box]} lies outside "
+                        f"the {width}x{height} image"
+                    )
                 inst.id = len(instances)
                 instances.append(inst)
             if others:
@@ -302,11 +308,13 @@ class CvatFormat(AnnotationFormat):
         info: dict[str, Any] = {"format": "cvat", "version": version}
         if meta is not None:
             info["cvat_meta"] = ET.tostring(meta, encoding="unicode")
-        return AnnotationSet([Category(i, n, color=colors.get(n)) for i, n in enumerate(names)], images,
-                             image_root=image_root, info=info)
+        return AnnotationSet(
+            [Category(i, n, color=colors.get(n)) for i, n in enumerate(names)], images, image_root=image_root, info=info
+        )
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, images: str = "copy",
-              **options: Any) -> ConversionReport:
+    def write(
+        self, annotations: AnnotationSet, out: str | os.PathLike, *, images: str = "copy", **options: Any
+    ) -> ConversionReport:
         """Write a CVAT for images 1.1 export.
 
         Args:
@@ -344,43 +352,57 @@ class CvatFormat(AnnotationFormat):
             if images != "none" and xml_path.parent == out:
                 src = annotations.image_path(im)
                 if not src.is_file():
-                    raise DatasetError(f"cvat: {where_im}: image file {src} is missing "
-                                       "(write with images='none' to write the XML only)")
+                    raise DatasetError(
+                        f"cvat: {where_im}: image file {src} is missing "
+                        "(write with images='none' to write the XML only)"
+                    )
                 rel = Path(im.file_name)
-                copies.append((src, out / "images" / (rel if not rel.is_absolute() and ".." not in rel.parts
-                                                      else rel.name)))
+                copies.append(
+                    (src, out / "images" / (rel if not rel.is_absolute() and ".." not in rel.parts else rel.name))
+                )
             attrib = {"id": str(n), "name": im.file_name, "width": str(im.width), "height": str(im.height)}
-            attrib.update({k: str(v) for k, v in im.attributes.items()
-                           if k in ("subset", "task_id") and v is not None})
+            attrib.update({k: str(v) for k, v in im.attributes.items() if k in ("subset", "task_id") and v is not None})
             e = ET.SubElement(root, "image", attrib)
             for key in sorted(set(im.attributes) - {"subset", "task_id", "cvat_shapes"}):
                 report.skipped.append(f"{where_im}: attribute {key!r} (CVAT images hold no free attributes)")
-            next_group = 1 + max((int(i.attributes["group_id"]) for i in im.instances
-                                  if isinstance(i.attributes.get("group_id"), int)), default=0)
+            next_group = 1 + max(
+                (int(i.attributes["group_id"]) for i in im.instances if isinstance(i.attributes.get("group_id"), int)),
+                default=0,
+            )
             for k, inst in enumerate(im.instances):
                 where = instance_where(im, k, inst)
                 if inst.category_id not in name_of:
                     raise DatasetError(f"cvat: {where}: field category_id: unknown category id {inst.category_id}")
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
                 if not (0 <= x1 <= x2 <= im.width and 0 <= y1 <= y2 <= im.height):
-                    raise DatasetError(f"cvat: {where}: field box: {inst.box.tolist()} lies outside the "
-                                       f"{im.width}x{im.height} image")
+                    raise DatasetError(
+                        f"cvat: {where}: field box: {inst.box.tolist()} lies outside the {im.width}x{im.height} image"
+                    )
                 a = dict(inst.attributes)
-                xml_a = {"label": name_of[inst.category_id], "source": str(a.pop("source", "manual")),
-                         "occluded": str(int(a.pop("occluded", 0) or 0))}
+                xml_a = {
+                    "label": name_of[inst.category_id],
+                    "source": str(a.pop("source", "manual")),
+                    "occluded": str(int(a.pop("occluded", 0) or 0)),
+                }
                 z_order = a.pop("z_order", 0)
                 group = a.pop("group_id", None)
                 rotation = a.pop("rotation", None)
-                children = [(str(key), "" if v is None else (("true" if v else "false") if isinstance(v, bool) else str(v)))
-                            for key, v in a.items() if isinstance(v, (str, int, float, bool)) or v is None]
+                children = [
+                    (str(key), "" if v is None else (("true" if v else "false") if isinstance(v, bool) else str(v)))
+                    for key, v in a.items()
+                    if isinstance(v, (str, int, float, bool)) or v is None
+                ]
                 for key, v in a.items():
                     if not (isinstance(v, (str, int, float, bool)) or v is None):
-                        report.skipped.append(f"{where}: attribute {key!r} (a {type(v).__name__}; CVAT attributes "
-                                              "are text)")
+                        report.skipped.append(
+                            f"{where}: attribute {key!r} (a {type(v).__name__}; CVAT attributes are text)"
+                        )
                 if inst.iscrowd:
                     children.append(("is_crowd", "true"))
-                    report.skipped.append(f"{where}: crowd region (CVAT has no crowd flag; written as the "
-                                          "attribute is_crowd, as CVAT's COCO import does)")
+                    report.skipped.append(
+                        f"{where}: crowd region (CVAT has no crowd flag; written as the "
+                        "attribute is_crowd, as CVAT's COCO import does)"
+                    )
                 if inst.keypoints is not None:
                     report.skipped.append(f"{where}: {len(inst.keypoints)} keypoints (CVAT keeps the box)")
                 shapes: list[tuple[str, dict[str, str]]] = []
@@ -402,11 +424,23 @@ class CvatFormat(AnnotationFormat):
                     else:
                         (bx1, by1, bx2, by2), exact = mask_crop(m, inst.box)
                         if not exact:
-                            report.skipped.append(f"{where}: box {inst.box.tolist()} (a CVAT mask's box is its integer "
-                                                  f"crop; the mask's bounds {[bx1, by1, bx2, by2]} are kept)")
+                            report.skipped.append(
+                                f"{where}: box {inst.box.tolist()} (a CVAT mask's box is its integer "
+                                f"crop; the mask's bounds {[bx1, by1, bx2, by2]} are kept)"
+                            )
                         rle = cvat_rle_encode(m[by1:by2, bx1:bx2])
-                        shapes.append(("mask", {"rle": ", ".join(map(str, rle)), "left": str(bx1), "top": str(by1),
-                                                "width": str(bx2 - bx1), "height": str(by2 - by1)}))
+                        shapes.append(
+                            (
+                                "mask",
+                                {
+                                    "rle": ", ".join(map(str, rle)),
+                                    "left": str(bx1),
+                                    "top": str(by1),
+                                    "width": str(bx2 - bx1),
+                                    "height": str(by2 - by1),
+                                },
+                            )
+                        )
                 else:
                     shapes.append(("box", {}))
                 for tag, geo in shapes:

@@ -85,13 +85,14 @@ DIGITS = DatasetInfo(
     license="CC BY 4.0 (UCI Machine Learning Repository)",
     homepage="https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits",
     citation=(
-        "E. Alpaydin and C. Kaynak. Optical Recognition of Handwritten Digits. UCI Machine "
-        "Learning Repository, 1998."
+        "E. Alpaydin and C. Kaynak. Optical Recognition of Handwritten Digits. UCI Machine Learning Repository, 1998."
     ),
     files=(
         DataFile(
             "digits.csv.gz",
-            urls=("https://raw.githubusercontent.com/scikit-learn/scikit-learn/main/sklearn/datasets/data/digits.csv.gz",),
+            urls=(
+                "https://raw.githubusercontent.com/scikit-learn/scikit-learn/main/sklearn/datasets/data/digits.csv.gz",
+            ),
             size=57_523,
             md5="9b335364a7bfd63947c7480a5bd51f2d",
         ),

@@ -74,7 +74,9 @@ def read_flowers(
     paths = [str(images / f"image_{i:05d}.jpg") for i in ids]
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
-        raise DatasetError(f"{missing[0]}: image listed in {setid_mat.name} ({key}) is missing ({len(missing)} missing in all)")
+        raise DatasetError(
+            f"{missing[0]}: image listed in {setid_mat.name} ({key}) is missing ({len(missing)} missing in all)"
+        )
     return paths, labels[ids - 1] - 1
 
 

@@ -75,8 +75,9 @@ _QUAD_FIELDS = ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
 _BOM = "\ufeff"
 
 
-def text_instance(points: np.ndarray, *, text: str | None, dont_care: bool = False, id: int | None = None,
-                  **attributes: Any) -> Instance:
+def text_instance(
+    points: np.ndarray, *, text: str | None, dont_care: bool = False, id: int | None = None, **attributes: Any
+) -> Instance:
     """An :class:`Instance` of :data:`TEXT_CATEGORY` outlined by ``points`` (K, 2).
 
     ``text`` None (no transcription known) leaves the ``text`` attribute out; ``###`` is
@@ -128,8 +129,9 @@ def _gt_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise DatasetError(f"{path}: no such ground-truth file or folder")
-    return sorted((p for p in path.iterdir() if p.suffix.lower() == ".txt" and not p.name.startswith(".")),
-                  key=_natural)
+    return sorted(
+        (p for p in path.iterdir() if p.suffix.lower() == ".txt" and not p.name.startswith(".")), key=_natural
+    )
 
 
 def _natural(p: Path) -> tuple:
@@ -149,7 +151,7 @@ def _read_text(path: Path) -> list[str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise DatasetError(f"{path}: not UTF-8 (byte {e.start}: {data[e.start:e.start + 4]!r})") from None
+        raise DatasetError(f"{path}: not UTF-8 (byte {e.start}: {data[e.start : e.start + 4]!r})") from None
     return text.lstrip(_BOM).splitlines()
 
 
@@ -172,11 +174,15 @@ def read_icdar2015_file(path: str | os.PathLike, *, with_language: bool = False)
             try:
                 xy.append(float(value))
             except ValueError:
-                raise DatasetError(f"{path}: line {n}: field {name} is {value.strip()!r}, not a number "
-                                   f"(a quadrilateral needs 8 coordinates, this line has {len(xy)})") from None
+                raise DatasetError(
+                    f"{path}: line {n}: field {name} is {value.strip()!r}, not a number "
+                    f"(a quadrilateral needs 8 coordinates, this line has {len(xy)})"
+                ) from None
         if len(parts) < len(fields):
-            raise DatasetError(f"{path}: line {n}: {len(parts)} fields, expected {len(fields)} "
-                               f"({','.join(fields)}); missing field {fields[len(parts)]} in {line!r:.80}")
+            raise DatasetError(
+                f"{path}: line {n}: {len(parts)} fields, expected {len(fields)} "
+                f"({','.join(fields)}); missing field {fields[len(parts)]} in {line!r:.80}"
+            )
         language = parts[8].strip() if with_language else None
         out.append(text_instance(np.array(xy).reshape(4, 2), text=parts[-1], id=n, language=language))
     return out
@@ -200,8 +206,13 @@ class ICDAR2015Format(AnnotationFormat):
     describe = "ICDAR 2015: gt_img_N.txt per image, x1,y1,...,x4,y4,transcription (### = don't care)"
     with_language = False
 
-    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
-             **options: Any) -> AnnotationSet:
+    def read(
+        self,
+        path: str | os.PathLike,
+        *,
+        images: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+        **options: Any,
+    ) -> AnnotationSet:
         if options:
             raise TypeError(f"{self.name} read takes no option(s) {sorted(options)}")
         path = Path(path)
@@ -215,13 +226,21 @@ class ICDAR2015Format(AnnotationFormat):
             if image is None:
                 raise DatasetError(f"{gt}: no image {stem}.* in {', '.join(map(str, folders))}")
             width, height = image_size(image, source=gt)
-            out.append(AnnotatedImage(image.name if root is not None else str(image.resolve()), width, height, k,
-                                      read_icdar2015_file(gt, with_language=self.with_language),
-                                      attributes={"ground_truth": gt.name}))
+            out.append(
+                AnnotatedImage(
+                    image.name if root is not None else str(image.resolve()),
+                    width,
+                    height,
+                    k,
+                    read_icdar2015_file(gt, with_language=self.with_language),
+                    attributes={"ground_truth": gt.name},
+                )
+            )
         return AnnotationSet([TEXT_CATEGORY], out, image_root=root, info={"format": self.name})
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, prefix: str = "gt_",
-              **options: Any) -> ConversionReport:
+    def write(
+        self, annotations: AnnotationSet, out: str | os.PathLike, *, prefix: str = "gt_", **options: Any
+    ) -> ConversionReport:
         if options:
             raise TypeError(f"{self.name} write takes no option(s) {sorted(options)}")
         out = Path(out)
@@ -243,8 +262,10 @@ class ICDAR2015Format(AnnotationFormat):
         if inst.polygons is not None and len(inst.polygons) == 1 and len(inst.polygons.rings[0]) == 4:
             quad = inst.polygons.rings[0]
         elif inst.polygons is not None and len(inst.polygons):
-            report.skipped.append(f"{where}: outline of {[len(r) for r in inst.polygons.rings]} points "
-                                  f"({self.name} holds quadrilaterals; the word is left out)")
+            report.skipped.append(
+                f"{where}: outline of {[len(r) for r in inst.polygons.rings]} points "
+                f"({self.name} holds quadrilaterals; the word is left out)"
+            )
             return None
         else:
             x1, y1, x2, y2 = inst.box
@@ -276,7 +297,8 @@ class MLTFormat(ICDAR2015Format):
 
 _LINE_2013 = re.compile(
     r"^\s*(?P<x1>[-+\d.eE]+)\s*[,\s]\s*(?P<y1>[-+\d.eE]+)\s*[,\s]\s*(?P<x2>[-+\d.eE]+)\s*[,\s]\s*"
-    r"(?P<y2>[-+\d.eE]+)\s*[,\s]\s*\"(?P<text>.*)\"\s*$")
+    r"(?P<y2>[-+\d.eE]+)\s*[,\s]\s*\"(?P<text>.*)\"\s*$"
+)
 
 
 @register_format
@@ -295,8 +317,9 @@ class ICDAR2013Format(AnnotationFormat):
     tasks = ("text", "detection")
     describe = 'ICDAR 2013: gt_N.txt per image, left top right bottom "transcription" (spaces or commas)'
 
-    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | None = None,
-             **options: Any) -> AnnotationSet:
+    def read(
+        self, path: str | os.PathLike, *, images: str | os.PathLike | None = None, **options: Any
+    ) -> AnnotationSet:
         if options:
             raise TypeError(f"{self.name} read takes no option(s) {sorted(options)}")
         path = Path(path)
@@ -330,8 +353,9 @@ class ICDAR2013Format(AnnotationFormat):
             out.append(AnnotatedImage(image.name, width, height, k, words, attributes={"ground_truth": gt.name}))
         return AnnotationSet([TEXT_CATEGORY], out, image_root=folder, info={"format": self.name})
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, separator: str = " ",
-              **options: Any) -> ConversionReport:
+    def write(
+        self, annotations: AnnotationSet, out: str | os.PathLike, *, separator: str = " ", **options: Any
+    ) -> ConversionReport:
         if options:
             raise TypeError(f"{self.name} write takes no option(s) {sorted(options)}")
         if separator not in (" ", ", "):
@@ -344,9 +368,12 @@ class ICDAR2013Format(AnnotationFormat):
                 where = instance_where(im, k, inst)
                 if inst.polygons is not None:
                     rings = inst.polygons.rings
-                    axis_aligned = (len(rings) == 1 and len(rings[0]) == 4
-                                    and set(rings[0][:, 0]) <= set(inst.box[[0, 2]])
-                                    and set(rings[0][:, 1]) <= set(inst.box[[1, 3]]))
+                    axis_aligned = (
+                        len(rings) == 1
+                        and len(rings[0]) == 4
+                        and set(rings[0][:, 0]) <= set(inst.box[[0, 2]])
+                        and set(rings[0][:, 1]) <= set(inst.box[[1, 3]])
+                    )
                     if not axis_aligned:
                         report.skipped.append(f"{where}: oriented outline (ICDAR 2013 keeps the box)")
                 text = inst.attributes.get("text")
@@ -364,6 +391,7 @@ class ICDAR2013Format(AnnotationFormat):
 
 # ---------------------------------------------------------------------------------- data sets
 
+
 def unpacked_folder(loc: Located, *, root: str | os.PathLike | None, info: DatasetInfo) -> Path:
     """The folder of a located file: itself, or the zip of loose files (as the RRC publishes them) unpacked.
 
@@ -375,8 +403,11 @@ def unpacked_folder(loc: Located, *, root: str | os.PathLike | None, info: Datas
     if loc.path.is_dir():
         return loc.path
     name = loc.file.extracted or loc.path.stem
-    into = loc.path.parent if os.access(loc.path.parent, os.W_OK) else (
-        Path(root).expanduser() if root is not None else data_home(info))
+    into = (
+        loc.path.parent
+        if os.access(loc.path.parent, os.W_OK)
+        else (Path(root).expanduser() if root is not None else data_home(info))
+    )
     dest = into / name
     if dest.is_dir():
         return dest
@@ -397,14 +428,18 @@ def unpacked_folder(loc: Located, *, root: str | os.PathLike | None, info: Datas
 
 
 _RRC = "https://rrc.cvc.uab.es/downloads"
-_RRC_TERMS = ("Robust Reading Competition terms: research use only; images and ground truth may not be "
-              "redistributed (register at rrc.cvc.uab.es)")
+_RRC_TERMS = (
+    "Robust Reading Competition terms: research use only; images and ground truth may not be "
+    "redistributed (register at rrc.cvc.uab.es)"
+)
 
 
 def _rrc_manual(challenge: int, files: str) -> str:
-    return (f"The Robust Reading Competition publishes this data set to registered users only: create an "
-            f"account at https://rrc.cvc.uab.es/?ch={challenge}, log in, open 'Downloads', fetch {files} "
-            "and put the zips (or the folders they unpack to, named as the zips) in the data folder.")
+    return (
+        f"The Robust Reading Competition publishes this data set to registered users only: create an "
+        f"account at https://rrc.cvc.uab.es/?ch={challenge}, log in, open 'Downloads', fetch {files} "
+        "and put the zips (or the folders they unpack to, named as the zips) in the data folder."
+    )
 
 
 ICDAR2015 = DatasetInfo(
@@ -416,35 +451,62 @@ ICDAR2015 = DatasetInfo(
     image_size=(720, 1280),
     license=_RRC_TERMS,
     homepage="https://rrc.cvc.uab.es/?ch=4",
-    citation=("D. Karatzas, L. Gomez-Bigorda, A. Nicolaou, S. Ghosh, A. Bagdanov, M. Iwamura, J. Matas, "
-              "L. Neumann, V. R. Chandrasekhar, S. Lu, F. Shafait, S. Uchida and E. Valveny. ICDAR 2015 "
-              "competition on Robust Reading. International Conference on Document Analysis and "
-              "Recognition (ICDAR), 2015."),
+    citation=(
+        "D. Karatzas, L. Gomez-Bigorda, A. Nicolaou, S. Ghosh, A. Bagdanov, M. Iwamura, J. Matas, "
+        "L. Neumann, V. R. Chandrasekhar, S. Lu, F. Shafait, S. Uchida and E. Valveny. ICDAR 2015 "
+        "competition on Robust Reading. International Conference on Document Analysis and "
+        "Recognition (ICDAR), 2015."
+    ),
     # md5s as MMOCR's dataset_zoo/icdar2015 records them; the RRC serves these three to anyone.
     files=(
-        DataFile("ch4_training_images.zip", urls=(f"{_RRC}/ch4_training_images.zip",),
-                 md5="c51cbace155dcc4d98c8dd19d378f30d", extracted="ch4_training_images", splits=("train",)),
-        DataFile("ch4_training_localization_transcription_gt.zip",
-                 urls=(f"{_RRC}/ch4_training_localization_transcription_gt.zip",),
-                 md5="3bfaf1988960909014f7987d2343060b",
-                 extracted="ch4_training_localization_transcription_gt", splits=("train",)),
-        DataFile("ch4_test_images.zip", urls=(f"{_RRC}/ch4_test_images.zip",),
-                 md5="97e4c1ddcf074ffcc75feff2b63c35dd", extracted="ch4_test_images", splits=("test",)),
+        DataFile(
+            "ch4_training_images.zip",
+            urls=(f"{_RRC}/ch4_training_images.zip",),
+            md5="c51cbace155dcc4d98c8dd19d378f30d",
+            extracted="ch4_training_images",
+            splits=("train",),
+        ),
+        DataFile(
+            "ch4_training_localization_transcription_gt.zip",
+            urls=(f"{_RRC}/ch4_training_localization_transcription_gt.zip",),
+            md5="3bfaf1988960909014f7987d2343060b",
+            extracted="ch4_training_localization_transcription_gt",
+            splits=("train",),
+        ),
+        DataFile(
+            "ch4_test_images.zip",
+            urls=(f"{_RRC}/ch4_test_images.zip",),
+            md5="97e4c1ddcf074ffcc75feff2b63c35dd",
+            extracted="ch4_test_images",
+            splits=("test",),
+        ),
         DataFile("Challenge4_Test_Task1_GT.zip", extracted="Challenge4_Test_Task1_GT", splits=("test",)),
     ),
-    description=("1,670 images taken with Google Glass without care for the text (1,000 for training, 500 for "
-                 "testing, 1280x720), with every word outlined by a quadrilateral and transcribed; "
-                 "illegible words are '###' (don't care)."),
-    manual_download=_rrc_manual(4, "the 'Task 4.1: Text Localization' test ground truth (Challenge4_Test_Task1_GT.zip)"),
+    description=(
+        "1,670 images taken with Google Glass without care for the text (1,000 for training, 500 for "
+        "testing, 1280x720), with every word outlined by a quadrilateral and transcribed; "
+        "illegible words are '###' (don't care)."
+    ),
+    manual_download=_rrc_manual(
+        4, "the 'Task 4.1: Text Localization' test ground truth (Challenge4_Test_Task1_GT.zip)"
+    ),
 )
 
-_ICDAR2015_FILES = {"train": ("ch4_training_images.zip", "ch4_training_localization_transcription_gt.zip"),
-                    "test": ("ch4_test_images.zip", "Challenge4_Test_Task1_GT.zip")}
+_ICDAR2015_FILES = {
+    "train": ("ch4_training_images.zip", "ch4_training_localization_transcription_gt.zip"),
+    "test": ("ch4_test_images.zip", "Challenge4_Test_Task1_GT.zip"),
+}
 
 
 @register_dataset(ICDAR2015)
-def load_icdar2015(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-                   transform: Callable[[Sample], Sample] | None) -> VisionDataset:
+def load_icdar2015(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+) -> VisionDataset:
     """One split as an :class:`AnnotationDataset` of text samples (``texts``, ``text_instances``)."""
     images_name, gt_name = _ICDAR2015_FILES[split]
     found = fetch_files(info, names=[images_name, gt_name], root=root, download=download)
@@ -462,24 +524,39 @@ MLT2017 = DatasetInfo(
     splits={"train": 7200, "val": 1800},
     license=_RRC_TERMS,
     homepage="https://rrc.cvc.uab.es/?ch=8",
-    citation=("N. Nayef, F. Yin, I. Bizid, H. Choi, Y. Feng, D. Karatzas, Z. Luo, U. Pal, C. Rigaud, J. Chazalon, "
-              "W. Khlif, M. M. Luqman, J.-C. Burie, C.-L. Liu and J.-M. Ogier. ICDAR2017 Robust Reading Challenge "
-              "on Multi-Lingual Scene Text Detection and Script Identification - RRC-MLT. ICDAR 2017."),
-    files=(
-        *(DataFile(f"ch8_training_images_{i}.zip", extracted=f"ch8_training_images_{i}", splits=("train",))
-          for i in range(1, 9)),
-        DataFile("ch8_training_localization_transcription_gt_v2.zip",
-                 extracted="ch8_training_localization_transcription_gt_v2", splits=("train",)),
-        DataFile("ch8_validation_images.zip", extracted="ch8_validation_images", splits=("val",)),
-        DataFile("ch8_validation_localization_transcription_gt_v2.zip",
-                 extracted="ch8_validation_localization_transcription_gt_v2", splits=("val",)),
+    citation=(
+        "N. Nayef, F. Yin, I. Bizid, H. Choi, Y. Feng, D. Karatzas, Z. Luo, U. Pal, C. Rigaud, J. Chazalon, "
+        "W. Khlif, M. M. Luqman, J.-C. Burie, C.-L. Liu and J.-M. Ogier. ICDAR2017 Robust Reading Challenge "
+        "on Multi-Lingual Scene Text Detection and Script Identification - RRC-MLT. ICDAR 2017."
     ),
-    description=("18,000 images of text in 9 languages / 6 scripts (7,200 train in 8 zips, 1,800 val, 9,000 "
-                 "test without public ground truth); every word a quadrilateral with its script and "
-                 "transcription, '###' for don't care."),
-    manual_download=_rrc_manual(8, "ch8_training_images_1.zip .. ch8_training_images_8.zip, "
-                                   "ch8_training_localization_transcription_gt_v2.zip, ch8_validation_images.zip and "
-                                   "ch8_validation_localization_transcription_gt_v2.zip"),
+    files=(
+        *(
+            DataFile(f"ch8_training_images_{i}.zip", extracted=f"ch8_training_images_{i}", splits=("train",))
+            for i in range(1, 9)
+        ),
+        DataFile(
+            "ch8_training_localization_transcription_gt_v2.zip",
+            extracted="ch8_training_localization_transcription_gt_v2",
+            splits=("train",),
+        ),
+        DataFile("ch8_validation_images.zip", extracted="ch8_validation_images", splits=("val",)),
+        DataFile(
+            "ch8_validation_localization_transcription_gt_v2.zip",
+            extracted="ch8_validation_localization_transcription_gt_v2",
+            splits=("val",),
+        ),
+    ),
+    description=(
+        "18,000 images of text in 9 languages / 6 scripts (7,200 train in 8 zips, 1,800 val, 9,000 "
+        "test without public ground truth); every word a quadrilateral with its script and "
+        "transcription, '###' for don't care."
+    ),
+    manual_download=_rrc_manual(
+        8,
+        "ch8_training_images_1.zip .. ch8_training_images_8.zip, "
+        "ch8_training_localization_transcription_gt_v2.zip, ch8_validation_images.zip and "
+        "ch8_validation_localization_transcription_gt_v2.zip",
+    ),
 )
 
 MLT2019 = DatasetInfo(
@@ -490,17 +567,21 @@ MLT2019 = DatasetInfo(
     splits={"train": 10_000},
     license=_RRC_TERMS,
     homepage="https://rrc.cvc.uab.es/?ch=15",
-    citation=("N. Nayef, Y. Patel, M. Busta, P. N. Chowdhury, D. Karatzas, W. Khlif, J. Matas, U. Pal, J.-C. Burie, "
-              "C.-L. Liu and J.-M. Ogier. ICDAR2019 Robust Reading Challenge on Multi-lingual Scene Text Detection "
-              "and Recognition - RRC-MLT-2019. ICDAR 2019."),
+    citation=(
+        "N. Nayef, Y. Patel, M. Busta, P. N. Chowdhury, D. Karatzas, W. Khlif, J. Matas, U. Pal, J.-C. Burie, "
+        "C.-L. Liu and J.-M. Ogier. ICDAR2019 Robust Reading Challenge on Multi-lingual Scene Text Detection "
+        "and Recognition - RRC-MLT-2019. ICDAR 2019."
+    ),
     files=(
         DataFile("ImagesPart1.zip", extracted="ImagesPart1"),
         DataFile("ImagesPart2.zip", extracted="ImagesPart2"),
         DataFile("train_gt_t13.zip", extracted="train_gt_t13"),
     ),
-    description=("20,000 images of text in 10 languages (10,000 train with ground truth tr_img_NNNNN.txt, "
-                 "10,000 test without); every word a quadrilateral with its script (Hindi added to MLT 2017's) "
-                 "and transcription, '###' for don't care."),
+    description=(
+        "20,000 images of text in 10 languages (10,000 train with ground truth tr_img_NNNNN.txt, "
+        "10,000 test without); every word a quadrilateral with its script (Hindi added to MLT 2017's) "
+        "and transcription, '###' for don't care."
+    ),
     manual_download=_rrc_manual(15, "ImagesPart1.zip, ImagesPart2.zip and train_gt_t13.zip (Task 1)"),
 )
 
@@ -512,34 +593,51 @@ ICDAR2013 = DatasetInfo(
     splits={"train": 229, "test": 233},
     license=_RRC_TERMS,
     homepage="https://rrc.cvc.uab.es/?ch=2",
-    citation=("D. Karatzas, F. Shafait, S. Uchida, M. Iwamura, L. Gomez i Bigorda, S. Robles Mestre, J. Mas, "
-              "D. Fernandez Mota, J. Almazan Almazan and L. P. de las Heras. ICDAR 2013 Robust Reading "
-              "Competition. International Conference on Document Analysis and Recognition (ICDAR), 2013."),
+    citation=(
+        "D. Karatzas, F. Shafait, S. Uchida, M. Iwamura, L. Gomez i Bigorda, S. Robles Mestre, J. Mas, "
+        "D. Fernandez Mota, J. Almazan Almazan and L. P. de las Heras. ICDAR 2013 Robust Reading "
+        "Competition. International Conference on Document Analysis and Recognition (ICDAR), 2013."
+    ),
     files=(
-        DataFile("Challenge2_Training_Task12_Images.zip", extracted="Challenge2_Training_Task12_Images",
-                 splits=("train",)),
+        DataFile(
+            "Challenge2_Training_Task12_Images.zip", extracted="Challenge2_Training_Task12_Images", splits=("train",)
+        ),
         DataFile("Challenge2_Training_Task1_GT.zip", extracted="Challenge2_Training_Task1_GT", splits=("train",)),
         DataFile("Challenge2_Test_Task12_Images.zip", extracted="Challenge2_Test_Task12_Images", splits=("test",)),
         DataFile("Challenge2_Test_Task1_GT.zip", extracted="Challenge2_Test_Task1_GT", splits=("test",)),
     ),
-    description=("462 images of focused, mostly horizontal scene text (229 train, 233 test), every word an "
-                 "axis-aligned box with its transcription."),
+    description=(
+        "462 images of focused, mostly horizontal scene text (229 train, 233 test), every word an "
+        "axis-aligned box with its transcription."
+    ),
     manual_download=_rrc_manual(2, "the Task 2.1 (Text Localization) training and test images and ground truth"),
 )
 
 _RRC_LAYOUT = {
-    "mlt2017": {"train": ([f"ch8_training_images_{i}.zip" for i in range(1, 9)],
-                          "ch8_training_localization_transcription_gt_v2.zip"),
-                "val": (["ch8_validation_images.zip"], "ch8_validation_localization_transcription_gt_v2.zip")},
+    "mlt2017": {
+        "train": (
+            [f"ch8_training_images_{i}.zip" for i in range(1, 9)],
+            "ch8_training_localization_transcription_gt_v2.zip",
+        ),
+        "val": (["ch8_validation_images.zip"], "ch8_validation_localization_transcription_gt_v2.zip"),
+    },
     "mlt2019": {"train": (["ImagesPart1.zip", "ImagesPart2.zip"], "train_gt_t13.zip")},
-    "icdar2013": {"train": (["Challenge2_Training_Task12_Images.zip"], "Challenge2_Training_Task1_GT.zip"),
-                  "test": (["Challenge2_Test_Task12_Images.zip"], "Challenge2_Test_Task1_GT.zip")},
+    "icdar2013": {
+        "train": (["Challenge2_Training_Task12_Images.zip"], "Challenge2_Training_Task1_GT.zip"),
+        "test": (["Challenge2_Test_Task12_Images.zip"], "Challenge2_Test_Task1_GT.zip"),
+    },
 }
 
 
 @register_dataset(MLT2017, MLT2019, ICDAR2013)
-def load_rrc(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-             transform: Callable[[Sample], Sample] | None) -> VisionDataset:
+def load_rrc(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+) -> VisionDataset:
     """One split of an RRC data set as an :class:`AnnotationDataset` of text samples (MLT: ``language`` too)."""
     image_zips, gt_zip = _RRC_LAYOUT[info.name][split]
     found = fetch_files(info, names=[*image_zips, gt_zip], root=root, download=download)

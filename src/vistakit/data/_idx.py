@@ -131,7 +131,9 @@ def read_idx_labels(path: str | os.PathLike, *, num_classes: int) -> torch.Tenso
     return torch.from_numpy(arr.astype(np.int64))
 
 
-def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike, *, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+def load_idx_pair(
+    images: str | os.PathLike, labels: str | os.PathLike, *, num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Read a matching pair of image and label files.
 
     Returns:
@@ -197,8 +199,16 @@ FASHION_MNIST = DatasetInfo(
     title="Fashion-MNIST (Zalando article images)",
     task="classification",
     classes=(
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ),
     splits={"train": 60_000, "test": 10_000},
     image_size=(28, 28),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from PIL import Image
@@ -160,4 +160,6 @@ def load_imagefolder(
     """The ``root`` tree (or ``root/<split>``); ``download`` does not apply."""
     if root is None:
         raise ValueError('imagefolder needs root=: load_dataset("imagefolder", root="path/to/tree")')
-    return ImageFolder(split_folder(root, split), info=info, split=split, transform=transform, mode=mode, on_error=on_error)
+    return ImageFolder(
+        split_folder(root, split), info=info, split=split, transform=transform, mode=mode, on_error=on_error
+    )

@@ -17,15 +17,15 @@ import re
 from pathlib import Path
 
 import numpy as np
-
 import torch
 
+from .._files import list_images
 from ._base import ImageFileDataset, Transform, VisionDataset
 from ._errors import DatasetError
-from .._files import list_images
 from ._info import DataFile, DatasetInfo
 from ._registry import package_lines, register_dataset
 from ._resolve import archive_member, fetch_files
+
 
 def imagenet_classes() -> list[str]:
     """The 1000 ImageNet-1k (ILSVRC-2012) class names in the official label order.
@@ -103,7 +103,9 @@ def read_devkit(devkit: str | os.PathLike) -> np.ndarray:
     for ilsvrc_id, wnid in zip(ids, wnids):
         if 1 <= ilsvrc_id <= 1000:
             if wnid not in official:
-                raise DatasetError(f"{meta_path}: ILSVRC2012_ID {ilsvrc_id} has WNID {wnid!r}, not an ImageNet-1k class")
+                raise DatasetError(
+                    f"{meta_path}: ILSVRC2012_ID {ilsvrc_id} has WNID {wnid!r}, not an ImageNet-1k class"
+                )
             id_to_label[ilsvrc_id] = official[wnid]
     try:
         lines = gt_path.read_text().split()
@@ -112,7 +114,9 @@ def read_devkit(devkit: str | os.PathLike) -> np.ndarray:
         raise DatasetError(f"{gt_path}: missing from the devkit") from None
     except ValueError:
         bad = next(i for i, v in enumerate(lines) if not v.lstrip("-").isdigit())
-        raise DatasetError(f"{gt_path}: line {bad + 1} is {lines[bad]!r}, expected an ILSVRC2012_ID (1..1000)") from None
+        raise DatasetError(
+            f"{gt_path}: line {bad + 1} is {lines[bad]!r}, expected an ILSVRC2012_ID (1..1000)"
+        ) from None
     bad = np.flatnonzero((gt < 1) | (gt >= id_to_label.shape[0]))
     if bad.size == 0:
         bad = np.flatnonzero(id_to_label[gt] < 0)
@@ -134,7 +138,9 @@ def read_flat_val(folder: str | os.PathLike, labels: np.ndarray) -> tuple[list[s
             raise DatasetError(f"{folder / name}: not a validation image name (expected ILSVRC2012_val_00000001.JPEG)")
         k = int(m.group(1))
         if not 1 <= k <= labels.shape[0]:
-            raise DatasetError(f"{folder / name}: image number {k} has no ground truth (the devkit lists {labels.shape[0]})")
+            raise DatasetError(
+                f"{folder / name}: image number {k} has no ground truth (the devkit lists {labels.shape[0]})"
+            )
         paths.append(str(folder / name))
         targets.append(int(labels[k - 1]))
     if not paths:
@@ -162,12 +168,26 @@ IMAGENET = DatasetInfo(
         "International Journal of Computer Vision, 115(3):211-252, 2015."
     ),
     files=(
-        DataFile("ILSVRC2012_img_train.tar", size=147_897_477_120,
-                 md5="1d675b47d978889d74fa0da5fadfb00e", extracted="train", splits=("train",)),
-        DataFile("ILSVRC2012_img_val.tar", size=6_744_924_160,
-                 md5="29b22e2961454d5413ddabcf34fc5622", extracted="val", splits=("val",)),
-        DataFile("ILSVRC2012_devkit_t12.tar.gz", md5="fa75699e90414af021442c21a62c3abf",
-                 extracted="ILSVRC2012_devkit_t12", splits=("val",)),
+        DataFile(
+            "ILSVRC2012_img_train.tar",
+            size=147_897_477_120,
+            md5="1d675b47d978889d74fa0da5fadfb00e",
+            extracted="train",
+            splits=("train",),
+        ),
+        DataFile(
+            "ILSVRC2012_img_val.tar",
+            size=6_744_924_160,
+            md5="29b22e2961454d5413ddabcf34fc5622",
+            extracted="val",
+            splits=("val",),
+        ),
+        DataFile(
+            "ILSVRC2012_devkit_t12.tar.gz",
+            md5="fa75699e90414af021442c21a62c3abf",
+            extracted="ILSVRC2012_devkit_t12",
+            splits=("val",),
+        ),
     ),
     description=(
         "1.28 million training and 50,000 validation images of 1000 classes. Reads the "

@@ -86,8 +86,9 @@ def _encode_mask(crop: np.ndarray) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _read_file(path: Path, root: Path, index: int, names: dict[str, int] | None,
-               found: set[str]) -> tuple[AnnotatedImage, list[tuple[str, Instance, str]]]:
+def _read_file(
+    path: Path, root: Path, index: int, names: dict[str, int] | None, found: set[str]
+) -> tuple[AnnotatedImage, list[tuple[str, Instance, str]]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -126,8 +127,9 @@ def _read_file(path: Path, root: Path, index: int, names: dict[str, int] | None,
             others.append(shape)
             continue
         if kind not in _REGION:
-            raise DatasetError(f"{where}: field shape_type: unknown shape type {kind!r} "
-                               f"(known: {', '.join(_REGION + _OTHER)})")
+            raise DatasetError(
+                f"{where}: field shape_type: unknown shape type {kind!r} (known: {', '.join(_REGION + _OTHER)})"
+            )
         pts = _points(shape, where)
         a = {key: shape[key] for key in _SHAPE_ATTRS if shape.get(key) not in (None, "", {})}
         flags = dict(a.get("flags", {}))
@@ -156,7 +158,9 @@ def _read_file(path: Path, root: Path, index: int, names: dict[str, int] | None,
                 groups[key] = inst
         elif kind == "circle":
             if len(pts) != 2:
-                raise DatasetError(f"{where}: field points: a circle has a centre and a point on it, got {len(pts)} points")
+                raise DatasetError(
+                    f"{where}: field points: a circle has a centre and a point on it, got {len(pts)} points"
+                )
             r = float(np.hypot(*(pts[1] - pts[0])))
             (cx, cy) = pts[0]
             box = np.array([max(cx - r, 0), max(cy - r, 0), min(cx + r, width), min(cy + r, height)])
@@ -169,17 +173,22 @@ def _read_file(path: Path, root: Path, index: int, names: dict[str, int] | None,
                 raise DatasetError(f"{where}: field mask is missing")
             crop = _decode_mask(shape["mask"], where)
             if crop.shape != (y2 - y1 + 1, x2 - x1 + 1):
-                raise DatasetError(f"{where}: field mask: a {crop.shape[1]}x{crop.shape[0]} crop for the corners "
-                                   f"{pts.tolist()} (expected {x2 - x1 + 1}x{y2 - y1 + 1})")
+                raise DatasetError(
+                    f"{where}: field mask: a {crop.shape[1]}x{crop.shape[0]} crop for the corners "
+                    f"{pts.tolist()} (expected {x2 - x1 + 1}x{y2 - y1 + 1})"
+                )
             if x1 < 0 or y1 < 0 or x2 >= width or y2 >= height:
-                raise DatasetError(f"{where}: field points: the mask {pts.tolist()} lies outside the "
-                                   f"{width}x{height} image")
+                raise DatasetError(
+                    f"{where}: field points: the mask {pts.tolist()} lies outside the {width}x{height} image"
+                )
             full = np.zeros((height, width), bool)
-            full[y1:y2 + 1, x1:x2 + 1] = crop
+            full[y1 : y2 + 1, x1 : x2 + 1] = crop
             inst = Instance(-1, [x1, y1, x2 + 1, y2 + 1], rle=RLE.encode(full), iscrowd=crowd, attributes=a)
         x1, y1, x2, y2 = inst.box
         if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
-            raise DatasetError(f"{where}: field points: the {kind} {pts.tolist()} lies outside the {width}x{height} image")
+            raise DatasetError(
+                f"{where}: field points: the {kind} {pts.tolist()} lies outside the {width}x{height} image"
+            )
         if names is not None and label not in names:
             raise DatasetError(f"{where}: field label: unknown category {label!r} (classes: {sorted(names)})")
         found.add(label)
@@ -197,8 +206,9 @@ class LabelmeFormat(AnnotationFormat):
     tasks = ("detection", "instances")
     describe = "labelme: a JSON per image (shapes: rectangle, polygon, mask, circle; points and lines kept)"
 
-    def read(self, path: str | os.PathLike, *, classes: list[str] | tuple[str, ...] | None = None,
-             **options: Any) -> AnnotationSet:
+    def read(
+        self, path: str | os.PathLike, *, classes: list[str] | tuple[str, ...] | None = None, **options: Any
+    ) -> AnnotationSet:
         """Read every labelme JSON under a folder (or one file).
 
         Args:
@@ -235,11 +245,19 @@ class LabelmeFormat(AnnotationFormat):
                 inst.id = k
                 im.instances.append(inst)
             images.append(im)
-        return AnnotationSet([Category(i, n) for n, i in names.items()], images, image_root=root,
-                             info={"format": "labelme"})
+        return AnnotationSet(
+            [Category(i, n) for n, i in names.items()], images, image_root=root, info={"format": "labelme"}
+        )
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, images: str = "copy",
-              image_data: bool = False, **options: Any) -> ConversionReport:
+    def write(
+        self,
+        annotations: AnnotationSet,
+        out: str | os.PathLike,
+        *,
+        images: str = "copy",
+        image_data: bool = False,
+        **options: Any,
+    ) -> ConversionReport:
         """Write one labelme JSON per image under ``out``.
 
         The JSON goes where it was read from (the image's ``json`` attribute), else beside the
@@ -278,32 +296,39 @@ class LabelmeFormat(AnnotationFormat):
             if json_path in files:
                 raise DatasetError(f"labelme: {where_im}: its JSON {json_path} is another image's too")
             if (images != "none" or image_data) and not src.is_file():
-                raise DatasetError(f"labelme: {where_im}: image file {src} is missing "
-                                   "(write with images='none' to write the JSON only)")
+                raise DatasetError(
+                    f"labelme: {where_im}: image file {src} is missing "
+                    "(write with images='none' to write the JSON only)"
+                )
             if images != "none":
                 copies.append((src, dest_image))
                 image_path = os.path.relpath(dest_image, json_path.parent)
             else:
                 image_path = os.path.relpath(src.resolve(), json_path.parent.resolve())
             shapes = []
-            next_group = 1 + max((int(i.attributes["group_id"]) for i in im.instances
-                                  if isinstance(i.attributes.get("group_id"), int)), default=0)
+            next_group = 1 + max(
+                (int(i.attributes["group_id"]) for i in im.instances if isinstance(i.attributes.get("group_id"), int)),
+                default=0,
+            )
             for k, inst in enumerate(im.instances):
                 where = instance_where(im, k, inst)
                 if inst.category_id not in name_of:
                     raise DatasetError(f"labelme: {where}: field category_id: unknown category id {inst.category_id}")
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
                 if not (0 <= x1 <= x2 <= im.width and 0 <= y1 <= y2 <= im.height):
-                    raise DatasetError(f"labelme: {where}: field box: {inst.box.tolist()} lies outside the "
-                                       f"{im.width}x{im.height} image")
+                    raise DatasetError(
+                        f"labelme: {where}: field box: {inst.box.tolist()} lies outside the "
+                        f"{im.width}x{im.height} image"
+                    )
                 a = dict(inst.attributes)
                 flags = dict(a.pop("flags", None) or {})
                 label = name_of[inst.category_id]
                 base = {"group_id": a.pop("group_id", None), "description": a.pop("description", "") or ""}
                 if inst.iscrowd:
                     flags["iscrowd"] = True
-                    report.skipped.append(f"{where}: crowd region (labelme has no crowd flag; written with the "
-                                          "shape flag iscrowd)")
+                    report.skipped.append(
+                        f"{where}: crowd region (labelme has no crowd flag; written with the shape flag iscrowd)"
+                    )
                 kind = a.pop("shape_type", None)
                 circle = a.pop("points", None) if kind == "circle" else None
                 for key in sorted(a):
@@ -331,16 +356,26 @@ class LabelmeFormat(AnnotationFormat):
                     else:
                         (bx1, by1, bx2, by2), exact = mask_crop(m, inst.box)
                         if not exact:
-                            report.skipped.append(f"{where}: box {inst.box.tolist()} (a labelme mask shape's box is "
-                                                  f"its integer crop; the mask's bounds {[bx1, by1, bx2, by2]} are kept)")
+                            report.skipped.append(
+                                f"{where}: box {inst.box.tolist()} (a labelme mask shape's box is "
+                                f"its integer crop; the mask's bounds {[bx1, by1, bx2, by2]} are kept)"
+                            )
                         geoms = [("mask", [[bx1, by1], [bx2 - 1, by2 - 1]], _encode_mask(m[by1:by2, bx1:bx2]))]
                 elif circle is not None:
                     geoms = [("circle", circle, None)]
                 else:
                     geoms = [("rectangle", [[x1, y1], [x2, y2]], None)]
                 for kind_out, pts, mask in geoms:
-                    shapes.append({"label": label, "points": pts, **base, "shape_type": kind_out, "flags": dict(flags),
-                                   "mask": mask})
+                    shapes.append(
+                        {
+                            "label": label,
+                            "points": pts,
+                            **base,
+                            "shape_type": kind_out,
+                            "flags": dict(flags),
+                            "mask": mask,
+                        }
+                    )
                 report.instances += 1
             shapes += list(im.attributes.get("shapes", []))
             for key in sorted(set(im.attributes) - {"json", "flags", "version", "shapes"}):
@@ -351,10 +386,15 @@ class LabelmeFormat(AnnotationFormat):
                 report.skipped.append(f"{where_im}: segmentation image {im.segmentation}")
             if im.segments:
                 report.skipped.append(f"{where_im}: {len(im.segments)} panoptic segments")
-            doc = {"version": im.attributes.get("version", LABELME_VERSION), "flags": im.attributes.get("flags", {}),
-                   "shapes": shapes, "imagePath": Path(image_path).as_posix(),
-                   "imageData": base64.b64encode(src.read_bytes()).decode("ascii") if image_data else None,
-                   "imageHeight": im.height, "imageWidth": im.width}
+            doc = {
+                "version": im.attributes.get("version", LABELME_VERSION),
+                "flags": im.attributes.get("flags", {}),
+                "shapes": shapes,
+                "imagePath": Path(image_path).as_posix(),
+                "imageData": base64.b64encode(src.read_bytes()).decode("ascii") if image_data else None,
+                "imageHeight": im.height,
+                "imageWidth": im.width,
+            }
             files[json_path] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
             report.images += 1
         place_images(copies, mode=images)

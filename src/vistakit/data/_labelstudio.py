@@ -96,7 +96,7 @@ def ls_brush_decode(rle: list[int] | bytes, *, width: int, height: int) -> np.nd
         if pos + n > len(bits):
             raise ValueError("the brush RLE ends in the middle of a value")
         v = 0
-        for b in bits[pos:pos + n]:
+        for b in bits[pos : pos + n]:
             v = (v << 1) | int(b)
         pos += n
         return v
@@ -133,7 +133,7 @@ def ls_brush_encode(mask: np.ndarray) -> list[int]:
         value = f"{int(flat[start]):08b}"
         while length > 0:
             n = min(length, top)
-            k = next(i for i, size in enumerate(_RLE_SIZES) if n - 1 < 2 ** size)
+            k = next(i for i, size in enumerate(_RLE_SIZES) if n - 1 < 2**size)
             out.append(("1" if n > 1 else "0") + f"{k:02b}" + f"{n - 1:0{_RLE_SIZES[k]}b}" + value)
             length -= n
     text = "".join(out)
@@ -164,11 +164,19 @@ def _number(value: dict[str, Any], key: str, where: str) -> float:
     return float(v)
 
 
-def _region(head: dict[str, Any], tail: dict[str, Any], rid: str, kind: str, value: dict[str, Any],
-            label: str) -> dict[str, Any]:
+def _region(
+    head: dict[str, Any], tail: dict[str, Any], rid: str, kind: str, value: dict[str, Any], label: str
+) -> dict[str, Any]:
     """One result of an export, its keys in Label Studio's order."""
-    return {**head, "value": {**value, kind: [label]}, "id": rid, "from_name": tail["from_name"],
-            "to_name": tail["to_name"], "type": kind, "origin": tail["origin"]}
+    return {
+        **head,
+        "value": {**value, kind: [label]},
+        "id": rid,
+        "from_name": tail["from_name"],
+        "to_name": tail["to_name"],
+        "type": kind,
+        "origin": tail["origin"],
+    }
 
 
 @register_format
@@ -179,8 +187,15 @@ class LabelStudioFormat(AnnotationFormat):
     tasks = ("detection", "instances")
     describe = "Label Studio JSON export: tasks with rectanglelabels / polygonlabels in percent of the image"
 
-    def read(self, path: str | os.PathLike, *, image_root: str | os.PathLike | None = None, annotation: int = 0,
-             classes: list[str] | tuple[str, ...] | None = None, **options: Any) -> AnnotationSet:
+    def read(
+        self,
+        path: str | os.PathLike,
+        *,
+        image_root: str | os.PathLike | None = None,
+        annotation: int = 0,
+        classes: list[str] | tuple[str, ...] | None = None,
+        **options: Any,
+    ) -> AnnotationSet:
         """Read a Label Studio JSON export.
 
         Args:
@@ -239,23 +254,29 @@ class LabelStudioFormat(AnnotationFormat):
                         raise DatasetError(f"{rw}: field {key} is missing")
                 w, h = res["original_width"], res["original_height"]
                 if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-                    raise DatasetError(f"{rw}: fields original_width/original_height: expected positive integers, "
-                                       f"got {w}x{h}")
+                    raise DatasetError(
+                        f"{rw}: fields original_width/original_height: expected positive integers, got {w}x{h}"
+                    )
                 if size is not None and size != (w, h):
-                    raise DatasetError(f"{rw}: fields original_width/original_height: {w}x{h}, but an earlier "
-                                       f"result says {size[0]}x{size[1]}")
+                    raise DatasetError(
+                        f"{rw}: fields original_width/original_height: {w}x{h}, but an earlier "
+                        f"result says {size[0]}x{size[1]}"
+                    )
                 size = (w, h)
                 if res.get("image_rotation", 0) not in (0, None):
-                    raise DatasetError(f"{rw}: field image_rotation: {res['image_rotation']} (a region drawn on a "
-                                       "rotated image view; this reader takes unrotated images only)")
+                    raise DatasetError(
+                        f"{rw}: field image_rotation: {res['image_rotation']} (a region drawn on a "
+                        "rotated image view; this reader takes unrotated images only)"
+                    )
                 value = res["value"]
                 labels = value.get(kind) if isinstance(value, dict) else None
                 if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
                     raise DatasetError(f"{rw}: field value.{kind}: expected one label, got {labels!r}")
                 label = labels[0]
                 if names is not None and label not in names:
-                    raise DatasetError(f"{rw}: field value.{kind}: unknown category {label!r} "
-                                       f"(classes: {sorted(names)})")
+                    raise DatasetError(
+                        f"{rw}: field value.{kind}: unknown category {label!r} (classes: {sorted(names)})"
+                    )
                 attrs: dict[str, Any] = {}
                 if kind == "rectanglelabels":
                     x, y, bw, bh = (_number(value, k, rw) for k in ("x", "y", "width", "height"))
@@ -272,8 +293,10 @@ class LabelStudioFormat(AnnotationFormat):
                         inst = Instance(-1, poly.bbox, polygons=poly)
                 elif kind == "brushlabels":
                     if value.get("format") != "rle" or not isinstance(value.get("rle"), list):
-                        raise DatasetError(f"{rw}: fields value.format/value.rle: expected format 'rle' and a list "
-                                           f"of bytes, got format {value.get('format')!r}")
+                        raise DatasetError(
+                            f"{rw}: fields value.format/value.rle: expected format 'rle' and a list "
+                            f"of bytes, got format {value.get('format')!r}"
+                        )
                     try:
                         m = ls_brush_decode(value["rle"], width=w, height=h)
                     except (ValueError, TypeError) as e:
@@ -290,7 +313,9 @@ class LabelStudioFormat(AnnotationFormat):
                     if arr.ndim != 2 or arr.shape[1] != 2 or not np.all(np.isfinite(arr)):
                         raise DatasetError(f"{rw}: field value.points: expected a list of [x, y] percent pairs")
                     if len(arr) < 3:
-                        raise DatasetError(f"{rw}: field value.points: a polygon needs at least 3 points, got {len(arr)}")
+                        raise DatasetError(
+                            f"{rw}: field value.points: a polygon needs at least 3 points, got {len(arr)}"
+                        )
                     poly = Polygons((_pixels(arr, np.array([w, h])),))
                     inst = Instance(-1, poly.bbox, polygons=poly)
                     if value.get("closed") is False:
@@ -298,8 +323,10 @@ class LabelStudioFormat(AnnotationFormat):
                 x1, y1, x2, y2 = inst.box
                 tol = 1e-9 * max(w, h)
                 if x1 < -tol or y1 < -tol or x2 > w + tol or y2 > h + tol:
-                    raise DatasetError(f"{rw}: field value: the region {[round(float(v), 4) for v in inst.box]} lies "
-                                       f"outside the {w}x{h} image")
+                    raise DatasetError(
+                        f"{rw}: field value: the region {[round(float(v), 4) for v in inst.box]} lies "
+                        f"outside the {w}x{h} image"
+                    )
                 inst.box = np.clip(inst.box, 0.0, [w, h, w, h])  # float dust past the edge is on the edge
                 inst.attributes = attrs
                 found.add(label)
@@ -310,8 +337,10 @@ class LabelStudioFormat(AnnotationFormat):
                     with Image.open(p) as im:
                         size = im.size
                 except (OSError, ValueError) as e:
-                    raise DatasetError(f"{tw}: no result gives original_width/original_height and the image "
-                                       f"{p} is not readable ({type(e).__name__})") from None
+                    raise DatasetError(
+                        f"{tw}: no result gives original_width/original_height and the image "
+                        f"{p} is not readable ({type(e).__name__})"
+                    ) from None
             task_id = task.get("id", t)
             staged.append((task_id if isinstance(task_id, int) else t, ref, file_name, size, instances, others))
         if names is None:
@@ -327,11 +356,20 @@ class LabelStudioFormat(AnnotationFormat):
             if others:
                 attrs["ls_results"] = others
             images.append(AnnotatedImage(file_name, w, h, task_id, insts, attributes=attrs))
-        return AnnotationSet([Category(i, n) for n, i in names.items()], images, image_root=root,
-                             info={"format": "labelstudio"})
+        return AnnotationSet(
+            [Category(i, n) for n, i in names.items()], images, image_root=root, info={"format": "labelstudio"}
+        )
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, from_name: str = "label",
-              to_name: str = "image", image_prefix: str = "", **options: Any) -> ConversionReport:
+    def write(
+        self,
+        annotations: AnnotationSet,
+        out: str | os.PathLike,
+        *,
+        from_name: str = "label",
+        to_name: str = "image",
+        image_prefix: str = "",
+        **options: Any,
+    ) -> ConversionReport:
         """Write a Label Studio JSON export (importable as tasks with annotations).
 
         Args:
@@ -363,35 +401,47 @@ class LabelStudioFormat(AnnotationFormat):
             for k, inst in enumerate(im.instances):
                 where = instance_where(im, k, inst)
                 if inst.category_id not in name_of:
-                    raise DatasetError(f"labelstudio: {where}: field category_id: unknown category id "
-                                       f"{inst.category_id}")
+                    raise DatasetError(
+                        f"labelstudio: {where}: field category_id: unknown category id {inst.category_id}"
+                    )
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
                 if not (0 <= x1 <= x2 <= W and 0 <= y1 <= y2 <= H):
-                    raise DatasetError(f"labelstudio: {where}: field box: {inst.box.tolist()} lies outside the "
-                                       f"{W}x{H} image")
+                    raise DatasetError(
+                        f"labelstudio: {where}: field box: {inst.box.tolist()} lies outside the {W}x{H} image"
+                    )
                 label = name_of[inst.category_id]
                 a = dict(inst.attributes)
                 rot, rect = a.pop("rotation", None), a.pop("rect", None)
                 closed = a.pop("closed", None)
                 if inst.iscrowd:
-                    report.skipped.append(f"{where}: crowd region (Label Studio has no crowd flag; written as a "
-                                          "plain region)")
+                    report.skipped.append(
+                        f"{where}: crowd region (Label Studio has no crowd flag; written as a plain region)"
+                    )
                 for key in sorted(a):
                     report.skipped.append(f"{where}: attribute {key!r} (Label Studio regions hold none here)")
                 if inst.keypoints is not None:
                     report.skipped.append(f"{where}: {len(inst.keypoints)} keypoints (Label Studio keeps the region)")
                 if rot is not None and rect is not None:
                     rx, ry, rw, rh = (float(v) for v in rect)
-                    value = {"x": rx / W * 100, "y": ry / H * 100, "width": rw / W * 100, "height": rh / H * 100,
-                             "rotation": float(rot)}
+                    value = {
+                        "x": rx / W * 100,
+                        "y": ry / H * 100,
+                        "width": rw / W * 100,
+                        "height": rh / H * 100,
+                        "rotation": float(rot),
+                    }
                     results.append(_region(head, tail, f"{n}_{len(results)}", "rectanglelabels", value, label))
                 elif inst.polygons is not None and len(inst.polygons.rings):
                     if len(inst.polygons.rings) > 1:
-                        report.skipped.append(f"{where}: {len(inst.polygons.rings)} polygon rings (Label Studio has "
-                                              "no multi-ring region; written as separate polygons)")
+                        report.skipped.append(
+                            f"{where}: {len(inst.polygons.rings)} polygon rings (Label Studio has "
+                            "no multi-ring region; written as separate polygons)"
+                        )
                     for ring in inst.polygons.rings:
-                        value = {"points": (ring / np.array([W, H]) * 100).tolist(),
-                                 "closed": closed if closed is not None else True}
+                        value = {
+                            "points": (ring / np.array([W, H]) * 100).tolist(),
+                            "closed": closed if closed is not None else True,
+                        }
                         results.append(_region(head, tail, f"{n}_{len(results)}", "polygonlabels", value, label))
                 elif inst.rle is not None:
                     try:
@@ -402,16 +452,24 @@ class LabelStudioFormat(AnnotationFormat):
                         bx, by, bw_, bh_ = RLE.encode(m).bbox.tolist()
                         bounds = [bx, by, bx + bw_, by + bh_]
                         if not np.allclose(bounds, inst.box, rtol=0, atol=1e-9):
-                            report.skipped.append(f"{where}: box {inst.box.tolist()} (a brush region has no box; "
-                                                  f"its mask's bounds {bounds} are kept)")
+                            report.skipped.append(
+                                f"{where}: box {inst.box.tolist()} (a brush region has no box; "
+                                f"its mask's bounds {bounds} are kept)"
+                            )
                     else:
-                        report.skipped.append(f"{where}: box {inst.box.tolist()} of an empty mask (a brush region "
-                                              "has no box)")
+                        report.skipped.append(
+                            f"{where}: box {inst.box.tolist()} of an empty mask (a brush region has no box)"
+                        )
                     value = {"format": "rle", "rle": ls_brush_encode(m)}
                     results.append(_region(head, tail, f"{n}_{len(results)}", "brushlabels", value, label))
                 else:
-                    value = {"x": x1 / W * 100, "y": y1 / H * 100, "width": (x2 - x1) / W * 100,
-                             "height": (y2 - y1) / H * 100, "rotation": 0}
+                    value = {
+                        "x": x1 / W * 100,
+                        "y": y1 / H * 100,
+                        "width": (x2 - x1) / W * 100,
+                        "height": (y2 - y1) / H * 100,
+                        "rotation": 0,
+                    }
                     results.append(_region(head, tail, f"{n}_{len(results)}", "rectanglelabels", value, label))
                 report.instances += 1
             results += list(im.attributes.get("ls_results", []))
@@ -424,10 +482,14 @@ class LabelStudioFormat(AnnotationFormat):
             if im.segments:
                 report.skipped.append(f"{where_im}: {len(im.segments)} panoptic segments")
             ref = im.attributes.get("ls_image") or image_prefix + im.file_name
-            tasks.append({"id": im.id if isinstance(im.id, int) else n,
-                          "annotations": [{"id": n + 1, "result": results, "was_cancelled": False,
-                                           "ground_truth": False}],
-                          "predictions": [], "data": {"image": ref}})
+            tasks.append(
+                {
+                    "id": im.id if isinstance(im.id, int) else n,
+                    "annotations": [{"id": n + 1, "result": results, "was_cancelled": False, "ground_truth": False}],
+                    "predictions": [],
+                    "data": {"image": ref},
+                }
+            )
             report.images += 1
         atomic_write(out, json.dumps(tasks, indent=2, ensure_ascii=False) + "\n")
         return report

@@ -84,7 +84,9 @@ def dataset_grid(
     font = _font(max(10, min(16, cell // 5)))
     label_w = min(220, max(int(font.getlength(name)) for name, _ in rows) + 12) if rows else 0
     pad = 2
-    grid = Image.new("RGB", (label_w + per_class * (cell + pad) + pad, max(1, len(rows)) * (cell + pad) + pad), (255, 255, 255))
+    grid = Image.new(
+        "RGB", (label_w + per_class * (cell + pad) + pad, max(1, len(rows)) * (cell + pad) + pad), (255, 255, 255)
+    )
     draw = ImageDraw.Draw(grid)
     for r, (name, candidates) in enumerate(rows):
         y = pad + r * (cell + pad)

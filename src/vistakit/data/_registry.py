@@ -22,10 +22,11 @@ from __future__ import annotations
 import difflib
 import inspect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from ._base import Transform, VisionDataset
 from ._info import DatasetInfo
@@ -82,7 +83,9 @@ def register_dataset(*cards: DatasetInfo) -> Callable[[Reader], Reader]:
         options = tuple(n for n in keyword_only if n not in _COMMON)
         for card in cards:
             if card.name != _canonical(card.name):
-                raise ValueError(f"dataset name {card.name!r} must be lower case with '-', e.g. {_canonical(card.name)!r}")
+                raise ValueError(
+                    f"dataset name {card.name!r} must be lower case with '-', e.g. {_canonical(card.name)!r}"
+                )
             if card.name in _DATASETS:
                 raise ValueError(f"dataset {card.name!r} is registered twice")
             _DATASETS[card.name] = _Entry(card, reader, options)
@@ -180,7 +183,7 @@ def load_dataset(
     return entry.reader(info, split, root=root, download=download, transform=transform, **options)
 
 
-@lru_cache(maxsize=None)
+@cache
 def package_lines(filename: str) -> tuple[str, ...]:
     """The non-empty lines of a text file shipped in this package (class lists)."""
     text = resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")

@@ -20,9 +20,9 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from .._download import ChecksumError, cache_dir, download_url
 from ._errors import DatasetError, DatasetNotFoundError
@@ -171,7 +171,9 @@ def extract_archive(archive: Path, *, member: str, into: Path) -> Path:
                 with tarfile.open(archive) as tf:
                     tf.extractall(tmp, filter="data")
         except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-            raise DatasetError(f"{archive}: cannot be extracted ({type(e).__name__}: {e}); the archive is corrupt or truncated") from None
+            raise DatasetError(
+                f"{archive}: cannot be extracted ({type(e).__name__}: {e}); the archive is corrupt or truncated"
+            ) from None
         src = tmp / member
         if not src.exists():
             top = sorted(p.name for p in tmp.iterdir())[:10]
@@ -218,8 +220,9 @@ def fetch_files(
         if loc.path is not None or not download or not loc.file.urls:
             continue
         try:
-            path = download_url(loc.file.urls, target / name, md5=loc.file.md5,
-                                sha256=loc.file.sha256, progress=progress)
+            path = download_url(
+                loc.file.urls, target / name, md5=loc.file.md5, sha256=loc.file.sha256, progress=progress
+            )
         except ChecksumError as e:
             if info.manual_download:
                 raise ChecksumError(f"{e}\n{info.manual_download}") from None

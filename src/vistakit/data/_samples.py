@@ -13,7 +13,8 @@ keypoints and the label move with the image.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,7 +45,9 @@ def _image_tensor(image: Any, where: str) -> torch.Tensor:
         if image.ndim != 3:
             raise ValueError(f"{where}: an image tensor must be (C, H, W) or (H, W), got shape {tuple(image.shape)}")
         return image
-    raise TypeError(f"{where}: the image is a {type(image).__name__}, expected a tensor, a Pillow image or a numpy array")
+    raise TypeError(
+        f"{where}: the image is a {type(image).__name__}, expected a tensor, a Pillow image or a numpy array"
+    )
 
 
 def _label(label: Any) -> Any:

@@ -38,8 +38,9 @@ def read_label_png(path: str | os.PathLike, *, size: tuple[int, int] | None, wha
     if arr.ndim != 2:
         raise DatasetError(f"{path}: the {what} must be a one-channel image, got shape {arr.shape}")
     if size is not None and arr.shape != tuple(size):
-        raise DatasetError(f"{path}: the {what} is {arr.shape[1]}x{arr.shape[0]} but its image is "
-                           f"{size[1]}x{size[0]} (width x height)")
+        raise DatasetError(
+            f"{path}: the {what} is {arr.shape[1]}x{arr.shape[0]} but its image is {size[1]}x{size[0]} (width x height)"
+        )
     return arr.astype(np.int64)
 
 
@@ -57,9 +58,18 @@ class SemanticDataset(VisionDataset):
         ignore_index: the mask value of pixels without a class, or None.
     """
 
-    def __init__(self, images: Sequence[Path], masks: Sequence[Path], *, read_mask: MaskReader, info: DatasetInfo,
-                 split: str, classes: Sequence[str], ignore_index: int | None,
-                 transform: Callable[[Sample], Sample] | None = None) -> None:
+    def __init__(
+        self,
+        images: Sequence[Path],
+        masks: Sequence[Path],
+        *,
+        read_mask: MaskReader,
+        info: DatasetInfo,
+        split: str,
+        classes: Sequence[str],
+        ignore_index: int | None,
+        transform: Callable[[Sample], Sample] | None = None,
+    ) -> None:
         if len(images) != len(masks):
             raise ValueError(f"{len(images)} images but {len(masks)} masks")
         self.images = [Path(p) for p in images]
@@ -87,13 +97,18 @@ class SemanticDataset(VisionDataset):
         index = self._check_index(index)
         image = self.load_image(index)
         mask = self.load_mask(index, size=tuple(image.shape[-2:]))
-        return Sample(image=image, mask=mask, meta={"index": index, "path": str(self.images[index]),
-                                                    "mask_path": str(self.masks[index])})
+        return Sample(
+            image=image,
+            mask=mask,
+            meta={"index": index, "path": str(self.images[index]), "mask_path": str(self.masks[index])},
+        )
 
     def __getitem__(self, index: int) -> Sample:  # type: ignore[override]
         sample = self.get_sample(index)
         return self.transform(sample) if self.transform is not None else sample
 
     def __repr__(self) -> str:
-        return (f"SemanticDataset({self.info.name!r}, split={self.split!r}, {len(self)} images, "
-                f"{len(self.classes)} classes, ignore_index={self.ignore_index})")
+        return (
+            f"SemanticDataset({self.info.name!r}, split={self.split!r}, {len(self)} images, "
+            f"{len(self.classes)} classes, ignore_index={self.ignore_index})"
+        )

@@ -80,8 +80,14 @@ class SynthTextFormat(AnnotationFormat):
     tasks = ("text",)
     describe = "SynthText: gt.mat with imnames, wordBB (2,4,n), charBB (2,4,c), txt"
 
-    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | None = None, limit: int | None = None,
-             **options: Any) -> AnnotationSet:
+    def read(
+        self,
+        path: str | os.PathLike,
+        *,
+        images: str | os.PathLike | None = None,
+        limit: int | None = None,
+        **options: Any,
+    ) -> AnnotationSet:
         if options:
             raise TypeError(f"{self.name} read takes no option(s) {sorted(options)}")
         from scipy.io import loadmat
@@ -107,16 +113,20 @@ class SynthTextFormat(AnnotationFormat):
             quads = _boxes(cells["wordBB"][i], where=where, field="wordBB")
             chars = _boxes(cells["charBB"][i], where=where, field="charBB")
             if len(quads) != len(words):
-                raise DatasetError(f"{where}: field 'wordBB' holds {len(quads)} words but 'txt' has {len(words)} "
-                                   f"({words[:5]})")
+                raise DatasetError(
+                    f"{where}: field 'wordBB' holds {len(quads)} words but 'txt' has {len(words)} ({words[:5]})"
+                )
             lengths = [len(w) for w in words]
             if len(chars) != sum(lengths):
-                raise DatasetError(f"{where}: field 'charBB' holds {len(chars)} characters but the words of 'txt' "
-                                   f"have {sum(lengths)}")
+                raise DatasetError(
+                    f"{where}: field 'charBB' holds {len(chars)} characters but the words of 'txt' have {sum(lengths)}"
+                )
             splits = np.split(chars, np.cumsum(lengths)[:-1]) if words else []
             width, height = image_size(root / name, source=path)
-            instances = [text_instance(q, text=w, id=j, char_boxes=c.tolist())
-                         for j, (q, w, c) in enumerate(zip(quads, words, splits))]
+            instances = [
+                text_instance(q, text=w, id=j, char_boxes=c.tolist())
+                for j, (q, w, c) in enumerate(zip(quads, words, splits))
+            ]
             out.append(AnnotatedImage(name, width, height, i, instances))
         return AnnotationSet([TEXT_CATEGORY], out, image_root=root, info={"format": self.name})
 
@@ -130,20 +140,33 @@ SYNTHTEXT = DatasetInfo(
     channels=3,
     license="for research purposes only (Visual Geometry Group, University of Oxford)",
     homepage="https://www.robots.ox.ac.uk/~vgg/data/scenetext/",
-    citation=("A. Gupta, A. Vedaldi and A. Zisserman. Synthetic Data for Text Localisation in Natural Images. "
-              "IEEE Conference on Computer Vision and Pattern Recognition (CVPR), 2016."),
+    citation=(
+        "A. Gupta, A. Vedaldi and A. Zisserman. Synthetic Data for Text Localisation in Natural Images. "
+        "IEEE Conference on Computer Vision and Pattern Recognition (CVPR), 2016."
+    ),
     files=(DataFile("SynthText.zip", extracted="SynthText"),),
-    description=("858,750 synthetic images of about 7.3 million words rendered onto 8,000 natural backgrounds, "
-                 "with word and character quadrilaterals and the text (gt.mat)."),
-    manual_download=("Download SynthText.zip (41 GB) from https://www.robots.ox.ac.uk/~vgg/data/scenetext/ "
-                     "(https://thor.robots.ox.ac.uk/~vgg/data/scenetext/SynthText.zip) and put it, or the "
-                     "SynthText/ folder it unpacks to (gt.mat and the numbered image folders), in the data folder."),
+    description=(
+        "858,750 synthetic images of about 7.3 million words rendered onto 8,000 natural backgrounds, "
+        "with word and character quadrilaterals and the text (gt.mat)."
+    ),
+    manual_download=(
+        "Download SynthText.zip (41 GB) from https://www.robots.ox.ac.uk/~vgg/data/scenetext/ "
+        "(https://thor.robots.ox.ac.uk/~vgg/data/scenetext/SynthText.zip) and put it, or the "
+        "SynthText/ folder it unpacks to (gt.mat and the numbered image folders), in the data folder."
+    ),
 )
 
 
 @register_dataset(SYNTHTEXT)
-def load_synthtext(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-                   transform: Callable[[Sample], Sample] | None, limit: int | None = None) -> VisionDataset:
+def load_synthtext(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+    limit: int | None = None,
+) -> VisionDataset:
     """SynthText as an :class:`AnnotationDataset` of text samples.
 
     Args:

@@ -48,7 +48,9 @@ IGNORE = "#"
 _START = re.compile(r"^\s*x\s*:", re.MULTILINE)
 _RECORD = re.compile(
     r"x\s*:\s*\[\[(?P<x>[^\]]*)\]\]\s*,\s*y\s*:\s*\[\[(?P<y>[^\]]*)\]\]\s*,\s*ornt\s*:\s*\[(?P<ornt>.*?)\]\s*,"
-    r"\s*transcriptions\s*:\s*\[(?P<text>.*)\]\s*$", re.DOTALL)
+    r"\s*transcriptions\s*:\s*\[(?P<text>.*)\]\s*$",
+    re.DOTALL,
+)
 
 
 def _literal(value: str, *, where: str, field: str) -> str:
@@ -85,8 +87,10 @@ def read_total_text_file(path: str | os.PathLike) -> list[Any]:
         where = f"{path}: record {k + 1} (line {line})"
         m = _RECORD.match(text[a:b].strip())
         if m is None:
-            raise DatasetError(f"{where}: expected x: [[...]], y: [[...]], ornt: [...], transcriptions: [...], "
-                               f"got {text[a:b].strip()[:80]!r}")
+            raise DatasetError(
+                f"{where}: expected x: [[...]], y: [[...]], ornt: [...], transcriptions: [...], "
+                f"got {text[a:b].strip()[:80]!r}"
+            )
         coords = {}
         for axis in ("x", "y"):
             try:
@@ -99,8 +103,15 @@ def read_total_text_file(path: str | os.PathLike) -> list[Any]:
             raise DatasetError(f"{where}: field 'x' has {len(coords['x'])} points; a polygon needs 3")
         ornt = _literal(m["ornt"], where=where, field="ornt")
         transcription = _literal(m["text"], where=where, field="transcriptions")
-        out.append(text_instance(np.stack([coords["x"], coords["y"]], axis=1), text=transcription,
-                                 dont_care=transcription == IGNORE or ornt == IGNORE, id=k + 1, orientation=ornt))
+        out.append(
+            text_instance(
+                np.stack([coords["x"], coords["y"]], axis=1),
+                text=transcription,
+                dont_care=transcription == IGNORE or ornt == IGNORE,
+                id=k + 1,
+                orientation=ornt,
+            )
+        )
     return out
 
 
@@ -124,16 +135,19 @@ class TotalTextFormat(AnnotationFormat):
     tasks = ("text",)
     describe = "Total-Text: poly_gt_imgN.txt per image, x: [[...]], y: [[...]], ornt: [u'c'], transcriptions: [u'...']"
 
-    def read(self, path: str | os.PathLike, *, images: str | os.PathLike | None = None,
-             **options: Any) -> AnnotationSet:
+    def read(
+        self, path: str | os.PathLike, *, images: str | os.PathLike | None = None, **options: Any
+    ) -> AnnotationSet:
         if options:
             raise TypeError(f"{self.name} read takes no option(s) {sorted(options)}")
         path = Path(path)
         if path.is_file():
             files = [path]
         elif path.is_dir():
-            files = sorted((p for p in path.iterdir() if p.suffix.lower() == ".txt"),
-                           key=lambda p: tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)))
+            files = sorted(
+                (p for p in path.iterdir() if p.suffix.lower() == ".txt"),
+                key=lambda p: tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)),
+            )
         else:
             raise DatasetError(f"{path}: no such ground-truth file or folder")
         folder = Path(images) if images is not None else (path if path.is_dir() else path.parent)
@@ -146,8 +160,11 @@ class TotalTextFormat(AnnotationFormat):
             if image is None:
                 raise DatasetError(f"{gt}: no image {_image_stem(gt)}.jpg in {folder}")
             width, height = image_size(image, source=gt)
-            out.append(AnnotatedImage(image.name, width, height, k, read_total_text_file(gt),
-                                      attributes={"ground_truth": gt.name}))
+            out.append(
+                AnnotatedImage(
+                    image.name, width, height, k, read_total_text_file(gt), attributes={"ground_truth": gt.name}
+                )
+            )
         return AnnotationSet([TEXT_CATEGORY], out, image_root=folder, info={"format": self.name})
 
     def write(self, annotations: AnnotationSet, out: str | os.PathLike, **options: Any) -> ConversionReport:
@@ -169,8 +186,10 @@ class TotalTextFormat(AnnotationFormat):
                 a = inst.attributes
                 text = IGNORE if a.get("dont_care") or a.get("text") is None or a.get("text") == "###" else a["text"]
                 ornt = IGNORE if text == IGNORE else a.get("orientation") or ("m" if len(ring) == 4 else "c")
-                nums = [" ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in ring[:, i])
-                        for i in (0, 1)]
+                nums = [
+                    " ".join(str(int(v)) if float(v).is_integer() else repr(float(v)) for v in ring[:, i])
+                    for i in (0, 1)
+                ]
                 lines.append(f"x: [[{nums[0]}]], y: [[{nums[1]}]], ornt: [u{ornt!r}], transcriptions: [u{text!r}]")
                 report.instances += 1
             with atomic_open(out / f"poly_gt_{Path(im.file_name).stem}.txt", "w") as f:
@@ -188,23 +207,41 @@ TOTAL_TEXT = DatasetInfo(
     channels=3,
     license="BSD 3-Clause (Total-Text-Dataset repository); images for research use",
     homepage="https://github.com/cs-chan/Total-Text-Dataset",
-    citation=("C. K. Ch'ng and C. S. Chan. Total-Text: A Comprehensive Dataset for Scene Text Detection and "
-              "Recognition. International Conference on Document Analysis and Recognition (ICDAR), 2017."),
+    citation=(
+        "C. K. Ch'ng and C. S. Chan. Total-Text: A Comprehensive Dataset for Scene Text Detection and "
+        "Recognition. International Conference on Document Analysis and Recognition (ICDAR), 2017."
+    ),
     # URLs and md5s as MMOCR's dataset_zoo/totaltext records them.
     files=(
-        DataFile("totaltext.zip", urls=("https://universityofadelaide.box.com/shared/static/8xro7hnvb0sqw5e5rxm73tryc59j6s43.zip",),
-                 md5="5b56d71a4005a333cf200ff35ce87f75", extracted="Images"),
-        DataFile("txt_format.zip", urls=("https://universityofadelaide.box.com/shared/static/2vmpvjb48pcrszeegx2eznzc4izan4zf.zip",),
-                 md5="53377a83420b4a0244304467512134e8", extracted="txt_format"),
+        DataFile(
+            "totaltext.zip",
+            urls=("https://universityofadelaide.box.com/shared/static/8xro7hnvb0sqw5e5rxm73tryc59j6s43.zip",),
+            md5="5b56d71a4005a333cf200ff35ce87f75",
+            extracted="Images",
+        ),
+        DataFile(
+            "txt_format.zip",
+            urls=("https://universityofadelaide.box.com/shared/static/2vmpvjb48pcrszeegx2eznzc4izan4zf.zip",),
+            md5="53377a83420b4a0244304467512134e8",
+            extracted="txt_format",
+        ),
     ),
-    description=("1,555 images (1,255 train, 300 test) of horizontal, multi-oriented and curved text, every "
-                 "word outlined by a polygon and transcribed."),
+    description=(
+        "1,555 images (1,255 train, 300 test) of horizontal, multi-oriented and curved text, every "
+        "word outlined by a polygon and transcribed."
+    ),
 )
 
 
 @register_dataset(TOTAL_TEXT)
-def load_total_text(info: DatasetInfo, split: str, *, root: str | os.PathLike | None, download: bool,
-                    transform: Callable[[Sample], Sample] | None) -> VisionDataset:
+def load_total_text(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+) -> VisionDataset:
     """One split as an :class:`AnnotationDataset` of text samples (polygons, ``texts``, ``text_instances``)."""
     found = fetch_files(info, root=root, download=download)
     images = archive_member(found["totaltext.zip"], root=root, info=info)

@@ -59,8 +59,26 @@ __all__ = ["VOC_CLASSES", "VocFormat", "voc_palette"]
 
 #: The 20 Pascal VOC classes in the official order (ids 0..19; label PNG values 1..20).
 VOC_CLASSES: tuple[str, ...] = (
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
 )
 
 _FLAGS = ("truncated", "difficult", "occluded")  # integer 0/1 object flags
@@ -195,8 +213,12 @@ def _parse_xml(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     height = _number(root, "size/height", where)
     if width <= 0 or height <= 0 or width != int(width) or height != int(height):
         raise DatasetError(f"{where}: field <size>: expected positive integer width and height, got {width}x{height}")
-    image: dict[str, Any] = {"filename": _field(root, "filename", where), "width": int(width), "height": int(height),
-                             "attributes": {}}
+    image: dict[str, Any] = {
+        "filename": _field(root, "filename", where),
+        "width": int(width),
+        "height": int(height),
+        "attributes": {},
+    }
     for child in root:
         if child.tag in ("object", "filename"):
             continue
@@ -212,15 +234,20 @@ def _parse_xml(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         name = _field(obj, "name", ow)
         if obj.find("bndbox") is None:
             raise DatasetError(f"{ow} ({name}): field <bndbox> is missing")
-        xmin, ymin, xmax, ymax = (_number(obj, f"bndbox/{c}", f"{ow} ({name})") for c in ("xmin", "ymin", "xmax", "ymax"))
+        xmin, ymin, xmax, ymax = (
+            _number(obj, f"bndbox/{c}", f"{ow} ({name})") for c in ("xmin", "ymin", "xmax", "ymax")
+        )
         box = np.array([xmin - 1, ymin - 1, xmax, ymax])
         if not (box[2] >= box[0] and box[3] >= box[1]):
-            raise DatasetError(f"{ow} ({name}): field <bndbox>: xmax < xmin or ymax < ymin "
-                               f"({xmin}, {ymin}, {xmax}, {ymax})")
+            raise DatasetError(
+                f"{ow} ({name}): field <bndbox>: xmax < xmin or ymax < ymin ({xmin}, {ymin}, {xmax}, {ymax})"
+            )
         if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
-            raise DatasetError(f"{ow} ({name}): field <bndbox>: ({_num(str(xmin))}, {_num(str(ymin))}, "
-                               f"{_num(str(xmax))}, {_num(str(ymax))}) lies outside the {int(width)}x{int(height)} "
-                               "image (VOC pixels are 1..width, 1..height)")
+            raise DatasetError(
+                f"{ow} ({name}): field <bndbox>: ({_num(str(xmin))}, {_num(str(ymin))}, "
+                f"{_num(str(xmax))}, {_num(str(ymax))}) lies outside the {int(width)}x{int(height)} "
+                "image (VOC pixels are 1..width, 1..height)"
+            )
         attrs: dict[str, Any] = {}
         for child in obj:
             if child.tag in ("name", "bndbox"):
@@ -232,7 +259,9 @@ def _parse_xml(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 except (TypeError, ValueError):
                     raise DatasetError(f"{ow} ({name}): field <{child.tag}>: expected 0 or 1, got {v!r}") from None
             if child.tag in attrs:
-                attrs[child.tag] = (attrs[child.tag] if isinstance(attrs[child.tag], list) else [attrs[child.tag]]) + [v]
+                attrs[child.tag] = (attrs[child.tag] if isinstance(attrs[child.tag], list) else [attrs[child.tag]]) + [
+                    v
+                ]
             else:
                 attrs[child.tag] = v
         objects.append({"name": name, "box": box, "attributes": attrs})
@@ -260,10 +289,20 @@ class VocFormat(AnnotationFormat):
 
     name = "voc"
     tasks = ("detection", "instances", "semantic")
-    describe = "Pascal VOC: Annotations/*.xml (1-based boxes, difficult/truncated), ImageSets, palette segmentation PNGs"
+    describe = (
+        "Pascal VOC: Annotations/*.xml (1-based boxes, difficult/truncated), ImageSets, palette segmentation PNGs"
+    )
 
-    def read(self, path: str | os.PathLike, *, split: str | None = "trainval", imageset: str = "Main",
-             classes: tuple[str, ...] | list[str] | None = None, masks: bool = True, **options: Any) -> AnnotationSet:
+    def read(
+        self,
+        path: str | os.PathLike,
+        *,
+        split: str | None = "trainval",
+        imageset: str = "Main",
+        classes: tuple[str, ...] | list[str] | None = None,
+        masks: bool = True,
+        **options: Any,
+    ) -> AnnotationSet:
         """Read one split of a VOC year folder.
 
         Args:
@@ -282,8 +321,10 @@ class VocFormat(AnnotationFormat):
         if not (root / "Annotations").is_dir():
             years = sorted(p for p in root.glob("VOC*") if (p / "Annotations").is_dir())
             if len(years) != 1:
-                raise DatasetError(f"{root}: no Annotations folder here (a VOC year folder holds Annotations/, "
-                                   f"JPEGImages/, ImageSets/); year folders found: {[p.name for p in years]}")
+                raise DatasetError(
+                    f"{root}: no Annotations folder here (a VOC year folder holds Annotations/, "
+                    f"JPEGImages/, ImageSets/); year folders found: {[p.name for p in years]}"
+                )
             root = years[0]
         parsed = []
         for stem in _split_ids(root, split, imageset):
@@ -300,8 +341,9 @@ class VocFormat(AnnotationFormat):
             instances = []
             for k, o in enumerate(objs):
                 if o["name"] not in ids:
-                    raise DatasetError(f"{xml}: object {k}: field <name>: unknown category {o['name']!r} "
-                                       f"(classes: {names})")
+                    raise DatasetError(
+                        f"{xml}: object {k}: field <name>: unknown category {o['name']!r} (classes: {names})"
+                    )
                 instances.append(Instance(ids[o["name"]], o["box"], id=k, attributes=o["attributes"]))
             attrs = dict(im["attributes"])
             seg = root / "SegmentationClass" / f"{stem}.png"
@@ -311,24 +353,48 @@ class VocFormat(AnnotationFormat):
                 if masks:
                     labels = _read_label_png(obj_png, str(xml))
                     if labels.shape != (im["height"], im["width"]):
-                        raise DatasetError(f"{obj_png}: size {labels.shape[1]}x{labels.shape[0]} differs from the "
-                                           f"{im['width']}x{im['height']} of {xml}")
+                        raise DatasetError(
+                            f"{obj_png}: size {labels.shape[1]}x{labels.shape[0]} differs from the "
+                            f"{im['width']}x{im['height']} of {xml}"
+                        )
                     present = sorted(set(np.unique(labels).tolist()) - {0, 255})
                     if present and present[-1] > len(instances):
-                        raise DatasetError(f"{obj_png}: object index {present[-1]} but {xml} has "
-                                           f"{len(instances)} objects")
+                        raise DatasetError(
+                            f"{obj_png}: object index {present[-1]} but {xml} has {len(instances)} objects"
+                        )
                     for k, inst in enumerate(instances):
                         m = labels == k + 1
                         if m.any():  # an object without pixels there (a box-only one) has no mask
                             inst.rle = RLE.encode(m)
-            images.append(AnnotatedImage(f"JPEGImages/{im['filename']}", im["width"], im["height"], idx, instances,
-                                         segmentation=f"SegmentationClass/{stem}.png" if seg.is_file() else None,
-                                         attributes={"stem": stem, **attrs}))
-        return AnnotationSet([Category(i, n) for i, n in enumerate(names)], images, image_root=root,
-                             info={"format": "voc", "split": split, "imageset": imageset})
+            images.append(
+                AnnotatedImage(
+                    f"JPEGImages/{im['filename']}",
+                    im["width"],
+                    im["height"],
+                    idx,
+                    instances,
+                    segmentation=f"SegmentationClass/{stem}.png" if seg.is_file() else None,
+                    attributes={"stem": stem, **attrs},
+                )
+            )
+        return AnnotationSet(
+            [Category(i, n) for i, n in enumerate(names)],
+            images,
+            image_root=root,
+            info={"format": "voc", "split": split, "imageset": imageset},
+        )
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, split: str = "trainval",
-              images: str = "copy", masks: bool = True, fill_defaults: bool = True, **options: Any) -> ConversionReport:
+    def write(
+        self,
+        annotations: AnnotationSet,
+        out: str | os.PathLike,
+        *,
+        split: str = "trainval",
+        images: str = "copy",
+        masks: bool = True,
+        fill_defaults: bool = True,
+        **options: Any,
+    ) -> ConversionReport:
         """Write ``annotations`` as a VOC year folder ``out``.
 
         ``Annotations/<stem>.xml`` per image, ``ImageSets/Main/{split}.txt``, the images in
@@ -378,8 +444,10 @@ class VocFormat(AnnotationFormat):
                 raise DatasetError(f"voc: image {im.id} ({im.file_name}): another image has the stem {stem!r}")
             if images != "none":
                 if not src.is_file():
-                    raise DatasetError(f"voc: image {im.id} ({im.file_name}): image file {src} is missing "
-                                       "(write with images='none' to write the annotations only)")
+                    raise DatasetError(
+                        f"voc: image {im.id} ({im.file_name}): image file {src} is missing "
+                        "(write with images='none' to write the annotations only)"
+                    )
                 copies.append((src, out / "JPEGImages" / Path(im.file_name).name))
             root = ET.Element("annotation")
             attrs = {k: v for k, v in im.attributes.items() if k not in ("stem", "depth", "segmentation_object")}
@@ -392,8 +460,9 @@ class VocFormat(AnnotationFormat):
                 if k == "segmented" or v is None:
                     continue
                 if k in ("object", "size", "filename") or not _writable(k, v, known=_IMAGE_KEYS, structured=from_voc):
-                    report.skipped.append(f"image {im.id} ({im.file_name}): attribute {k!r} (VOC's XML does not "
-                                          "hold it)")
+                    report.skipped.append(
+                        f"image {im.id} ({im.file_name}): attribute {k!r} (VOC's XML does not hold it)"
+                    )
                     continue
                 _add(root, k, v)
             size = ET.SubElement(root, "size")
@@ -401,23 +470,28 @@ class VocFormat(AnnotationFormat):
             _add(size, "height", im.height)
             _add(size, "depth", im.attributes.get("depth", 3))
             if "segmented" in im.attributes or seg_png is not None or obj_png is not None:
-                _add(root, "segmented", 1 if (seg_png is not None or obj_png is not None) else
-                     im.attributes.get("segmented", 0))
+                _add(
+                    root,
+                    "segmented",
+                    1 if (seg_png is not None or obj_png is not None) else im.attributes.get("segmented", 0),
+                )
             for k, inst in enumerate(im.instances):
                 where = instance_where(im, k, inst)
                 if inst.category_id not in name_of:
                     raise DatasetError(f"voc: {where}: field category_id: unknown category id {inst.category_id}")
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
                 if not (0 <= x1 <= x2 <= im.width and 0 <= y1 <= y2 <= im.height):
-                    raise DatasetError(f"voc: {where}: field box: {inst.box.tolist()} lies outside the "
-                                       f"{im.width}x{im.height} image")
+                    raise DatasetError(
+                        f"voc: {where}: field box: {inst.box.tolist()} lies outside the {im.width}x{im.height} image"
+                    )
                 obj = ET.SubElement(root, "object")
                 _add(obj, "name", name_of[inst.category_id])
                 a = dict(inst.attributes)
                 if inst.iscrowd:
                     a["difficult"] = 1
-                    report.skipped.append(f"{where}: crowd region (VOC has no crowd flag; written as a difficult "
-                                          "object with its box)")
+                    report.skipped.append(
+                        f"{where}: crowd region (VOC has no crowd flag; written as a difficult object with its box)"
+                    )
                 if fill_defaults:
                     for key, default in _DEFAULTS:
                         a.setdefault(key, default)
@@ -432,8 +506,10 @@ class VocFormat(AnnotationFormat):
                 for tag, v in (("xmin", x1 + 1), ("ymin", y1 + 1), ("xmax", x2), ("ymax", y2)):
                     _add(bnd, tag, _num(repr(v)))
                 if inst.polygons is not None:
-                    report.skipped.append(f"{where}: polygon outline (VOC keeps the box" +
-                                          ("; the filled mask is in SegmentationObject)" if obj_png is not None else ")"))
+                    report.skipped.append(
+                        f"{where}: polygon outline (VOC keeps the box"
+                        + ("; the filled mask is in SegmentationObject)" if obj_png is not None else ")")
+                    )
                 elif inst.rle is not None and obj_png is None and not inst.iscrowd:
                     report.skipped.append(f"{where}: RLE mask (VOC keeps the box; masks=False)")
                 if inst.keypoints is not None:
@@ -462,23 +538,31 @@ class VocFormat(AnnotationFormat):
         return report
 
     @staticmethod
-    def _segmentation(annotations: AnnotationSet, im: AnnotatedImage, cmap: dict[int, int],
-                      report: ConversionReport) -> tuple[bytes | None, bytes | None]:
+    def _segmentation(
+        annotations: AnnotationSet, im: AnnotatedImage, cmap: dict[int, int], report: ConversionReport
+    ) -> tuple[bytes | None, bytes | None]:
         """The SegmentationClass and SegmentationObject PNGs of one image (None where there is nothing to write)."""
         where = f"image {im.id} ({im.file_name})"
         objects = None
         src_obj = im.attributes.get("segmentation_object")
         if src_obj:
-            p = Path(src_obj) if Path(src_obj).is_absolute() or annotations.image_root is None else \
-                annotations.image_root / src_obj
+            p = (
+                Path(src_obj)
+                if Path(src_obj).is_absolute() or annotations.image_root is None
+                else annotations.image_root / src_obj
+            )
             if p.is_file():
                 objects = _read_label_png(p, f"voc: {where}: field segmentation_object")
-        masked = [(k, inst) for k, inst in enumerate(im.instances)
-                  if not inst.iscrowd and (inst.rle is not None or inst.polygons is not None)]
+        masked = [
+            (k, inst)
+            for k, inst in enumerate(im.instances)
+            if not inst.iscrowd and (inst.rle is not None or inst.polygons is not None)
+        ]
         if objects is None and masked:
             if len(im.instances) > 254:
-                raise DatasetError(f"voc: {where}: {len(im.instances)} objects do not fit SegmentationObject's "
-                                   "values 1..254")
+                raise DatasetError(
+                    f"voc: {where}: {len(im.instances)} objects do not fit SegmentationObject's values 1..254"
+                )
             objects = np.zeros((im.height, im.width), np.uint8)
             for k, inst in masked:
                 try:
@@ -490,17 +574,21 @@ class VocFormat(AnnotationFormat):
                     others = sorted({int(v) - 1 for v in np.unique(objects[hidden])})
                     for j in others:
                         n = int((hidden & (objects == j + 1)).sum())
-                        report.skipped.append(f"{instance_where(im, j, im.instances[j])}: {n} mask pixels overlap "
-                                              f"instance {inst.id if inst.id is not None else k}, which "
-                                              "SegmentationObject (one object per pixel) gives them to")
+                        report.skipped.append(
+                            f"{instance_where(im, j, im.instances[j])}: {n} mask pixels overlap "
+                            f"instance {inst.id if inst.id is not None else k}, which "
+                            "SegmentationObject (one object per pixel) gives them to"
+                        )
                 objects[m] = k + 1
         classes = None
         if im.segmentation is not None:
             p = annotations.image_path(AnnotatedImage(im.segmentation, im.width, im.height, im.id))
             classes = _read_label_png(p, f"voc: {where}: field segmentation")
             if classes.shape != (im.height, im.width):
-                raise DatasetError(f"voc: {where}: field segmentation: {p} is {classes.shape[1]}x{classes.shape[0]}, "
-                                   f"the image {im.width}x{im.height}")
+                raise DatasetError(
+                    f"voc: {where}: field segmentation: {p} is {classes.shape[1]}x{classes.shape[0]}, "
+                    f"the image {im.width}x{im.height}"
+                )
         elif objects is not None:
             if len(cmap) > 254:
                 raise DatasetError(f"voc: {where}: {len(cmap)} categories do not fit SegmentationClass's values 1..254")
@@ -509,5 +597,7 @@ class VocFormat(AnnotationFormat):
                 if not inst.iscrowd and inst.category_id in cmap:
                     classes[objects == k + 1] = cmap[inst.category_id] + 1
             classes[objects == 255] = 255
-        return (None if classes is None else _palette_png_bytes(classes),
-                None if objects is None else _palette_png_bytes(objects))
+        return (
+            None if classes is None else _palette_png_bytes(classes),
+            None if objects is None else _palette_png_bytes(objects),
+        )

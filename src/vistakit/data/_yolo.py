@@ -92,7 +92,9 @@ def _names(data: dict[str, Any], path: Path) -> list[str]:
         try:
             keys = sorted(int(k) for k in names)
         except (TypeError, ValueError):
-            raise DatasetError(f"{path}: field `names`: mapping keys must be class ids 0..N-1, got {list(names)}") from None
+            raise DatasetError(
+                f"{path}: field `names`: mapping keys must be class ids 0..N-1, got {list(names)}"
+            ) from None
         if keys != list(range(len(keys))):
             raise DatasetError(f"{path}: field `names`: class ids must be 0..{len(keys) - 1}, got {keys}")
         by_id = {int(k): v for k, v in names.items()}
@@ -109,7 +111,9 @@ def _split_images(root: Path, entry: Any, yaml_path: Path, split: str) -> list[P
     found: list[Path] = []
     for e in entries:
         if not isinstance(e, str):
-            raise DatasetError(f"{yaml_path}: field `{split}`: expected a folder, a .txt list or a list of them, got {e!r}")
+            raise DatasetError(
+                f"{yaml_path}: field `{split}`: expected a folder, a .txt list or a list of them, got {e!r}"
+            )
         p = Path(e) if Path(e).is_absolute() else root / e
         if p.is_dir():
             found += list_images(p)
@@ -132,8 +136,9 @@ def _split_images(root: Path, entry: Any, yaml_path: Path, split: str) -> list[P
 _ROUNDING = 1e-4
 
 
-def _parse_label_file(path: Path, *, width: int, height: int, num_classes: int,
-                      kpt_shape: tuple[int, int] | None) -> list[Instance]:
+def _parse_label_file(
+    path: Path, *, width: int, height: int, num_classes: int, kpt_shape: tuple[int, int] | None
+) -> list[Instance]:
     out: list[Instance] = []
     scale = np.array([width, height], np.float64)
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -146,7 +151,9 @@ def _parse_label_file(path: Path, *, width: int, height: int, num_classes: int,
         except ValueError:
             raise DatasetError(f"{where}: field 1 (class): expected an integer class id, got {fields[0]!r}") from None
         if not 0 <= cls < num_classes:
-            raise DatasetError(f"{where}: field 1 (class): unknown class id {cls} (data.yaml names 0..{num_classes - 1})")
+            raise DatasetError(
+                f"{where}: field 1 (class): unknown class id {cls} (data.yaml names 0..{num_classes - 1})"
+            )
         try:
             vals = np.array([float(v) for v in fields[1:]], np.float64)
         except ValueError:
@@ -156,17 +163,23 @@ def _parse_label_file(path: Path, *, width: int, height: int, num_classes: int,
         if kpt_shape is not None:
             k, dims = kpt_shape
             if len(vals) != 4 + k * dims:
-                raise DatasetError(f"{where}: a pose line needs class, 4 box values and {k}x{dims} keypoint values "
-                                   f"(kpt_shape {list(kpt_shape)}), got {len(vals)} values")
+                raise DatasetError(
+                    f"{where}: a pose line needs class, 4 box values and {k}x{dims} keypoint values "
+                    f"(kpt_shape {list(kpt_shape)}), got {len(vals)} values"
+                )
         elif len(vals) != 4 and (len(vals) < 6 or len(vals) % 2):
-            raise DatasetError(f"{where}: expected `class cx cy w h` or a polygon `class x1 y1 ... xn yn` with "
-                               f"n >= 3 points, got {len(vals)} values")
+            raise DatasetError(
+                f"{where}: expected `class cx cy w h` or a polygon `class x1 y1 ... xn yn` with "
+                f"n >= 3 points, got {len(vals)} values"
+            )
         coords = vals[:4] if (kpt_shape is not None or len(vals) == 4) else vals
         bad = np.flatnonzero((coords < 0) | (coords > 1))
         if bad.size:
             i = int(bad[0])
-            raise DatasetError(f"{where}: field {i + 2}: {fields[i + 1]} is outside [0, 1]: the "
-                               f"{'box' if len(coords) == 4 else 'polygon'} lies outside the {width}x{height} image")
+            raise DatasetError(
+                f"{where}: field {i + 2}: {fields[i + 1]} is outside [0, 1]: the "
+                f"{'box' if len(coords) == 4 else 'polygon'} lies outside the {width}x{height} image"
+            )
         if kpt_shape is None and len(vals) > 4:
             ring = vals.reshape(-1, 2) * scale
             poly = Polygons((ring,))
@@ -177,8 +190,10 @@ def _parse_label_file(path: Path, *, width: int, height: int, num_classes: int,
             raise DatasetError(f"{where}: fields 4-5 (w h): negative size {w}, {h}")
         corners = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
         if corners.min() < -_ROUNDING or corners.max() > 1 + _ROUNDING:
-            raise DatasetError(f"{where}: fields 2-5 (cx cy w h): the box {np.round(corners, 6).tolist()} (normalized) "
-                               f"lies outside the {width}x{height} image")
+            raise DatasetError(
+                f"{where}: fields 2-5 (cx cy w h): the box {np.round(corners, 6).tolist()} (normalized) "
+                f"lies outside the {width}x{height} image"
+            )
         # A corner past the edge by the rounding of the written centre and size is on the edge.
         box = np.clip(corners, 0.0, 1.0) * np.array([width, height, width, height], np.float64)
         kps = None
@@ -256,8 +271,11 @@ class YoloFormat(AnnotationFormat):
         for idx, img_path in enumerate(_split_images(root, data[split], yaml_path, split)):
             width, height = _image_size(img_path, f"{yaml_path}: split {split}")
             label = yolo_label_path(img_path)
-            instances = (_parse_label_file(label, width=width, height=height, num_classes=len(names),
-                                           kpt_shape=kpt_shape) if label.is_file() else [])
+            instances = (
+                _parse_label_file(label, width=width, height=height, num_classes=len(names), kpt_shape=kpt_shape)
+                if label.is_file()
+                else []
+            )
             try:
                 rel = img_path.relative_to(root).as_posix()
             except ValueError:
@@ -265,11 +283,21 @@ class YoloFormat(AnnotationFormat):
             images.append(AnnotatedImage(rel, width, height, idx, instances))
         kp_names = tuple(f"kp{i}" for i in range(kpt_shape[0])) if kpt_shape else ()
         categories = [Category(i, n, keypoints=kp_names) for i, n in enumerate(names)]
-        return AnnotationSet(categories, images, image_root=root,
-                             info={"format": "yolo", "data_yaml": str(yaml_path), "split": split})
+        return AnnotationSet(
+            categories, images, image_root=root, info={"format": "yolo", "data_yaml": str(yaml_path), "split": split}
+        )
 
-    def write(self, annotations: AnnotationSet, out: str | os.PathLike, *, split: str = "train",
-              task: str = "detect", decimals: int | None = None, images: str = "copy", **options: Any) -> ConversionReport:
+    def write(
+        self,
+        annotations: AnnotationSet,
+        out: str | os.PathLike,
+        *,
+        split: str = "train",
+        task: str = "detect",
+        decimals: int | None = None,
+        images: str = "copy",
+        **options: Any,
+    ) -> ConversionReport:
         """Write ``annotations`` as a YOLO data set under ``out``.
 
         ``out/data.yaml`` (``{split}: images/{split}``, ``names`` as a mapping; no ``path``, so
@@ -308,12 +336,16 @@ class YoloFormat(AnnotationFormat):
             dst_img = out / "images" / split / name
             label = out / "labels" / split / (Path(name).stem + ".txt")
             if label in files:
-                raise DatasetError(f"yolo: image {im.id} ({im.file_name}): another image has the same stem; "
-                                   f"its label file {label} would be overwritten")
+                raise DatasetError(
+                    f"yolo: image {im.id} ({im.file_name}): another image has the same stem; "
+                    f"its label file {label} would be overwritten"
+                )
             if images != "none":
                 if not src_img.is_file():
-                    raise DatasetError(f"yolo: image {im.id} ({im.file_name}): image file {src_img} is missing "
-                                       "(write with images='none' to write the labels only)")
+                    raise DatasetError(
+                        f"yolo: image {im.id} ({im.file_name}): image file {src_img} is missing "
+                        "(write with images='none' to write the labels only)"
+                    )
                 copies.append((src_img, dst_img))
             if im.width <= 0 or im.height <= 0:
                 raise DatasetError(f"yolo: image {im.id} ({im.file_name}): field width/height: {im.width}x{im.height}")
@@ -332,8 +364,10 @@ class YoloFormat(AnnotationFormat):
                 cls = str(cmap[inst.category_id])
                 x1, y1, x2, y2 = inst.box
                 if not (0 <= x1 <= x2 <= im.width and 0 <= y1 <= y2 <= im.height):
-                    raise DatasetError(f"yolo: {where}: field box: {inst.box.tolist()} lies outside the "
-                                       f"{im.width}x{im.height} image (YOLO coordinates must be in [0, 1])")
+                    raise DatasetError(
+                        f"yolo: {where}: field box: {inst.box.tolist()} lies outside the "
+                        f"{im.width}x{im.height} image (YOLO coordinates must be in [0, 1])"
+                    )
                 if task == "segment":
                     ring = None
                     if inst.polygons is not None and len(inst.polygons.rings):
@@ -341,24 +375,31 @@ class YoloFormat(AnnotationFormat):
                         keep = int(np.argmax(areas))
                         ring = inst.polygons.rings[keep]
                         if len(inst.polygons.rings) > 1:
-                            report.skipped.append(f"{where}: {len(inst.polygons.rings) - 1} more polygon rings "
-                                                  "(YOLO holds one ring per object; the largest is written)")
+                            report.skipped.append(
+                                f"{where}: {len(inst.polygons.rings) - 1} more polygon rings "
+                                "(YOLO holds one ring per object; the largest is written)"
+                            )
                     else:
                         what = "an RLE mask" if inst.rle is not None else "a box only"
                         report.skipped.append(f"{where}: {what} (written as the box's 4-corner polygon)")
                         ring = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
                     norm = ring / np.array([im.width, im.height], np.float64)
                     if norm.min() < 0 or (norm > 1).any():
-                        raise DatasetError(f"yolo: {where}: field polygons: a point lies outside the "
-                                           f"{im.width}x{im.height} image")
+                        raise DatasetError(
+                            f"yolo: {where}: field polygons: a point lies outside the {im.width}x{im.height} image"
+                        )
                     lines.append(cls + " " + " ".join(_fmt(v, decimals) for v in norm.ravel()))
                 else:
                     if inst.polygons is not None:
                         report.skipped.append(f"{where}: polygon outline (YOLO detection keeps the box)")
                     elif inst.rle is not None:
                         report.skipped.append(f"{where}: RLE mask (YOLO detection keeps the box)")
-                    vals = ((x1 + x2) / 2 / im.width, (y1 + y2) / 2 / im.height,
-                            (x2 - x1) / im.width, (y2 - y1) / im.height)
+                    vals = (
+                        (x1 + x2) / 2 / im.width,
+                        (y1 + y2) / 2 / im.height,
+                        (x2 - x1) / im.width,
+                        (y2 - y1) / im.height,
+                    )
                     lines.append(cls + " " + " ".join(_fmt(v, decimals) for v in vals))
                 report.instances += 1
             if im.captions:
@@ -376,8 +417,10 @@ class YoloFormat(AnnotationFormat):
         if (out / "data.yaml").is_file():  # another split written before: keep it, if the classes agree
             old = _load_yaml(out / "data.yaml")
             if _names(old, out / "data.yaml") != list(names.values()):
-                raise DatasetError(f"{out / 'data.yaml'}: field `names` differs from the categories written "
-                                   f"({list(names.values())}); write to another folder")
+                raise DatasetError(
+                    f"{out / 'data.yaml'}: field `names` differs from the categories written "
+                    f"({list(names.values())}); write to another folder"
+                )
             data = {**old, split: f"images/{split}", "names": names}
         files[out / "data.yaml"] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         # Everything is known to be writable: now write (each file atomically).
@@ -386,4 +429,3 @@ class YoloFormat(AnnotationFormat):
         for p, text in files.items():
             atomic_write(p, text)
         return report
-

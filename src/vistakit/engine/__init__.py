@@ -30,10 +30,10 @@ experiments built on it live in ``benchmarks/``.
 
 from ._augment import BatchPipeline, build_augment
 from ._checkpoint import load_training_checkpoint
+from ._compare import Comparison, Method, available_pretrained, compare_label_budgets
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, dataset_tensors
 from ._distributed import DistInfo, init_distributed
-from ._compare import Comparison, Method, available_pretrained, compare_label_budgets
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneConfig, FinetuneResult, Phase, finetune, finetune_run, plan_phases

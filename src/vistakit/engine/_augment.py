@@ -18,8 +18,9 @@ The pipeline is called as ``augment(images, labels) -> (images, labels)`` on
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 import yaml
@@ -79,8 +80,14 @@ def _read_spec(spec: str | os.PathLike | Sequence[Any] | dict[str, Any]) -> tupl
     return spec, where
 
 
-def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | None, *, num_classes: int,
-                  mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0, seed: int = 0) -> BatchPipeline | None:
+def build_augment(
+    spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | None,
+    *,
+    num_classes: int,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
+    seed: int = 0,
+) -> BatchPipeline | None:
     """The batch augmentation of a run, or None when there is none.
 
     Args:
@@ -98,7 +105,7 @@ def build_augment(spec: str | os.PathLike | Sequence[Any] | dict[str, Any] | Non
         items, where = _read_spec(spec)
         for i, item in enumerate(items):
             if isinstance(item, dict) and "name" not in item and len(item) == 1:
-                (name, args), = item.items()
+                ((name, args),) = item.items()
                 item = {"name": name, **(args or {})}
             if not isinstance(item, dict) or "name" not in item:
                 raise ValueError(f"{where}[{i}]: expected {{name: BatchOp, ...}}, got {item!r}")

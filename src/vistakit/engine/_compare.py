@@ -19,9 +19,10 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from torch.utils.data import Subset
@@ -82,9 +83,16 @@ class Comparison:
                 if not runs:
                     continue
                 acc = np.array([r["accuracy"] for r in runs])
-                out.append({"method": m, "labels_per_class": k, "repeats": len(runs),
-                            "accuracy": float(acc.mean()), "accuracy_std": float(acc.std()),
-                            "seconds": float(np.mean([r["seconds"] for r in runs]))})
+                out.append(
+                    {
+                        "method": m,
+                        "labels_per_class": k,
+                        "repeats": len(runs),
+                        "accuracy": float(acc.mean()),
+                        "accuracy_std": float(acc.std()),
+                        "seconds": float(np.mean([r["seconds"] for r in runs])),
+                    }
+                )
         return out
 
     def accuracy(self, method: str, labels_per_class: int) -> float:
@@ -98,8 +106,7 @@ class Comparison:
         """Test accuracy (and seconds per run) as a Markdown table: methods down, labels per class across."""
         table = {(r["method"], r["labels_per_class"]): r for r in self.table()}
         ks = self.budgets()
-        lines = ["| method | " + " | ".join(f"{k}/class" for k in ks) + " |",
-                 "|---|" + "---:|" * len(ks)]
+        lines = ["| method | " + " | ".join(f"{k}/class" for k in ks) + " |", "|---|" + "---:|" * len(ks)]
         for m in self.methods():
             cells = []
             for k in ks:
@@ -126,7 +133,7 @@ class Comparison:
             ks = [r["labels_per_class"] for r in pts]
             acc = np.array([100 * r["accuracy"] for r in pts])
             std = np.array([100 * r["accuracy_std"] for r in pts])
-            line, = ax.plot(ks, acc, "o-", label=m)
+            (line,) = ax.plot(ks, acc, "o-", label=m)
             if any(r["repeats"] > 1 for r in pts):
                 ax.fill_between(ks, acc - std, acc + std, alpha=0.15, color=line.get_color())
         ax.set_xscale("log")
@@ -151,23 +158,44 @@ class Comparison:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         png = self.plot_png()
-        paths = {"png": out / f"{stem}.png", "md": out / f"{stem}.md", "json": out / f"{stem}.json",
-                 "html": out / f"{stem}.html"}
+        paths = {
+            "png": out / f"{stem}.png",
+            "md": out / f"{stem}.md",
+            "json": out / f"{stem}.json",
+            "html": out / f"{stem}.html",
+        }
         atomic_write(paths["png"], png)
-        atomic_write(paths["md"], f"# {self.title}\n\n" + self.markdown()
-                          + "".join(f"\n- {n}" for n in self.notes) + "\n")
-        atomic_write(paths["json"], json.dumps({"title": self.title, "notes": self.notes,
-                                                     "test_images": self.test_images, "table": self.table(),
-                                                     "rows": self.rows}, indent=2) + "\n")
+        atomic_write(
+            paths["md"], f"# {self.title}\n\n" + self.markdown() + "".join(f"\n- {n}" for n in self.notes) + "\n"
+        )
+        atomic_write(
+            paths["json"],
+            json.dumps(
+                {
+                    "title": self.title,
+                    "notes": self.notes,
+                    "test_images": self.test_images,
+                    "table": self.table(),
+                    "rows": self.rows,
+                },
+                indent=2,
+            )
+            + "\n",
+        )
         report = HtmlReport(self.title)
-        report.add_png(png, caption="Test accuracy against labelled training images per class "
-                                    "(mean over repeats; the band is one standard deviation).",
-                       alt="accuracy against labels per class")
+        report.add_png(
+            png,
+            caption="Test accuracy against labelled training images per class "
+            "(mean over repeats; the band is one standard deviation).",
+            alt="accuracy against labels per class",
+        )
         report.add_heading("Accuracy (seconds per run)")
         ks = self.budgets()
         table = {(r["method"], r["labels_per_class"]): r for r in self.table()}
-        report.add_table([[m] + [_cell(table.get((m, k))) for k in ks] for m in self.methods()],
-                         header=["method"] + [f"{k} / class" for k in ks])
+        report.add_table(
+            [[m] + [_cell(table.get((m, k))) for k in ks] for m in self.methods()],
+            header=["method"] + [f"{k} / class" for k in ks],
+        )
         if self.notes:
             report.add_heading("Settings")
             for n in self.notes:
@@ -222,8 +250,14 @@ def compare_label_budgets(
     if too_many:
         raise ValueError(f"labels per class {too_many} exceed the {smallest} images of the smallest class")
     rows = []
-    bar = tqdm(total=len(labels_per_class) * repeats * len(methods), desc="comparison", unit="run",
-               disable=not progress, dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=len(labels_per_class) * repeats * len(methods),
+        desc="comparison",
+        unit="run",
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=False,
+    )
     for k in labels_per_class:
         for rep in range(repeats):
             s = seed + rep
@@ -233,11 +267,26 @@ def compare_label_budgets(
                 bar.set_postfix_str(f"{m.name}, {k}/class" + (f", subset {rep + 1}/{repeats}" if repeats > 1 else ""))
                 cache = None if feature_cache is None else Path(feature_cache) / _slug(m.name)
                 t0 = time.perf_counter()
-                res = finetune(m.model, sub, None, FinetuneConfig(**{**m.options, "seed": s}), test=test,
-                               weights=m.weights, feature_cache=cache, progress=False)
-                row = {"method": m.name, "labels_per_class": k, "repeat": rep, "train_images": len(sub),
-                       "accuracy": res.summary["test_accuracy"], "macro_f1": res.summary["macro_f1"],
-                       "seconds": time.perf_counter() - t0, "phase_seconds": res.summary["seconds"]}
+                res = finetune(
+                    m.model,
+                    sub,
+                    None,
+                    FinetuneConfig(**{**m.options, "seed": s}),
+                    test=test,
+                    weights=m.weights,
+                    feature_cache=cache,
+                    progress=False,
+                )
+                row = {
+                    "method": m.name,
+                    "labels_per_class": k,
+                    "repeat": rep,
+                    "train_images": len(sub),
+                    "accuracy": res.summary["test_accuracy"],
+                    "macro_f1": res.summary["macro_f1"],
+                    "seconds": time.perf_counter() - t0,
+                    "phase_seconds": res.summary["seconds"],
+                }
                 rows.append(row)
                 bar.update(1)
                 if on_run is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -117,6 +118,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Check every field; raises ValueError naming the field and what is expected."""
+
         def need(cond: bool, name: str, expected: str) -> None:
             if not cond:
                 raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}: expected {expected}")
@@ -131,8 +133,11 @@ class TrainConfig:
         need(0 <= self.warmup_epochs <= self.epochs, "warmup_epochs", f"a value in [0, epochs={self.epochs}]")
         need(0 <= self.final_lr_fraction <= 1, "final_lr_fraction", "a value in [0, 1]")
         need(0 <= self.label_smoothing < 1, "label_smoothing", "a value in [0, 1)")
-        need(self.augment is None or isinstance(self.augment, (str, os.PathLike, list, dict)), "augment",
-             "None, a YAML file path, or the list of batch ops itself")
+        need(
+            self.augment is None or isinstance(self.augment, (str, os.PathLike, list, dict)),
+            "augment",
+            "None, a YAML file path, or the list of batch ops itself",
+        )
         need(self.mixup_alpha >= 0, "mixup_alpha", "a value >= 0")
         need(self.cutmix_alpha >= 0, "cutmix_alpha", "a value >= 0")
         need(0 <= self.ema_decay < 1, "ema_decay", "a value in [0, 1) (0 disables EMA)")
@@ -140,8 +145,11 @@ class TrainConfig:
         need(self.grad_clip >= 0, "grad_clip", "a value >= 0 (0 disables clipping)")
         need(isinstance(self.accum_steps, int) and self.accum_steps >= 1, "accum_steps", "an integer >= 1")
         need(self.batch_size % self.accum_steps == 0, "batch_size", f"a multiple of accum_steps={self.accum_steps}")
-        need(isinstance(self.early_stop_patience, int) and self.early_stop_patience >= 0, "early_stop_patience",
-             "an integer >= 0 (0 disables early stopping)")
+        need(
+            isinstance(self.early_stop_patience, int) and self.early_stop_patience >= 0,
+            "early_stop_patience",
+            "an integer >= 0 (0 disables early stopping)",
+        )
         need(isinstance(self.ensemble, int) and self.ensemble >= 1, "ensemble", "an integer >= 1 (networks trained)")
         need(self.amp in AMP_MODES, "amp", f"one of {', '.join(AMP_MODES)}")
         need(isinstance(self.num_workers, int) and self.num_workers >= 0, "num_workers", "an integer >= 0")
@@ -168,7 +176,7 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> "TrainConfig":
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> TrainConfig:
         """Build from a mapping; unknown keys are an error that suggests the closest field."""
         if not isinstance(data, Mapping):
             raise ValueError(f"{source}: expected a mapping of TrainConfig fields, got {type(data).__name__}")
@@ -187,7 +195,7 @@ class TrainConfig:
         except ValueError as e:
             raise ValueError(f"{source}: {e}") from None
 
-    def replace(self, **changes: Any) -> "TrainConfig":
+    def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated; unknown names suggest close ones)."""
         return type(self).from_dict({**self.to_dict(), **changes}, source="TrainConfig.replace")
 
@@ -199,7 +207,7 @@ class TrainConfig:
         return text
 
     @classmethod
-    def from_yaml(cls, path_or_text: str | os.PathLike) -> "TrainConfig":
+    def from_yaml(cls, path_or_text: str | os.PathLike) -> TrainConfig:
         """Read a config written by :meth:`to_yaml` (a file path or the YAML text itself)."""
         source, text = _read_yaml_source(path_or_text)
         try:

@@ -19,7 +19,8 @@ channels_last then happen on the whole batch (:class:`BatchPrep`).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,15 +57,16 @@ def dataset_tensors(dataset: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
     return images, targets.long()
 
 
-def batch_indices(n: int, *, batch_size: int, seed: int, epoch: int, shuffle: bool, drop_last: bool,
-                  info: DistInfo = DistInfo()) -> list[torch.Tensor]:
+def batch_indices(
+    n: int, *, batch_size: int, seed: int, epoch: int, shuffle: bool, drop_last: bool, info: DistInfo = DistInfo()
+) -> list[torch.Tensor]:
     """Index batches of one epoch for this process (see the module notes for the order)."""
     if shuffle:
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
     else:
         order = torch.arange(n)
     count = n // batch_size if drop_last else math.ceil(n / batch_size)
-    return [order[b * batch_size:(b + 1) * batch_size][info.rank::info.world_size] for b in range(count)]
+    return [order[b * batch_size : (b + 1) * batch_size][info.rank :: info.world_size] for b in range(count)]
 
 
 def _to_chw(image: Any) -> torch.Tensor:
@@ -108,9 +110,19 @@ class Loader:
             ``collate_fn`` (default: :func:`dataset_tensors`).
     """
 
-    def __init__(self, dataset: Dataset, *, batch_size: int, shuffle: bool, drop_last: bool, seed: int = 0,
-                 info: DistInfo = DistInfo(), num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
-                 tensors: Any = _AUTO) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        batch_size: int,
+        shuffle: bool,
+        drop_last: bool,
+        seed: int = 0,
+        info: DistInfo = DistInfo(),
+        num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        tensors: Any = _AUTO,
+    ) -> None:
         self.dataset = dataset
         self.collate_fn = collate_fn or collate
         self.tensors = dataset_tensors(dataset) if tensors is _AUTO else tensors
@@ -118,8 +130,9 @@ class Loader:
         if self.n == 0:
             raise ValueError("the dataset is empty")
         if drop_last and self.n < batch_size:
-            raise ValueError(f"the training set has {self.n} images, fewer than one batch of {batch_size}; "
-                             "lower the batch size")
+            raise ValueError(
+                f"the training set has {self.n} images, fewer than one batch of {batch_size}; lower the batch size"
+            )
         if batch_size % info.world_size:
             raise ValueError(f"batch size {batch_size} is not divisible by the {info.world_size} processes")
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
@@ -137,16 +150,28 @@ class Loader:
         return self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        batches = batch_indices(self.n, batch_size=self.batch_size, seed=self.seed, epoch=self.epoch,
-                                shuffle=self.shuffle, drop_last=self.drop_last, info=self.info)
+        batches = batch_indices(
+            self.n,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            epoch=self.epoch,
+            shuffle=self.shuffle,
+            drop_last=self.drop_last,
+            info=self.info,
+        )
         if self.tensors is not None:
             images, targets = self.tensors
             for idx in batches:
                 yield images[idx], targets[idx]
             return
         batches = [b.tolist() for b in batches if len(b)]
-        loader = DataLoader(self.dataset, batch_sampler=batches, num_workers=self.num_workers, collate_fn=self.collate_fn,
-                            persistent_workers=False)
+        loader = DataLoader(
+            self.dataset,
+            batch_sampler=batches,
+            num_workers=self.num_workers,
+            collate_fn=self.collate_fn,
+            persistent_workers=False,
+        )
         yield from loader
 
 
@@ -175,8 +200,14 @@ class BatchPrep:
     different sizes; targets (a tensor, or a list of dicts of tensors) go to the device as they are.
     """
 
-    def __init__(self, mean: tuple[float, ...] | None, std: tuple[float, ...] | None, *, device: torch.device,
-                 channels_last: bool) -> None:
+    def __init__(
+        self,
+        mean: tuple[float, ...] | None,
+        std: tuple[float, ...] | None,
+        *,
+        device: torch.device,
+        channels_last: bool,
+    ) -> None:
         if (mean is None) != (std is None):
             raise ValueError("give both mean and std, or neither (no normalization)")
         self.mean = None if mean is None else torch.tensor(mean, device=device).view(1, -1, 1, 1)
@@ -200,9 +231,12 @@ class BatchPrep:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
-    def __call__(self, images: Any, targets: Any,
-                 augment: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
-                 ) -> tuple[Any, Any]:
+    def __call__(
+        self,
+        images: Any,
+        targets: Any,
+        augment: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> tuple[Any, Any]:
         y = to_device(targets, self.device)
         if isinstance(images, (list, tuple)):
             if augment is not None:
@@ -215,8 +249,9 @@ class BatchPrep:
         return self._finish(x), y
 
 
-def sample_images(dataset: Dataset, *, max_samples: int, collate_fn: Callable[[list[Any]], Any] | None = None,
-                  tensors: Any = _AUTO) -> torch.Tensor:
+def sample_images(
+    dataset: Dataset, *, max_samples: int, collate_fn: Callable[[list[Any]], Any] | None = None, tensors: Any = _AUTO
+) -> torch.Tensor:
     """Up to ``max_samples`` evenly spaced images of ``dataset`` as one (N, C, H, W) batch (uint8 or float).
 
     ``collate_fn`` and ``tensors`` as for :class:`Loader`.
@@ -232,8 +267,13 @@ def sample_images(dataset: Dataset, *, max_samples: int, collate_fn: Callable[[l
     return images
 
 
-def channel_stats(dataset: Dataset, *, max_samples: int = 2048, collate_fn: Callable[[list[Any]], Any] | None = None,
-                  tensors: Any = _AUTO) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def channel_stats(
+    dataset: Dataset,
+    *,
+    max_samples: int = 2048,
+    collate_fn: Callable[[list[Any]], Any] | None = None,
+    tensors: Any = _AUTO,
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std of the [0, 1] pixels (all of an in-memory set, else evenly spaced samples).
 
     ``collate_fn`` and ``tensors`` as for :class:`Loader`.
@@ -241,7 +281,7 @@ def channel_stats(dataset: Dataset, *, max_samples: int = 2048, collate_fn: Call
     tensors = dataset_tensors(dataset) if tensors is _AUTO else tensors
     if tensors is not None:
         images = tensors[0]
-        chunks = [images[i:i + 8192] for i in range(0, len(images), 8192)]
+        chunks = [images[i : i + 8192] for i in range(0, len(images), 8192)]
     else:
         images = sample_images(dataset, max_samples=max_samples, collate_fn=collate_fn, tensors=None)
         chunks = [images]

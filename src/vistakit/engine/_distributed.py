@@ -28,7 +28,7 @@ class DistInfo:
 
 
 def resolve_device(name: str, info: DistInfo) -> torch.device:
-    """"auto" -> CUDA when available (``cuda:LOCAL_RANK`` under torchrun), else CPU."""
+    """ "auto" -> CUDA when available (``cuda:LOCAL_RANK`` under torchrun), else CPU."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(name)

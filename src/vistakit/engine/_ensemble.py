@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -94,8 +95,19 @@ def fit_ensemble(
     cfg = config or TrainConfig()
     if cfg.ensemble == 1:
         torch.manual_seed(cfg.seed)
-        return fit(make_model(0), train_data, val_data, cfg, run_dir=run_dir, resume=resume, overwrite=overwrite,
-                   meta=meta, progress=progress, on_epoch=on_epoch, **fit_kwargs)
+        return fit(
+            make_model(0),
+            train_data,
+            val_data,
+            cfg,
+            run_dir=run_dir,
+            resume=resume,
+            overwrite=overwrite,
+            meta=meta,
+            progress=progress,
+            on_epoch=on_epoch,
+            **fit_kwargs,
+        )
     info = init_distributed(cfg.device)
     run = RunDir(run_dir) if run_dir is not None else None
     if resume and run is None:
@@ -123,31 +135,59 @@ def fit_ensemble(
             continue
         again = resume and folder is not None and (folder / CHECKPOINT).is_file()
 
-        def on_member_epoch(record: dict[str, Any], model: nn.Module, k: int = k,
-                            folder: RunDir | None = folder) -> None:
+        def on_member_epoch(
+            record: dict[str, Any], model: nn.Module, k: int = k, folder: RunDir | None = folder
+        ) -> None:
             record = {"member": k + 1, **record}
             if run is not None and info.is_main:
                 _write_metrics(run, results, k, folder)
             if on_epoch is not None:
                 on_epoch(record, model)
 
-        res = fit(net, train_data, val_data, member_cfg, run_dir=None if folder is None else folder.path,
-                  resume=again, overwrite=not again,
-                  meta={**(meta or {}), "member": k + 1, "ensemble": cfg.ensemble}, progress=progress,
-                  on_epoch=on_member_epoch, **fit_kwargs)
-        summary = {"history": [{"member": k + 1, **r} for r in res.history], "train_seconds": res.train_seconds,
-                   "images_per_second": res.images_per_second, "stopped_early": res.stopped_early,
-                   "best_epoch": res.best_epoch, "best_val_accuracy": res.best_val_accuracy,
-                   "num_params": res.num_params, "mean": list(res.mean), "std": list(res.std)}
+        res = fit(
+            net,
+            train_data,
+            val_data,
+            member_cfg,
+            run_dir=None if folder is None else folder.path,
+            resume=again,
+            overwrite=not again,
+            meta={**(meta or {}), "member": k + 1, "ensemble": cfg.ensemble},
+            progress=progress,
+            on_epoch=on_member_epoch,
+            **fit_kwargs,
+        )
+        summary = {
+            "history": [{"member": k + 1, **r} for r in res.history],
+            "train_seconds": res.train_seconds,
+            "images_per_second": res.images_per_second,
+            "stopped_early": res.stopped_early,
+            "best_epoch": res.best_epoch,
+            "best_val_accuracy": res.best_val_accuracy,
+            "num_params": res.num_params,
+            "mean": list(res.mean),
+            "std": list(res.std),
+        }
         if folder is not None and info.is_main:
-            folder.save(FINAL, {"format": FORMAT, "kind": "final", "model": res.model.state_dict(),
-                                "config": member_cfg.to_dict(), "meta": meta or {}, "result": summary})
+            folder.save(
+                FINAL,
+                {
+                    "format": FORMAT,
+                    "kind": "final",
+                    "model": res.model.state_dict(),
+                    "config": member_cfg.to_dict(),
+                    "meta": meta or {},
+                    "result": summary,
+                },
+            )
         members.append(res.model)
         results.append(summary)
         if progress and info.is_main:
             acc = res.history[-1]["val_accuracy"] if res.history else None
-            print(f"member {k + 1}/{cfg.ensemble} done" + (f": val accuracy {acc:.4f}" if acc is not None else ""),
-                  flush=True)
+            print(
+                f"member {k + 1}/{cfg.ensemble} done" + (f": val accuracy {acc:.4f}" if acc is not None else ""),
+                flush=True,
+            )
     barrier(info)
     if run is not None and info.is_main:
         _write_metrics(run, results, cfg.ensemble, None)
@@ -156,23 +196,44 @@ def fit_ensemble(
     mean, std = tuple(results[0]["mean"]), tuple(results[0]["std"])
     val_acc = None
     if val_data is not None:
-        val_acc = evaluate(ensemble, val_data, mean=mean, std=std, tta=cfg.tta, device=device,
-                           amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last, info=info,
-                           batch_size=cfg.eval_batch_size or 2 * cfg.batch_size).accuracy
+        val_acc = evaluate(
+            ensemble,
+            val_data,
+            mean=mean,
+            std=std,
+            tta=cfg.tta,
+            device=device,
+            amp=resolve_amp(cfg.amp, device),
+            channels_last=cfg.channels_last,
+            info=info,
+            batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
+        ).accuracy
     history = [r for res in results for r in res["history"]]
     seconds = sum(r["train_seconds"] for r in results)
     images = sum(r["images_per_second"] * r["train_seconds"] for r in results)
     return TrainResult(
-        model=ensemble, history=history, best_epoch=None, best_val_accuracy=val_acc, train_seconds=seconds,
-        images_per_second=images / max(seconds, 1e-9), stopped_early=any(r["stopped_early"] for r in results),
-        mean=mean, std=std, num_params=sum(r["num_params"] for r in results), run_dir=None if run is None else run.path,
-        extra={"ensemble": cfg.ensemble,
-               "member_val_accuracy": [r["history"][-1]["val_accuracy"] if r["history"] else None for r in results],
-               "members": [str(run.member(k + 1).path) for k in range(cfg.ensemble)] if run else []})
+        model=ensemble,
+        history=history,
+        best_epoch=None,
+        best_val_accuracy=val_acc,
+        train_seconds=seconds,
+        images_per_second=images / max(seconds, 1e-9),
+        stopped_early=any(r["stopped_early"] for r in results),
+        mean=mean,
+        std=std,
+        num_params=sum(r["num_params"] for r in results),
+        run_dir=None if run is None else run.path,
+        extra={
+            "ensemble": cfg.ensemble,
+            "member_val_accuracy": [r["history"][-1]["val_accuracy"] if r["history"] else None for r in results],
+            "members": [str(run.member(k + 1).path) for k in range(cfg.ensemble)] if run else [],
+        },
+    )
 
 
-def _load_final(net: nn.Module, folder: RunDir, cfg: TrainConfig,
-                device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
+def _load_final(
+    net: nn.Module, folder: RunDir, cfg: TrainConfig, device: torch.device
+) -> tuple[nn.Module, dict[str, Any]]:
     """A finished member, as fit returned it (EMA / best weights), and its results, from its final.pt."""
     path = folder / FINAL
     state = folder.load(FINAL)

@@ -54,9 +54,10 @@ import math
 import os
 import re
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,16 +65,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Subset
 
+from ..features import FeatureCache, dataset_fingerprint, extract_features, feature_key
 from ._checkpoint import FORMAT, load_training_checkpoint
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader
 from ._loop import autocast, evaluate, fit, resolve_amp
 from ._prepared import PreparedData, dataset_targets, labelled_subset
 from ._report import as_probabilities, learning_curves_png, score_predictions
-from ..features import FeatureCache, dataset_fingerprint, extract_features, feature_key
 from ._rundir import BEST, PROBE, RunDir
-from ._transfer import _BN_TYPES, _keep_eval, _replace_pre_hook, discriminative_param_groups
-from ._transfer import linear_probe
+from ._transfer import _BN_TYPES, _keep_eval, _replace_pre_hook, discriminative_param_groups, linear_probe
 from ._transfer import freeze as freeze_groups
 
 PHASES = ("head", "unfreeze")
@@ -181,6 +181,7 @@ class FinetuneConfig:
 
     def validate(self) -> None:
         """Check every field; raises ValueError naming the field and what is expected."""
+
         def need(cond: bool, name: str, expected: str) -> None:
             if not cond:
                 raise ValueError(f"FinetuneConfig.{name} = {getattr(self, name)!r}: expected {expected}")
@@ -196,15 +197,24 @@ class FinetuneConfig:
             raise ValueError("a linear probe trains no network: drop unfreeze_epochs (or linear_probe)")
         if not self.linear_probe and self.head_epochs <= 0 and self.unfreeze_epochs <= 0:
             raise ValueError("nothing to train: give head_epochs or unfreeze_epochs > 0 (or use linear_probe)")
-        need(self.unfreeze_stages is None or (count(self.unfreeze_stages) and self.unfreeze_stages >= 0),
-             "unfreeze_stages", "None (all) or an integer >= 0")
+        need(
+            self.unfreeze_stages is None or (count(self.unfreeze_stages) and self.unfreeze_stages >= 0),
+            "unfreeze_stages",
+            "None (all) or an integer >= 0",
+        )
         need(self.lr > 0, "lr", "a learning rate > 0")
         need(self.unfreeze_lr is None or self.unfreeze_lr > 0, "unfreeze_lr", "None (lr / 10) or a value > 0")
         need(self.lr_mult > 0, "lr_mult", "a value > 0")
-        need(self.image_size is None or (count(self.image_size) and self.image_size >= 8), "image_size",
-             "None or a side of at least 8 pixels")
-        need(self.labels_per_class is None or (count(self.labels_per_class) and self.labels_per_class >= 1),
-             "labels_per_class", "None (all) or an integer >= 1")
+        need(
+            self.image_size is None or (count(self.image_size) and self.image_size >= 8),
+            "image_size",
+            "None or a side of at least 8 pixels",
+        )
+        need(
+            self.labels_per_class is None or (count(self.labels_per_class) and self.labels_per_class >= 1),
+            "labels_per_class",
+            "None (all) or an integer >= 1",
+        )
         need(count(self.batch_size) and self.batch_size >= 1, "batch_size", "an integer >= 1")
         need(count(self.min_steps) and self.min_steps >= 0, "min_steps", "an integer >= 0")
         need(self.freeze_bn_stats in (None, True, False), "freeze_bn_stats", "None (auto), True or False")
@@ -262,8 +272,7 @@ def resize_batch(x: torch.Tensor, size: int | None) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, size, size), bilinear (antialiased when shrinking); None: unchanged."""
     if size is None or tuple(x.shape[-2:]) == (size, size):
         return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
-                         antialias=min(x.shape[-2:]) > size)
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=min(x.shape[-2:]) > size)
 
 
 def attach_resize(model: nn.Module, size: int | None) -> torch.utils.hooks.RemovableHandle | None:
@@ -300,8 +309,15 @@ def hold_bn_statistics(model: nn.Module, on: bool = True) -> int:
 
 
 @torch.no_grad()
-def recompute_bn_statistics(model: nn.Module, data: Any, *, mean: tuple[float, ...], std: tuple[float, ...],
-                            max_images: int = 2048, batch_size: int = 128) -> int:
+def recompute_bn_statistics(
+    model: nn.Module,
+    data: Any,
+    *,
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    max_images: int = 2048,
+    batch_size: int = 128,
+) -> int:
     """Replace the running statistics of the BatchNorm layers that trained by exact ones ("precise BN").
 
     A running average with a slow momentum (EfficientNet-Lite's 0.01) lags behind weights that
@@ -314,9 +330,14 @@ def recompute_bn_statistics(model: nn.Module, data: Any, *, mean: tuple[float, .
     Returns:
         The number of BatchNorm layers recomputed.
     """
-    layers = [m for m in model.modules() if isinstance(m, _BN_TYPES) and m.track_running_stats
-              and getattr(m, "_vistakit_freeze_hook", None) is None
-              and getattr(m, "_vistakit_hold_bn_hook", None) is None]
+    layers = [
+        m
+        for m in model.modules()
+        if isinstance(m, _BN_TYPES)
+        and m.track_running_stats
+        and getattr(m, "_vistakit_freeze_hook", None) is None
+        and getattr(m, "_vistakit_hold_bn_hook", None) is None
+    ]
     if not layers:
         return 0
     device = next(model.parameters()).device
@@ -404,20 +425,30 @@ def resolve_weights(model: str | None, weights: str | os.PathLike | None) -> Wei
         if run_model is None:
             raise ValueError(f"{arg.path}: the checkpoint does not say which model it holds (no meta.model)")
         if model is not None and model != run_model:
-            raise ValueError(f"--weights {arg.run_dir} holds a {run_model} checkpoint, not {model}; "
-                             f"drop --model or pass --model {run_model}")
+            raise ValueError(
+                f"--weights {arg.run_dir} holds a {run_model} checkpoint, not {model}; "
+                f"drop --model or pass --model {run_model}"
+            )
         model_info(run_model)
         size = facts.get("image_size")
         stats = ck if "mean" in ck else ck.get("result") or {}  # best.pt: at the top; a member's final.pt: result
-        return WeightsSource("run", run_model, str(arg.path), tuple(stats["mean"]), tuple(stats["std"]),
-                             int(size) if size else None, f"run {arg.run_dir} ({run_model}, epoch {ck.get('epoch')})")
+        return WeightsSource(
+            "run",
+            run_model,
+            str(arg.path),
+            tuple(stats["mean"]),
+            tuple(stats["std"]),
+            int(size) if size else None,
+            f"run {arg.run_dir} ({run_model}, epoch {ck.get('epoch')})",
+        )
     if model is None:
         raise ValueError(f"name the model the weights {weights} are for (--model)")
     if arg.kind == "file":
         return WeightsSource("file", model, str(arg.path), description=f"file {arg.path}")
     w = arg.weights
-    return WeightsSource("published", model, w.tag, w.transform.mean, w.transform.std,
-                         description=f"published {model} {w.tag!r}")
+    return WeightsSource(
+        "published", model, w.tag, w.transform.mean, w.transform.std, description=f"published {model} {w.tag!r}"
+    )
 
 
 def build_model(source: WeightsSource, *, num_classes: int, in_chans: int, seed: int = 0) -> nn.Module:
@@ -431,18 +462,30 @@ def build_model(source: WeightsSource, *, num_classes: int, in_chans: int, seed:
 # ----------------------------------------------------------------------------- features
 
 
-def _feature_batches(dataset: Any, indices: np.ndarray, *, prep: BatchPrep, image_size: int | None,
-                     batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def _feature_batches(
+    dataset: Any, indices: np.ndarray, *, prep: BatchPrep, image_size: int | None, batch_size: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     sub = Subset(dataset, indices.tolist())
     for images, targets in Loader(sub, batch_size=batch_size, shuffle=False, drop_last=False):
         x, y = prep(images, targets)
         yield resize_batch(x, image_size), y
 
 
-def cached_features(net: nn.Module, dataset: Any, indices: Sequence[int] | np.ndarray, *, split: str,
-                    key: dict[str, Any], cache: str | os.PathLike | None, mean: tuple[float, ...],
-                    std: tuple[float, ...], image_size: int | None, batch_size: int = 256,
-                    amp: str = "auto", progress: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+def cached_features(
+    net: nn.Module,
+    dataset: Any,
+    indices: Sequence[int] | np.ndarray,
+    *,
+    split: str,
+    key: dict[str, Any],
+    cache: str | os.PathLike | None,
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    image_size: int | None,
+    batch_size: int = 256,
+    amp: str = "auto",
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Pre-logits features of ``dataset[indices]``, read from / added to ``cache/features_{split}.npz``.
 
     The file is :mod:`vistakit.features`' one feature cache (:class:`~vistakit.features.FeatureCache`):
@@ -454,9 +497,14 @@ def cached_features(net: nn.Module, dataset: Any, indices: Sequence[int] | np.nd
         ``(features (len(indices), D) float32, labels (len(indices),), rows computed now)``.
     """
     rest = {k: v for k, v in key.items() if k not in ("model", "weights")}
-    fkey = feature_key(model=key.get("model"), weights=key.get("weights"), data=dataset_fingerprint(dataset),
-                       preprocessing={"image_size": image_size, "mean": [float(v) for v in mean],
-                                      "std": [float(v) for v in std]}, split=split, **rest)
+    fkey = feature_key(
+        model=key.get("model"),
+        weights=key.get("weights"),
+        data=dataset_fingerprint(dataset),
+        preprocessing={"image_size": image_size, "mean": [float(v) for v in mean], "std": [float(v) for v in std]},
+        split=split,
+        **rest,
+    )
 
     def compute(missing: np.ndarray) -> dict[str, np.ndarray]:
         device = next(net.parameters()).device
@@ -525,16 +573,21 @@ class Phase:
     hold_bn_stats: bool = False
     whiten_stem: bool = False
 
-    def train_config(self, base: TrainConfig, *, mean: Sequence[float], std: Sequence[float],
-                     seed: int) -> TrainConfig:
+    def train_config(self, base: TrainConfig, *, mean: Sequence[float], std: Sequence[float], seed: int) -> TrainConfig:
         """The phase's :class:`TrainConfig`: ``base`` with the phase's epochs, lr, batch, normalization and seed.
 
         The warm-up keeps its share of the schedule (the fast recipe's 2 of 8 epochs: a quarter).
         """
-        return base.replace(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, mean=list(mean),
-                            std=list(std), seed=seed,
-                            warmup_epochs=self.epochs * min(1.0, base.warmup_epochs / base.epochs),
-                            whiten_stem=base.whiten_stem and self.whiten_stem)
+        return base.replace(
+            epochs=self.epochs,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            mean=list(mean),
+            std=list(std),
+            seed=seed,
+            warmup_epochs=self.epochs * min(1.0, base.warmup_epochs / base.epochs),
+            whiten_stem=base.whiten_stem and self.whiten_stem,
+        )
 
     def param_groups(self, model: nn.Module, *, weight_decay: float) -> list[dict[str, Any]] | None:
         """Optimizer groups of the trainable parameters, each with its ``lr_scale`` (None: one group).
@@ -544,13 +597,13 @@ class Phase:
         if self.lr_mult is None:
             return None
         # discriminative learning rates, as scales of the phase's peak lr
-        return [{**g, "lr_scale": g.pop("lr") / self.lr}
-                for g in discriminative_param_groups(model, lr=self.lr, lr_mult=self.lr_mult,
-                                                     weight_decay=weight_decay)]
+        return [
+            {**g, "lr_scale": g.pop("lr") / self.lr}
+            for g in discriminative_param_groups(model, lr=self.lr, lr_mult=self.lr_mult, weight_decay=weight_decay)
+        ]
 
 
-def plan_phases(cfg: FinetuneConfig, model: nn.Module, *, train_images: int,
-                weights_kind: str = "none") -> list[Phase]:
+def plan_phases(cfg: FinetuneConfig, model: nn.Module, *, train_images: int, weights_kind: str = "none") -> list[Phase]:
     """The phases :func:`finetune` runs for ``cfg`` on ``model``: head, then unfreeze (each when asked).
 
     Args:
@@ -573,21 +626,38 @@ def plan_phases(cfg: FinetuneConfig, model: nn.Module, *, train_images: int,
     bs = min(cfg.batch_size, train_images)
     phases: list[Phase] = []
     if cfg.head_epochs > 0:
-        phases.append(Phase("head", cfg.freeze, _epochs(cfg.head_epochs, train_images, bs, cfg.min_steps), cfg.lr,
-                            bs, hold_bn_stats=hold, whiten_stem=weights_kind == "none"))
+        phases.append(
+            Phase(
+                "head",
+                cfg.freeze,
+                _epochs(cfg.head_epochs, train_images, bs, cfg.min_steps),
+                cfg.lr,
+                bs,
+                hold_bn_stats=hold,
+                whiten_stem=weights_kind == "none",
+            )
+        )
     if cfg.unfreeze_epochs > 0:
         stages = _stage_count(model)
         if cfg.unfreeze_stages is None:
             mode = "none"
         elif cfg.unfreeze_stages > stages:
-            raise ValueError(f"unfreeze_stages {cfg.unfreeze_stages}: {type(model).__name__} has only {stages} "
-                             "stages")
+            raise ValueError(f"unfreeze_stages {cfg.unfreeze_stages}: {type(model).__name__} has only {stages} stages")
         else:
             mode = "backbone" if cfg.unfreeze_stages == 0 else f"stages:{stages - cfg.unfreeze_stages}"
         lr = cfg.unfreeze_lr if cfg.unfreeze_lr is not None else cfg.lr / 10
-        phases.append(Phase("unfreeze", mode, _epochs(cfg.unfreeze_epochs, train_images, bs, cfg.min_steps), lr,
-                            bs, lr_mult=cfg.lr_mult, hold_bn_stats=hold,
-                            whiten_stem=not phases and weights_kind == "none"))
+        phases.append(
+            Phase(
+                "unfreeze",
+                mode,
+                _epochs(cfg.unfreeze_epochs, train_images, bs, cfg.min_steps),
+                lr,
+                bs,
+                lr_mult=cfg.lr_mult,
+                hold_bn_stats=hold,
+                whiten_stem=not phases and weights_kind == "none",
+            )
+        )
     return phases
 
 
@@ -610,8 +680,9 @@ def _trainable(model: nn.Module) -> int:
 # ----------------------------------------------------------------------------- the transfer
 
 
-def _normalization(source: WeightsSource, base: TrainConfig,
-                   data: PreparedData) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _normalization(
+    source: WeightsSource, base: TrainConfig, data: PreparedData
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Mean and std: those the weights were trained with, else the config's, else the training data's."""
     if source.mean is not None:
         return _gray(source.mean, data.in_chans), _gray(source.std, data.in_chans)
@@ -620,8 +691,9 @@ def _normalization(source: WeightsSource, base: TrainConfig,
     return data.channel_stats()
 
 
-def _network(model: str | nn.Module | None, source: WeightsSource, *, num_classes: int, in_chans: int,
-             seed: int) -> nn.Module:
+def _network(
+    model: str | nn.Module | None, source: WeightsSource, *, num_classes: int, in_chans: int, seed: int
+) -> nn.Module:
     """The registered model built with its weights, or the given module, with a classifier for ``num_classes``."""
     if not isinstance(model, nn.Module):
         return build_model(source, num_classes=num_classes, in_chans=in_chans, seed=seed)
@@ -706,14 +778,29 @@ def finetune(
     net.to(device)
     phases = plan_phases(cfg, net, train_images=len(data), weights_kind=source.kind)
 
-    facts = {"model": source.model, "weights": source.description, "freeze": cfg.freeze,
-             "head_epochs": cfg.head_epochs, "unfreeze_epochs": cfg.unfreeze_epochs,
-             "unfreeze_stages": cfg.unfreeze_stages, "lr": cfg.lr, "unfreeze_lr": cfg.unfreeze_lr,
-             "lr_mult": cfg.lr_mult, "image_size": image_size, "labels_per_class": cfg.labels_per_class,
-             "linear_probe": cfg.linear_probe, "head_init": cfg.head_init,
-             "freeze_bn_stats": cfg.holds_bn_stats(source.kind), "precise_bn": cfg.precise_bn,
-             "num_classes": num_classes, "in_chans": data.in_chans, "classes": names, "train_images": len(data),
-             "seed": cfg.seed, **(meta or {})}
+    facts = {
+        "model": source.model,
+        "weights": source.description,
+        "freeze": cfg.freeze,
+        "head_epochs": cfg.head_epochs,
+        "unfreeze_epochs": cfg.unfreeze_epochs,
+        "unfreeze_stages": cfg.unfreeze_stages,
+        "lr": cfg.lr,
+        "unfreeze_lr": cfg.unfreeze_lr,
+        "lr_mult": cfg.lr_mult,
+        "image_size": image_size,
+        "labels_per_class": cfg.labels_per_class,
+        "linear_probe": cfg.linear_probe,
+        "head_init": cfg.head_init,
+        "freeze_bn_stats": cfg.holds_bn_stats(source.kind),
+        "precise_bn": cfg.precise_bn,
+        "num_classes": num_classes,
+        "in_chans": data.in_chans,
+        "classes": names,
+        "train_images": len(data),
+        "seed": cfg.seed,
+        **(meta or {}),
+    }
     if run is not None:
         run.prepare(overwrite=overwrite, subruns=PHASES)  # an overwritten run's phase folders go too
     cache = feature_cache if feature_cache is not None else (run.path if run is not None else None)
@@ -729,9 +816,19 @@ def finetune(
     def features(prepared: PreparedData, split: str) -> tuple[np.ndarray, np.ndarray]:
         # features of the frozen network (head and all), cached by the images' positions in their data set
         t0 = time.perf_counter()
-        x, y, computed = cached_features(net, prepared.source, prepared.indices, split=split, key=feature_key,
-                                         cache=cache, mean=mean, std=std, image_size=image_size, amp=base.amp,
-                                         progress=progress)
+        x, y, computed = cached_features(
+            net,
+            prepared.source,
+            prepared.indices,
+            split=split,
+            key=feature_key,
+            cache=cache,
+            mean=mean,
+            std=std,
+            image_size=image_size,
+            amp=base.amp,
+            progress=progress,
+        )
         features_computed[split] = computed
         seconds[f"{split}_features"] = seconds.get(f"{split}_features", 0.0) + time.perf_counter() - t0
         return x, y
@@ -757,12 +854,22 @@ def finetune(
         configs[phase.name] = {"frozen": frozen, "train": train_cfg.to_dict()}
         trainable[phase.name] = _trainable(net)
         if progress:
-            print(f"{phase.name} phase: {phase.epochs} epochs, frozen {', '.join(frozen) or 'nothing'} "
-                  f"({trainable[phase.name]:,} trainable parameters)")
-        res = fit(net, data.dataset, None if val_data is None else val_data.dataset, train_cfg,
-                  run_dir=None if run is None else run.sub(phase.name).path, overwrite=True,
-                  num_classes=num_classes, param_groups=groups, meta={**facts, "phase": phase.name},
-                  progress=progress)
+            print(
+                f"{phase.name} phase: {phase.epochs} epochs, frozen {', '.join(frozen) or 'nothing'} "
+                f"({trainable[phase.name]:,} trainable parameters)"
+            )
+        res = fit(
+            net,
+            data.dataset,
+            None if val_data is None else val_data.dataset,
+            train_cfg,
+            run_dir=None if run is None else run.sub(phase.name).path,
+            overwrite=True,
+            num_classes=num_classes,
+            param_groups=groups,
+            meta={**facts, "phase": phase.name},
+            progress=progress,
+        )
         if res.model is not net:  # the EMA copy: its weights, into the network that holds the hooks
             net.load_state_dict(res.model.state_dict())
         history += [{"phase": phase.name, **r} for r in res.history]
@@ -777,10 +884,12 @@ def finetune(
     net.eval()
 
     # --- test metrics and the summary
-    summary: dict[str, Any] = {k: facts[k] for k in ("model", "weights", "labels_per_class", "train_images",
-                                                     "image_size")}
-    summary["method"] = "linear probe" if cfg.linear_probe else (
-        "fine-tuned" if source.kind not in ("none",) else "from scratch")
+    summary: dict[str, Any] = {
+        k: facts[k] for k in ("model", "weights", "labels_per_class", "train_images", "image_size")
+    }
+    summary["method"] = (
+        "linear probe" if cfg.linear_probe else ("fine-tuned" if source.kind not in ("none",) else "from scratch")
+    )
     probs = targets = None
     evaluated = test_data if test_data is not None else val_data
     if evaluated is not None:
@@ -789,9 +898,18 @@ def finetune(
             ex, ey = features(evaluated, "test" if test_data is not None else "val")
             probs, targets = torch.as_tensor(_full_proba(probe, ex, num_classes)), torch.as_tensor(ey)
         else:
-            ev = evaluate(net, evaluated.dataset, mean=mean, std=std, device=device,
-                          amp=resolve_amp(base.amp, device), tta=base.tta, channels_last=base.channels_last,
-                          collect=True, batch_size=base.eval_batch_size or 2 * max(bs, 128))
+            ev = evaluate(
+                net,
+                evaluated.dataset,
+                mean=mean,
+                std=std,
+                device=device,
+                amp=resolve_amp(base.amp, device),
+                tta=base.tta,
+                channels_last=base.channels_last,
+                collect=True,
+                batch_size=base.eval_batch_size or 2 * max(bs, 128),
+            )
             probs, targets = ev.probs, ev.targets
         seconds["evaluate"] = time.perf_counter() - t0
         probs = as_probabilities(probs)
@@ -801,26 +919,60 @@ def finetune(
         summary.update(scores)
         summary["evaluated_on"] = "test" if test_data is not None else "validation"
         summary["evaluated_images"] = int(len(targets))
-    summary.update({"seconds": {k: round(v, 3) for k, v in seconds.items()},
-                    "train_seconds": round(sum(v for k, v in seconds.items() if k != "evaluate"), 3),
-                    "features_computed": features_computed, "trainable_params": trainable,
-                    "num_params": sum(p.numel() for p in net.parameters()), "mean": list(mean), "std": list(std)})
+    summary.update(
+        {
+            "seconds": {k: round(v, 3) for k, v in seconds.items()},
+            "train_seconds": round(sum(v for k, v in seconds.items() if k != "evaluate"), 3),
+            "features_computed": features_computed,
+            "trainable_params": trainable,
+            "num_params": sum(p.numel() for p in net.parameters()),
+            "mean": list(mean),
+            "std": list(std),
+        }
+    )
 
     # --- the run folder: config, metrics, best.pt, summary, report
     if run is not None:
         run.write_config({"finetune": facts, "config": cfg.to_dict(), **configs})
         run.write_metrics(history)
         if not cfg.linear_probe:
-            run.save(BEST, {"format": FORMAT, "kind": "best", "epoch": len(history), "model": net.state_dict(),
-                            "mean": list(mean), "std": list(std), "num_classes": num_classes, "meta": facts,
-                            "config": base.to_dict()})
+            run.save(
+                BEST,
+                {
+                    "format": FORMAT,
+                    "kind": "best",
+                    "epoch": len(history),
+                    "model": net.state_dict(),
+                    "mean": list(mean),
+                    "std": list(std),
+                    "num_classes": num_classes,
+                    "meta": facts,
+                    "config": base.to_dict(),
+                },
+            )
         run.write_summary(summary)
         if probs is not None:
-            run.write_report(finetune_report(summary=summary, history=history, probs=probs, targets=targets,
-                                             images=evaluated.images, class_names=names))
-    return FinetuneResult(model=net, history=history, summary=summary, mean=tuple(mean), std=tuple(std),
-                          image_size=image_size, probe=probe, run_dir=None if run is None else run.path,
-                          phases=phases)
+            run.write_report(
+                finetune_report(
+                    summary=summary,
+                    history=history,
+                    probs=probs,
+                    targets=targets,
+                    images=evaluated.images,
+                    class_names=names,
+                )
+            )
+    return FinetuneResult(
+        model=net,
+        history=history,
+        summary=summary,
+        mean=tuple(mean),
+        std=tuple(std),
+        image_size=image_size,
+        probe=probe,
+        run_dir=None if run is None else run.path,
+        phases=phases,
+    )
 
 
 def fit_linear_probe(x: np.ndarray, y: np.ndarray, *, C: float = 1.0):
@@ -853,8 +1005,15 @@ def _probe_bytes(probe: Any) -> bytes:
     return buf.getvalue()
 
 
-def finetune_report(*, summary: dict[str, Any], history: Sequence[dict[str, Any]], probs: torch.Tensor,
-                    targets: torch.Tensor, images: torch.Tensor | None, class_names: Sequence[str] | None) -> str:
+def finetune_report(
+    *,
+    summary: dict[str, Any],
+    history: Sequence[dict[str, Any]],
+    probs: torch.Tensor,
+    targets: torch.Tensor,
+    images: torch.Tensor | None,
+    class_names: Sequence[str] | None,
+) -> str:
     """The run's self-contained HTML page: settings, learning curves per phase, test-set sections."""
     from ..metrics import HtmlReport, add_classification_sections
 
@@ -868,13 +1027,29 @@ def finetune_report(*, summary: dict[str, Any], history: Sequence[dict[str, Any]
         numbered = [{**r, "epoch": i + 1} for i, r in enumerate(history)]
         phases = " then ".join(dict.fromkeys(r["phase"] for r in history))
         report.add_png(learning_curves_png(numbered), caption=f"Per epoch, phases {phases}.", alt="learning curves")
-        report.add_table([[i + 1, r["phase"], _fmt(r["train_loss"]), _fmt(r["val_loss"]), _fmt(r["val_accuracy"]),
-                           f"{r['lr']:.3g}", f"{r['seconds']:.1f}"] for i, r in enumerate(history)],
-                         header=["epoch", "phase", "train loss", "val loss", "val accuracy", "lr", "seconds"])
+        report.add_table(
+            [
+                [
+                    i + 1,
+                    r["phase"],
+                    _fmt(r["train_loss"]),
+                    _fmt(r["val_loss"]),
+                    _fmt(r["val_accuracy"]),
+                    f"{r['lr']:.3g}",
+                    f"{r['seconds']:.1f}",
+                ]
+                for i, r in enumerate(history)
+            ],
+            header=["epoch", "phase", "train loss", "val loss", "val accuracy", "lr", "seconds"],
+        )
     report.add_heading("Test set" if summary.get("evaluated_on") == "test" else "Validation set")
-    add_classification_sections(report, targets.numpy(), y_prob=probs.double().numpy(),
-                                target_names=list(class_names) if class_names else None,
-                                images=None if images is None else images.numpy())
+    add_classification_sections(
+        report,
+        targets.numpy(),
+        y_prob=probs.double().numpy(),
+        target_names=list(class_names) if class_names else None,
+        images=None if images is None else images.numpy(),
+    )
     return report.render()
 
 
@@ -936,11 +1111,38 @@ def finetune_run(
             train = Subset(train, idx.tolist())
             cfg = cfg.replace(labels_per_class=None)
         train, val = holdout(train, val_fraction, cfg.seed)
-    return finetune(model, train, val, cfg, test=test, weights=weights, run_dir=out, overwrite=overwrite,
-                    meta={"dataset": dataset, **(meta or {})}, progress=progress)
+    return finetune(
+        model,
+        train,
+        val,
+        cfg,
+        test=test,
+        weights=weights,
+        run_dir=out,
+        overwrite=overwrite,
+        meta={"dataset": dataset, **(meta or {})},
+        progress=progress,
+    )
 
 
-__all__ = ["FinetuneConfig", "FinetuneResult", "Phase", "WeightsSource", "attach_resize", "build_model",
-           "cached_features", "check_freeze_mode", "finetune", "finetune_report", "finetune_run", "fit_linear_probe",
-           "hold_bn_statistics", "labelled_subset", "plan_phases", "probe_to_linear", "recompute_bn_statistics",
-           "resize_batch", "resolve_weights"]
+__all__ = [
+    "FinetuneConfig",
+    "FinetuneResult",
+    "Phase",
+    "WeightsSource",
+    "attach_resize",
+    "build_model",
+    "cached_features",
+    "check_freeze_mode",
+    "finetune",
+    "finetune_report",
+    "finetune_run",
+    "fit_linear_probe",
+    "hold_bn_statistics",
+    "labelled_subset",
+    "plan_phases",
+    "probe_to_linear",
+    "recompute_bn_statistics",
+    "resize_batch",
+    "resolve_weights",
+]

@@ -14,21 +14,23 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._threads import retune_threads
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader, channel_stats, num_classes_of, sample_images
 from ._distributed import DistInfo, all_reduce_sum, barrier, broadcast_flag, init_distributed, resolve_device
 from ._ema import EMA
-from ._schedule import lr_factor
 from ._rundir import CHECKPOINT, RunDir
+from ._schedule import lr_factor
 from ._state import TrainState
 from ._whiten import first_conv, whiten_conv_
 from .tasks import Task, get_task
@@ -131,8 +133,9 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
     return torch.autocast(device.type, dtype=dtype)
 
 
-def build_optimizer(model: nn.Module, cfg: TrainConfig,
-                    param_groups: list[dict[str, Any]] | None = None) -> torch.optim.Optimizer:
+def build_optimizer(
+    model: nn.Module, cfg: TrainConfig, param_groups: list[dict[str, Any]] | None = None
+) -> torch.optim.Optimizer:
     """AdamW or SGD over the trainable parameters only (``requires_grad=False`` ones get no state).
 
     Weights (>= 2-d) get ``weight_decay``; biases and normalization parameters get none.
@@ -142,8 +145,7 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig,
     if param_groups is None:
         decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
         no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
-        param_groups = [{"params": decay, "weight_decay": cfg.weight_decay},
-                        {"params": no_decay, "weight_decay": 0.0}]
+        param_groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     groups = []
     for g in param_groups:
         params = [p for p in g["params"] if p.requires_grad]
@@ -167,8 +169,11 @@ def _determinism(on: bool, device: torch.device) -> Iterator[None]:
     if device.type != "cuda":
         yield
         return
-    prev = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
-            torch.backends.cudnn.benchmark)
+    prev = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.benchmark,
+    )
     if on:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -184,10 +189,22 @@ def _determinism(on: bool, device: torch.device) -> Iterator[None]:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Any, *, task: str | Task | None = None, mean: tuple[float, ...] | None = None,
-             std: tuple[float, ...] | None = None, batch_size: int = 256, tta: bool = False,
-             device: torch.device | str | None = None, amp: torch.dtype | None = None, channels_last: bool = True,
-             info: DistInfo = DistInfo(), collect: bool = False, num_workers: int = 0) -> EvalResult:
+def evaluate(
+    model: nn.Module,
+    data: Any,
+    *,
+    task: str | Task | None = None,
+    mean: tuple[float, ...] | None = None,
+    std: tuple[float, ...] | None = None,
+    batch_size: int = 256,
+    tta: bool = False,
+    device: torch.device | str | None = None,
+    amp: torch.dtype | None = None,
+    channels_last: bool = True,
+    info: DistInfo = DistInfo(),
+    collect: bool = False,
+    num_workers: int = 0,
+) -> EvalResult:
     """The task's metrics of ``model`` over ``data`` (a Dataset or a :class:`Loader`).
 
     Args:
@@ -208,9 +225,20 @@ def evaluate(model: nn.Module, data: Any, *, task: str | Task | None = None, mea
     """
     task = get_task(task)
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    loader = data if isinstance(data, Loader) else Loader(
-        data, batch_size=batch_size, shuffle=False, drop_last=False, info=info, num_workers=num_workers,
-        collate_fn=task.collate, tensors=task.tensors(data))
+    loader = (
+        data
+        if isinstance(data, Loader)
+        else Loader(
+            data,
+            batch_size=batch_size,
+            shuffle=False,
+            drop_last=False,
+            info=info,
+            num_workers=num_workers,
+            collate_fn=task.collate,
+            tensors=task.tensors(data),
+        )
+    )
     prep = BatchPrep(mean, std, device=device, channels_last=channels_last)
     meter = task.meter(collect=collect)
     was_training = model.training
@@ -229,12 +257,24 @@ def _split(obj: Any, size: int) -> list[Any]:
     """A batch (a tensor, or a list of images / targets) in pieces of ``size``."""
     if isinstance(obj, torch.Tensor):
         return list(obj.split(size))
-    return [obj[i:i + size] for i in range(0, len(obj), size)]
+    return [obj[i : i + size] for i in range(0, len(obj), size)]
 
 
-def train_step(state: TrainState, train_model: nn.Module, ddp: nn.Module, x: Any, y: Any, *, task: Task,
-               cfg: TrainConfig, micro: int, trainable: list[torch.Tensor], device: torch.device,
-               amp: torch.dtype | None, info: DistInfo) -> dict[str, torch.Tensor]:
+def train_step(
+    state: TrainState,
+    train_model: nn.Module,
+    ddp: nn.Module,
+    x: Any,
+    y: Any,
+    *,
+    task: Task,
+    cfg: TrainConfig,
+    micro: int,
+    trainable: list[torch.Tensor],
+    device: torch.device,
+    amp: torch.dtype | None,
+    info: DistInfo,
+) -> dict[str, torch.Tensor]:
     """One optimizer step on a prepared batch; returns the batch's sums (``loss`` and the task's statistics).
 
     The batch is cut into ``accum_steps`` micro-batches whose gradients add up; under DDP the
@@ -244,7 +284,7 @@ def train_step(state: TrainState, train_model: nn.Module, ddp: nn.Module, x: Any
     sums: dict[str, torch.Tensor] = {"loss": torch.zeros((), device=device)}
     for k, (xm, ym) in enumerate(chunks):
         sync = k == len(chunks) - 1 or not info.enabled
-        with (contextlib.nullcontext() if sync else ddp.no_sync()), autocast(device, amp):
+        with contextlib.nullcontext() if sync else ddp.no_sync(), autocast(device, amp):
             loss, outputs = task.loss(train_model, xm, ym, cfg)
         state.scaler.scale(loss / len(chunks)).backward()
         sums["loss"] += loss.detach() * len(xm)
@@ -320,8 +360,10 @@ def fit(
     cfg = config or TrainConfig()
     task = get_task(task)
     if cfg.ensemble != 1:
-        raise ValueError(f"fit trains one network (TrainConfig.ensemble = {cfg.ensemble}); "
-                         "train an ensemble with fit_ensemble (or vistakit train)")
+        raise ValueError(
+            f"fit trains one network (TrainConfig.ensemble = {cfg.ensemble}); "
+            "train an ensemble with fit_ensemble (or vistakit train)"
+        )
     info = init_distributed(cfg.device)
     device = resolve_device(cfg.device, info)
     amp = resolve_amp(cfg.amp, device)
@@ -351,11 +393,31 @@ def fit(
             mean, std = cfg.mean, cfg.std
         else:
             mean, std = channel_stats(train_data, collate_fn=task.collate, tensors=tensors)
-        train_loader = Loader(train_data, batch_size=cfg.batch_size, shuffle=True, drop_last=True, seed=cfg.seed,
-                              info=info, num_workers=cfg.num_workers, collate_fn=task.collate, tensors=tensors)
-        val_loader = None if val_data is None else Loader(
-            val_data, batch_size=cfg.eval_batch_size or 2 * cfg.batch_size, shuffle=False, drop_last=False,
-            info=info, num_workers=cfg.num_workers, collate_fn=task.collate, tensors=task.tensors(val_data))
+        train_loader = Loader(
+            train_data,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            drop_last=True,
+            seed=cfg.seed,
+            info=info,
+            num_workers=cfg.num_workers,
+            collate_fn=task.collate,
+            tensors=tensors,
+        )
+        val_loader = (
+            None
+            if val_data is None
+            else Loader(
+                val_data,
+                batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
+                shuffle=False,
+                drop_last=False,
+                info=info,
+                num_workers=cfg.num_workers,
+                collate_fn=task.collate,
+                tensors=task.tensors(val_data),
+            )
+        )
         if augment is None:
             augment = task.build_augment(cfg, num_classes=num_classes, seed=cfg.seed + 1_000_003 * info.rank)
 
@@ -369,23 +431,35 @@ def fit(
             model.to(memory_format=torch.channels_last)
         optimizer = build_optimizer(model, cfg, param_groups)
         trainable = [p for g in optimizer.param_groups for p in g["params"]]
-        state = TrainState(model, optimizer, torch.amp.GradScaler(device.type, enabled=amp == torch.float16),
-                           EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None, augment,
-                           mean=mean, std=std, primary=task.primary)
+        state = TrainState(
+            model,
+            optimizer,
+            torch.amp.GradScaler(device.type, enabled=amp == torch.float16),
+            EMA(model, cfg.ema_decay) if cfg.ema_decay > 0 else None,
+            augment,
+            mean=mean,
+            std=std,
+            primary=task.primary,
+        )
         steps_per_epoch = len(train_loader)
         total_steps = cfg.epochs * steps_per_epoch
         warmup_steps = round(cfg.warmup_epochs * steps_per_epoch)
         micro = cfg.batch_size // info.world_size // cfg.accum_steps
         if micro < 1:
-            raise ValueError(f"batch_size {cfg.batch_size} is too small for {info.world_size} processes "
-                             f"x {cfg.accum_steps} accumulation steps")
+            raise ValueError(
+                f"batch_size {cfg.batch_size} is too small for {info.world_size} processes "
+                f"x {cfg.accum_steps} accumulation steps"
+            )
 
         # --- resume (before DDP, which broadcasts rank 0's weights): weights, optimizer, EMA, RNG, history
         if resume:
             state.resume(run, cfg=cfg, info=info, early_stopping=bool(cfg.early_stop_patience))
         prep = BatchPrep(state.mean, state.std, device=device, channels_last=cfg.channels_last)
-        train_model = ddp = (nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None) if info.enabled else model)
+        train_model = ddp = (
+            nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+            if info.enabled
+            else model
+        )
         if cfg.compile:
             train_model = torch.compile(train_model)
         if run is not None and info.is_main:
@@ -400,20 +474,44 @@ def fit(
             t0 = time.perf_counter()
             sums: dict[str, torch.Tensor] = {}
             seen, lr = 0, cfg.lr
-            bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step",
-                       disable=not (progress and info.is_main), dynamic_ncols=True, leave=True)
+            bar = tqdm(
+                total=steps_per_epoch,
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                unit="step",
+                disable=not (progress and info.is_main),
+                dynamic_ncols=True,
+                leave=True,
+            )
             for i, (images, targets) in enumerate(train_loader):
                 # schedule: a pure function of the optimizer step
-                lr = cfg.lr * lr_factor(state.step, total_steps, schedule=cfg.schedule, warmup_steps=warmup_steps,
-                                        final_fraction=cfg.final_lr_fraction)
+                lr = cfg.lr * lr_factor(
+                    state.step,
+                    total_steps,
+                    schedule=cfg.schedule,
+                    warmup_steps=warmup_steps,
+                    final_fraction=cfg.final_lr_fraction,
+                )
                 for g in optimizer.param_groups:
                     g["lr"] = lr * g["lr_scale"]
                 # whole-batch augmentation on tensors, then normalize (+ channels_last)
                 x, y = prep(images, targets, augment)
-                for name, value in train_step(state, train_model, ddp, x, y, task=task, cfg=cfg, micro=micro,
-                                              trainable=trainable, device=device, amp=amp, info=info).items():
+                for name, value in train_step(
+                    state,
+                    train_model,
+                    ddp,
+                    x,
+                    y,
+                    task=task,
+                    cfg=cfg,
+                    micro=micro,
+                    trainable=trainable,
+                    device=device,
+                    amp=amp,
+                    info=info,
+                ).items():
                     sums[name] = sums[name] + value if name in sums else value
                 seen += len(x)
+                retune_threads()  # follow the CPU others take (once a second at most; vistakit._threads)
                 # divergence watch and progress bar, every log_every steps
                 if (i + 1) % cfg.log_every == 0 or i + 1 == steps_per_epoch:
                     running = (sums["loss"] / max(seen, 1)).item()
@@ -421,11 +519,13 @@ def fit(
                     bad = not math.isfinite(running) or running > cfg.diverge_factor * max(first_loss, 1e-3)
                     if broadcast_flag(bad, device, info):
                         bar.close()
-                        raise TrainingDiverged(_diverged_message(running, first_loss, epoch, state.step, lr, cfg,
-                                                                 run))
+                        raise TrainingDiverged(_diverged_message(running, first_loss, epoch, state.step, lr, cfg, run))
                     ips = seen * info.world_size / max(time.perf_counter() - t0, 1e-9)
-                    stats = "".join(f" {_SHORT.get(k, k)} {(sums[k] / max(seen, 1)).item():.4f}"
-                                    for k in task.train_stat_names if k in sums)
+                    stats = "".join(
+                        f" {_SHORT.get(k, k)} {(sums[k] / max(seen, 1)).item():.4f}"
+                        for k in task.train_stat_names
+                        if k in sums
+                    )
                     bar.set_postfix_str(f"loss {running:.4f}{stats} {ips:,.0f} img/s lr {lr:.3g}", refresh=False)
                 bar.update(1)
             bar.close()
@@ -436,14 +536,33 @@ def fit(
 
             # --- evaluation and the epoch's metrics line (sums over all processes)
             names = ["loss", *task.train_stat_names]
-            *totals, tn = all_reduce_sum([float(sums[k]) if k in sums else 0.0 for k in names] + [float(seen)],
-                                         device, info)
-            val = None if val_loader is None else evaluate(
-                state.eval_model, val_loader, task=task, mean=state.mean, std=state.std, tta=cfg.tta, device=device,
-                amp=amp, channels_last=cfg.channels_last, info=info)
-            record = {"epoch": epoch + 1, **{f"train_{k}": v / tn for k, v in zip(names, totals)},
-                      **{f"val_{k}": val.metrics.get(k) if val else None for k in task.metric_names},
-                      "lr": lr, "seconds": seconds, "images_per_second": tn / seconds}
+            *totals, tn = all_reduce_sum(
+                [float(sums[k]) if k in sums else 0.0 for k in names] + [float(seen)], device, info
+            )
+            val = (
+                None
+                if val_loader is None
+                else evaluate(
+                    state.eval_model,
+                    val_loader,
+                    task=task,
+                    mean=state.mean,
+                    std=state.std,
+                    tta=cfg.tta,
+                    device=device,
+                    amp=amp,
+                    channels_last=cfg.channels_last,
+                    info=info,
+                )
+            )
+            record = {
+                "epoch": epoch + 1,
+                **{f"train_{k}": v / tn for k, v in zip(names, totals)},
+                **{f"val_{k}": val.metrics.get(k) if val else None for k in task.metric_names},
+                "lr": lr,
+                "seconds": seconds,
+                "images_per_second": tn / seconds,
+            }
             improved = state.record(record, keep_best_weights=bool(cfg.early_stop_patience))
             if progress and info.is_main:
                 tqdm.write(_epoch_line(record, cfg.epochs))
@@ -455,8 +574,10 @@ def fit(
             if cfg.early_stop_patience and state.bad_epochs >= cfg.early_stop_patience:
                 stopped_early = True
                 if progress and info.is_main:
-                    tqdm.write(f"early stop: no better validation {task.primary} for {state.bad_epochs} epochs "
-                               f"(best {state.best_score:.4f} at epoch {state.best['epoch']})")
+                    tqdm.write(
+                        f"early stop: no better validation {task.primary} for {state.bad_epochs} epochs "
+                        f"(best {state.best_score:.4f} at epoch {state.best['epoch']})"
+                    )
                 break
         barrier(info)
 
@@ -467,12 +588,20 @@ def fit(
     history = state.history
     images = sum(r["images_per_second"] * r["seconds"] for r in history)
     return TrainResult(
-        model=eval_model, history=history, best_epoch=state.best["epoch"] if state.best else None,
+        model=eval_model,
+        history=history,
+        best_epoch=state.best["epoch"] if state.best else None,
         best_val_accuracy=state.best.get("val_accuracy") if state.best else None,
-        train_seconds=state.train_seconds, images_per_second=images / max(state.train_seconds, 1e-9),
-        stopped_early=stopped_early, mean=None if state.mean is None else tuple(state.mean),
-        std=None if state.std is None else tuple(state.std), num_params=sum(p.numel() for p in model.parameters()),
-        run_dir=run.path if run is not None else None, task=task.name, best_val_score=state.best_score)
+        train_seconds=state.train_seconds,
+        images_per_second=images / max(state.train_seconds, 1e-9),
+        stopped_early=stopped_early,
+        mean=None if state.mean is None else tuple(state.mean),
+        std=None if state.std is None else tuple(state.std),
+        num_params=sum(p.numel() for p in model.parameters()),
+        run_dir=run.path if run is not None else None,
+        task=task.name,
+        best_val_score=state.best_score,
+    )
 
 
 _SHORT = {"accuracy": "acc", "pixel_accuracy": "pix acc"}
@@ -487,13 +616,19 @@ def _epoch_line(r: dict[str, Any], epochs: int) -> str:
     return "  ".join(parts)
 
 
-def _diverged_message(loss: float, first: float, epoch: int, step: int, lr: float, cfg: TrainConfig,
-                      run: RunDir | None) -> str:
+def _diverged_message(
+    loss: float, first: float, epoch: int, step: int, lr: float, cfg: TrainConfig, run: RunDir | None
+) -> str:
     what = f"became {loss}" if not math.isfinite(loss) else f"rose to {loss:.4g} from {first:.4g}"
     kept = ""
     if run is not None:
         ck = run / CHECKPOINT
-        kept = (f" The last good checkpoint {ck} (end of epoch {epoch}) is kept."
-                if ck.exists() else " No epoch finished, so no checkpoint was written.")
-    return (f"training diverged: the training loss {what} in epoch {epoch + 1} (step {step}, lr {lr:.3g})."
-            f"{kept} Lower the learning rate (lr={cfg.lr}), lengthen the warm-up, or set grad_clip.")
+        kept = (
+            f" The last good checkpoint {ck} (end of epoch {epoch}) is kept."
+            if ck.exists()
+            else " No epoch finished, so no checkpoint was written."
+        )
+    return (
+        f"training diverged: the training loss {what} in epoch {epoch + 1} (step {step}, lr {lr:.3g})."
+        f"{kept} Lower the learning rate (lr={cfg.lr}), lengthen the warm-up, or set grad_clip."
+    )

@@ -68,9 +68,18 @@ def suggest_lr(lrs: list[float], losses: list[float]) -> float:
     return float(lr[skip + int(np.argmin(slope[skip:]))])
 
 
-def lr_find(model: nn.Module, train_data: Any, config: TrainConfig | None = None, *, start_lr: float = 1e-6,
-            end_lr: float = 10.0, num_steps: int = 100, smoothing: float = 0.9, diverge_factor: float = 4.0,
-            progress: bool = True) -> LRFindResult:
+def lr_find(
+    model: nn.Module,
+    train_data: Any,
+    config: TrainConfig | None = None,
+    *,
+    start_lr: float = 1e-6,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    smoothing: float = 0.9,
+    diverge_factor: float = 4.0,
+    progress: bool = True,
+) -> LRFindResult:
     """Run the range test on ``model`` and restore its weights afterwards.
 
     Uses the optimizer, batch size, label smoothing, amp and normalization of
@@ -105,8 +114,9 @@ def lr_find(model: nn.Module, train_data: Any, config: TrainConfig | None = None
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
     mean, std = (cfg.mean, cfg.std) if cfg.mean is not None else channel_stats(train_data)
-    loader = Loader(train_data, batch_size=cfg.batch_size, shuffle=True, drop_last=True, seed=cfg.seed,
-                    num_workers=cfg.num_workers)
+    loader = Loader(
+        train_data, batch_size=cfg.batch_size, shuffle=True, drop_last=True, seed=cfg.seed, num_workers=cfg.num_workers
+    )
     prep = BatchPrep(mean, std, device=device, channels_last=cfg.channels_last)
     optimizer = build_optimizer(model, cfg)
     gen = torch.random.fork_rng(devices=[])
@@ -155,5 +165,6 @@ def lr_find(model: nn.Module, train_data: Any, config: TrainConfig | None = None
             model.train(was_training)
     if len(lrs) < 5:
         raise ValueError(f"the loss diverged within {len(lrs)} steps of lr-find; lower start_lr (now {start_lr})")
-    return LRFindResult(lrs=lrs, losses=losses, suggestion=suggest_lr(lrs, losses),
-                        min_loss_lr=float(lrs[int(np.argmin(losses))]))
+    return LRFindResult(
+        lrs=lrs, losses=losses, suggestion=suggest_lr(lrs, losses), min_loss_lr=float(lrs[int(np.argmin(losses))])
+    )

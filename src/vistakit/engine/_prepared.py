@@ -12,8 +12,9 @@ them exactly the batches the original data set would have.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,8 +23,7 @@ from torch.utils.data import Subset, TensorDataset
 from ._data import channel_stats, class_names, dataset_tensors, declared_num_classes
 
 
-def labelled_subset(targets: Sequence[int] | np.ndarray | torch.Tensor, *, per_class: int,
-                    seed: int = 0) -> np.ndarray:
+def labelled_subset(targets: Sequence[int] | np.ndarray | torch.Tensor, *, per_class: int, seed: int = 0) -> np.ndarray:
     """Sorted indices of ``per_class`` examples of every class, nested across counts.
 
     Each class's examples are put in one fixed random order (from ``seed``) and the first
@@ -123,8 +123,16 @@ class PreparedData:
             else:
                 source, indices = dataset, np.arange(len(dataset), dtype=np.int64)
             loader_data = TensorDataset(images, targets) if images is not None else dataset
-        return cls(dataset=loader_data, source=source, indices=indices, images=images, targets=targets,
-                   num_classes=num_classes, in_chans=in_chans, class_names=class_names(dataset))
+        return cls(
+            dataset=loader_data,
+            source=source,
+            indices=indices,
+            images=images,
+            targets=targets,
+            num_classes=num_classes,
+            in_chans=in_chans,
+            class_names=class_names(dataset),
+        )
 
     def __len__(self) -> int:
         return len(self.indices)

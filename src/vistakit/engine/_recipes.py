@@ -40,8 +40,12 @@ class Recipe:
         """
         given = {k: v for k, v in overrides.items() if v is not None}
         opts = {**self.options, **given}
-        if ("epochs" in given and "warmup_epochs" not in given and self.options.get("warmup_epochs")
-                and self.options.get("epochs")):
+        if (
+            "epochs" in given
+            and "warmup_epochs" not in given
+            and self.options.get("warmup_epochs")
+            and self.options.get("epochs")
+        ):
             opts["warmup_epochs"] = self.options["warmup_epochs"] * given["epochs"] / self.options["epochs"]
         return TrainConfig.from_dict(opts, source=f"recipe {self.name!r}")
 
@@ -53,30 +57,53 @@ _RECIPES = {
             name="default",
             description="AdamW 1e-3, cosine with a 1-epoch warm-up, label smoothing 0.1, no augmentation; any data",
             model=None,
-            options=dict(epochs=10, batch_size=128, lr=1e-3, optimizer="adamw", weight_decay=0.05,
-                         schedule="cosine", warmup_epochs=1.0, label_smoothing=0.1, amp="auto"),
+            options=dict(
+                epochs=10,
+                batch_size=128,
+                lr=1e-3,
+                optimizer="adamw",
+                weight_decay=0.05,
+                schedule="cosine",
+                warmup_epochs=1.0,
+                label_smoothing=0.1,
+                amp="auto",
+            ),
         ),
         Recipe(
             name="fast",
             description="Fashion-MNIST-sized 28x28 grayscale in minutes on 2 CPU cores: FastNet with a whitened "
-                        "stem, Nesterov SGD one-cycle, batch 128, label smoothing, flips on batches, EMA, flip TTA, "
-                        "bf16",
+            "stem, Nesterov SGD one-cycle, batch 128, label smoothing, flips on batches, EMA, flip TTA, "
+            "bf16",
             model="fastnet_fmnist",
             # measured on 2 cores (test accuracy after epochs 1 and 2, seed 0): batch 256 at lr 0.2 with a
             # 2-epoch warm-up 85.2% / 90.3% (91% after epoch 3); batch 128 at lr 0.1, warm-up 0.5 epoch and
             # smoothing 0.2 89.7% / 91.1% at ~10% fewer images/s; batch 64 no better per epoch and slower.
             # The whitened stem (two seeds each): 90.0-90.2% / 91.5-91.7% against 89.2-89.5% / 91.1-91.2%.
             # Without EMA: 87.3% / 90.7%; lr 0.2, warm-up 0.25 epoch, a longer EMA or shift TTA: no better
-            options=dict(epochs=10, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9, nesterov=True,
-                         weight_decay=5e-4, schedule="onecycle", warmup_epochs=0.5, label_smoothing=0.2,
-                         augment=_FLIP, ema_decay=0.99, tta=True, channels_last=True, amp="auto",
-                         whiten_stem=True),
+            options=dict(
+                epochs=10,
+                batch_size=128,
+                lr=0.1,
+                optimizer="sgd",
+                momentum=0.9,
+                nesterov=True,
+                weight_decay=5e-4,
+                schedule="onecycle",
+                warmup_epochs=0.5,
+                label_smoothing=0.2,
+                augment=_FLIP,
+                ema_decay=0.99,
+                tta=True,
+                channels_last=True,
+                amp="auto",
+                whiten_stem=True,
+            ),
         ),
         Recipe(
             name="best",
             description="28x28 grayscale, highest accuracy within an hour on 2 CPU cores: FastNet with a "
-                        "full-resolution stage, 32-epoch one-cycle, label smoothing 0.2, flips, random "
-                        "erasing and CutMix on batches, EMA, flip TTA",
+            "full-resolution stage, 32-epoch one-cycle, label smoothing 0.2, flips, random "
+            "erasing and CutMix on batches, EMA, flip TTA",
             model="fastnet_fmnist_fullres",
             # chosen on a GPU sweep (test accuracy, seed 0, 40 epochs, flip + erasing): wide 94.69%,
             # wide + smoothing 0.2 94.87%, large 94.92%; shifts (pad 2 crop) cost 0.1-0.25%,
@@ -94,10 +121,23 @@ _RECIPES = {
             # image pasted in, the targets mixed by area) made the same 32 epochs reach 95.07% at
             # epoch 27 (1,836 s on 2 idle cores), 95.19% at epoch 29, 95.12% at the end (2,179 s);
             # seed 1: 95.05% at epoch 30 (2,025 s), 95.16% at the end.
-            options=dict(epochs=32, batch_size=256, lr=0.2, optimizer="sgd", momentum=0.9, nesterov=True,
-                         weight_decay=5e-4, schedule="onecycle", warmup_epochs=6.4, label_smoothing=0.2,
-                         augment=_FLIP_ERASE_CUTMIX, ema_decay=0.999, tta=True, channels_last=True,
-                         amp="auto"),
+            options=dict(
+                epochs=32,
+                batch_size=256,
+                lr=0.2,
+                optimizer="sgd",
+                momentum=0.9,
+                nesterov=True,
+                weight_decay=5e-4,
+                schedule="onecycle",
+                warmup_epochs=6.4,
+                label_smoothing=0.2,
+                augment=_FLIP_ERASE_CUTMIX,
+                ema_decay=0.999,
+                tta=True,
+                channels_last=True,
+                amp="auto",
+            ),
         ),
     ]
 }

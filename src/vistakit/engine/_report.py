@@ -8,7 +8,8 @@ reading, confusion matrix, calibration, most-confident mistakes) are
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -70,9 +71,16 @@ def learning_curves_png(history: Sequence[dict[str, Any]]) -> bytes:
     return buf.getvalue()
 
 
-def render_report(*, title: str, summary: dict[str, Any], history: Sequence[dict[str, Any]],
-                  probs: torch.Tensor, targets: torch.Tensor, images: torch.Tensor | None,
-                  class_names: Sequence[str] | None) -> str:
+def render_report(
+    *,
+    title: str,
+    summary: dict[str, Any],
+    history: Sequence[dict[str, Any]],
+    probs: torch.Tensor,
+    targets: torch.Tensor,
+    images: torch.Tensor | None,
+    class_names: Sequence[str] | None,
+) -> str:
     """The run's self-contained HTML report (``RunDir.write_report`` writes it).
 
     Sections: the run's facts (a key/value table of ``summary``'s plain values), the learning
@@ -86,21 +94,44 @@ def render_report(*, title: str, summary: dict[str, Any], history: Sequence[dict
     report.add_table([[k, _fmt_value(v)] for k, v in summary.items() if _is_fact(v)], header=["", "value"])
     if history:
         report.add_heading("Learning curves")
-        report.add_png(learning_curves_png(history), caption="Per epoch; validation with the evaluated weights "
-                       "(EMA when on).", alt="learning curves")
+        report.add_png(
+            learning_curves_png(history),
+            caption="Per epoch; validation with the evaluated weights (EMA when on).",
+            alt="learning curves",
+        )
         member = ["member"] if any("member" in r for r in history) else []
-        report.add_table([[*([r.get("member", "-")] if member else []), r["epoch"], _fmt(r["train_loss"]),
-                           _fmt(r["val_loss"]), _fmt(r["val_accuracy"]), f"{r['lr']:.3g}", f"{r['seconds']:.1f}"]
-                          for r in history],
-                         header=[*member, "epoch", "train loss", "val loss", "val accuracy", "lr", "seconds"])
+        report.add_table(
+            [
+                [
+                    *([r.get("member", "-")] if member else []),
+                    r["epoch"],
+                    _fmt(r["train_loss"]),
+                    _fmt(r["val_loss"]),
+                    _fmt(r["val_accuracy"]),
+                    f"{r['lr']:.3g}",
+                    f"{r['seconds']:.1f}",
+                ]
+                for r in history
+            ],
+            header=[*member, "epoch", "train loss", "val loss", "val accuracy", "lr", "seconds"],
+        )
     evaluated = summary.get("evaluated_on", "test")
     report.add_heading(f"{evaluated.capitalize()} set")
-    report.add_paragraph(f"{len(targets):,} images of the {evaluated} split, scored with the evaluated weights"
-                         + (" and flip TTA" if summary.get("tta") else "") + ".")
+    report.add_paragraph(
+        f"{len(targets):,} images of the {evaluated} split, scored with the evaluated weights"
+        + (" and flip TTA" if summary.get("tta") else "")
+        + "."
+    )
     imgs = None if images is None else images.numpy()
-    add_classification_sections(report, targets.numpy(), y_prob=as_probabilities(probs).numpy(),
-                                target_names=list(class_names) if class_names else None, images=imgs,
-                                digits=4, level=3)
+    add_classification_sections(
+        report,
+        targets.numpy(),
+        y_prob=as_probabilities(probs).numpy(),
+        target_names=list(class_names) if class_names else None,
+        images=imgs,
+        digits=4,
+        level=3,
+    )
     return report.render()
 
 

@@ -33,7 +33,6 @@ from ._recipes import get_recipe
 from ._report import render_report, score_predictions
 from ._rundir import RunDir
 
-
 # ----------------------------------------------------------------------------- data sets
 
 
@@ -126,8 +125,10 @@ def train_run(
         facts, cfg = read_run_config(run.path)
         for given, key in ((dataset, "dataset"), (model, "model")):
             if given is not None and given != facts.get(key):
-                raise ValueError(f"{run.path} is a run of {key} {facts.get(key)!r}; resume it without --{key} "
-                                 f"or start a new run for {given!r}")
+                raise ValueError(
+                    f"{run.path} is a run of {key} {facts.get(key)!r}; resume it without --{key} "
+                    f"or start a new run for {given!r}"
+                )
         dataset, model, recipe = facts["dataset"], facts["model"], facts.get("recipe", recipe)
         val_fraction = facts.get("val_fraction", val_fraction)
     else:
@@ -157,48 +158,96 @@ def train_run(
     else:
         val = None
     data = PreparedData.from_dataset(train)  # the tensors once: class count, channels, the loaders' data
-    facts = {"dataset": dataset, "model": model, "recipe": recipe, "num_classes": data.num_classes,
-             "in_chans": data.in_chans, "val_fraction": val_fraction, "classes": data.class_names}
+    facts = {
+        "dataset": dataset,
+        "model": model,
+        "recipe": recipe,
+        "num_classes": data.num_classes,
+        "in_chans": data.in_chans,
+        "val_fraction": val_fraction,
+        "classes": data.class_names,
+    }
 
     try:
-        return _train_and_report(run, cfg, facts, data.dataset, val, test, info=info, resume=resume,
-                                 overwrite=overwrite, progress=progress)
+        return _train_and_report(
+            run, cfg, facts, data.dataset, val, test, info=info, resume=resume, overwrite=overwrite, progress=progress
+        )
     finally:
         if info.enabled and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 
 
-def _train_and_report(run: RunDir, cfg: TrainConfig, facts: dict[str, Any], train: Any, val: Any,
-                      test: Any, *, info: Any, resume: bool, overwrite: bool, progress: bool) -> dict[str, Any]:
+def _train_and_report(
+    run: RunDir,
+    cfg: TrainConfig,
+    facts: dict[str, Any],
+    train: Any,
+    val: Any,
+    test: Any,
+    *,
+    info: Any,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+) -> dict[str, Any]:
     from ..models import count_flops, create_model
 
     dataset, model, recipe = facts["dataset"], facts["model"], facts["recipe"]
     num_classes, in_chans, names = facts["num_classes"], facts["in_chans"], facts["classes"]
     # the initial weights follow the seed (member k of an ensemble: seed + k)
-    result = fit_ensemble(lambda k: create_model(model, num_classes=num_classes, in_chans=in_chans), train, val,
-                          cfg, run_dir=run.path, resume=resume, overwrite=overwrite, num_classes=num_classes,
-                          meta=facts, progress=progress)
+    result = fit_ensemble(
+        lambda k: create_model(model, num_classes=num_classes, in_chans=in_chans),
+        train,
+        val,
+        cfg,
+        run_dir=run.path,
+        resume=resume,
+        overwrite=overwrite,
+        num_classes=num_classes,
+        meta=facts,
+        progress=progress,
+    )
 
-    summary: dict[str, Any] = {"dataset": dataset, "model": model, "recipe": recipe,
-                               "epochs": len(result.history), "best_epoch": result.best_epoch,
-                               "best_val_accuracy": result.best_val_accuracy}
+    summary: dict[str, Any] = {
+        "dataset": dataset,
+        "model": model,
+        "recipe": recipe,
+        "epochs": len(result.history),
+        "best_epoch": result.best_epoch,
+        "best_val_accuracy": result.best_val_accuracy,
+    }
     if cfg.ensemble > 1:  # several networks averaged: each has its own folder (and best.pt) in RUN_DIR
-        summary.update({"ensemble": cfg.ensemble, "epochs": cfg.epochs,
-                        "member_val_accuracy": result.extra["member_val_accuracy"],
-                        "members": [Path(m).name for m in result.extra["members"]]})
+        summary.update(
+            {
+                "ensemble": cfg.ensemble,
+                "epochs": cfg.epochs,
+                "member_val_accuracy": result.extra["member_val_accuracy"],
+                "members": [Path(m).name for m in result.extra["members"]],
+            }
+        )
     if info.is_main:
         device = next(result.model.parameters()).device
         split = test if test is not None else val
         evaluated = PreparedData.from_dataset(split) if split is not None else None
         if evaluated is not None:
-            ev = evaluate(result.model, evaluated.dataset, mean=result.mean, std=result.std, tta=cfg.tta,
-                          device=device, amp=resolve_amp(cfg.amp, device), channels_last=cfg.channels_last,
-                          collect=True, batch_size=cfg.eval_batch_size or 2 * cfg.batch_size)
+            ev = evaluate(
+                result.model,
+                evaluated.dataset,
+                mean=result.mean,
+                std=result.std,
+                tta=cfg.tta,
+                device=device,
+                amp=resolve_amp(cfg.amp, device),
+                channels_last=cfg.channels_last,
+                collect=True,
+                batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
+            )
             scores = score_predictions(ev.probs, ev.targets)
             from ..metrics import classification_report
 
             scores["classification_report"] = classification_report(
-                ev.targets.numpy(), ev.probs.argmax(1).numpy(), target_names=names, digits=4)
+                ev.targets.numpy(), ev.probs.argmax(1).numpy(), target_names=names, digits=4
+            )
             if test is None:
                 scores = {k.replace("test_", "val_"): v for k, v in scores.items()}
             summary.update(scores)
@@ -206,27 +255,52 @@ def _train_and_report(run: RunDir, cfg: TrainConfig, facts: dict[str, Any], trai
                 # the model aims at the smoothed targets, not at probability 1: a model that predicts
                 # them exactly scores -log(1 - s + s / K) on the hard labels, not 0
                 summary["label_smoothing"] = cfg.label_smoothing
-                summary["cross_entropy_floor"] = -math.log(1 - cfg.label_smoothing
-                                                           + cfg.label_smoothing / num_classes)
+                summary["cross_entropy_floor"] = -math.log(1 - cfg.label_smoothing + cfg.label_smoothing / num_classes)
             summary["evaluated_on"] = "test" if test is not None else "validation"
         size = tuple(int(v) for v in (evaluated.dataset if evaluated is not None else train)[0][0].shape[-2:])
         gflops = count_flops(result.model, size, in_chans=in_chans)
-        summary.update({"num_params": result.num_params, "gflops_per_image": gflops, "image_size": list(size),
-                        "train_seconds": result.train_seconds, "images_per_second": result.images_per_second,
-                        "tta": cfg.tta, "stopped_early": result.stopped_early, "world_size": info.world_size})
+        summary.update(
+            {
+                "num_params": result.num_params,
+                "gflops_per_image": gflops,
+                "image_size": list(size),
+                "train_seconds": result.train_seconds,
+                "images_per_second": result.images_per_second,
+                "tta": cfg.tta,
+                "stopped_early": result.stopped_early,
+                "world_size": info.world_size,
+            }
+        )
         run.write_summary(summary)
         if evaluated is not None:
             what = f"{model} x{cfg.ensemble} (averaged)" if cfg.ensemble > 1 else model
-            run.write_report(render_report(title=f"{what} on {dataset} ({recipe} recipe)", summary=summary,
-                                           history=result.history, probs=ev.probs, targets=ev.targets,
-                                           images=evaluated.images, class_names=names))
+            run.write_report(
+                render_report(
+                    title=f"{what} on {dataset} ({recipe} recipe)",
+                    summary=summary,
+                    history=result.history,
+                    probs=ev.probs,
+                    targets=ev.targets,
+                    images=evaluated.images,
+                    class_names=names,
+                )
+            )
     return summary
 
 
-def lr_find_run(*, dataset: str, model: str | None = None, recipe: str = "default",
-                overrides: dict[str, Any] | None = None, num_steps: int = 100, start_lr: float = 1e-6,
-                end_lr: float = 10.0, data_root: str | os.PathLike | None = None,
-                plot: str | os.PathLike | None = None, progress: bool = True):
+def lr_find_run(
+    *,
+    dataset: str,
+    model: str | None = None,
+    recipe: str = "default",
+    overrides: dict[str, Any] | None = None,
+    num_steps: int = 100,
+    start_lr: float = 1e-6,
+    end_lr: float = 10.0,
+    data_root: str | os.PathLike | None = None,
+    plot: str | os.PathLike | None = None,
+    progress: bool = True,
+):
     """``vistakit lr-find``: the range test of a registered model on a data set's training split.
 
     Returns:

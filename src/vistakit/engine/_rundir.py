@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import torch
 import yaml
@@ -232,5 +233,20 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, overwrite: bool = False, resu
     return RunDir(run_dir).prepare(overwrite=overwrite, resume=resume).path
 
 
-__all__ = ["BEST", "CHECKPOINT", "CONFIG", "FINAL", "METRICS", "OUTPUTS", "PROBE", "REPORT", "RUN_FILES", "RunDir",
-           "RunDirError", "SUMMARY", "check_run_dir", "prepare_run_dir", "save_atomic"]
+__all__ = [
+    "BEST",
+    "CHECKPOINT",
+    "CONFIG",
+    "FINAL",
+    "METRICS",
+    "OUTPUTS",
+    "PROBE",
+    "REPORT",
+    "RUN_FILES",
+    "RunDir",
+    "RunDirError",
+    "SUMMARY",
+    "check_run_dir",
+    "prepare_run_dir",
+    "save_atomic",
+]

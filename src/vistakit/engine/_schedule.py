@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 
-def lr_factor(step: int, total_steps: int, *, schedule: str = "cosine", warmup_steps: int = 0,
-              final_fraction: float = 0.0) -> float:
+def lr_factor(
+    step: int, total_steps: int, *, schedule: str = "cosine", warmup_steps: int = 0, final_fraction: float = 0.0
+) -> float:
     """Multiplier of the peak learning rate at optimizer step ``step`` (0-based).
 
     Args:

@@ -10,7 +10,8 @@ own). ``checkpoint()`` writes it, ``resume()`` reads it back, and nothing else i
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,8 +23,15 @@ from ._ema import EMA
 from ._rundir import BEST, CHECKPOINT, RunDir
 
 # Options that may change when a run is resumed (they do not change the weights it reaches).
-RESUMABLE_CHANGES = {"epochs", "early_stop_patience", "log_every", "num_workers", "device", "compile",
-                     "eval_batch_size"}
+RESUMABLE_CHANGES = {
+    "epochs",
+    "early_stop_patience",
+    "log_every",
+    "num_workers",
+    "device",
+    "compile",
+    "eval_batch_size",
+}
 
 
 class TrainState:
@@ -40,9 +48,18 @@ class TrainState:
         primary: the validation metric that picks the best epoch (higher is better).
     """
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-                 ema: EMA | None, augment: Callable | None, *, mean: tuple[float, ...] | None,
-                 std: tuple[float, ...] | None, primary: str) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler,
+        ema: EMA | None,
+        augment: Callable | None,
+        *,
+        mean: tuple[float, ...] | None,
+        std: tuple[float, ...] | None,
+        primary: str,
+    ) -> None:
         self.model, self.optimizer, self.scaler, self.ema, self.augment = model, optimizer, scaler, ema, augment
         self.mean, self.std, self.primary = mean, std, primary
         self.epoch = 0  # epochs finished
@@ -84,33 +101,62 @@ class TrainState:
 
     # --- checkpoints
     def _common(self, kind: str, cfg: TrainConfig, meta: dict[str, Any], num_classes: int | None) -> dict[str, Any]:
-        return {"format": FORMAT, "kind": kind, "epoch": self.epoch, "config": cfg.to_dict(),
-                "mean": None if self.mean is None else list(self.mean),
-                "std": None if self.std is None else list(self.std), "num_classes": num_classes, "meta": meta}
+        return {
+            "format": FORMAT,
+            "kind": kind,
+            "epoch": self.epoch,
+            "config": cfg.to_dict(),
+            "mean": None if self.mean is None else list(self.mean),
+            "std": None if self.std is None else list(self.std),
+            "num_classes": num_classes,
+            "meta": meta,
+        }
 
     def best_checkpoint(self, cfg: TrainConfig, meta: dict[str, Any], num_classes: int | None) -> dict[str, Any]:
         """``best.pt``: the evaluated weights and the score that chose them."""
-        return {**self._common("best", cfg, meta, num_classes), "model": self.eval_model.state_dict(),
-                "primary": self.primary, "val_score": self.best_score,
-                "val_accuracy": self.best.get("val_accuracy") if self.best else None}
+        return {
+            **self._common("best", cfg, meta, num_classes),
+            "model": self.eval_model.state_dict(),
+            "primary": self.primary,
+            "val_score": self.best_score,
+            "val_accuracy": self.best.get("val_accuracy") if self.best else None,
+        }
 
-    def last_checkpoint(self, cfg: TrainConfig, meta: dict[str, Any], num_classes: int | None,
-                        rng: list[dict[str, Any]]) -> dict[str, Any]:
+    def last_checkpoint(
+        self, cfg: TrainConfig, meta: dict[str, Any], num_classes: int | None, rng: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         """``checkpoint.pt``: everything :meth:`resume` needs."""
-        return {**self._common("last", cfg, meta, num_classes), "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(), "step": self.step,
-                "history": self.history, "best": self.best, "bad_epochs": self.bad_epochs,
-                "train_seconds": self.train_seconds, "rng": rng,
-                **({"model_ema": self.ema.module.state_dict(), "ema_updates": self.ema.updates} if self.ema else {})}
+        return {
+            **self._common("last", cfg, meta, num_classes),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "step": self.step,
+            "history": self.history,
+            "best": self.best,
+            "bad_epochs": self.bad_epochs,
+            "train_seconds": self.train_seconds,
+            "rng": rng,
+            **({"model_ema": self.ema.module.state_dict(), "ema_updates": self.ema.updates} if self.ema else {}),
+        }
 
     def random_streams(self, info: DistInfo) -> list[dict[str, Any]]:
         """Every process's random streams (a collective: all processes take part, writer or not)."""
         gen = getattr(self.augment, "generator", None)
-        return gather_objects({"global": capture_rng_state(), "augment": gen.get_state() if gen is not None
-                               else None}, info)
+        return gather_objects(
+            {"global": capture_rng_state(), "augment": gen.get_state() if gen is not None else None}, info
+        )
 
-    def save(self, run: RunDir, *, improved: bool, cfg: TrainConfig, meta: dict[str, Any],
-             num_classes: int | None, rng: list[dict[str, Any]]) -> None:
+    def save(
+        self,
+        run: RunDir,
+        *,
+        improved: bool,
+        cfg: TrainConfig,
+        meta: dict[str, Any],
+        num_classes: int | None,
+        rng: list[dict[str, Any]],
+    ) -> None:
         """The epoch's metrics line, ``best.pt`` when it improved (or without validation), ``checkpoint.pt``."""
         run.append_metrics(self.history[-1])
         if improved or self.best is None:
@@ -126,11 +172,16 @@ class TrainState:
         path = run / CHECKPOINT
         ck = run.load(CHECKPOINT)
         before = ck["config"]
-        changed = [f"{k}: {before.get(k)!r} -> {v!r}" for k, v in cfg.to_dict().items()
-                   if k not in RESUMABLE_CHANGES and before.get(k) != v]
+        changed = [
+            f"{k}: {before.get(k)!r} -> {v!r}"
+            for k, v in cfg.to_dict().items()
+            if k not in RESUMABLE_CHANGES and before.get(k) != v
+        ]
         if changed:
-            raise ValueError(f"{path}: the run was started with other options ({'; '.join(changed)}); "
-                             "resume with the run's config.yaml")
+            raise ValueError(
+                f"{path}: the run was started with other options ({'; '.join(changed)}); "
+                "resume with the run's config.yaml"
+            )
         check_fits(self.model, ck["model"], str(path))
         self.model.load_state_dict(ck["model"])
         self.optimizer.load_state_dict(ck["optimizer"])
@@ -155,8 +206,11 @@ class TrainState:
 def check_fits(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
     """A clear error when a checkpoint's tensors do not fit the model (e.g. another class count)."""
     own = model.state_dict()
-    bad = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}"
-           for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    bad = [
+        f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}"
+        for k, v in state.items()
+        if k in own and tuple(v.shape) != tuple(own[k].shape)
+    ]
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     if bad or missing or unexpected:
@@ -164,8 +218,12 @@ def check_fits(model: nn.Module, state: dict[str, torch.Tensor], source: str) ->
         head = getattr(model, "classifier_name", None)
         if head and any(k.startswith(head + ".") for k in (b.split(":")[0] for b in bad)):
             k = f"{head}.weight"
-            hint = (f" (the checkpoint was trained for {state[k].shape[0]} classes, "
-                    f"the model has {own[k].shape[0]})") if k in state and k in own else ""
-        raise ValueError(f"{source} does not fit the model{hint}: "
-                         + "; ".join(bad[:5] + [f"missing {k}" for k in missing[:5]]
-                                     + [f"unexpected {k}" for k in unexpected[:5]]))
+            hint = (
+                (f" (the checkpoint was trained for {state[k].shape[0]} classes, the model has {own[k].shape[0]})")
+                if k in state and k in own
+                else ""
+            )
+        raise ValueError(
+            f"{source} does not fit the model{hint}: "
+            + "; ".join(bad[:5] + [f"missing {k}" for k in missing[:5]] + [f"unexpected {k}" for k in unexpected[:5]])
+        )

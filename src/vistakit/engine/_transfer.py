@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,8 +82,9 @@ def freeze(model: ImageClassifier, mode: str = "backbone") -> list[str]:
     return [name for name, _ in parameter_groups(model) if name in frozen_groups]
 
 
-def discriminative_param_groups(model: ImageClassifier, *, lr: float, lr_mult: float = 0.1,
-                                weight_decay: float = 0.0) -> list[dict]:
+def discriminative_param_groups(
+    model: ImageClassifier, *, lr: float, lr_mult: float = 0.1, weight_decay: float = 0.0
+) -> list[dict]:
     """Optimizer parameter groups with layer-wise learning rates.
 
     The head trains at ``lr``; each group closer to the input gets ``lr_mult`` times
@@ -106,8 +108,9 @@ def discriminative_param_groups(model: ImageClassifier, *, lr: float, lr_mult: f
     return out
 
 
-def linear_probe(train_x: np.ndarray, train_y: np.ndarray, *, C: float = 1.0, max_iter: int = 1000,
-                 standardize: bool = True):
+def linear_probe(
+    train_x: np.ndarray, train_y: np.ndarray, *, C: float = 1.0, max_iter: int = 1000, standardize: bool = True
+):
     """Fit a multinomial logistic-regression probe on frozen features (the cheapest transfer).
 
     Args:
@@ -133,8 +136,9 @@ def linear_probe(train_x: np.ndarray, train_y: np.ndarray, *, C: float = 1.0, ma
     return make_pipeline(*steps).fit(train_x, train_y)
 
 
-def labels_per_class_subset(targets: Sequence[int] | np.ndarray | torch.Tensor, *, per_class: int,
-                            seed: int = 0) -> np.ndarray:
+def labels_per_class_subset(
+    targets: Sequence[int] | np.ndarray | torch.Tensor, *, per_class: int, seed: int = 0
+) -> np.ndarray:
     """Indices of ``per_class`` examples of every class, drawn with a fixed seed (sorted).
 
     Raises:

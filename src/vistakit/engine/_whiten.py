@@ -15,8 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def patch_whitening_filters(images: torch.Tensor, *, kernel_size: int, padding: int = 0, dilation: int = 1,
-                            eps: float = 5e-4, chunk: int = 1024) -> torch.Tensor:
+def patch_whitening_filters(
+    images: torch.Tensor, *, kernel_size: int, padding: int = 0, dilation: int = 1, eps: float = 5e-4, chunk: int = 1024
+) -> torch.Tensor:
     """Whitening filters of the k x k patches of ``images``, strongest direction first.
 
     Args:
@@ -39,7 +40,7 @@ def patch_whitening_filters(images: torch.Tensor, *, kernel_size: int, padding: 
     cov = torch.zeros(dim, dim, dtype=torch.float64)
     count = 0
     for start in range(0, len(images), chunk):
-        x = images[start:start + chunk].to(torch.float64)
+        x = images[start : start + chunk].to(torch.float64)
         patches = F.unfold(x, k, dilation=dilation, padding=padding).transpose(1, 2).reshape(-1, dim)
         cov += patches.T @ patches
         count += len(patches)
@@ -84,16 +85,15 @@ def whiten_conv_(conv: nn.Conv2d, images: torch.Tensor, *, eps: float = 5e-4) ->
     if conv.groups != 1 or conv.kernel_size[0] != conv.kernel_size[1] or conv.dilation[0] != conv.dilation[1]:
         raise ValueError(f"whitening needs a convolution with groups=1 and a square kernel, got {conv}")
     if images.ndim != 4 or images.shape[1] != conv.in_channels:
-        raise ValueError(f"images {tuple(images.shape)} do not fit {conv} "
-                         f"(expected (N, {conv.in_channels}, H, W))")
+        raise ValueError(f"images {tuple(images.shape)} do not fit {conv} (expected (N, {conv.in_channels}, H, W))")
     padding = conv.padding
     if isinstance(padding, str):
         padding = (conv.dilation[0] * (k - 1) // 2,) if padding == "same" else (0,)
     filters = patch_whitening_filters(images, kernel_size=k, padding=padding[0], dilation=conv.dilation[0], eps=eps)
     dim = len(filters) // 2
     pairs = min(conv.out_channels // 2, dim)
-    chosen = torch.cat([filters[:pairs], filters[dim:dim + pairs]])
-    conv.weight[:len(chosen)] = chosen.to(conv.weight)
+    chosen = torch.cat([filters[:pairs], filters[dim : dim + pairs]])
+    conv.weight[: len(chosen)] = chosen.to(conv.weight)
     if conv.bias is not None:
         conv.bias.zero_()
     return len(chosen)

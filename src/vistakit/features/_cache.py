@@ -19,9 +19,10 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,8 +32,9 @@ from torch.utils.data import Subset, TensorDataset
 from .._files import atomic_write
 
 
-def feature_key(*, model: str, weights: str | None, preprocessing: Mapping[str, Any], data: str,
-                **extra: Any) -> dict[str, Any]:
+def feature_key(
+    *, model: str, weights: str | None, preprocessing: Mapping[str, Any], data: str, **extra: Any
+) -> dict[str, Any]:
     """The key cached features are stored under: what made them.
 
     Args:
@@ -136,8 +138,9 @@ class FeatureCache:
         >>> rows, computed = cache.rows(indices, lambda missing: {"features": embed(missing)})
     """
 
-    def __init__(self, path: str | os.PathLike | None, key: Mapping[str, Any], *,
-                 arrays: Sequence[str] = ("features",)) -> None:
+    def __init__(
+        self, path: str | os.PathLike | None, key: Mapping[str, Any], *, arrays: Sequence[str] = ("features",)
+    ) -> None:
         self.path = None if path is None else Path(path)
         if self.path is not None and self.path.suffix != ".npz":
             raise ValueError(f"{self.path}: feature caches are .npz files")
@@ -145,8 +148,14 @@ class FeatureCache:
         self.arrays = tuple(arrays)
 
     @classmethod
-    def in_folder(cls, folder: str | os.PathLike, key: Mapping[str, Any], *, prefix: str = "features",
-                  arrays: Sequence[str] = ("features",)) -> "FeatureCache":
+    def in_folder(
+        cls,
+        folder: str | os.PathLike,
+        key: Mapping[str, Any],
+        *,
+        prefix: str = "features",
+        arrays: Sequence[str] = ("features",),
+    ) -> FeatureCache:
         """A cache file in ``folder`` named by the key's digest: ``{prefix}_{key_digest(key)}.npz``."""
         return cls(Path(folder) / f"{prefix}_{key_digest(key)}.npz", key, arrays=arrays)
 
@@ -208,12 +217,17 @@ class FeatureCache:
         if self.path is None:
             return None
         buf = io.BytesIO()
-        np.savez(buf, key=np.array(json.dumps(self.key, sort_keys=True)), index=index[order],
-                 **{a: np.asarray(arrays[a])[order] for a in self.arrays})
+        np.savez(
+            buf,
+            key=np.array(json.dumps(self.key, sort_keys=True)),
+            index=index[order],
+            **{a: np.asarray(arrays[a])[order] for a in self.arrays},
+        )
         return atomic_write(self.path, buf.getvalue())
 
-    def rows(self, indices: Sequence[int] | np.ndarray,
-             compute: Callable[[np.ndarray], Mapping[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], int]:
+    def rows(
+        self, indices: Sequence[int] | np.ndarray, compute: Callable[[np.ndarray], Mapping[str, np.ndarray]]
+    ) -> tuple[dict[str, np.ndarray], int]:
         """The rows of ``indices``: those in the file reused, the others computed and added.
 
         Args:
@@ -237,13 +251,16 @@ class FeatureCache:
             for name in self.arrays:
                 if name not in new or len(new[name]) != len(missing):
                     got = "nothing" if name not in new else f"{len(new[name])} rows"
-                    raise ValueError(f"feature cache {self.path}: computing {len(missing)} rows gave {got} "
-                                     f"for {name!r}")
+                    raise ValueError(
+                        f"feature cache {self.path}: computing {len(missing)} rows gave {got} for {name!r}"
+                    )
             stored_idx = np.concatenate([have_idx, missing])
             order = np.argsort(stored_idx, kind="stable")
             stored_idx = stored_idx[order]
-            stored = {name: np.concatenate(([have.arrays[name]] if have is not None else [])
-                                           + [np.asarray(new[name])])[order] for name in self.arrays}
+            stored = {
+                name: np.concatenate(([have.arrays[name]] if have is not None else []) + [np.asarray(new[name])])[order]
+                for name in self.arrays
+            }
             self.write(stored_idx, stored)
         pos = np.searchsorted(stored_idx, indices)
         return {name: a[pos] for name, a in stored.items()}, int(len(missing))

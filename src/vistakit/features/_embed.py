@@ -37,10 +37,11 @@ import html
 import io
 import json
 import os
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -141,13 +142,16 @@ class Embeddings:
             return path
         np.save(buf, self.features)
         atomic_write(path, buf.getvalue())
-        side = {**self._meta(), "paths": self.paths,
-                "labels": None if self.labels is None else np.asarray(self.labels).tolist()}
+        side = {
+            **self._meta(),
+            "paths": self.paths,
+            "labels": None if self.labels is None else np.asarray(self.labels).tolist(),
+        }
         atomic_write(path.with_suffix(".json"), json.dumps(side).encode())
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Embeddings":
+    def load(cls, path: str | os.PathLike) -> Embeddings:
         """Read what :meth:`save` wrote (``.npz``, or ``.npy`` with its ``.json``)."""
         path = Path(path)
         if not path.is_file():
@@ -167,8 +171,10 @@ class Embeddings:
             with np.load(path, allow_pickle=False) as z:
                 missing = [k for k in ("features", "paths", "model", "meta") if k not in z]
                 if missing:
-                    raise ValueError(f"{path}: missing array(s) {missing}; expected an embeddings file "
-                                     f"written by `vistakit embed` (features, paths, model, weights, meta)")
+                    raise ValueError(
+                        f"{path}: missing array(s) {missing}; expected an embeddings file "
+                        f"written by `vistakit embed` (features, paths, model, weights, meta)"
+                    )
                 feats, paths = z["features"], z["paths"].tolist()
                 labels = z["labels"] if "labels" in z else None
                 meta = json.loads(str(z["meta"]))
@@ -176,24 +182,40 @@ class Embeddings:
         else:
             raise ValueError(f"{path}: expected a .npz or .npy embeddings file")
         try:
-            transform = EvalTransform(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["transform"].items()})
-            return cls(feats, list(paths), meta["model"], meta.get("weights"), transform, labels=labels,
-                       in_chans=int(meta.get("in_chans", 3)), classes=meta.get("classes"),
-                       source=meta.get("source") or {"kind": "images"})
+            transform = EvalTransform(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["transform"].items()}
+            )
+            return cls(
+                feats,
+                list(paths),
+                meta["model"],
+                meta.get("weights"),
+                transform,
+                labels=labels,
+                in_chans=int(meta.get("in_chans", 3)),
+                classes=meta.get("classes"),
+                source=meta.get("source") or {"kind": "images"},
+            )
         except (KeyError, TypeError) as e:
             raise ValueError(f"{path}: embeddings metadata incomplete ({type(e).__name__}: {e})") from None
 
 
-def embedding_transform(model: ModelLike, *, weights: str | os.PathLike | None = None,
-                        image_size: int | None = None) -> EvalTransform:
+def embedding_transform(
+    model: ModelLike, *, weights: str | os.PathLike | None = None, image_size: int | None = None
+) -> EvalTransform:
     """The preprocessing embeddings of ``model`` with ``weights`` use (see the module doc)."""
     published = parse_weights(weights, model=model).weights if isinstance(model, str) and weights is not None else None
     if published is not None:  # a published tag: its eval transform
         t = published.transform
         if image_size is None or image_size == t.crop:
             return t
-        return EvalTransform(resize=round(image_size * t.resize / t.crop), crop=image_size,
-                             interpolation=t.interpolation, mean=t.mean, std=t.std)
+        return EvalTransform(
+            resize=round(image_size * t.resize / t.crop),
+            crop=image_size,
+            interpolation=t.interpolation,
+            mean=t.mean,
+            std=t.std,
+        )
     if isinstance(model, str) and weights is not None and not Path(weights).exists():
         try:
             model_info(model).get_weights(str(weights))  # raises, naming the tags there are
@@ -206,8 +228,9 @@ def embedding_transform(model: ModelLike, *, weights: str | os.PathLike | None =
     return EvalTransform(resize=image_size, crop=image_size, interpolation="bilinear")  # ImageNet mean/std
 
 
-def load_embedding_model(model: ModelLike, *, weights: str | os.PathLike | None = None,
-                         in_chans: int = 3) -> tuple[nn.Module, str]:
+def load_embedding_model(
+    model: ModelLike, *, weights: str | os.PathLike | None = None, in_chans: int = 3
+) -> tuple[nn.Module, str]:
     """``(module in eval mode, name)``: a registered model built with ``weights``, or a module as is.
 
     Without weights the model is initialised from the fixed seed :data:`RANDOM_INIT_SEED`
@@ -230,11 +253,22 @@ def _to_pil(image: torch.Tensor) -> Image.Image:
     arr = image.numpy()
     if image.dtype != torch.uint8 or arr.ndim != 3 or arr.shape[0] not in (1, 3):
         raise ValueError(f"expected a uint8 (1 or 3, H, W) image, got {image.dtype} {tuple(image.shape)}")
-    return Image.fromarray(arr[0], "L") if arr.shape[0] == 1 else Image.fromarray(np.ascontiguousarray(arr.transpose(1, 2, 0)), "RGB")
+    return (
+        Image.fromarray(arr[0], "L")
+        if arr.shape[0] == 1
+        else Image.fromarray(np.ascontiguousarray(arr.transpose(1, 2, 0)), "RGB")
+    )
 
 
-def _batches(load: Callable[[int], Image.Image], items: Sequence[int], *, transform: EvalTransform, in_chans: int,
-             batch_size: int, workers: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def _batches(
+    load: Callable[[int], Image.Image],
+    items: Sequence[int],
+    *,
+    transform: EvalTransform,
+    in_chans: int,
+    batch_size: int,
+    workers: int,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Decode and preprocess the images ``load(i)`` of ``items`` in threads (Pillow releases the GIL),
     in order, batch by batch."""
     prep = lambda i: preprocess(load(i), transform, in_chans=in_chans)  # noqa: E731
@@ -249,9 +283,18 @@ class _Embedder:
     """A model, its weights and its preprocessing, loaded once: images -> (N, D) float32 features,
     through the feature cache when given one."""
 
-    def __init__(self, model: ModelLike, *, weights: str | os.PathLike | None, image_size: int | None,
-                 in_chans: int, batch_size: int, device: str | torch.device, workers: int | None,
-                 progress: bool) -> None:
+    def __init__(
+        self,
+        model: ModelLike,
+        *,
+        weights: str | os.PathLike | None,
+        image_size: int | None,
+        in_chans: int,
+        batch_size: int,
+        device: str | torch.device,
+        workers: int | None,
+        progress: bool,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.transform = embedding_transform(model, weights=weights, image_size=image_size)
@@ -259,29 +302,55 @@ class _Embedder:
         self.in_chans, self.batch_size, self.device, self.progress = in_chans, batch_size, device, progress
         self.workers = workers or min(8, os.cpu_count() or 1)
 
-    def __call__(self, load: Callable[[int], Image.Image], items: Sequence[int], *, desc: str,
-                 cache: str | os.PathLike | None = None, data: str | None = None) -> np.ndarray:
+    def __call__(
+        self,
+        load: Callable[[int], Image.Image],
+        items: Sequence[int],
+        *,
+        desc: str,
+        cache: str | os.PathLike | None = None,
+        data: str | None = None,
+    ) -> np.ndarray:
         """(len(items), D) features of the images ``load(i)``; ``cache``: a folder keyed by ``data``."""
         if len(items) == 0:
             raise ValueError(f"{desc}: no images to embed")
 
         def compute(idx: Sequence[int]) -> dict[str, np.ndarray]:
-            batches = _batches(load, idx, transform=self.transform, in_chans=self.in_chans,
-                               batch_size=self.batch_size, workers=self.workers)
+            batches = _batches(
+                load,
+                idx,
+                transform=self.transform,
+                in_chans=self.in_chans,
+                batch_size=self.batch_size,
+                workers=self.workers,
+            )
             feats, _ = extract_features(self.net, batches, device=self.device, progress=self.progress, desc=desc)
             return {"features": feats.astype(np.float32, copy=False)}
 
         if cache is None:
             return compute(items)["features"]
-        key = feature_key(model=self.name, weights=module_fingerprint(self.net, name=self.name),
-                          preprocessing={**asdict(self.transform), "in_chans": self.in_chans}, data=str(data))
+        key = feature_key(
+            model=self.name,
+            weights=module_fingerprint(self.net, name=self.name),
+            preprocessing={**asdict(self.transform), "in_chans": self.in_chans},
+            data=str(data),
+        )
         return FeatureCache.in_folder(cache, key, prefix="embed").rows(items, compute)[0]["features"]
 
 
-def embed_images(model: ModelLike, paths: Sequence[str | os.PathLike], *, weights: str | os.PathLike | None = None,
-                 image_size: int | None = None, in_chans: int = 3, batch_size: int = 64,
-                 device: str | torch.device = "cpu", workers: int | None = None,
-                 progress: bool = False, cache: str | os.PathLike | None = None) -> Embeddings:
+def embed_images(
+    model: ModelLike,
+    paths: Sequence[str | os.PathLike],
+    *,
+    weights: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    in_chans: int = 3,
+    batch_size: int = 64,
+    device: str | torch.device = "cpu",
+    workers: int | None = None,
+    progress: bool = False,
+    cache: str | os.PathLike | None = None,
+) -> Embeddings:
     """Embed image files.
 
     Args:
@@ -308,12 +377,26 @@ def embed_images(model: ModelLike, paths: Sequence[str | os.PathLike], *, weight
     paths = [str(p) for p in paths]
     if not paths:
         raise ValueError("embed: no images to embed")
-    embedder = _Embedder(model, weights=weights, image_size=image_size, in_chans=in_chans, batch_size=batch_size,
-                         device=device, workers=workers, progress=progress)
-    feats = embedder(lambda i: load_image(paths[i]), range(len(paths)), desc="embed", cache=cache,
-                     data=files_fingerprint(paths) if cache is not None else None)
-    return Embeddings(feats, paths, embedder.name, None if weights is None else str(weights), embedder.transform,
-                      in_chans=in_chans)
+    embedder = _Embedder(
+        model,
+        weights=weights,
+        image_size=image_size,
+        in_chans=in_chans,
+        batch_size=batch_size,
+        device=device,
+        workers=workers,
+        progress=progress,
+    )
+    feats = embedder(
+        lambda i: load_image(paths[i]),
+        range(len(paths)),
+        desc="embed",
+        cache=cache,
+        data=files_fingerprint(paths) if cache is not None else None,
+    )
+    return Embeddings(
+        feats, paths, embedder.name, None if weights is None else str(weights), embedder.transform, in_chans=in_chans
+    )
 
 
 def embed_folder(model: ModelLike, folder: str | os.PathLike, **kwargs: Any) -> Embeddings:
@@ -333,11 +416,21 @@ def _dataset_paths(ds, indices: Sequence[int]) -> list[str]:
     return [f"{name}/{getattr(ds, 'split', '?')}/{i}" for i in indices]
 
 
-def embed_dataset(model: ModelLike, dataset, *, indices: Sequence[int] | None = None,
-                  weights: str | os.PathLike | None = None, image_size: int | None = None, in_chans: int = 3,
-                  batch_size: int = 64, device: str | torch.device = "cpu", workers: int | None = None,
-                  progress: bool = False, root: str | os.PathLike | None = None,
-                  cache: str | os.PathLike | None = None) -> Embeddings:
+def embed_dataset(
+    model: ModelLike,
+    dataset,
+    *,
+    indices: Sequence[int] | None = None,
+    weights: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    in_chans: int = 3,
+    batch_size: int = 64,
+    device: str | torch.device = "cpu",
+    workers: int | None = None,
+    progress: bool = False,
+    root: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
+) -> Embeddings:
     """Embed the images of a vistakit data set (its raw images: ``dataset.transform`` is not applied).
 
     Args:
@@ -355,36 +448,81 @@ def embed_dataset(model: ModelLike, dataset, *, indices: Sequence[int] | None = 
         :class:`Embeddings` with ``labels`` (the data set's targets) and ``classes``.
     """
     idx = list(range(len(dataset))) if indices is None else [int(i) for i in indices]
-    embedder = _Embedder(model, weights=weights, image_size=image_size, in_chans=in_chans, batch_size=batch_size,
-                         device=device, workers=workers, progress=progress)
+    embedder = _Embedder(
+        model,
+        weights=weights,
+        image_size=image_size,
+        in_chans=in_chans,
+        batch_size=batch_size,
+        device=device,
+        workers=workers,
+        progress=progress,
+    )
     info = getattr(dataset, "info", None)
-    feats = embedder(lambda i: _to_pil(dataset.load_image(i)), idx, desc=f"embed {getattr(info, 'name', 'dataset')}",
-                     cache=cache, data=dataset_fingerprint(dataset) if cache is not None else None)
+    feats = embedder(
+        lambda i: _to_pil(dataset.load_image(i)),
+        idx,
+        desc=f"embed {getattr(info, 'name', 'dataset')}",
+        cache=cache,
+        data=dataset_fingerprint(dataset) if cache is not None else None,
+    )
     targets = getattr(dataset, "targets", None)
     labels = None if targets is None else torch.as_tensor(targets)[idx].numpy()
-    source = {"kind": "dataset", "name": getattr(info, "name", None), "split": getattr(dataset, "split", None),
-              "root": None if root is None else str(Path(root).resolve())}
-    return Embeddings(feats, _dataset_paths(dataset, idx), embedder.name, None if weights is None else str(weights),
-                      embedder.transform, labels=labels, in_chans=in_chans,
-                      classes=list(getattr(dataset, "classes", []) or []) or None, source=source)
+    source = {
+        "kind": "dataset",
+        "name": getattr(info, "name", None),
+        "split": getattr(dataset, "split", None),
+        "root": None if root is None else str(Path(root).resolve()),
+    }
+    return Embeddings(
+        feats,
+        _dataset_paths(dataset, idx),
+        embedder.name,
+        None if weights is None else str(weights),
+        embedder.transform,
+        labels=labels,
+        in_chans=in_chans,
+        classes=list(getattr(dataset, "classes", []) or []) or None,
+        source=source,
+    )
 
 
-def dataset_embedder(model: ModelLike, *, weights: str | os.PathLike | None = None, image_size: int | None = None,
-                     in_chans: int = 3, batch_size: int = 64, device: str | torch.device = "cpu",
-                     progress: bool = False,
-                     cache: str | os.PathLike | None = None) -> Callable[[Any, Sequence[int]], np.ndarray]:
+def dataset_embedder(
+    model: ModelLike,
+    *,
+    weights: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    in_chans: int = 3,
+    batch_size: int = 64,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    cache: str | os.PathLike | None = None,
+) -> Callable[[Any, Sequence[int]], np.ndarray]:
     """``embed(dataset, indices) -> (len(indices), D)`` with one model loaded once, for
     :func:`vistakit.data.check_splits` (``near_duplicates=True, embed=...``); options as
     :func:`embed_dataset`."""
-    embedder = _Embedder(model, weights=weights, image_size=image_size, in_chans=in_chans, batch_size=batch_size,
-                         device=device, workers=None, progress=progress)
+    embedder = _Embedder(
+        model,
+        weights=weights,
+        image_size=image_size,
+        in_chans=in_chans,
+        batch_size=batch_size,
+        device=device,
+        workers=None,
+        progress=progress,
+    )
 
     def embed(dataset, indices: Sequence[int]) -> np.ndarray:
         idx = [int(i) for i in indices]
         if not idx:
             return np.zeros((0, 0), dtype=np.float32)
-        return embedder(lambda i: _to_pil(dataset.load_image(i)), idx, desc="embed", cache=cache,
-                        data=dataset_fingerprint(dataset) if cache is not None else None)
+        return embedder(
+            lambda i: _to_pil(dataset.load_image(i)),
+            idx,
+            desc="embed",
+            cache=cache,
+            data=dataset_fingerprint(dataset) if cache is not None else None,
+        )
 
     return embed
 
@@ -400,8 +538,13 @@ class Neighbour:
     label: str | None
 
 
-def embed_query(embeddings: Embeddings, image: str | os.PathLike | Image.Image, *, model: nn.Module | None = None,
-                device: str | torch.device = "cpu") -> np.ndarray:
+def embed_query(
+    embeddings: Embeddings,
+    image: str | os.PathLike | Image.Image,
+    *,
+    model: nn.Module | None = None,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
     """(1, D) embedding of one image with the model, weights and transform of ``embeddings``.
 
     Args:
@@ -414,19 +557,29 @@ def embed_query(embeddings: Embeddings, image: str | os.PathLike | Image.Image, 
         try:
             model_info(embeddings.model)
         except ValueError:
-            raise ValueError(f"the embeddings were made with {embeddings.model!r}, which is not a registered model; "
-                             "pass the module as model=") from None
+            raise ValueError(
+                f"the embeddings were made with {embeddings.model!r}, which is not a registered model; "
+                "pass the module as model="
+            ) from None
         model, _ = load_embedding_model(embeddings.model, weights=embeddings.weights, in_chans=embeddings.in_chans)
     pil = image if isinstance(image, Image.Image) else load_image(image)
     x = preprocess(pil, embeddings.transform, in_chans=embeddings.in_chans)[None]
     feats, _ = extract_features(model, [(x, torch.zeros(1))], device=device, progress=False)
     if feats.shape[1] != embeddings.features.shape[1]:
-        raise ValueError(f"the query embedding has {feats.shape[1]} dimensions, the database {embeddings.features.shape[1]}")
+        raise ValueError(
+            f"the query embedding has {feats.shape[1]} dimensions, the database {embeddings.features.shape[1]}"
+        )
     return feats
 
 
-def search_similar(embeddings: Embeddings, query: str | os.PathLike | Image.Image | np.ndarray, *, k: int = 10,
-                   model: nn.Module | None = None, device: str | torch.device = "cpu") -> list[Neighbour]:
+def search_similar(
+    embeddings: Embeddings,
+    query: str | os.PathLike | Image.Image | np.ndarray,
+    *,
+    k: int = 10,
+    model: nn.Module | None = None,
+    device: str | torch.device = "cpu",
+) -> list[Neighbour]:
     """The ``k`` most similar images (cosine similarity, exact) to a query image or embedding.
 
     Args:
@@ -525,8 +678,14 @@ def _img_tag(uri: str | None, alt: str) -> str:
     return f'<img src="{uri}" alt="{html.escape(alt, quote=True)}">'
 
 
-def write_similar_html(path: str | os.PathLike, embeddings: Embeddings, query: str | os.PathLike | Image.Image,
-                       neighbours: Sequence[Neighbour], *, thumb_size: int = 160) -> Path:
+def write_similar_html(
+    path: str | os.PathLike,
+    embeddings: Embeddings,
+    query: str | os.PathLike | Image.Image,
+    neighbours: Sequence[Neighbour],
+    *,
+    thumb_size: int = 160,
+) -> Path:
     """A self-contained HTML page (thumbnails inlined as base64 PNG), written atomically.
 
     The query is on top; the neighbours follow in a grid, each with its rank, cosine
@@ -546,13 +705,20 @@ def write_similar_html(path: str | os.PathLike, embeddings: Embeddings, query: s
             caption += f"<br>label: {html.escape(nb.label)}"
         cells.append(f"<figure>{_img_tag(uri, nb.path)}<figcaption>{caption}</figcaption></figure>")
     t = embeddings.transform
-    meta = (f"model {embeddings.model}, weights {embeddings.weights or 'none (random init)'}; "
-            f"{len(embeddings):,} images x {embeddings.features.shape[1]} dimensions; preprocessing: resize {t.resize}, "
-            f"crop {t.crop}, {t.interpolation}")
+    meta = (
+        f"model {embeddings.model}, weights {embeddings.weights or 'none (random init)'}; "
+        f"{len(embeddings):,} images x {embeddings.features.shape[1]} dimensions; preprocessing: resize {t.resize}, "
+        f"crop {t.crop}, {t.interpolation}"
+    )
     page = _PAGE.format(
-        title=html.escape(f"neighbours of {qname}"), cell=thumb_size + 20, thumb=thumb_size, meta=html.escape(meta),
-        query=_img_tag(_thumb_uri(qimg, thumb_size), qname), query_caption=html.escape(qname),
-        n=len(neighbours), cells="\n".join(cells),
+        title=html.escape(f"neighbours of {qname}"),
+        cell=thumb_size + 20,
+        thumb=thumb_size,
+        meta=html.escape(meta),
+        query=_img_tag(_thumb_uri(qimg, thumb_size), qname),
+        query_caption=html.escape(qname),
+        n=len(neighbours),
+        cells="\n".join(cells),
     )
     atomic_write(path, page.encode("utf-8"))
     return Path(path)

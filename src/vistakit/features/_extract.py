@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -13,8 +13,14 @@ from ..models import ImageClassifier
 
 
 @torch.no_grad()
-def extract_features(model: nn.Module, data: Iterable, *, device: str | torch.device = "cpu",
-                     progress: bool = True, desc: str = "features") -> tuple[np.ndarray, np.ndarray]:
+def extract_features(
+    model: nn.Module,
+    data: Iterable,
+    *,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    desc: str = "features",
+) -> tuple[np.ndarray, np.ndarray]:
     """Pre-logit features of every batch.
 
     Args:

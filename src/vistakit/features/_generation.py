@@ -36,9 +36,10 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,9 +89,15 @@ class FeatureExtractor(nn.Module):
         name, input_size: as given.
     """
 
-    def __init__(self, net: nn.Module, *, name: str, input_size: int = 299,
-                 normalize: Callable[[torch.Tensor], torch.Tensor],
-                 logits: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        *,
+        name: str,
+        input_size: int = 299,
+        normalize: Callable[[torch.Tensor], torch.Tensor],
+        logits: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> None:
         super().__init__()
         self.net = net.eval()
         for p in self.net.parameters():
@@ -101,7 +108,7 @@ class FeatureExtractor(nn.Module):
         self._logits = logits
         self._fingerprint: str | None = None
 
-    def train(self, mode: bool = True) -> "FeatureExtractor":
+    def train(self, mode: bool = True) -> FeatureExtractor:
         super().train(mode)
         self.net.eval()  # batch statistics would make features depend on the batch
         return self
@@ -158,8 +165,9 @@ def list_extractors() -> list[str]:
     return sorted(_EXTRACTORS)
 
 
-def get_extractor(name: str | FeatureExtractor, *, weights: str | os.PathLike | None = "default",
-                  device: str = "cpu") -> FeatureExtractor:
+def get_extractor(
+    name: str | FeatureExtractor, *, weights: str | os.PathLike | None = "default", device: str = "cpu"
+) -> FeatureExtractor:
     """An extractor by name ("fid_inception", "inception_v3"), or one passed through (moved to ``device``).
 
     Args:
@@ -300,19 +308,24 @@ def _dataset_batches(ds, batch_size: int, size: int) -> Iterator[torch.Tensor]:
 
 def _folder_cache(files: list[Path], extractor: FeatureExtractor) -> FeatureCache:
     """The cache of a folder's features: keyed by the extractor's weights and the files' paths, sizes, times."""
-    key = feature_key(model=extractor.name, weights=extractor.fingerprint,
-                      preprocessing={"input_size": extractor.input_size, "resize": "bilinear, no antialiasing"},
-                      data=files_fingerprint(files))
+    key = feature_key(
+        model=extractor.name,
+        weights=extractor.fingerprint,
+        preprocessing={"input_size": extractor.input_size, "resize": "bilinear, no antialiasing"},
+        data=files_fingerprint(files),
+    )
     return FeatureCache.in_folder(cache_dir("features"), key, prefix="generation", arrays=("features", "probs"))
 
 
-def _run(extractor: FeatureExtractor, batches: Iterator[torch.Tensor], total: int, name: str,
-         progress: bool) -> dict[str, np.ndarray]:
+def _run(
+    extractor: FeatureExtractor, batches: Iterator[torch.Tensor], total: int, name: str, progress: bool
+) -> dict[str, np.ndarray]:
     """``{"features": (N, D), "probs": (N, C)}`` float64 of the images in ``batches``."""
     device = next(extractor.parameters()).device
     feats, probs = [], []
-    with tqdm(total=total, desc=f"{extractor.name} features ({name})", unit="img", disable=not progress,
-              leave=False) as bar:
+    with tqdm(
+        total=total, desc=f"{extractor.name} features ({name})", unit="img", disable=not progress, leave=False
+    ) as bar:
         for x in batches:
             f, p = extractor(x.to(device))
             feats.append(f.cpu().numpy())
@@ -349,8 +362,15 @@ def _read_npz(path: Path, extractor: FeatureExtractor | None, name: str) -> Feat
         raise ValueError(f"{path}: expected arrays 'mu' and 'sigma' (or 'features'), found {list(z.keys())}")
 
 
-def compute_features(source, *, extractor: FeatureExtractor, batch_size: int = 50, cache: bool = True,
-                     progress: bool = True, name: str = "images") -> Features:
+def compute_features(
+    source,
+    *,
+    extractor: FeatureExtractor,
+    batch_size: int = 50,
+    cache: bool = True,
+    progress: bool = True,
+    name: str = "images",
+) -> Features:
     """Features of an image set, streamed over batches.
 
     Args:
@@ -406,12 +426,14 @@ def compute_features(source, *, extractor: FeatureExtractor, batch_size: int = 5
 def save_statistics(features: Features, path: str | os.PathLike) -> None:
     """Write ``mu`` and ``sigma`` (pytorch-fid's .npz format, which it reads as is) plus the extractor and count."""
     extra = {"count": np.array(features.count)} if features.count is not None else {}
-    atomic_write(path, _npz_bytes(mu=features.mu, sigma=features.sigma,
-                                        extractor=np.array(features.extractor), **extra))
+    atomic_write(
+        path, _npz_bytes(mu=features.mu, sigma=features.sigma, extractor=np.array(features.extractor), **extra)
+    )
 
 
 def _extractor_for(sources, extractor, weights, device) -> FeatureExtractor | None:
     """The extractor, unless every source is already features or statistics (then none is built)."""
+
     def precomputed(s) -> bool:
         return isinstance(s, Features) or (isinstance(s, (str, os.PathLike)) and Path(s).suffix == ".npz")
 
@@ -430,16 +452,22 @@ def _features(src, extractor: FeatureExtractor | None, batch_size: int, progress
 
 def _check_comparable(a: Features, b: Features) -> None:
     if a.extractor != b.extractor and "unknown" not in a.extractor + b.extractor:
-        raise ValueError(f"{a.source} has features of {a.extractor} and {b.source} of {b.extractor}: "
-                         "scores from different extractors are not comparable")
+        raise ValueError(
+            f"{a.source} has features of {a.extractor} and {b.source} of {b.extractor}: "
+            "scores from different extractors are not comparable"
+        )
 
 
 def _distance(a: Features, b: Features, method: str) -> float:
     """The Fréchet distance of two sets; in the span of the samples when there are fewer than dimensions."""
     if a.mu.shape != b.mu.shape:
         raise ValueError(f"{a.source} has {a.mu.size}-d features and {b.source} {b.mu.size}-d ones")
-    if (method == "eigh" and a.features is not None and b.features is not None
-            and len(a.features) + len(b.features) < a.mu.size):
+    if (
+        method == "eigh"
+        and a.features is not None
+        and b.features is not None
+        and len(a.features) + len(b.features) < a.mu.size
+    ):
         with warnings.catch_warnings():  # the statistics already warned (or the report notes it)
             warnings.simplefilter("ignore", FeatureStatisticsWarning)
             # the same number as below, from N1 x N2 products instead of a D x D problem
@@ -447,9 +475,17 @@ def _distance(a: Features, b: Features, method: str) -> float:
     return frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method)
 
 
-def fid(real, fake, *, extractor: str | FeatureExtractor = "fid_inception",
-        weights: str | os.PathLike | None = "default", batch_size: int = 50, device: str = "cpu",
-        progress: bool = True, method: str = "eigh") -> float:
+def fid(
+    real,
+    fake,
+    *,
+    extractor: str | FeatureExtractor = "fid_inception",
+    weights: str | os.PathLike | None = "default",
+    batch_size: int = 50,
+    device: str = "cpu",
+    progress: bool = True,
+    method: str = "eigh",
+) -> float:
     """Fréchet Inception Distance between two image sets.
 
     Args:
@@ -475,9 +511,19 @@ def fid(real, fake, *, extractor: str | FeatureExtractor = "fid_inception",
     return _distance(a, b, method)
 
 
-def kid(real, fake, *, subsets: int = 100, subset_size: int = 1000,
-        extractor: str | FeatureExtractor = "fid_inception", weights: str | os.PathLike | None = "default",
-        batch_size: int = 50, device: str = "cpu", progress: bool = True, seed: int = 0) -> tuple[float, float]:
+def kid(
+    real,
+    fake,
+    *,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    extractor: str | FeatureExtractor = "fid_inception",
+    weights: str | os.PathLike | None = "default",
+    batch_size: int = 50,
+    device: str = "cpu",
+    progress: bool = True,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Kernel Inception Distance ``(mean, std)`` over ``subsets`` random subsets of ``subset_size`` images.
 
     Sources as :func:`fid`; KID needs per-image features, so a statistics-only ``.npz``
@@ -493,9 +539,16 @@ def kid(real, fake, *, subsets: int = 100, subset_size: int = 1000,
     return kid_from_features(a.features, b.features, subsets=subsets, subset_size=subset_size, seed=seed)
 
 
-def inception_score(images, *, splits: int = 10, extractor: str | FeatureExtractor = "fid_inception",
-                    weights: str | os.PathLike | None = "default", batch_size: int = 50, device: str = "cpu",
-                    progress: bool = True) -> tuple[float, float]:
+def inception_score(
+    images,
+    *,
+    splits: int = 10,
+    extractor: str | FeatureExtractor = "fid_inception",
+    weights: str | os.PathLike | None = "default",
+    batch_size: int = 50,
+    device: str = "cpu",
+    progress: bool = True,
+) -> tuple[float, float]:
     """Inception Score ``(mean, std)`` over ``splits`` consecutive splits of the images' class probabilities.
 
     With "fid_inception", the probabilities are the reference IS code's (softmax over
@@ -538,6 +591,7 @@ class GenerationReport:
 
     def format(self) -> str:
         """The report as printed by ``vistakit evaluate --task generation``."""
+
         def count(n):
             return f"{n} images" if n is not None else "statistics only"
 
@@ -546,20 +600,36 @@ class GenerationReport:
             f"real:      {self.real} ({count(self.n_real)})",
             f"fake:      {self.fake} ({count(self.n_fake)})",
             f"FID:       {self.fid:.4f}",
-            (f"KID:       {self.kid[0]:.4g} ± {self.kid[1]:.4g}  (subsets of {self.kid_subset_size})"
-             if self.kid is not None else "KID:       n/a (needs per-image features on both sides)"),
-            (f"IS:        {self.inception_score[0]:.4f} ± {self.inception_score[1]:.4f}  "
-             f"({self.is_splits} splits of the fake images)"
-             if self.inception_score is not None else "IS:        n/a (needs the fake images' class probabilities)"),
+            (
+                f"KID:       {self.kid[0]:.4g} ± {self.kid[1]:.4g}  (subsets of {self.kid_subset_size})"
+                if self.kid is not None
+                else "KID:       n/a (needs per-image features on both sides)"
+            ),
+            (
+                f"IS:        {self.inception_score[0]:.4f} ± {self.inception_score[1]:.4f}  "
+                f"({self.is_splits} splits of the fake images)"
+                if self.inception_score is not None
+                else "IS:        n/a (needs the fake images' class probabilities)"
+            ),
         ]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
-def generation_report(real, fake, *, extractor: str | FeatureExtractor = "fid_inception",
-                      weights: str | os.PathLike | None = "default", kid_subsets: int = 100,
-                      kid_subset_size: int = 1000, is_splits: int = 10, batch_size: int = 50,
-                      device: str = "cpu", progress: bool = True, seed: int = 0) -> GenerationReport:
+def generation_report(
+    real,
+    fake,
+    *,
+    extractor: str | FeatureExtractor = "fid_inception",
+    weights: str | os.PathLike | None = "default",
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    is_splits: int = 10,
+    batch_size: int = 50,
+    device: str = "cpu",
+    progress: bool = True,
+    seed: int = 0,
+) -> GenerationReport:
     """FID, KID and IS (of ``fake``) in one pass over each image set.
 
     Sources as :func:`fid`. Too few images for a full-rank covariance, fewer images than
@@ -578,21 +648,28 @@ def generation_report(real, fake, *, extractor: str | FeatureExtractor = "fid_in
             notes.append(rank_deficiency_message(side, s.count, s.mu.size))
     unknown = [s for s in (a, b) if "unknown" in s.extractor]
     if len(unknown) == 2:
-        notes.append("neither statistics file says which network made it; the FID is only meaningful if both "
-                     "came from the same one")
+        notes.append(
+            "neither statistics file says which network made it; the FID is only meaningful if both "
+            "came from the same one"
+        )
     elif unknown:
         other = b if unknown[0] is a else a
-        notes.append(f"{unknown[0].source} does not say which network made its statistics; the scores are only "
-                     f"meaningful if it was {other.extractor}")
+        notes.append(
+            f"{unknown[0].source} does not say which network made its statistics; the scores are only "
+            f"meaningful if it was {other.extractor}"
+        )
     fid_value = _distance(a, b, "eigh")
     kid_value, used_size = None, None
     if a.features is not None and b.features is not None:
         used_size = min(kid_subset_size, len(a.features), len(b.features))
         if used_size < kid_subset_size:
-            notes.append(f"KID subsets hold {used_size} images (fewer images than the {kid_subset_size} asked for); "
-                         "its mean stays unbiased but its spread is larger")
-        kid_value = kid_from_features(a.features, b.features, subsets=kid_subsets, subset_size=kid_subset_size,
-                                      seed=seed)
+            notes.append(
+                f"KID subsets hold {used_size} images (fewer images than the {kid_subset_size} asked for); "
+                "its mean stays unbiased but its spread is larger"
+            )
+        kid_value = kid_from_features(
+            a.features, b.features, subsets=kid_subsets, subset_size=kid_subset_size, seed=seed
+        )
     is_value, used_splits = None, None
     if b.probs is not None:
         used_splits = max(1, min(is_splits, len(b.probs)))
@@ -600,5 +677,6 @@ def generation_report(real, fake, *, extractor: str | FeatureExtractor = "fid_in
             notes.append(f"IS over {used_splits} splits (only {len(b.probs)} fake images for {is_splits} splits)")
         is_value = inception_score_from_probs(b.probs, splits=used_splits)
     name = a.extractor if "unknown" not in a.extractor else b.extractor
-    return GenerationReport(name, a.source, b.source, a.count, b.count, fid_value, kid_value, used_size,
-                            is_value, used_splits, tuple(notes))
+    return GenerationReport(
+        name, a.source, b.source, a.count, b.count, fid_value, kid_value, used_size, is_value, used_splits, tuple(notes)
+    )

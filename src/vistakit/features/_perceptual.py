@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -43,8 +43,13 @@ class PerceptualLoss(nn.Module):
         a, b: (N, 3, H, W) floats in [0, 1] (or uint8 0..255). Output: (N,) distances.
     """
 
-    def __init__(self, *, backbone: str = "vgg16", layers: Sequence[str] = DEFAULT_LAYERS,
-                 weights: str | os.PathLike | None = "imagenet") -> None:
+    def __init__(
+        self,
+        *,
+        backbone: str = "vgg16",
+        layers: Sequence[str] = DEFAULT_LAYERS,
+        weights: str | os.PathLike | None = "imagenet",
+    ) -> None:
         super().__init__()
         if backbone != "vgg16":
             raise ValueError(f"perceptual backbone {backbone!r} is not supported; use 'vgg16'")
@@ -63,7 +68,7 @@ class PerceptualLoss(nn.Module):
         self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
         self.features.eval()
 
-    def train(self, mode: bool = True) -> "PerceptualLoss":
+    def train(self, mode: bool = True) -> PerceptualLoss:
         super().train(mode)
         self.features.eval()  # the backbone stays in eval mode
         return self
@@ -89,9 +94,14 @@ class PerceptualLoss(nn.Module):
         return feature_map_distance(self._taps(self._prepare(a, "a")), self._taps(self._prepare(b, "b")))
 
 
-def perceptual_distance(a: torch.Tensor, b: torch.Tensor, *, backbone: str = "vgg16",
-                        layers: Sequence[str] = DEFAULT_LAYERS,
-                        weights: str | os.PathLike | None = "imagenet") -> torch.Tensor:
+def perceptual_distance(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    *,
+    backbone: str = "vgg16",
+    layers: Sequence[str] = DEFAULT_LAYERS,
+    weights: str | os.PathLike | None = "imagenet",
+) -> torch.Tensor:
     """Perceptual distances between two image batches (see :class:`PerceptualLoss`).
 
     The network is built once per (backbone, layers, weights) and reused by later calls.
@@ -107,6 +117,6 @@ def perceptual_distance(a: torch.Tensor, b: torch.Tensor, *, backbone: str = "vg
 
 
 @functools.lru_cache(maxsize=2)
-def _shared_loss(backbone: str, layers: tuple[str, ...], weights: str | os.PathLike | None) -> "PerceptualLoss":
+def _shared_loss(backbone: str, layers: tuple[str, ...], weights: str | os.PathLike | None) -> PerceptualLoss:
     """One frozen network per configuration: repeated calls do not rebuild (and reload) VGG16."""
     return PerceptualLoss(backbone=backbone, layers=layers, weights=weights)

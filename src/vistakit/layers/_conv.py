@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torch import nn
 
@@ -51,8 +51,9 @@ def conv2d(
         return Conv2dSame(in_channels, out_channels, kernel_size, stride, dilation=dilation, groups=groups, bias=bias)
     if padding is None:
         padding = (kernel_size - 1) // 2 * dilation
-    return nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups,
-                     bias=bias)
+    return nn.Conv2d(
+        in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups, bias=bias
+    )
 
 
 class Conv2dNormActivation(nn.Sequential):
@@ -85,8 +86,18 @@ class Conv2dNormActivation(nn.Sequential):
         dilation: int = 1,
         bias: bool | None = None,
     ) -> None:
-        conv, norm, act = _conv_norm_act(in_channels, out_channels, kernel_size, stride, padding, groups,
-                                         norm_layer, activation_layer, dilation, bias)
+        conv, norm, act = _conv_norm_act(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            groups,
+            norm_layer,
+            activation_layer,
+            dilation,
+            bias,
+        )
         super().__init__(*(m for m in (conv, norm, act) if m is not None))
         self.out_channels = out_channels
 
@@ -95,8 +106,9 @@ def _takes_inplace(layer: Callable[..., nn.Module]) -> bool:
     return layer in (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU)
 
 
-def _conv_norm_act(in_channels, out_channels, kernel_size, stride, padding, groups, norm_layer, activation_layer,
-                   dilation, bias) -> tuple[nn.Module, nn.Module | None, nn.Module | None]:
+def _conv_norm_act(
+    in_channels, out_channels, kernel_size, stride, padding, groups, norm_layer, activation_layer, dilation, bias
+) -> tuple[nn.Module, nn.Module | None, nn.Module | None]:
     """The conv, norm (or None) and activation (or None) both conv-norm-act layouts are made of."""
     if bias is None:
         bias = norm_layer is None
@@ -129,8 +141,18 @@ class ConvNormAct(nn.Module):
         bias: bool | None = None,
     ) -> None:
         super().__init__()
-        conv, norm, act = _conv_norm_act(in_channels, out_channels, kernel_size, stride, padding, groups,
-                                         norm_layer, activation_layer, dilation, bias)
+        conv, norm, act = _conv_norm_act(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            groups,
+            norm_layer,
+            activation_layer,
+            dilation,
+            bias,
+        )
         self.conv = conv
         self.bn = norm if norm is not None else nn.Identity()
         self.act = act if act is not None else nn.Identity()

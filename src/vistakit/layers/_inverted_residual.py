@@ -6,7 +6,7 @@ EfficientNet checkpoints load without renaming keys.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -94,16 +94,30 @@ class InvertedResidual(_ResidualBranch):
             raise ValueError(f"InvertedResidual: layout must be 'block' or 'conv', got {layout!r}")
         layers: list[nn.Module] = []
         if expanded_channels != in_channels:
-            layers.append(Conv2dNormActivation(in_channels, expanded_channels, 1,
-                                               norm_layer=norm_layer, activation_layer=activation))
-        layers.append(Conv2dNormActivation(expanded_channels, expanded_channels, kernel_size, stride, padding,
-                                           groups=expanded_channels, dilation=dilation,
-                                           norm_layer=norm_layer, activation_layer=activation))
+            layers.append(
+                Conv2dNormActivation(
+                    in_channels, expanded_channels, 1, norm_layer=norm_layer, activation_layer=activation
+                )
+            )
+        layers.append(
+            Conv2dNormActivation(
+                expanded_channels,
+                expanded_channels,
+                kernel_size,
+                stride,
+                padding,
+                groups=expanded_channels,
+                dilation=dilation,
+                norm_layer=norm_layer,
+                activation_layer=activation,
+            )
+        )
         if se_channels > 0:
             layers.append(SqueezeExcite(expanded_channels, se_channels, activation=se_activation, gate=se_gate))
         if layout == "block":
-            layers.append(Conv2dNormActivation(expanded_channels, out_channels, 1,
-                                               norm_layer=norm_layer, activation_layer=None))
+            layers.append(
+                Conv2dNormActivation(expanded_channels, out_channels, 1, norm_layer=norm_layer, activation_layer=None)
+            )
         else:
             layers += [nn.Conv2d(expanded_channels, out_channels, 1, bias=False), norm_layer(out_channels)]
         self.body_name = layout
@@ -152,13 +166,29 @@ class FusedMBConv(_ResidualBranch):
             raise ValueError(f"FusedMBConv: stride must be 1 or 2, got {stride}")
         if expanded_channels != in_channels:
             layers = [
-                Conv2dNormActivation(in_channels, expanded_channels, kernel_size, stride, padding,
-                                     norm_layer=norm_layer, activation_layer=activation),
+                Conv2dNormActivation(
+                    in_channels,
+                    expanded_channels,
+                    kernel_size,
+                    stride,
+                    padding,
+                    norm_layer=norm_layer,
+                    activation_layer=activation,
+                ),
                 Conv2dNormActivation(expanded_channels, out_channels, 1, norm_layer=norm_layer, activation_layer=None),
             ]
         else:
-            layers = [Conv2dNormActivation(in_channels, out_channels, kernel_size, stride, padding,
-                                           norm_layer=norm_layer, activation_layer=activation)]
+            layers = [
+                Conv2dNormActivation(
+                    in_channels,
+                    out_channels,
+                    kernel_size,
+                    stride,
+                    padding,
+                    norm_layer=norm_layer,
+                    activation_layer=activation,
+                )
+            ]
         self.block = nn.Sequential(*layers)
         self.use_residual = stride == 1 and in_channels == out_channels
         self.drop_path = DropPath(drop_path)

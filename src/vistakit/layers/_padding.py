@@ -32,8 +32,10 @@ def same_padding(size: int, kernel_size: int, stride: int = 1, dilation: int = 1
     (1, 1)
     """
     if size < 1 or kernel_size < 1 or stride < 1 or dilation < 1:
-        raise ValueError(f"same_padding: size, kernel_size, stride and dilation must be >= 1, "
-                         f"got {size}, {kernel_size}, {stride}, {dilation}")
+        raise ValueError(
+            f"same_padding: size, kernel_size, stride and dilation must be >= 1, "
+            f"got {size}, {kernel_size}, {stride}, {dilation}"
+        )
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + (kernel_size - 1) * dilation + 1 - size, 0)
     return total // 2, total - total // 2
@@ -84,8 +86,9 @@ class Conv2dSame(nn.Conv2d):
         bias: bool = True,
         image_size: int | Size2 | None = None,
     ) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding=0, dilation=dilation,
-                         groups=groups, bias=bias)
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding=0, dilation=dilation, groups=groups, bias=bias
+        )
         effective = [(k - 1) * d for k, d in zip(self.kernel_size, self.dilation)]
         self.symmetric = all(s == 1 for s in self.stride) and all(e % 2 == 0 for e in effective)
         if self.symmetric:
@@ -158,8 +161,14 @@ def freeze_same_padding(model: nn.Module, input_size: int | Size2, *, in_chans: 
         m._static_pad, m.image_size = None, None
     h, w = _pair(input_size)
     param = next(model.parameters(), None)
-    x = torch.zeros(1, in_chans, h, w, device=param.device if param is not None else None,
-                    dtype=param.dtype if param is not None and param.is_floating_point() else None)
+    x = torch.zeros(
+        1,
+        in_chans,
+        h,
+        w,
+        device=param.device if param is not None else None,
+        dtype=param.dtype if param is not None and param.is_floating_point() else None,
+    )
     was_training = model.training
     model.eval()
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -40,9 +40,7 @@ class SelectiveKernelAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 5 or x.shape[1] != self.num_paths:
-            raise ValueError(
-                f"SelectiveKernelAttention expects (N, {self.num_paths}, C, H, W), got {tuple(x.shape)}"
-            )
+            raise ValueError(f"SelectiveKernelAttention expects (N, {self.num_paths}, C, H, W), got {tuple(x.shape)}")
         s = x.sum(1).mean((2, 3), keepdim=True)
         s = self.fc_select(self.act(self.bn(self.fc_reduce(s))))
         n, c = s.shape[:2]
@@ -118,13 +116,26 @@ class SelectiveKernel(nn.Module):
             path_in = in_channels // self.num_paths
         groups = min(out_channels, groups)
         self.paths = nn.ModuleList(
-            ConvNormAct(path_in, out_channels, k, stride, groups=groups, dilation=d,
-                        norm_layer=norm_layer, activation_layer=activation_layer)
+            ConvNormAct(
+                path_in,
+                out_channels,
+                k,
+                stride,
+                groups=groups,
+                dilation=d,
+                norm_layer=norm_layer,
+                activation_layer=activation_layer,
+            )
             for k, d in zip(kernel_sizes, dilations)
         )
         attn_channels = make_divisible(out_channels * rd_ratio, rd_divisor)
-        self.attn = SelectiveKernelAttention(out_channels, num_paths=self.num_paths, attn_channels=attn_channels,
-                                             norm_layer=norm_layer, activation_layer=activation_layer)
+        self.attn = SelectiveKernelAttention(
+            out_channels,
+            num_paths=self.num_paths,
+            attn_channels=attn_channels,
+            norm_layer=norm_layer,
+            activation_layer=activation_layer,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.split_input:

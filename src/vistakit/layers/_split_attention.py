@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -65,8 +65,9 @@ class SplitAttention(nn.Module):
         attn_channels = make_divisible(in_channels * radix * rd_ratio, rd_divisor, min_value=32)
         if padding is None:
             padding = kernel_size // 2 * dilation
-        self.conv = nn.Conv2d(in_channels, mid_channels, kernel_size, stride, padding, dilation,
-                              groups=groups * radix, bias=False)
+        self.conv = nn.Conv2d(
+            in_channels, mid_channels, kernel_size, stride, padding, dilation, groups=groups * radix, bias=False
+        )
         self.bn0 = norm_layer(mid_channels) if norm_layer is not None else nn.Identity()
         self.act0 = activation_layer(inplace=True)
         self.fc1 = nn.Conv2d(out_channels, attn_channels, 1, groups=groups)

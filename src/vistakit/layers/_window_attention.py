@@ -260,11 +260,28 @@ class ShiftedWindowAttention(_WindowAttention):
         (B, H, W, C) -> (B, H, W, C)
     """
 
-    def __init__(self, dim: int, num_heads: int, *, window_size: int | tuple[int, int],
-                 shift_size: int | tuple[int, int] = 0, qkv_bias: bool = True, proj_bias: bool = True,
-                 attn_drop: float = 0.0, proj_drop: float = 0.0) -> None:
-        super().__init__(dim, num_heads, window_size=window_size, shift_size=shift_size, qkv_bias=qkv_bias,
-                         proj_bias=proj_bias, attn_drop=attn_drop, proj_drop=proj_drop)
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        *,
+        window_size: int | tuple[int, int],
+        shift_size: int | tuple[int, int] = 0,
+        qkv_bias: bool = True,
+        proj_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+    ) -> None:
+        super().__init__(
+            dim,
+            num_heads,
+            window_size=window_size,
+            shift_size=shift_size,
+            qkv_bias=qkv_bias,
+            proj_bias=proj_bias,
+            attn_drop=attn_drop,
+            proj_drop=proj_drop,
+        )
         wh, ww = self.window_size
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads))
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
@@ -298,11 +315,28 @@ class ShiftedWindowAttentionV2(_WindowAttention):
         (B, H, W, C) -> (B, H, W, C)
     """
 
-    def __init__(self, dim: int, num_heads: int, *, window_size: int | tuple[int, int],
-                 shift_size: int | tuple[int, int] = 0, qkv_bias: bool = True, proj_bias: bool = True,
-                 attn_drop: float = 0.0, proj_drop: float = 0.0) -> None:
-        super().__init__(dim, num_heads, window_size=window_size, shift_size=shift_size, qkv_bias=qkv_bias,
-                         proj_bias=proj_bias, attn_drop=attn_drop, proj_drop=proj_drop)
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        *,
+        window_size: int | tuple[int, int],
+        shift_size: int | tuple[int, int] = 0,
+        qkv_bias: bool = True,
+        proj_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+    ) -> None:
+        super().__init__(
+            dim,
+            num_heads,
+            window_size=window_size,
+            shift_size=shift_size,
+            qkv_bias=qkv_bias,
+            proj_bias=proj_bias,
+            attn_drop=attn_drop,
+            proj_drop=proj_drop,
+        )
         self.logit_scale = nn.Parameter(torch.full((num_heads, 1, 1), math.log(10.0)))
         self.register_buffer("relative_coords_table", log_spaced_relative_coords(self.window_size))
         self.register_buffer("relative_position_index", relative_position_index(self.window_size))

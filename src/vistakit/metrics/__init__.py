@@ -67,17 +67,8 @@ from ._classification import (
     precision_recall_fscore_support,
     recall,
 )
-from ._crossentropy import CROSS_ENTROPY_BANDS, cross_entropy, cross_entropy_reading, log_loss
-from ._html import (
-    HtmlReport,
-    add_classification_sections,
-    confusion_matrix_figure,
-    html_report,
-    mistakes_figure,
-    per_class_figure,
-    reliability_figure,
-)
 from ._coco import CocoEvaluation, coco_evaluate
+from ._crossentropy import CROSS_ENTROPY_BANDS, cross_entropy, cross_entropy_reading, log_loss
 from ._detection import DetectionMatches, average_precision_at, box_iou, mask_iou, match_detections
 from ._generation import (
     FeatureStatisticsWarning,
@@ -87,6 +78,15 @@ from ._generation import (
     inception_score_from_probs,
     kid_from_features,
     rank_deficiency_message,
+)
+from ._html import (
+    HtmlReport,
+    add_classification_sections,
+    confusion_matrix_figure,
+    html_report,
+    mistakes_figure,
+    per_class_figure,
+    reliability_figure,
 )
 from ._io import Predictions, load_images, load_predictions
 from ._panoptic import PanopticQuality, PanopticQualityResult, PQScores, panoptic_quality, panoptic_quality_of_files

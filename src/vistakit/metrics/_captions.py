@@ -61,8 +61,10 @@ def _pairs(references: Mapping[Any, Sequence[str]], candidates: Mapping[Any, Any
     if set(references) != set(candidates):
         missing = sorted(map(str, set(references) - set(candidates)))[:5]
         extra = sorted(map(str, set(candidates) - set(references)))[:5]
-        raise ValueError(f"references and candidates must have the same image ids: no candidate for {missing}, "
-                         f"no references for {extra}")
+        raise ValueError(
+            f"references and candidates must have the same image ids: no candidate for {missing}, "
+            f"no references for {extra}"
+        )
     if not references:
         raise ValueError("references is empty: caption scores need at least one image")
     out = []
@@ -87,7 +89,7 @@ def _ngrams(words: list[str], n: int) -> dict[tuple[str, ...], int]:
     counts: dict[tuple[str, ...], int] = defaultdict(int)
     for k in range(1, n + 1):
         for i in range(len(words) - k + 1):
-            counts[tuple(words[i:i + k])] += 1
+            counts[tuple(words[i : i + k])] += 1
     return counts
 
 
@@ -147,8 +149,7 @@ def _lcs(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
-def rouge_l(references: Mapping[Any, Sequence[str]], candidates: Mapping[Any, Any], *,
-            beta: float = 1.2) -> float:
+def rouge_l(references: Mapping[Any, Sequence[str]], candidates: Mapping[Any, Any], *, beta: float = 1.2) -> float:
     """Mean ROUGE-L F-measure of tokenized captions (pycocoevalcap's ``Rouge``; module notes).
 
     Tokens are split on single spaces, as pycocoevalcap does.
@@ -167,8 +168,9 @@ def rouge_l(references: Mapping[Any, Sequence[str]], candidates: Mapping[Any, An
     return float(np.mean(np.array(scores)))
 
 
-def cider_d(references: Mapping[Any, Sequence[str]], candidates: Mapping[Any, Any], *, n: int = 4,
-            sigma: float = 6.0) -> float:
+def cider_d(
+    references: Mapping[Any, Sequence[str]], candidates: Mapping[Any, Any], *, n: int = 4, sigma: float = 6.0
+) -> float:
     """CIDEr-D of tokenized captions (pycocoevalcap's ``Cider``; module notes).
 
     Raises:

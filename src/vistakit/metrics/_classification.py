@@ -210,8 +210,13 @@ def _prf_from_counts(
     if average == "micro":
         tp, pred, true = (np.reshape(np.sum(a), (1,)) for a in (tp, pred, true))
     precision = _divide(
-        tp, pred, zero_value, warn=warn and "precision" in warn_for, what="Precision",
-        modifier="predicted", average=average,
+        tp,
+        pred,
+        zero_value,
+        warn=warn and "precision" in warn_for,
+        what="Precision",
+        modifier="predicted",
+        average=average,
     )
     recall = _divide(
         tp, true, zero_value, warn=warn and "recall" in warn_for, what="Recall", modifier="true", average=average
@@ -226,8 +231,11 @@ def _prf_from_counts(
         f_score = _divide(
             (1 + beta2) * np.asarray(tp, dtype=np.float64),
             beta2 * np.asarray(true, dtype=np.float64) + np.asarray(pred, dtype=np.float64),
-            zero_value, warn=warn and "f-score" in warn_for, what="F-score",
-            modifier="true nor predicted", average=average,
+            zero_value,
+            warn=warn and "f-score" in warn_for,
+            what="F-score",
+            modifier="true nor predicted",
+            average=average,
         )
     if average is None:
         return precision, recall, f_score, true
@@ -367,18 +375,30 @@ def precision_recall_fscore_support(
     if beta < 0:
         raise ValueError(f"beta should be >= 0 in the F-beta score, got {beta}")
     tp, pred, true, avg_w = _prf_inputs(
-        y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, num_classes=num_classes,
+        y_true,
+        y_pred,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        sample_weight=sample_weight,
+        num_classes=num_classes,
     )
     return _prf_from_counts(tp, pred, true, beta=beta, average=average, zero_division=zero_division, avg_weights=avg_w)
 
 
-def _one_score(which: int, y_true, y_pred, *, beta, labels, pos_label, average, sample_weight, zero_division, num_classes, warn_for):
+def _one_score(
+    which: int, y_true, y_pred, *, beta, labels, pos_label, average, sample_weight, zero_division, num_classes, warn_for
+):
     if beta < 0:
         raise ValueError(f"beta should be >= 0 in the F-beta score, got {beta}")
     tp, pred, true, avg_w = _prf_inputs(
-        y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, num_classes=num_classes,
+        y_true,
+        y_pred,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        sample_weight=sample_weight,
+        num_classes=num_classes,
     )
     return _prf_from_counts(
         tp, pred, true, beta=beta, average=average, zero_division=zero_division, avg_weights=avg_w, warn_for=warn_for
@@ -403,8 +423,17 @@ def precision(
     ``average=None``.
     """
     return _one_score(
-        0, y_true, y_pred, beta=1.0, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division, num_classes=num_classes, warn_for=("precision",),
+        0,
+        y_true,
+        y_pred,
+        beta=1.0,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        sample_weight=sample_weight,
+        zero_division=zero_division,
+        num_classes=num_classes,
+        warn_for=("precision",),
     )
 
 
@@ -425,8 +454,17 @@ def recall(
     (scikit-learn's ``recall_score``).
     """
     return _one_score(
-        1, y_true, y_pred, beta=1.0, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division, num_classes=num_classes, warn_for=("recall",),
+        1,
+        y_true,
+        y_pred,
+        beta=1.0,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        sample_weight=sample_weight,
+        zero_division=zero_division,
+        num_classes=num_classes,
+        warn_for=("recall",),
     )
 
 
@@ -448,8 +486,17 @@ def fbeta_score(
     favours recall. Same arguments as :func:`precision_recall_fscore_support`.
     """
     return _one_score(
-        2, y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division, num_classes=num_classes, warn_for=("f-score",),
+        2,
+        y_true,
+        y_pred,
+        beta=beta,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        sample_weight=sample_weight,
+        zero_division=zero_division,
+        num_classes=num_classes,
+        warn_for=("f-score",),
     )
 
 
@@ -466,8 +513,17 @@ def f1_score(
 ):
     """F1 score ``2 tp / (2 tp + fn + fp)`` (:func:`fbeta_score` with ``beta=1``)."""
     return _one_score(
-        2, y_true, y_pred, beta=1.0, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division, num_classes=num_classes, warn_for=("f-score",),
+        2,
+        y_true,
+        y_pred,
+        beta=1.0,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        sample_weight=sample_weight,
+        zero_division=zero_division,
+        num_classes=num_classes,
+        warn_for=("f-score",),
     )
 
 
@@ -694,7 +750,9 @@ def confusion_matrix(
     """
     kind, t, p = targets(y_true, y_pred)
     if kind != "multiclass":
-        raise ValueError("confusion_matrix takes single-label targets (1-d); for multilabel use multilabel_confusion_matrix")
+        raise ValueError(
+            "confusion_matrix takes single-label targets (1-d); for multilabel use multilabel_confusion_matrix"
+        )
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(f'normalize must be None, "true", "pred" or "all", got {normalize!r}')
     w = check_sample_weight(sample_weight, t.shape[0])

@@ -55,13 +55,13 @@ carries a non-empty ``bbox`` every detection's area is its box's ``w * h``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..structures import RLE, Polygons
-
 from ._validation import as_numpy
 
 __all__ = ["CocoEvaluation", "coco_evaluate"]
@@ -117,8 +117,7 @@ class CocoEvaluation:
     def stat_names(self) -> tuple[str, ...]:
         """Short names of :attr:`stats`: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl."""
         m = self.max_dets
-        return ("AP", "AP50", "AP75", "APs", "APm", "APl", f"AR{m[0]}", f"AR{m[1]}", f"AR{m[2]}", "ARs", "ARm",
-                "ARl")
+        return ("AP", "AP50", "AP75", "APs", "APm", "APl", f"AR{m[0]}", f"AR{m[1]}", f"AR{m[2]}", "ARs", "ARm", "ARl")
 
     def as_dict(self) -> dict[str, float]:
         """``{"AP": ..., "AP50": ..., ..., "ARl": ...}`` (see :attr:`stat_names`)."""
@@ -152,10 +151,10 @@ class CocoEvaluation:
         lines = []
         for (ap, iou, area, max_det), value in zip(self._summary_settings(), self.stats):
             title, kind = ("Average Precision", "(AP)") if ap else ("Average Recall", "(AR)")
-            iou_str = (f"{self.iou_thresholds[0]:0.2f}:{self.iou_thresholds[-1]:0.2f}" if iou is None
-                       else f"{iou:0.2f}")
-            lines.append(f" {title:<18} {kind} @[ IoU={iou_str:<9} | area={area:>6s} | maxDets={max_det:>3d} ] "
-                         f"= {value:0.3f}")
+            iou_str = f"{self.iou_thresholds[0]:0.2f}:{self.iou_thresholds[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
+            lines.append(
+                f" {title:<18} {kind} @[ IoU={iou_str:<9} | area={area:>6s} | maxDets={max_det:>3d} ] = {value:0.3f}"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -168,10 +167,20 @@ class CocoEvaluation:
     def _summary_settings(self) -> list[tuple[bool, float | None, str, int]]:
         m = self.max_dets
         # pycocotools' first line reads maxDets=100 whatever max_dets are (its ``_summarize`` default)
-        return [(True, None, "all", 100), (True, 0.5, "all", m[2]), (True, 0.75, "all", m[2]),
-                (True, None, "small", m[2]), (True, None, "medium", m[2]), (True, None, "large", m[2]),
-                (False, None, "all", m[0]), (False, None, "all", m[1]), (False, None, "all", m[2]),
-                (False, None, "small", m[2]), (False, None, "medium", m[2]), (False, None, "large", m[2])]
+        return [
+            (True, None, "all", 100),
+            (True, 0.5, "all", m[2]),
+            (True, 0.75, "all", m[2]),
+            (True, None, "small", m[2]),
+            (True, None, "medium", m[2]),
+            (True, None, "large", m[2]),
+            (False, None, "all", m[0]),
+            (False, None, "all", m[1]),
+            (False, None, "all", m[2]),
+            (False, None, "small", m[2]),
+            (False, None, "medium", m[2]),
+            (False, None, "large", m[2]),
+        ]
 
 
 def coco_evaluate(
@@ -223,8 +232,9 @@ def coco_evaluate(
     if iou_type not in ("bbox", "segm"):
         raise ValueError(f"iou_type must be 'bbox' or 'segm', got {iou_type!r}")
     iou_thr = _thresholds(COCO_IOU_THRESHOLDS if iou_thresholds is None else iou_thresholds, "iou_thresholds")
-    rec_thr = _thresholds(COCO_RECALL_THRESHOLDS if recall_thresholds is None else recall_thresholds,
-                          "recall_thresholds")
+    rec_thr = _thresholds(
+        COCO_RECALL_THRESHOLDS if recall_thresholds is None else recall_thresholds, "recall_thresholds"
+    )
     if np.any(np.diff(rec_thr) < 0):  # pycocotools stops filling at the first one past the largest recall
         raise ValueError(f"recall_thresholds must be increasing, got {recall_thresholds!r}")
     max_dets = _max_dets(max_dets)
@@ -238,11 +248,17 @@ def coco_evaluate(
     matches = _match(gt, dt, g_cat, d_cat, K, iou_thr, areas, max_dets[-1])
     precision, recall, scores = _accumulate(matches, gt, g_cat, K, iou_thr, rec_thr, areas, max_dets)
     result = CocoEvaluation(
-        stats=np.zeros(12), precision=precision, recall=recall, scores=scores, iou_thresholds=iou_thr,
+        stats=np.zeros(12),
+        precision=precision,
+        recall=recall,
+        scores=scores,
+        iou_thresholds=iou_thr,
         recall_thresholds=rec_thr,
         category_ids=gt.category_ids.copy() if use_categories else np.array([-1], dtype=np.int64),
         area_ranges={k: (float(lo), float(hi)) for k, (lo, hi) in zip(areas.labels, areas.ranges)},
-        max_dets=max_dets, image_ids=gt.image_ids.copy())
+        max_dets=max_dets,
+        image_ids=gt.image_ids.copy(),
+    )
     result.stats[:] = [_summarize(result, *setting) for setting in result._summary_settings()]
     return result
 
@@ -263,10 +279,15 @@ def _thresholds(values: Any, name: str) -> np.ndarray:
 
 def _max_dets(values: Sequence[int]) -> tuple[int, ...]:
     vals = list(values)
-    if (len(vals) < 3 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in vals)
-            or len(set(vals)) != len(vals)):
-        raise ValueError(f"max_dets must be at least three different positive integers (the summary reads AR "
-                         f"at the first three, AP at the third, as pycocotools' does), got {values!r}")
+    if (
+        len(vals) < 3
+        or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in vals)
+        or len(set(vals)) != len(vals)
+    ):
+        raise ValueError(
+            f"max_dets must be at least three different positive integers (the summary reads AR "
+            f"at the first three, AP at the third, as pycocotools' does), got {values!r}"
+        )
     return tuple(sorted(int(v) for v in vals))
 
 
@@ -355,8 +376,11 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+    return (
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
         and bool(np.isfinite(v))
+    )
 
 
 def _ints(values: list, where: str, field: str) -> np.ndarray:
@@ -417,8 +441,9 @@ def _unique_ids(records: list, where: str) -> np.ndarray:
     return uniq
 
 
-def _masks(values: list, img: np.ndarray, where: str, shapes: dict[int, tuple[int, int]],
-           sizes: Mapping[int, tuple[int, int]]) -> list[np.ndarray]:
+def _masks(
+    values: list, img: np.ndarray, where: str, shapes: dict[int, tuple[int, int]], sizes: Mapping[int, tuple[int, int]]
+) -> list[np.ndarray]:
     """Binary masks, flattened, from RLE dicts, COCO polygons or decoded arrays; all masks of an image share its (H, W).
 
     ``sizes`` holds the (H, W) of the images whose record gives it (polygons need it).
@@ -441,21 +466,24 @@ def _masks(values: list, img: np.ndarray, where: str, shapes: dict[int, tuple[in
         else:
             m = as_numpy(v, field)
             if m.ndim != 2 or m.dtype.kind not in "biu" or (m.dtype.kind != "b" and np.any((m != 0) & (m != 1))):
-                raise ValueError(f"{field}: expected a binary (H, W) mask of 0 / 1, got "
-                                 f"shape {m.shape}, dtype {m.dtype}")
+                raise ValueError(
+                    f"{field}: expected a binary (H, W) mask of 0 / 1, got shape {m.shape}, dtype {m.dtype}"
+                )
         if im in sizes and m.shape != sizes[im]:
             raise ValueError(f"{field}: a {m.shape[0]}x{m.shape[1]} mask on a {sizes[im][0]}x{sizes[im][1]} image")
         if shapes.setdefault(im, m.shape) != m.shape:
-            raise ValueError(f"{field}: shape {m.shape} differs from {shapes[im]}, the size of "
-                             "the other masks of its image")
+            raise ValueError(
+                f"{field}: shape {m.shape} differs from {shapes[im]}, the size of the other masks of its image"
+            )
         out.append(np.ascontiguousarray(m, dtype=bool).reshape(-1))
     return out
 
 
 def _read_ground_truth(gt: Mapping[str, Any], iou_type: str) -> _GroundTruth:
     if not isinstance(gt, Mapping):
-        raise ValueError(f"ground_truth must be a COCO dict with images, annotations and categories, "
-                         f"got {type(gt).__name__}")
+        raise ValueError(
+            f"ground_truth must be a COCO dict with images, annotations and categories, got {type(gt).__name__}"
+        )
     for key in ("images", "annotations", "categories"):
         if key not in gt:
             raise ValueError(f"ground_truth has no {key!r} list (a COCO dict has images, annotations, categories)")
@@ -463,15 +491,28 @@ def _read_ground_truth(gt: Mapping[str, Any], iou_type: str) -> _GroundTruth:
     category_ids = _unique_ids(_records(gt["categories"], "categories"), "categories")
     anns = _records(gt["annotations"], "annotations")
     w = "annotations"
-    img = _index(_ints(_field(anns, w, "image_id"), w, "image_id"), image_ids, w, "image_id",
-                 "the id of an image in ground_truth['images']")
-    cat = _index(_ints(_field(anns, w, "category_id"), w, "category_id"), category_ids, w, "category_id",
-                 "the id of a category in ground_truth['categories']")
+    img = _index(
+        _ints(_field(anns, w, "image_id"), w, "image_id"),
+        image_ids,
+        w,
+        "image_id",
+        "the id of an image in ground_truth['images']",
+    )
+    cat = _index(
+        _ints(_field(anns, w, "category_id"), w, "category_id"),
+        category_ids,
+        w,
+        "category_id",
+        "the id of a category in ground_truth['categories']",
+    )
     masks, shapes = None, {}
     if iou_type == "segm":
         position = {int(i): k for k, i in enumerate(image_ids)}
-        sizes = {position[int(r["id"])]: (int(r["height"]), int(r["width"])) for r in gt["images"]
-                 if isinstance(r, Mapping) and "height" in r and "width" in r}
+        sizes = {
+            position[int(r["id"])]: (int(r["height"]), int(r["width"]))
+            for r in gt["images"]
+            if isinstance(r, Mapping) and "height" in r and "width" in r
+        }
         shapes = dict(sizes)  # every mask of an image, and the images' own sizes, agree
         masks = _masks(_field(anns, w, "segmentation"), img, w, shapes, sizes)
         box = np.zeros((len(anns), 4))
@@ -488,10 +529,20 @@ def _read_ground_truth(gt: Mapping[str, Any], iou_type: str) -> _GroundTruth:
 def _read_predictions(predictions: Sequence[Mapping[str, Any]], gt: _GroundTruth, iou_type: str) -> _Detections:
     w = "predictions"
     preds = _records(predictions, w)
-    img = _index(_ints(_field(preds, w, "image_id"), w, "image_id"), gt.image_ids, w, "image_id",
-                 "the id of an image in ground_truth['images']")
-    cat = _index(_ints(_field(preds, w, "category_id"), w, "category_id"), gt.category_ids, w, "category_id",
-                 "the id of a category in ground_truth['categories']")
+    img = _index(
+        _ints(_field(preds, w, "image_id"), w, "image_id"),
+        gt.image_ids,
+        w,
+        "image_id",
+        "the id of an image in ground_truth['images']",
+    )
+    cat = _index(
+        _ints(_field(preds, w, "category_id"), w, "category_id"),
+        gt.category_ids,
+        w,
+        "category_id",
+        "the id of a category in ground_truth['categories']",
+    )
     score = _numbers(_field(preds, w, "score"), w, "score")
     if iou_type == "bbox":
         box = _boxes(_field(preds, w, "bbox"), w)
@@ -538,8 +589,15 @@ def _bbox_iou(d: np.ndarray, g: np.ndarray, crowd: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=(w > 0) & (h > 0))
 
 
-def _mask_pair_iou(d_masks: list[np.ndarray], g_masks: list[np.ndarray], d_group: np.ndarray, g_group: np.ndarray,
-                   g_crowd: np.ndarray, pair_det: np.ndarray, pair_gt: np.ndarray) -> np.ndarray:
+def _mask_pair_iou(
+    d_masks: list[np.ndarray],
+    g_masks: list[np.ndarray],
+    d_group: np.ndarray,
+    g_group: np.ndarray,
+    g_crowd: np.ndarray,
+    pair_det: np.ndarray,
+    pair_gt: np.ndarray,
+) -> np.ndarray:
     """pycocotools' ``rleIou`` on decoded masks: pixel counts, ``i / u`` (``u`` = the detection's area for a crowd
     region), 0 without intersection. One matrix product per image and category (detections and ground truth
     of a group are contiguous in ``d_group`` / ``g_group`` order)."""
@@ -565,8 +623,16 @@ def _mask_pair_iou(d_masks: list[np.ndarray], g_masks: list[np.ndarray], d_group
     return iou
 
 
-def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarray, K: int, iou_thr: np.ndarray,
-           areas: _Areas, max_det: int) -> _Matches:
+def _match(
+    gt: _GroundTruth,
+    dt: _Detections,
+    g_cat: np.ndarray,
+    d_cat: np.ndarray,
+    K: int,
+    iou_thr: np.ndarray,
+    areas: _Areas,
+    max_det: int,
+) -> _Matches:
     T, A = len(iou_thr), len(areas.labels)
     # Ground truth grouped by (image, category); within a group in annotation order (pycocotools
     # concatenates the categories in id order when useCats=0: gt.cat breaks the order then).
@@ -599,8 +665,9 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
     if dt.masks is None:
         pair_iou = _bbox_iou(d_box[pair_det], g_box[pair_gt], g_crowd[pair_gt])
     else:
-        pair_iou = _mask_pair_iou([dt.masks[i] for i in d_order], [gt.masks[i] for i in g_order], d_group,
-                                  g_group, g_crowd, pair_det, pair_gt)
+        pair_iou = _mask_pair_iou(
+            [dt.masks[i] for i in d_order], [gt.masks[i] for i in g_order], d_group, g_group, g_crowd, pair_det, pair_gt
+        )
     pair_rank = rank[pair_det]
 
     # pycocotools' evaluateImg, all groups at once, one rank at a time (a detection's match depends
@@ -649,9 +716,16 @@ def _match(gt: _GroundTruth, dt: _Detections, g_cat: np.ndarray, d_cat: np.ndarr
 # accumulation (pycocotools' accumulate) and summary
 
 
-def _accumulate(m: _Matches, gt: _GroundTruth, g_cat: np.ndarray, K: int, iou_thr: np.ndarray,
-                rec_thr: np.ndarray, areas: _Areas, max_dets: tuple[int, ...]
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _accumulate(
+    m: _Matches,
+    gt: _GroundTruth,
+    g_cat: np.ndarray,
+    K: int,
+    iou_thr: np.ndarray,
+    rec_thr: np.ndarray,
+    areas: _Areas,
+    max_dets: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     T, R, A, M = len(iou_thr), len(rec_thr), len(areas.labels), len(max_dets)
     precision = -np.ones((T, R, K, A, M))
     recall = -np.ones((T, K, A, M))
@@ -684,8 +758,8 @@ def _accumulate(m: _Matches, gt: _GroundTruth, g_cat: np.ndarray, K: int, iou_th
                 if npig == 0:
                     continue
                 # per-category cumulative counts: the running total minus the one before the category
-                tp = tp_cum[:, a, s:e] - (tp_cum[:, a, s - 1:s] if s else 0)
-                fp = fp_cum[:, a, s:e] - (fp_cum[:, a, s - 1:s] if s else 0)
+                tp = tp_cum[:, a, s:e] - (tp_cum[:, a, s - 1 : s] if s else 0)
+                fp = fp_cum[:, a, s:e] - (fp_cum[:, a, s - 1 : s] if s else 0)
                 tp, fp = tp.astype(float), fp.astype(float)
                 rc = tp / npig
                 pr = tp / (fp + tp + eps)

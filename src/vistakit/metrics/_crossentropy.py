@@ -30,10 +30,10 @@ from ._exact import exact_sums
 from ._validation import (
     ArrayLike,
     as_numpy,
+    check_finite,
     check_label_range,
     check_nonempty,
     check_num_classes,
-    check_finite,
     check_same_length,
     check_sample_weight,
     to_float_scores,
@@ -71,11 +71,7 @@ def _check_probabilities(p: np.ndarray, name: str) -> None:
         raise ValueError(
             f"{name} rows must sum to 1 (they are probabilities over the classes); "
             f"row {first} sums to {float(sums[first]):.6g}, off by {off[first]:.3g}"
-            + (
-                f"; {bad.size} rows are off, the worst by {off[worst]:.3g} (row {worst})"
-                if bad.size > 1
-                else ""
-            )
+            + (f"; {bad.size} rows are off, the worst by {off[worst]:.3g} (row {worst})" if bad.size > 1 else "")
             + f" (tolerance {tol:.2g} for {p.dtype}). If these are logits, pass from_logits=True"
         )
 
@@ -189,7 +185,11 @@ def cross_entropy(
 ) -> float:
     """The same as :func:`log_loss` (its other name); see there."""
     return log_loss(
-        y_true, y_proba, from_logits=from_logits, normalize=normalize, sample_weight=sample_weight,
+        y_true,
+        y_proba,
+        from_logits=from_logits,
+        normalize=normalize,
+        sample_weight=sample_weight,
         num_classes=num_classes,
     )
 

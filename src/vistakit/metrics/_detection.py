@@ -12,8 +12,8 @@ false positive. Unmatched ground truth are false negatives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -115,22 +115,38 @@ class DetectionMatches:
         return precision, recall
 
     @staticmethod
-    def concatenate(parts: Sequence["DetectionMatches"]) -> "DetectionMatches":
+    def concatenate(parts: Sequence[DetectionMatches]) -> DetectionMatches:
         """The matches of several images (or processes) together."""
         num_gt: dict[int, int] = {}
         for p in parts:
             for k, v in p.num_gt.items():
                 num_gt[k] = num_gt.get(k, 0) + v
-        cat = lambda name, dtype: (np.concatenate([getattr(p, name) for p in parts]).astype(dtype)  # noqa: E731
-                                   if parts else np.zeros(0, dtype))
-        return DetectionMatches(cat("scores", np.float64), cat("labels", np.int64), cat("matched", bool),
-                                cat("matched_iou", np.float64), cat("gt_index", np.int64),
-                                cat("pred_index", np.int64), num_gt)
+        cat = lambda name, dtype: (
+            np.concatenate([getattr(p, name) for p in parts]).astype(dtype)  # noqa: E731
+            if parts
+            else np.zeros(0, dtype)
+        )
+        return DetectionMatches(
+            cat("scores", np.float64),
+            cat("labels", np.int64),
+            cat("matched", bool),
+            cat("matched_iou", np.float64),
+            cat("gt_index", np.int64),
+            cat("pred_index", np.int64),
+            num_gt,
+        )
 
 
-def match_detections(pred_boxes: ArrayLike, pred_scores: ArrayLike, pred_labels: ArrayLike, gt_boxes: ArrayLike,
-                     gt_labels: ArrayLike, *, iou_threshold: float = 0.5, iou: np.ndarray | None = None,
-                     ) -> DetectionMatches:
+def match_detections(
+    pred_boxes: ArrayLike,
+    pred_scores: ArrayLike,
+    pred_labels: ArrayLike,
+    gt_boxes: ArrayLike,
+    gt_labels: ArrayLike,
+    *,
+    iou_threshold: float = 0.5,
+    iou: np.ndarray | None = None,
+) -> DetectionMatches:
     """Greedy matching of one image's predictions to its ground truth, class by class.
 
     Args:
@@ -152,8 +168,9 @@ def match_detections(pred_boxes: ArrayLike, pred_scores: ArrayLike, pred_labels:
     plabels = as_numpy(pred_labels, "pred_labels").astype(np.int64).reshape(-1)
     glabels = as_numpy(gt_labels, "gt_labels").astype(np.int64).reshape(-1)
     if not len(pb) == len(scores) == len(plabels):
-        raise ValueError(f"pred_boxes, pred_scores and pred_labels differ in length: {len(pb)}, {len(scores)}, "
-                         f"{len(plabels)}")
+        raise ValueError(
+            f"pred_boxes, pred_scores and pred_labels differ in length: {len(pb)}, {len(scores)}, {len(plabels)}"
+        )
     if len(gb) != len(glabels):
         raise ValueError(f"gt_boxes has {len(gb)} boxes but gt_labels {len(glabels)} labels")
     ious = box_iou(pb, gb) if iou is None else np.asarray(iou, dtype=np.float64)
@@ -173,8 +190,9 @@ def match_detections(pred_boxes: ArrayLike, pred_scores: ArrayLike, pred_labels:
             taken[j] = True
             matched[rank], matched_iou[rank], gt_index[rank] = True, ious[i, j], j
     num_gt = {int(c): int(n) for c, n in zip(*np.unique(glabels, return_counts=True))}
-    return DetectionMatches(scores[order], plabels[order], matched, matched_iou, gt_index, order.astype(np.int64),
-                            num_gt)
+    return DetectionMatches(
+        scores[order], plabels[order], matched, matched_iou, gt_index, order.astype(np.int64), num_gt
+    )
 
 
 def average_precision_at(matches: DetectionMatches) -> float:

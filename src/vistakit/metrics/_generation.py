@@ -47,8 +47,10 @@ def feature_statistics(features, *, name: str = "features") -> tuple[np.ndarray,
 
 def rank_deficiency_message(name: str, n: int, d: int) -> str:
     """What N <= D samples mean for a Fréchet distance, in words."""
-    return (f"{name}: {n} samples for {d}-dimensional features; the covariance has rank <= {n - 1} < {d}, "
-            "so the score is biased and not comparable with scores on more images (use >= 10,000 for FID)")
+    return (
+        f"{name}: {n} samples for {d}-dimensional features; the covariance has rank <= {n - 1} < {d}, "
+        "so the score is biased and not comparable with scores on more images (use >= 10,000 for FID)"
+    )
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2, *, eps: float = 1e-6, method: str = "sqrtm") -> float:
@@ -120,9 +122,7 @@ def _checked(value: float, scale: float) -> float:
         return value
     if value > -1e-6 * max(scale, 1.0):
         return 0.0
-    raise ValueError(
-        f"the Fréchet distance came out negative ({value:.6g}); the covariances are numerically unstable"
-    )
+    raise ValueError(f"the Fréchet distance came out negative ({value:.6g}); the covariances are numerically unstable")
 
 
 def _trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
@@ -197,8 +197,7 @@ def _poly_mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     return float(sxx + syy - 2.0 * kxy.mean())
 
 
-def kid_from_features(real, fake, *, subsets: int = 100, subset_size: int = 1000,
-                      seed: int = 0) -> tuple[float, float]:
+def kid_from_features(real, fake, *, subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Kernel Inception Distance: unbiased MMD^2 with the kernel ``(x.y / d + 1)^3``.
 
     Averaged over ``subsets`` random subsets of ``subset_size`` samples from each set
@@ -215,10 +214,12 @@ def kid_from_features(real, fake, *, subsets: int = 100, subset_size: int = 1000
     if size < 2:
         raise ValueError(f"KID needs at least 2 samples per set, got {len(x)} real and {len(y)} fake")
     rng = np.random.default_rng(seed)
-    vals = np.array([
-        _poly_mmd2_unbiased(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
-        for _ in range(subsets)
-    ])
+    vals = np.array(
+        [
+            _poly_mmd2_unbiased(x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)])
+            for _ in range(subsets)
+        ]
+    )
     return float(vals.mean()), float(vals.std())
 
 

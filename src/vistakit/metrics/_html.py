@@ -24,8 +24,9 @@ import datetime as _dt
 import html
 import io
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +107,13 @@ class HtmlReport:
     def add_preformatted(self, text: str) -> HtmlReport:
         return self._add(f"<pre>{html.escape(text)}</pre>")
 
-    def add_table(self, rows: Sequence[Sequence[Any]], *, header: Sequence[str] | None = None,
-                  footer: Sequence[Sequence[Any]] = ()) -> HtmlReport:
+    def add_table(
+        self,
+        rows: Sequence[Sequence[Any]],
+        *,
+        header: Sequence[str] | None = None,
+        footer: Sequence[Sequence[Any]] = (),
+    ) -> HtmlReport:
         """A table of ``rows`` (cells as text, escaped); ``footer`` rows (totals, averages) close it."""
 
         def tr(cells: Sequence[Any], tag: str = "td") -> str:
@@ -143,7 +149,7 @@ class HtmlReport:
         shown = []
         for i, (part, level) in enumerate(zip(self._parts, self._levels)):
             if level is not None:
-                section = itertools.takewhile(lambda lv: lv is None or lv > level, self._levels[i + 1:])
+                section = itertools.takewhile(lambda lv: lv is None or lv > level, self._levels[i + 1 :])
                 if not any(lv is None for lv in section):
                     continue
             shown.append(part)
@@ -153,7 +159,7 @@ class HtmlReport:
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
         body = "\n".join(self._shown())
         return (
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head>\n<body>\n"
             f"<h1>{html.escape(self.title)}</h1>\n{body}\n"
             f'<p class="meta">made by vistakit on {stamp}</p>\n</body></html>\n'
@@ -202,8 +208,15 @@ def confusion_matrix_figure(cm: np.ndarray, *, target_names: Sequence[str] | Non
         for i in range(k):
             for j in range(k):
                 if cm[i, j]:
-                    ax.text(j, i, f"{cm[i, j]:g}", ha="center", va="center", fontsize=7,
-                            color="white" if shown[i, j] > 0.5 * (shown.max() or 1) else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{cm[i, j]:g}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if shown[i, j] > 0.5 * (shown.max() or 1) else "black",
+                    )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix")
@@ -250,12 +263,28 @@ def reliability_figure(curve: ReliabilityCurve):
     edges = curve.edges
     width = np.diff(edges)
     filled = curve.count > 0
-    ax.bar(edges[:-1][filled], curve.accuracy[filled], width[filled], align="edge", color="#4c72b0",
-           edgecolor="white", label="accuracy")
+    ax.bar(
+        edges[:-1][filled],
+        curve.accuracy[filled],
+        width[filled],
+        align="edge",
+        color="#4c72b0",
+        edgecolor="white",
+        label="accuracy",
+    )
     acc, conf = curve.accuracy[filled], curve.confidence[filled]
-    ax.bar(edges[:-1][filled], np.abs(conf - acc), width[filled], bottom=np.minimum(acc, conf), align="edge",
-           facecolor=(0.77, 0.31, 0.32, 0.25), edgecolor="#c44e52", hatch="//", lw=0.8,
-           label="gap to mean confidence")
+    ax.bar(
+        edges[:-1][filled],
+        np.abs(conf - acc),
+        width[filled],
+        bottom=np.minimum(acc, conf),
+        align="edge",
+        facecolor=(0.77, 0.31, 0.32, 0.25),
+        edgecolor="#c44e52",
+        hatch="//",
+        lw=0.8,
+        label="gap to mean confidence",
+    )
     ax.plot([0, 1], [0, 1], "--", color="gray", lw=1, label="perfect calibration")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -407,8 +436,9 @@ def add_classification_sections(
     if len(names) != k:
         raise ValueError(f"target_names has {len(names)} names but there are {k} classes")
 
-    scores = classification_report(t, p, target_names=names, digits=digits, zero_division=0, num_classes=k,
-                                   output_dict=True)
+    scores = classification_report(
+        t, p, target_names=names, digits=digits, zero_division=0, num_classes=k, output_dict=True
+    )
     p_cls, r_cls, f_cls, _ = precision_recall_fscore_support(t, p, num_classes=k, zero_division=0)
     cm = confusion_matrix(t, p, num_classes=k)
     out = {"accuracy": float(np.trace(cm) / cm.sum()), "macro_f1": float(np.mean(f_cls))}
@@ -422,20 +452,29 @@ def add_classification_sections(
         out["cross_entropy"] = ce
         report.add_heading("Cross-entropy", level=level)
         report.add_paragraph(f"Mean cross-entropy {ce:.4f} nats: {reading}.")
-        report.add_table([[band, text_] for band, _, _, text_ in CROSS_ENTROPY_BANDS],
-                         header=["cross-entropy", "reading"])
+        report.add_table(
+            [[band, text_] for band, _, _, text_ in CROSS_ENTROPY_BANDS], header=["cross-entropy", "reading"]
+        )
     report.add_heading("Confusion matrix", level=level)
-    report.add_figure(confusion_matrix_figure(cm, target_names=names), caption="Rows: true class; columns: predicted class.",
-                      alt="confusion matrix heat map")
+    report.add_figure(
+        confusion_matrix_figure(cm, target_names=names),
+        caption="Rows: true class; columns: predicted class.",
+        alt="confusion matrix heat map",
+    )
     report.add_heading("Per-class scores", level=level)
-    report.add_figure(per_class_figure(p_cls, r_cls, f_cls, target_names=names), alt="per-class precision, recall and F1")
+    report.add_figure(
+        per_class_figure(p_cls, r_cls, f_cls, target_names=names), alt="per-class precision, recall and F1"
+    )
     confidence = None
     if prob is not None:
         curve = reliability_curve(t, prob, n_bins=n_bins, from_logits=from_logits)
         out["ece"] = curve.ece
         report.add_heading("Calibration", level=level)
-        report.add_figure(reliability_figure(curve), caption=f"Expected calibration error over {n_bins} bins: "
-                          f"{curve.ece:.4f}.", alt="reliability diagram")
+        report.add_figure(
+            reliability_figure(curve),
+            caption=f"Expected calibration error over {n_bins} bins: {curve.ece:.4f}.",
+            alt="reliability diagram",
+        )
         confidence = _pred_confidence(prob, p, from_logits)
     if images is not None:
         imgs = as_numpy(images, "images")
@@ -445,9 +484,13 @@ def add_classification_sections(
         if fig is None:
             report.add_paragraph("No mistakes.")
         else:
-            report.add_figure(fig, caption="Highest confidence first." if confidence is not None
-                              else "No probabilities were given: the first mistakes in file order.",
-                              alt="grid of misclassified images")
+            report.add_figure(
+                fig,
+                caption="Highest confidence first."
+                if confidence is not None
+                else "No probabilities were given: the first mistakes in file order.",
+                alt="grid of misclassified images",
+            )
     return out
 
 
@@ -456,13 +499,17 @@ def _report_rows(scores: dict[str, Any], names: Sequence[str], digits: int) -> t
 
     The accuracy row shows its value in the F1 column and the number of samples, as scikit-learn's text does.
     """
+
     def row(name: str, v: dict[str, float]) -> list[str]:
         return [name, *(f"{v[key]:.{digits}f}" for key in ("precision", "recall", "f1-score")), f"{v['support']:,.0f}"]
 
     classes = [row(n, scores[n]) for n in names]
     total = sum(scores[n]["support"] for n in names)
-    averages = [["accuracy", "", "", f"{value:.{digits}f}", f"{total:,.0f}"] if key == "accuracy" else row(key, value)
-                for key, value in scores.items() if key not in names]
+    averages = [
+        ["accuracy", "", "", f"{value:.{digits}f}", f"{total:,.0f}"] if key == "accuracy" else row(key, value)
+        for key, value in scores.items()
+        if key not in names
+    ]
     return classes, averages
 
 
@@ -498,8 +545,16 @@ def html_report(
     """
     report = HtmlReport(title)
     add_classification_sections(
-        report, y_true, y_pred, y_prob=y_prob, from_logits=from_logits, target_names=target_names, images=images,
-        digits=digits, n_bins=n_bins, max_mistakes=max_mistakes,
+        report,
+        y_true,
+        y_pred,
+        y_prob=y_prob,
+        from_logits=from_logits,
+        target_names=target_names,
+        images=images,
+        digits=digits,
+        n_bins=n_bins,
+        max_mistakes=max_mistakes,
     )
     if path is not None:
         report.save(path)

@@ -83,7 +83,9 @@ def _check_scores(scores: np.ndarray, logits: bool, what: str, where) -> None:
     bad = (scores < 0) | (scores > 1)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError(f"{where(int(i))}, {what} of class {int(j)}: {scores[i, j].item()!r} is not a probability in [0, 1]")
+        raise ValueError(
+            f"{where(int(i))}, {what} of class {int(j)}: {scores[i, j].item()!r} is not a probability in [0, 1]"
+        )
     sums = scores.sum(axis=1, dtype=np.float64)
     tol = math.sqrt(np.finfo(scores.dtype).eps) + 1e-8
     off = np.abs(sums - 1)
@@ -132,7 +134,9 @@ def _load_npz(path: Path) -> Predictions:
             raise ValueError(f"{path}: y_pred has shape {y_pred.shape} but y_true has {y_true.shape}")
         y_pred = _int_column(y_pred, "y_pred", where)
     if y_pred is None and scores is None:
-        raise ValueError(f"{path}: needs y_pred or class scores ({', '.join(_PROB_KEYS)} or logits); found {sorted(keys)}")
+        raise ValueError(
+            f"{path}: needs y_pred or class scores ({', '.join(_PROB_KEYS)} or logits); found {sorted(keys)}"
+        )
     names = None
     name_keys = [k for k in _NAME_KEYS if k in keys]
     if name_keys:

@@ -95,12 +95,16 @@ class PanopticQualityResult:
             lines.append(f"{label:10s}| {100 * s.pq:5.1f}  {100 * s.sq:5.1f}  {100 * s.rq:5.1f} {s.n:5d}")
         if per_class:
             width = max([len("category")] + [len(str((names or {}).get(c, c))) for c in self.per_class])
-            lines += ["", f"{'category':{width}s} | {'PQ':>5s}  {'SQ':>5s}  {'RQ':>5s} {'TP':>5s} {'FP':>5s} "
-                      f"{'FN':>5s}"]
+            lines += [
+                "",
+                f"{'category':{width}s} | {'PQ':>5s}  {'SQ':>5s}  {'RQ':>5s} {'TP':>5s} {'FP':>5s} {'FN':>5s}",
+            ]
             for c, s in self.per_class.items():
                 name = str((names or {}).get(c, c))
-                lines.append(f"{name:{width}s} | {100 * s.pq:5.1f}  {100 * s.sq:5.1f}  {100 * s.rq:5.1f} "
-                             f"{s.tp:5d} {s.fp:5d} {s.fn:5d}")
+                lines.append(
+                    f"{name:{width}s} | {100 * s.pq:5.1f}  {100 * s.sq:5.1f}  {100 * s.rq:5.1f} "
+                    f"{s.tp:5d} {s.fp:5d} {s.fn:5d}"
+                )
         return "\n".join(lines)
 
 
@@ -149,8 +153,9 @@ def _id_map(x: ArrayLike, name: str) -> np.ndarray:
     return a
 
 
-def _image_counts(true_ids: ArrayLike, pred_ids: ArrayLike, true_segments: Any, pred_segments: Any,
-                  cat_index: dict[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _image_counts(
+    true_ids: ArrayLike, pred_ids: ArrayLike, true_segments: Any, pred_segments: Any, cat_index: dict[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """TP, FP, FN per category (K,) int64 and the matched IoUs with their category indices, for one image."""
     t = _id_map(true_ids, "true_ids")
     p = _id_map(pred_ids, "pred_ids")
@@ -231,25 +236,41 @@ def _scores(iou: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> 
     return pq, sq, rq, counted
 
 
-def _result(ids: np.ndarray, isthing: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
-            iou: np.ndarray) -> PanopticQualityResult:
+def _result(
+    ids: np.ndarray, isthing: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, iou: np.ndarray
+) -> PanopticQualityResult:
     pq, sq, rq, counted = _scores(iou, tp, fp, fn)
 
     def group(mask: np.ndarray) -> PQScores:
         m = mask & counted
         n = int(m.sum())
         mean = (lambda v: float(v[m].mean())) if n else (lambda v: float("nan"))
-        return PQScores(pq=mean(pq), sq=mean(sq), rq=mean(rq), n=n, tp=int(tp[mask].sum()),
-                        fp=int(fp[mask].sum()), fn=int(fn[mask].sum()))
+        return PQScores(
+            pq=mean(pq),
+            sq=mean(sq),
+            rq=mean(rq),
+            n=n,
+            tp=int(tp[mask].sum()),
+            fp=int(fp[mask].sum()),
+            fn=int(fn[mask].sum()),
+        )
 
     per_class = {
-        int(c): PQScores(pq=float(pq[i]), sq=float(sq[i]), rq=float(rq[i]), n=int(counted[i]), tp=int(tp[i]),
-                         fp=int(fp[i]), fn=int(fn[i]))
+        int(c): PQScores(
+            pq=float(pq[i]),
+            sq=float(sq[i]),
+            rq=float(rq[i]),
+            n=int(counted[i]),
+            tp=int(tp[i]),
+            fp=int(fp[i]),
+            fn=int(fn[i]),
+        )
         for i, c in enumerate(ids)
     }
     everything = np.ones(len(ids), bool)
-    return PanopticQualityResult(all=group(everything), things=group(isthing), stuff=group(~isthing),
-                                 per_class=per_class)
+    return PanopticQualityResult(
+        all=group(everything), things=group(isthing), stuff=group(~isthing), per_class=per_class
+    )
 
 
 class PanopticQuality(Metric):
@@ -304,9 +325,14 @@ class PanopticQuality(Metric):
         return _result(self.category_ids, self.isthing, self.tp, self.fp, self.fn, iou)
 
 
-def panoptic_quality(true_ids: Sequence[ArrayLike], pred_ids: Sequence[ArrayLike],
-                     true_segments: Sequence[Any], pred_segments: Sequence[Any], *,
-                     categories: Any) -> PanopticQualityResult:
+def panoptic_quality(
+    true_ids: Sequence[ArrayLike],
+    pred_ids: Sequence[ArrayLike],
+    true_segments: Sequence[Any],
+    pred_segments: Sequence[Any],
+    *,
+    categories: Any,
+) -> PanopticQualityResult:
     """Panoptic quality (PQ, SQ, RQ) over images, overall, for things, for stuff and per class.
 
     Args:
@@ -352,8 +378,13 @@ def _read_ids(path: Path) -> np.ndarray:
         return rgb_to_id(np.array(im.convert("RGB")))
 
 
-def panoptic_quality_of_files(gt_json: str | Path, pred_json: str | Path, *, gt_folder: str | Path | None = None,
-                              pred_folder: str | Path | None = None) -> tuple[PanopticQualityResult, dict[int, str]]:
+def panoptic_quality_of_files(
+    gt_json: str | Path,
+    pred_json: str | Path,
+    *,
+    gt_folder: str | Path | None = None,
+    pred_folder: str | Path | None = None,
+) -> tuple[PanopticQualityResult, dict[int, str]]:
     """:func:`panoptic_quality` of COCO panoptic files, as the official ``pq_compute`` reads them.
 
     Args:
@@ -391,8 +422,12 @@ def panoptic_quality_of_files(gt_json: str | Path, pred_json: str | Path, *, gt_
             raise ValueError(f"{pred_json}: no prediction for the image with id {image_id!r}")
         pred_ann = by_image[image_id]
         try:
-            metric.update(_read_ids(pred_folder / pred_ann["file_name"]), pred_ann["segments_info"],
-                          _read_ids(gt_folder / gt_ann["file_name"]), gt_ann["segments_info"])
+            metric.update(
+                _read_ids(pred_folder / pred_ann["file_name"]),
+                pred_ann["segments_info"],
+                _read_ids(gt_folder / gt_ann["file_name"]),
+                gt_ann["segments_info"],
+            )
         except (KeyError, ValueError) as e:
             raise ValueError(f"image {image_id!r} ({pred_json}, {gt_json}): {e}") from None
     return metric.compute(), names

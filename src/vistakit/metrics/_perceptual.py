@@ -5,7 +5,7 @@ The network that makes the maps (VGG16) is :class:`vistakit.features.PerceptualL
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -30,8 +30,9 @@ def feature_map_distance(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor], *
     dists = []
     for i, (xa, xb) in enumerate(zip(a, b)):
         if xa.shape != xb.shape or xa.ndim != 4:
-            raise ValueError(f"layer {i}: expected two (N, C, H, W) maps of one shape, got {tuple(xa.shape)} "
-                             f"and {tuple(xb.shape)}")
+            raise ValueError(
+                f"layer {i}: expected two (N, C, H, W) maps of one shape, got {tuple(xa.shape)} and {tuple(xb.shape)}"
+            )
         na = xa / (xa.pow(2).sum(1, keepdim=True).sqrt() + eps)
         nb = xb / (xb.pow(2).sum(1, keepdim=True).sqrt() + eps)
         dists.append((na - nb).pow(2).sum(1).mean((1, 2)))

@@ -9,7 +9,8 @@ row and average is computed from them.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -102,17 +103,16 @@ def classification_report(
     for average in averages:
         if average == "samples":
             s_tp, s_pred, s_true, s_w = _prf_inputs(t, p, average="samples", **common)
-            avg = _prf_from_counts(s_tp, s_pred, s_true, beta=1.0, average="samples", zero_division=zero_division,
-                                   avg_weights=s_w)
+            avg = _prf_from_counts(
+                s_tp, s_pred, s_true, beta=1.0, average="samples", zero_division=zero_division, avg_weights=s_w
+            )
         else:
             avg = _prf_from_counts(tp, pred, true, beta=1.0, average=average, zero_division=zero_division)
         heading = "accuracy" if average == "micro" and micro_is_accuracy else f"{average} avg"
         summary.append((heading, avg[0], avg[1], avg[2], np.sum(support)))
 
     if output_dict:
-        report: dict[str, Any] = {
-            name: dict(zip(_HEADERS, [float(v) for v in values])) for name, *values in rows
-        }
+        report: dict[str, Any] = {name: dict(zip(_HEADERS, [float(v) for v in values])) for name, *values in rows}
         for heading, *values in summary:
             report[heading] = dict(zip(_HEADERS, [float(v) for v in values]))
         if "accuracy" in report:

@@ -28,8 +28,9 @@ __all__ = [
 ]
 
 
-def pixel_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int,
-                           ignore_index: int | None = 255) -> np.ndarray:
+def pixel_confusion_matrix(
+    y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int, ignore_index: int | None = 255
+) -> np.ndarray:
     """Confusion matrix of pixel labels.
 
     Args:
@@ -49,15 +50,18 @@ def pixel_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, *, num_classes:
     t = as_numpy(y_true, "y_true").reshape(-1)
     p = as_numpy(y_pred, "y_pred").reshape(-1)
     if as_numpy(y_true, "y_true").shape != as_numpy(y_pred, "y_pred").shape:
-        raise ValueError(f"y_true {as_numpy(y_true, 'y_true').shape} and y_pred "
-                         f"{as_numpy(y_pred, 'y_pred').shape} differ in shape")
+        raise ValueError(
+            f"y_true {as_numpy(y_true, 'y_true').shape} and y_pred {as_numpy(y_pred, 'y_pred').shape} differ in shape"
+        )
     keep = t != ignore_index if ignore_index is not None else np.ones(t.shape, bool)
     t, p = t[keep].astype(np.int64), p[keep].astype(np.int64)
     for name, arr in (("y_true", t), ("y_pred", p)):
         bad = (arr < 0) | (arr >= num_classes)
         if bad.any():
-            raise ValueError(f"{name} holds {int(arr[bad][0])}, outside [0, {num_classes})"
-                             + (f" (and it is not the ignore_index {ignore_index})" if name == "y_true" else ""))
+            raise ValueError(
+                f"{name} holds {int(arr[bad][0])}, outside [0, {num_classes})"
+                + (f" (and it is not the ignore_index {ignore_index})" if name == "y_true" else "")
+            )
     k = int(num_classes)
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
@@ -117,8 +121,13 @@ class SegmentationResult:
         true = m.sum(1)
         total = true.sum()
         fw = float(np.sum(true[true > 0] * iou[true > 0]) / total) if total else float("nan")
-        return cls(iou=iou, miou=mean_iou(m), pixel_accuracy=pixel_accuracy(m), fw_iou=fw,
-                   confusion_matrix=np.array(m, dtype=np.int64))
+        return cls(
+            iou=iou,
+            miou=mean_iou(m),
+            pixel_accuracy=pixel_accuracy(m),
+            fw_iou=fw,
+            confusion_matrix=np.array(m, dtype=np.int64),
+        )
 
     def format(self, target_names: list[str] | None = None, *, digits: int = 4) -> str:
         """A readable table: IoU and pixel counts per class, then mIoU, fwIoU and pixel accuracy."""
@@ -139,8 +148,9 @@ class SegmentationResult:
         return "\n".join(lines)
 
 
-def segmentation_scores(y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int,
-                        ignore_index: int | None = 255) -> SegmentationResult:
+def segmentation_scores(
+    y_true: ArrayLike, y_pred: ArrayLike, *, num_classes: int, ignore_index: int | None = 255
+) -> SegmentationResult:
     """Per-class IoU, mean IoU, pixel accuracy and frequency-weighted IoU of label maps.
 
     Args:
@@ -190,14 +200,18 @@ class SegmentationScores(Metric):
         p = as_numpy(preds, "preds")
         if p.ndim == t.ndim + 1:
             if p.ndim < 2 or p.shape[1] != self.num_classes:
-                raise ValueError(f"preds of shape {p.shape} look like class scores, but axis 1 should hold "
-                                 f"num_classes={self.num_classes} of them (target has shape {t.shape})")
+                raise ValueError(
+                    f"preds of shape {p.shape} look like class scores, but axis 1 should hold "
+                    f"num_classes={self.num_classes} of them (target has shape {t.shape})"
+                )
             p = to_float_scores(p, "preds").argmax(axis=1)
         self.cm += pixel_confusion_matrix(t, p, num_classes=self.num_classes, ignore_index=self.ignore_index)
 
     def compute(self) -> SegmentationResult:
         if not self.cm.any():
-            raise ValueError("SegmentationScores.compute(): no pixels counted (call update() first; ignored pixels do not count)")
+            raise ValueError(
+                "SegmentationScores.compute(): no pixels counted (call update() first; ignored pixels do not count)"
+            )
         return SegmentationResult.from_confusion_matrix(self.cm)
 
 
@@ -210,8 +224,9 @@ def _read_label_map(path: Path) -> np.ndarray:
         return np.array(im)
 
 
-def segmentation_scores_of_folders(true_dir: str | Path, pred_dir: str | Path, *, num_classes: int,
-                                   ignore_index: int | None = 255) -> tuple[SegmentationResult, int]:
+def segmentation_scores_of_folders(
+    true_dir: str | Path, pred_dir: str | Path, *, num_classes: int, ignore_index: int | None = 255
+) -> tuple[SegmentationResult, int]:
     """:func:`segmentation_scores` of two folders of PNG label maps, one pixel value per class.
 
     Files pair up by their path relative to the folder (``a/b.png`` with ``a/b.png``);
@@ -237,8 +252,11 @@ def segmentation_scores_of_folders(true_dir: str | Path, pred_dir: str | Path, *
     missing = sorted(set(true_files) - set(pred_files))
     extra = sorted(set(pred_files) - set(true_files))
     if missing or extra:
-        raise ValueError(f"{pred_dir}: no prediction for {missing[:5]}" if missing
-                         else f"{pred_dir}: predictions without ground truth in {true_dir}: {extra[:5]}")
+        raise ValueError(
+            f"{pred_dir}: no prediction for {missing[:5]}"
+            if missing
+            else f"{pred_dir}: predictions without ground truth in {true_dir}: {extra[:5]}"
+        )
     metric = SegmentationScores(num_classes, ignore_index=ignore_index)
     for rel, path in true_files.items():
         t, p = _read_label_map(path), _read_label_map(pred_files[rel])

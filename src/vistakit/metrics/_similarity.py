@@ -26,8 +26,9 @@ def _unit(x, name: str) -> torch.Tensor:
 
 
 @torch.no_grad()
-def cosine_knn(queries, database, *, k: int = 10, block_size: int = 65536,
-               exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def cosine_knn(
+    queries, database, *, k: int = 10, block_size: int = 65536, exclude_self: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours of each query by cosine similarity.
 
     The database is scanned in blocks of ``block_size`` rows (one matrix product per

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ._calibration import _bin_state, _check_bins, _curve_from_state, _error_from_state, _top_label, ReliabilityCurve
+from ._calibration import ReliabilityCurve, _bin_state, _check_bins, _curve_from_state, _error_from_state, _top_label
 from ._classification import (
     _balanced_from_counts,
     _check_average,
@@ -322,7 +322,9 @@ class PrecisionRecallFScoreSupport(_CountsMetric):
         self.zero_division = zero_division
         super().__init__(num_classes)
         if average == "binary" and (self.num_classes != 2 or pos_label not in (0, 1)):
-            raise ValueError(f"average='binary' needs num_classes=2 and pos_label 0 or 1, got {num_classes}, {pos_label}")
+            raise ValueError(
+                f"average='binary' needs num_classes=2 and pos_label 0 or 1, got {num_classes}, {pos_label}"
+            )
 
     def _config(self) -> tuple:
         zd = "nan" if isinstance(self.zero_division, float) and np.isnan(self.zero_division) else self.zero_division
@@ -334,8 +336,12 @@ class PrecisionRecallFScoreSupport(_CountsMetric):
         classes = np.arange(self.num_classes)
         _, idx = _select(classes, np.ones(self.num_classes, bool), True, labels, self.num_classes)
         result = _prf_from_counts(
-            _take(self.tp, idx), _take(self.pred, idx), _take(self.true, idx),
-            beta=self.beta, average=self.average, zero_division=self.zero_division,
+            _take(self.tp, idx),
+            _take(self.pred, idx),
+            _take(self.true, idx),
+            beta=self.beta,
+            average=self.average,
+            zero_division=self.zero_division,
             warn_for=self._warn_for(),
         )
         return result if self._which is None else result[self._which]
@@ -349,8 +355,15 @@ class Precision(PrecisionRecallFScoreSupport):
 
     _which = 0
 
-    def __init__(self, num_classes: int, *, average: str | None = "macro", labels=None, pos_label: int = 1,
-                 zero_division: Any = "warn") -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        *,
+        average: str | None = "macro",
+        labels=None,
+        pos_label: int = 1,
+        zero_division: Any = "warn",
+    ) -> None:
         super().__init__(num_classes, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division)
 
     def _warn_for(self):
@@ -362,8 +375,15 @@ class Recall(PrecisionRecallFScoreSupport):
 
     _which = 1
 
-    def __init__(self, num_classes: int, *, average: str | None = "macro", labels=None, pos_label: int = 1,
-                 zero_division: Any = "warn") -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        *,
+        average: str | None = "macro",
+        labels=None,
+        pos_label: int = 1,
+        zero_division: Any = "warn",
+    ) -> None:
         super().__init__(num_classes, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division)
 
     def _warn_for(self):
@@ -375,10 +395,19 @@ class FBetaScore(PrecisionRecallFScoreSupport):
 
     _which = 2
 
-    def __init__(self, num_classes: int, *, beta: float, average: str | None = "macro", labels=None,
-                 pos_label: int = 1, zero_division: Any = "warn") -> None:
-        super().__init__(num_classes, beta=beta, average=average, labels=labels, pos_label=pos_label,
-                         zero_division=zero_division)
+    def __init__(
+        self,
+        num_classes: int,
+        *,
+        beta: float,
+        average: str | None = "macro",
+        labels=None,
+        pos_label: int = 1,
+        zero_division: Any = "warn",
+    ) -> None:
+        super().__init__(
+            num_classes, beta=beta, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division
+        )
 
     def _warn_for(self):
         return ("f-score",)
@@ -387,10 +416,18 @@ class FBetaScore(PrecisionRecallFScoreSupport):
 class F1Score(FBetaScore):
     """Streaming :func:`~vistakit.metrics.f1_score` (``average="macro"`` by default)."""
 
-    def __init__(self, num_classes: int, *, average: str | None = "macro", labels=None, pos_label: int = 1,
-                 zero_division: Any = "warn") -> None:
-        super().__init__(num_classes, beta=1.0, average=average, labels=labels, pos_label=pos_label,
-                         zero_division=zero_division)
+    def __init__(
+        self,
+        num_classes: int,
+        *,
+        average: str | None = "macro",
+        labels=None,
+        pos_label: int = 1,
+        zero_division: Any = "warn",
+    ) -> None:
+        super().__init__(
+            num_classes, beta=1.0, average=average, labels=labels, pos_label=pos_label, zero_division=zero_division
+        )
 
 
 class BalancedAccuracy(_CountsMetric):
@@ -419,8 +456,9 @@ class MatthewsCorrCoef(_CountsMetric):
 class CohenKappa(ConfusionMatrix):
     """Streaming :func:`~vistakit.metrics.cohen_kappa` with ``num_classes`` (keeps the confusion matrix)."""
 
-    def __init__(self, num_classes: int, *, weights: str | None = None,
-                 replace_undefined_by: float = float("nan")) -> None:
+    def __init__(
+        self, num_classes: int, *, weights: str | None = None, replace_undefined_by: float = float("nan")
+    ) -> None:
         if weights not in (None, "linear", "quadratic"):
             raise ValueError(f'weights must be None, "linear" or "quadratic", got {weights!r}')
         self.weights = weights
@@ -585,8 +623,14 @@ class _StoredScores(Metric):
 class ROCAUC(_StoredScores):
     """Streaming :func:`~vistakit.metrics.roc_auc`; stores every score (see the module notes)."""
 
-    def __init__(self, *, num_classes: int | None = None, average: str | None = "macro", multi_class: str = "ovr",
-                 from_logits: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        num_classes: int | None = None,
+        average: str | None = "macro",
+        multi_class: str = "ovr",
+        from_logits: bool = False,
+    ) -> None:
         self.num_classes = check_num_classes(num_classes)
         self.average = average
         self.multi_class = multi_class
@@ -598,8 +642,14 @@ class ROCAUC(_StoredScores):
 
     def compute(self):
         t, s = self._all()
-        return roc_auc(t, s, average=self.average, multi_class=self.multi_class, from_logits=self.from_logits,
-                       num_classes=self.num_classes)
+        return roc_auc(
+            t,
+            s,
+            average=self.average,
+            multi_class=self.multi_class,
+            from_logits=self.from_logits,
+            num_classes=self.num_classes,
+        )
 
 
 class AveragePrecision(_StoredScores):

@@ -51,8 +51,9 @@ def _polygon(points: Any, name: str) -> np.ndarray:
     if a.ndim == 1 and a.size % 2 == 0:
         a = a.reshape(-1, 2)
     if a.ndim != 2 or a.shape[1] != 2 or a.shape[0] < 3:
-        raise ValueError(f"{name}: expected (n, 2) polygon vertices (n >= 3) or 2n coordinates, "
-                         f"got shape {np.shape(points)}")
+        raise ValueError(
+            f"{name}: expected (n, 2) polygon vertices (n >= 3) or 2n coordinates, got shape {np.shape(points)}"
+        )
     if not np.isfinite(a).all():
         raise ValueError(f"{name}: the polygon has a non-finite coordinate")
     if not _is_simple(a):
@@ -101,7 +102,8 @@ def _convex_pieces(p: np.ndarray) -> list[np.ndarray]:
                 continue  # reflex vertex
             if turn > 0 and any(
                 _cross(a, b, p[j]) >= 0 and _cross(b, c, p[j]) >= 0 and _cross(c, a, p[j]) >= 0
-                for j in idx if j not in (i0, i1, i2)
+                for j in idx
+                if j not in (i0, i1, i2)
             ):
                 continue  # another vertex inside the ear
             if turn > 0:
@@ -179,12 +181,14 @@ class TextDetectionResult:
 
     def format(self) -> str:
         """A small readable table."""
-        return "\n".join([
-            f"{'images':>10s} {'gt':>7s} {'det':>7s} {'matched':>8s} {'precision':>10s} {'recall':>8s} "
-            f"{'h-mean':>8s}",
-            f"{len(self.per_image):10d} {self.num_gt:7d} {self.num_det:7d} {self.matched:8d} "
-            f"{self.precision:10.4f} {self.recall:8.4f} {self.hmean:8.4f}",
-        ])
+        return "\n".join(
+            [
+                f"{'images':>10s} {'gt':>7s} {'det':>7s} {'matched':>8s} {'precision':>10s} {'recall':>8s} "
+                f"{'h-mean':>8s}",
+                f"{len(self.per_image):10d} {self.num_gt:7d} {self.num_det:7d} {self.matched:8d} "
+                f"{self.precision:10.4f} {self.recall:8.4f} {self.hmean:8.4f}",
+            ]
+        )
 
 
 def _hmean(p: float, r: float) -> float:
@@ -207,8 +211,9 @@ def _region(item: Any, name: str, dont_care: str) -> tuple[np.ndarray, bool]:
     return _polygon(item, name), False
 
 
-def _image_counts(gt: Sequence[Any], pred: Sequence[Any], image: int, iou_threshold: float,
-                  dont_care_threshold: float, dont_care: str) -> tuple[int, int, int]:
+def _image_counts(
+    gt: Sequence[Any], pred: Sequence[Any], image: int, iou_threshold: float, dont_care_threshold: float, dont_care: str
+) -> tuple[int, int, int]:
     """(matched, care gt, care detections) of one image."""
     gts = [_region(g, f"gt image {image}, region {i}", dont_care) for i, g in enumerate(gt)]
     dets = [_region(d, f"pred image {image}, region {i}", dont_care)[0] for i, d in enumerate(pred)]
@@ -217,10 +222,13 @@ def _image_counts(gt: Sequence[Any], pred: Sequence[Any], image: int, iou_thresh
     det_ignored = []
     for d in dets:
         area = abs(_signed_area(d))
-        det_ignored.append(any(
-            area > 0 and _intersection_area(d, g) / area > dont_care_threshold
-            for g, ign in zip(gt_polys, gt_ignored) if ign
-        ))
+        det_ignored.append(
+            any(
+                area > 0 and _intersection_area(d, g) / area > dont_care_threshold
+                for g, ign in zip(gt_polys, gt_ignored)
+                if ign
+            )
+        )
     det_taken = [False] * len(dets)
     matched = 0
     for g, ign in zip(gt_polys, gt_ignored):
@@ -239,9 +247,14 @@ def _image_counts(gt: Sequence[Any], pred: Sequence[Any], image: int, iou_thresh
     return matched, len(gts) - sum(gt_ignored), len(dets) - sum(det_ignored)
 
 
-def text_detection_scores(gt: Sequence[Sequence[Any]], pred: Sequence[Sequence[Any]], *,
-                          iou_threshold: float = 0.5, dont_care_threshold: float = 0.5,
-                          dont_care: str = DONT_CARE) -> TextDetectionResult:
+def text_detection_scores(
+    gt: Sequence[Sequence[Any]],
+    pred: Sequence[Sequence[Any]],
+    *,
+    iou_threshold: float = 0.5,
+    dont_care_threshold: float = 0.5,
+    dont_care: str = DONT_CARE,
+) -> TextDetectionResult:
     """Precision, recall and h-mean of text detection with the ICDAR 2015 protocol (module notes).
 
     Args:
@@ -282,8 +295,15 @@ def text_detection_scores(gt: Sequence[Sequence[Any]], pred: Sequence[Sequence[A
         matched, num_gt, num_det = matched + m, num_gt + ng, num_det + nd
     recall = 0.0 if num_gt == 0 else matched / num_gt
     precision = 0.0 if num_det == 0 else matched / num_det
-    return TextDetectionResult(precision=precision, recall=recall, hmean=_hmean(precision, recall),
-                               matched=matched, num_gt=num_gt, num_det=num_det, per_image=tuple(per_image))
+    return TextDetectionResult(
+        precision=precision,
+        recall=recall,
+        hmean=_hmean(precision, recall),
+        matched=matched,
+        num_gt=num_gt,
+        num_det=num_det,
+        per_image=tuple(per_image),
+    )
 
 
 def word_accuracy(y_true: Sequence[str], y_pred: Sequence[str], *, case_sensitive: bool = True) -> float:
@@ -364,8 +384,9 @@ def read_icdar2015_folders(gt_dir: str | Path, pred_dir: str | Path) -> tuple[li
         raise FileNotFoundError(f"{gt_dir}: no .txt ground-truth files")
     extra = sorted(set(pred_files) - set(gt_files))
     if extra:
-        raise ValueError(f"{pred_dir}: result files without ground truth in {gt_dir}: "
-                         f"{[pred_files[k].name for k in extra[:5]]}")
+        raise ValueError(
+            f"{pred_dir}: result files without ground truth in {gt_dir}: {[pred_files[k].name for k in extra[:5]]}"
+        )
     names = sorted(gt_files)
     gt = [read_icdar2015(gt_files[k]) for k in names]
     pred = [[points for points, _ in read_icdar2015(pred_files[k])] if k in pred_files else [] for k in names]

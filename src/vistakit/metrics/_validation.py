@@ -48,8 +48,7 @@ def as_numpy(x: ArrayLike, name: str) -> np.ndarray:
             raise ValueError(f"{name} could not be read as an array: {e}") from None
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise ValueError(
-            f"{name} must hold numbers; got dtype {arr.dtype} "
-            "(labels are integer class indices, scores are floats)"
+            f"{name} must hold numbers; got dtype {arr.dtype} (labels are integer class indices, scores are floats)"
         )
     if arr.ndim == 0:
         raise ValueError(f"{name} must be an array, got a 0-d value {arr!r}")
@@ -200,9 +199,7 @@ def warn_undefined(message: str) -> None:
     warnings.warn(message, UndefinedMetricWarning, stacklevel=3)
 
 
-def targets(
-    y_true: ArrayLike, y_pred: ArrayLike, *, pred_name: str = "y_pred"
-) -> tuple[str, np.ndarray, np.ndarray]:
+def targets(y_true: ArrayLike, y_pred: ArrayLike, *, pred_name: str = "y_pred") -> tuple[str, np.ndarray, np.ndarray]:
     """Check a pair of label arrays; returns ("multiclass" | "multilabel", y_true, y_pred).
 
     1-d integer arrays are single-label (binary or multi-class); 2-d 0/1

@@ -18,8 +18,9 @@ otherwise the area under the precision-recall curve made non-increasing from the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -95,8 +96,10 @@ def voc_average_precision(
     if not 0.0 <= iou_threshold <= 1.0:
         raise ValueError(f"iou_threshold must lie in [0, 1], got {iou_threshold}")
     if len(targets) != len(predictions):
-        raise ValueError(f"targets has {len(targets)} images but predictions {len(predictions)}: one dict per "
-                         "image in each, the same images in the same order")
+        raise ValueError(
+            f"targets has {len(targets)} images but predictions {len(predictions)}: one dict per "
+            "image in each, the same images in the same order"
+        )
     g_img, g_box, g_label, g_difficult = _read(targets, "targets", ("boxes", "labels"), "difficult")
     d_img, d_box, d_label, d_score = _read(predictions, "predictions", ("boxes", "labels", "scores"), None)
     offset = 1.0 if inclusive_pixels else 0.0
@@ -159,8 +162,11 @@ def _iou_devkit(d: np.ndarray, g: np.ndarray, offset: float) -> np.ndarray:
     iw = np.maximum(np.minimum(g[:, 2], d[:, 2]) - np.maximum(g[:, 0], d[:, 0]) + offset, 0.0)
     ih = np.maximum(np.minimum(g[:, 3], d[:, 3]) - np.maximum(g[:, 1], d[:, 1]) + offset, 0.0)
     inters = iw * ih
-    uni = ((d[:, 2] - d[:, 0] + offset) * (d[:, 3] - d[:, 1] + offset)
-           + (g[:, 2] - g[:, 0] + offset) * (g[:, 3] - g[:, 1] + offset) - inters)
+    uni = (
+        (d[:, 2] - d[:, 0] + offset) * (d[:, 3] - d[:, 1] + offset)
+        + (g[:, 2] - g[:, 0] + offset) * (g[:, 3] - g[:, 1] + offset)
+        - inters
+    )
     return np.divide(inters, uni, out=np.zeros_like(inters), where=uni > 0)
 
 
@@ -197,6 +203,10 @@ def _read(records: Sequence[Mapping[str, Any]], where: str, keys: tuple[str, ...
         labels.append(lab.astype(np.int64))
         extra.append(x)
     if not imgs:
-        return (np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0, np.int64),
-                np.zeros(0, bool if flag else np.float64))
+        return (
+            np.zeros(0, np.int64),
+            np.zeros((0, 4)),
+            np.zeros(0, np.int64),
+            np.zeros(0, bool if flag else np.float64),
+        )
     return np.concatenate(imgs), np.concatenate(boxes), np.concatenate(labels), np.concatenate(extra)

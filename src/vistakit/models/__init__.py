@@ -8,6 +8,22 @@
 (:func:`register_adapter`) is converted on loading.
 """
 
+# Architecture families: importing a family registers its models.
+# (one line per family module; keep sorted)
+from . import (  # noqa: E402,F401  (GoogLeNet, Inception v3/v4, Inception-ResNet-v2)
+    alexnet,  # noqa: E402,F401  (AlexNet)
+    efficientnet,  # noqa: E402,F401  (EfficientNet B0-B7, V2)
+    efficientnet_lite,  # noqa: E402,F401  (EfficientNet-Lite0-4)
+    fastnet,  # noqa: E402,F401  (FastNet for 28x28 images, trained by the engine's recipes)
+    inception,
+    inception_v4,
+    mobilenet,  # noqa: E402,F401  (MobileNet v1-v3)
+    resnest,  # noqa: E402,F401  (ResNeSt)
+    resnet,  # noqa: E402,F401  (ResNet, ResNeXt, Wide ResNet, SE-ResNe(X)t)
+    sknet,  # noqa: E402,F401  (Selective Kernel ResNets)
+    swin,  # noqa: E402,F401  (Swin Transformer v1/v2)
+    vgg,  # noqa: E402,F401  (VGG)
+)
 from ._base import ImageClassifier, parameter_groups
 from ._checkpoint import (
     CheckpointError,
@@ -23,20 +39,6 @@ from ._inference import Prediction, load_image, predict, preprocess
 from ._registry import EvalTransform, ModelSpec, Weights, WeightsLocation, list_models, model_info, register_model
 from ._tools import LayerRow, export_onnx, profile, summarize
 from ._weights_arg import WeightsArg, parse_weights
-
-# Architecture families: importing a family registers its models.
-# (one line per family module; keep sorted)
-from . import alexnet  # noqa: E402,F401  (AlexNet)
-from . import efficientnet  # noqa: E402,F401  (EfficientNet B0-B7, V2)
-from . import efficientnet_lite  # noqa: E402,F401  (EfficientNet-Lite0-4)
-from . import fastnet  # noqa: E402,F401  (FastNet for 28x28 images, trained by the engine's recipes)
-from . import inception, inception_v4  # noqa: E402,F401  (GoogLeNet, Inception v3/v4, Inception-ResNet-v2)
-from . import mobilenet  # noqa: E402,F401  (MobileNet v1-v3)
-from . import resnest  # noqa: E402,F401  (ResNeSt)
-from . import resnet  # noqa: E402,F401  (ResNet, ResNeXt, Wide ResNet, SE-ResNe(X)t)
-from . import sknet  # noqa: E402,F401  (Selective Kernel ResNets)
-from . import swin  # noqa: E402,F401  (Swin Transformer v1/v2)
-from . import vgg  # noqa: E402,F401  (VGG)
 
 __all__ = [
     "CheckpointError",

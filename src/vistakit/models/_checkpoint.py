@@ -5,21 +5,27 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import struct
 import re
+import struct
 import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-
 _ST_DTYPES = {
-    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
     "BOOL": torch.bool,
 }
 
@@ -88,8 +94,10 @@ def detect_adapter(state_dict: Mapping[str, torch.Tensor], own_keys: Iterable[st
     foreign = [k for k in state_dict if k not in own]
     hits = [a.name for a in _ADAPTERS.values() if any(a.keys.fullmatch(k) for k in foreign)]
     if len(hits) > 1:
-        raise CheckpointError(f"the checkpoint's keys match the layouts of several adapters ({', '.join(hits)}); "
-                              "name one: load_weights(..., adapter=NAME)")
+        raise CheckpointError(
+            f"the checkpoint's keys match the layouts of several adapters ({', '.join(hits)}); "
+            "name one: load_weights(..., adapter=NAME)"
+        )
     return hits[0] if hits else None
 
 
@@ -158,8 +166,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     else:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, struct.error,
-                pickle.UnpicklingError) as e:
+        except (
+            RuntimeError,
+            EOFError,
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            struct.error,
+            pickle.UnpicklingError,
+        ) as e:
             raise CheckpointError(
                 f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                 "the file is truncated, corrupt or not a PyTorch checkpoint"
@@ -173,7 +188,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
             raise CheckpointError(f"{path}: does not hold a state_dict (a mapping of names to tensors)")
     if sd and all(k.startswith("module.") for k in sd):
-        sd = {k[len("module."):]: v for k, v in sd.items()}
+        sd = {k[len("module.") :]: v for k, v in sd.items()}
     return dict(sd)
 
 
@@ -182,8 +197,13 @@ def _head(sd: Mapping[str, torch.Tensor], n: int = 3) -> str:
     return ", ".join(keys[:n]) + (", ..." if len(keys) > n else "")
 
 
-def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str = "checkpoint",
-                           allow_missing: tuple[str, ...] = ()) -> None:
+def load_state_dict_strict(
+    model: nn.Module,
+    state_dict: Mapping[str, torch.Tensor],
+    *,
+    source: str = "checkpoint",
+    allow_missing: tuple[str, ...] = (),
+) -> None:
     """Load ``state_dict`` into ``model``, or raise one error listing every mismatch.
 
     Nothing is loaded unless everything fits: missing keys (except those in
@@ -192,8 +212,9 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
     own = model.state_dict()
     # BatchNorm's num_batches_tracked is bookkeeping that checkpoints saved before torch 0.4.1
     # (and some converters) do not carry; torch itself tolerates its absence, and so do we.
-    missing = [k for k in own if k not in state_dict and k not in allow_missing
-               and not k.endswith("num_batches_tracked")]
+    missing = [
+        k for k in own if k not in state_dict and k not in allow_missing and not k.endswith("num_batches_tracked")
+    ]
     unexpected = [k for k in state_dict if k not in own]
     misshaped = [
         f"{k}: checkpoint {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)}"
@@ -201,6 +222,7 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
         if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)
     ]
     if missing or unexpected or misshaped:
+
         def fmt(title, items):
             if not items:
                 return ""
@@ -213,9 +235,11 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
 
         hint = ""
         if not any(k in own for k in state_dict):
-            hint = (f"\n  no key in common: the checkpoint is in another layout (its keys begin {_head(state_dict)}) "
-                    f"that no registered adapter recognises; a registered adapter converts a known foreign layout "
-                    f"(register_adapter(NAME, keys=PATTERN); adapters: {_known_layouts()})")
+            hint = (
+                f"\n  no key in common: the checkpoint is in another layout (its keys begin {_head(state_dict)}) "
+                f"that no registered adapter recognises; a registered adapter converts a known foreign layout "
+                f"(register_adapter(NAME, keys=PATTERN); adapters: {_known_layouts()})"
+            )
         raise CheckpointError(
             f"{source} does not fit {type(model).__name__} "
             f"(the checkpoint holds {size(state_dict)}; the model expects {size(own)}):"

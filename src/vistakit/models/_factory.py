@@ -111,9 +111,7 @@ def import_weights(name: str, path: str | os.PathLike, *, tag: str | None = None
             dest = weights_cache_path(w)
             return atomic_write(dest, Path(path).read_bytes())
     known = ", ".join(f"{w.tag}: {w.file_name} (sha256 {w.sha256}...)" for w in candidates) or "none"
-    raise ChecksumError(
-        f"{path} (sha256 {digest}) is not a known checkpoint of {name}; published weights: {known}"
-    )
+    raise ChecksumError(f"{path} (sha256 {digest}) is not a known checkpoint of {name}; published weights: {known}")
 
 
 def _keep_fresh_classifier(sd: dict[str, torch.Tensor], own: dict[str, torch.Tensor], classifier: str) -> None:
@@ -148,8 +146,9 @@ def _adapt_for_model(model: ImageClassifier, sd: dict[str, torch.Tensor], *, sou
     return sd
 
 
-def load_weights(model: nn.Module, source: str | os.PathLike, *, spec: ModelSpec | None = None,
-                 adapter: str | None = None) -> None:
+def load_weights(
+    model: nn.Module, source: str | os.PathLike, *, spec: ModelSpec | None = None, adapter: str | None = None
+) -> None:
     """Load weights into ``model``, strictly: a checkpoint file, a run folder, or a published tag of ``spec``.
 
     ``source`` is read by :func:`vistakit.models.parse_weights` (a tag needs ``spec``).
@@ -239,5 +238,12 @@ def create_model(
     return model
 
 
-__all__ = ["CheckpointError", "ChecksumError", "create_model", "import_weights", "load_weights",
-           "resolve_weights_file", "weights_cache_path"]
+__all__ = [
+    "CheckpointError",
+    "ChecksumError",
+    "create_model",
+    "import_weights",
+    "load_weights",
+    "resolve_weights_file",
+    "weights_cache_path",
+]

@@ -39,8 +39,11 @@ _RULES = {
     aten.addmm.default: _addmm_macs,
     aten.baddbmm.default: _addmm_macs,
 }
-for _name in ("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_efficient_attention",
-              "_scaled_dot_product_flash_attention"):
+for _name in (
+    "_scaled_dot_product_flash_attention_for_cpu",
+    "_scaled_dot_product_efficient_attention",
+    "_scaled_dot_product_flash_attention",
+):
     _op = getattr(aten, _name, None)
     if _op is not None:
         _RULES[_op.default] = lambda args, out: _sdpa_macs(args, out[0] if isinstance(out, tuple) else out)
@@ -79,8 +82,14 @@ def count_flops(model: nn.Module, input_size: int | tuple[int, int], *, in_chans
     was_training = model.training
     model.eval()
     p = next(model.parameters(), None)  # the probe lives where the model does (CUDA, float64, meta...)
-    x = torch.zeros(1, in_chans, h, w, device=p.device if p is not None else None,
-                    dtype=p.dtype if p is not None and p.is_floating_point() else None)
+    x = torch.zeros(
+        1,
+        in_chans,
+        h,
+        w,
+        device=p.device if p is not None else None,
+        dtype=p.dtype if p is not None and p.is_floating_point() else None,
+    )
     with _Counter() as c:
         model(x)
     model.train(was_training)

@@ -80,8 +80,9 @@ def timm_hub_weights(
         sources=(WeightsLocation("url", f"https://huggingface.co/{hf_hub_id}/resolve/main/model.safetensors"),),
         top1=top1,
         top5=top5,
-        transform=EvalTransform(resize=math.floor(input_size / crop_pct), crop=input_size,
-                                interpolation=interpolation, mean=mean, std=std),
+        transform=EvalTransform(
+            resize=math.floor(input_size / crop_pct), crop=input_size, interpolation=interpolation, mean=mean, std=std
+        ),
         license=license,
         origin=f"timm {repo_name} (hf hub {hf_hub_id})",
     )

@@ -27,8 +27,9 @@ class LayerRow:
 
 
 @torch.no_grad()
-def summarize(model: nn.Module, input_size: int | tuple[int, int], *, in_chans: int = 3,
-              max_depth: int = 3) -> list[LayerRow]:
+def summarize(
+    model: nn.Module, input_size: int | tuple[int, int], *, in_chans: int = 3, max_depth: int = 3
+) -> list[LayerRow]:
     """The layer tree down to ``max_depth`` with output shapes (batch of 1) and parameter counts.
 
     ``params`` counts every parameter under the module (its whole subtree).
@@ -44,6 +45,7 @@ def summarize(model: nn.Module, input_size: int | tuple[int, int], *, in_chans: 
                 out = out[0]
             if isinstance(out, torch.Tensor):
                 shapes[name] = tuple(out.shape)
+
         return fn
 
     for n, m in named:
@@ -62,8 +64,15 @@ def summarize(model: nn.Module, input_size: int | tuple[int, int], *, in_chans: 
     ]
 
 
-def profile(model: nn.Module, *, batch_size: int, input_size: int, in_chans: int = 3, steps: int = 5,
-            modes: tuple[str, ...] = ("eager", "channels_last", "compile")) -> dict[str, dict[str, float]]:
+def profile(
+    model: nn.Module,
+    *,
+    batch_size: int,
+    input_size: int,
+    in_chans: int = 3,
+    steps: int = 5,
+    modes: tuple[str, ...] = ("eager", "channels_last", "compile"),
+) -> dict[str, dict[str, float]]:
     """Inference throughput on this machine: images/s and latency per batch for each mode.
 
     Modes: "eager" (plain), "channels_last" (NHWC memory format), "compile" (torch.compile;
@@ -94,8 +103,15 @@ def profile(model: nn.Module, *, batch_size: int, input_size: int, in_chans: int
     return results
 
 
-def export_onnx(model: nn.Module, path: str | os.PathLike, *, input_size: int, in_chans: int = 3,
-                opset: int = 17, check: bool = True) -> float | None:
+def export_onnx(
+    model: nn.Module,
+    path: str | os.PathLike,
+    *,
+    input_size: int,
+    in_chans: int = 3,
+    opset: int = 17,
+    check: bool = True,
+) -> float | None:
     """Export to ONNX (dynamic batch) and, with ``check``, compare with onnxruntime.
 
     Returns:
@@ -110,8 +126,16 @@ def export_onnx(model: nn.Module, path: str | os.PathLike, *, input_size: int, i
     x = torch.randn(2, in_chans, input_size, input_size)
     with warnings.catch_warnings(), atomic_open(path) as f:
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), f, dynamo=False, input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=opset)
+        torch.onnx.export(
+            model,
+            (x,),
+            f,
+            dynamo=False,
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=opset,
+        )
     if not check:
         return None
     import onnxruntime as ort

@@ -56,16 +56,22 @@ def _run_checkpoint(folder: Path) -> Path:
     for name in RUN_CHECKPOINTS:
         if (folder / name).is_file():
             if not (folder / RUN_CONFIG).is_file():
-                raise FileNotFoundError(f"weights {folder}: a folder with {name} but no {RUN_CONFIG}, so not a run "
-                                        "folder; pass the checkpoint file itself")
+                raise FileNotFoundError(
+                    f"weights {folder}: a folder with {name} but no {RUN_CONFIG}, so not a run "
+                    "folder; pass the checkpoint file itself"
+                )
             return folder / name
     members = sorted(p.name for p in folder.glob("member-*") if any((p / n).is_file() for n in RUN_CHECKPOINTS))
     if members:  # an ensemble run: its networks live in member-K/
-        raise FileNotFoundError(f"weights {folder}: an ensemble run has no {RUN_CHECKPOINTS[0]} of its own; take one "
-                                f"of its networks, e.g. {folder / members[0]}")
-    raise FileNotFoundError(f"weights {folder}: a folder, but no {' or '.join(RUN_CHECKPOINTS)} there; a run folder "
-                            f"({RUN_CONFIG} and {RUN_CHECKPOINTS[0]}) is written by `vistakit train` or "
-                            "`vistakit finetune`")
+        raise FileNotFoundError(
+            f"weights {folder}: an ensemble run has no {RUN_CHECKPOINTS[0]} of its own; take one "
+            f"of its networks, e.g. {folder / members[0]}"
+        )
+    raise FileNotFoundError(
+        f"weights {folder}: a folder, but no {' or '.join(RUN_CHECKPOINTS)} there; a run folder "
+        f"({RUN_CONFIG} and {RUN_CHECKPOINTS[0]}) is written by `vistakit train` or "
+        "`vistakit finetune`"
+    )
 
 
 def parse_weights(value: str | os.PathLike, *, model: str | None = None) -> WeightsArg:
@@ -125,7 +131,10 @@ def parse_weights(value: str | os.PathLike, *, model: str | None = None) -> Weig
         tail = f" (nor a published tag of {model}; available: {known})" if spec is not None else ""
         raise FileNotFoundError(f"weights {text}: no such checkpoint file or run folder{tail}")
     if spec is None:
-        raise ValueError(f"weights {text!r}: not an existing file or run folder (name the model to use a "
-                         "published tag)")
-    raise ValueError(f"model {model!r} has no weights {text!r}: neither a published tag of {model} "
-                     f"(available: {known}) nor an existing file or run folder")
+        raise ValueError(
+            f"weights {text!r}: not an existing file or run folder (name the model to use a published tag)"
+        )
+    raise ValueError(
+        f"model {model!r} has no weights {text!r}: neither a published tag of {model} "
+        f"(available: {known}) nor an existing file or run folder"
+    )

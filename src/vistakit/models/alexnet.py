@@ -36,16 +36,28 @@ class AlexNet(ImageClassifier):
         self.num_classes = num_classes
         self.num_features = 4096
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, 64, 11, 4, 2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
-            nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+            nn.Conv2d(in_chans, 64, 11, 4, 2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(64, 192, 5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(192, 384, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
         )
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
         self.classifier = nn.Sequential(
-            nn.Dropout(drop_rate), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(drop_rate), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
             nn.Linear(4096, num_classes) if num_classes > 0 else nn.Identity(),
         )
         # the max-pooled outputs (strides after the stride-4 conv and each 3x3/2 pool)
@@ -73,13 +85,21 @@ class AlexNet(ImageClassifier):
         }
 
 
-@register_model(ModelSpec(
-    name="alexnet", family="alexnet",
-    paper="Krizhevsky, 2014, One weird trick for parallelizing convolutional neural networks",
-    num_params=61100840, gflops=0.71419, min_size=63,
-    weights=(torchvision_weights("imagenet", "alexnet-owt-7be5be79.pth", enum="AlexNet_Weights.IMAGENET1K_V1",
-                                 top1=56.522, top5=79.066),),
-))
+@register_model(
+    ModelSpec(
+        name="alexnet",
+        family="alexnet",
+        paper="Krizhevsky, 2014, One weird trick for parallelizing convolutional neural networks",
+        num_params=61100840,
+        gflops=0.71419,
+        min_size=63,
+        weights=(
+            torchvision_weights(
+                "imagenet", "alexnet-owt-7be5be79.pth", enum="AlexNet_Weights.IMAGENET1K_V1", top1=56.522, top5=79.066
+            ),
+        ),
+    )
+)
 def alexnet(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> AlexNet:
     """AlexNet, torchvision's variant."""
     return AlexNet(num_classes=num_classes, in_chans=in_chans, **kwargs)

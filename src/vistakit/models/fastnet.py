@@ -59,8 +59,9 @@ class FastStage(nn.Module):
         pool: halve the resolution first (False: the input is already pooled).
     """
 
-    def __init__(self, in_chs: int, out_chs: int, *, depth: int = 1, act_layer: type[nn.Module] = nn.ReLU,
-                 pool: bool = True) -> None:
+    def __init__(
+        self, in_chs: int, out_chs: int, *, depth: int = 1, act_layer: type[nn.Module] = nn.ReLU, pool: bool = True
+    ) -> None:
         super().__init__()
         self.pool = nn.MaxPool2d(2) if pool else nn.Identity()
         self.conv = ConvNormAct(in_chs, out_chs, 3, activation_layer=act_layer)
@@ -94,15 +95,27 @@ class FastNet(ImageClassifier):
     classifier_name = "fc"
     first_conv = "stem.conv"
 
-    def __init__(self, *, num_classes: int = 1000, in_chans: int = 3, stem_width: int = 32,
-                 widths: tuple[int, ...] = (64, 128, 256), depths: tuple[int, ...] = (1, 1, 1),
-                 act_layer: type[nn.Module] = nn.ReLU, drop_rate: float = 0.0, stem_pool: bool = False,
-                 first_pool: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        stem_width: int = 32,
+        widths: tuple[int, ...] = (64, 128, 256),
+        depths: tuple[int, ...] = (1, 1, 1),
+        act_layer: type[nn.Module] = nn.ReLU,
+        drop_rate: float = 0.0,
+        stem_pool: bool = False,
+        first_pool: bool = True,
+    ) -> None:
         super().__init__()
         if len(widths) != len(depths):
             raise ValueError(f"FastNet: widths {widths} and depths {depths} must have the same length")
-        self.stem = (PooledStem(in_chans, stem_width, act_layer=act_layer) if stem_pool
-                     else ConvNormAct(in_chans, stem_width, 3, activation_layer=act_layer))
+        self.stem = (
+            PooledStem(in_chans, stem_width, act_layer=act_layer)
+            if stem_pool
+            else ConvNormAct(in_chans, stem_width, 3, activation_layer=act_layer)
+        )
         stages, chs, reduction = [], stem_width, 2 if stem_pool else 1
         self.feature_info: list[dict[str, Any]] = [{"num_chs": stem_width, "reduction": reduction, "module": "stem"}]
         for i, (w, d) in enumerate(zip(widths, depths)):
@@ -128,15 +141,23 @@ class FastNet(ImageClassifier):
         return x if pre_logits else self.fc(x)
 
     def group_matcher(self) -> dict[str, Any]:
-        return {"stem": r"^stem\.", "blocks": [rf"^stages\.{i}\." for i in range(len(self.stages))],
-                "head": r"^fc\."}
+        return {"stem": r"^stem\.", "blocks": [rf"^stages\.{i}\." for i in range(len(self.stages))], "head": r"^fc\."}
 
 
 _PAPER = "Page, 'How to train your ResNet' (2018); Jordan, '94% on CIFAR-10 in 3.29 seconds' (airbench, 2024)"
 
 
-@register_model(ModelSpec(name="fastnet_fmnist", family="fastnet", paper=_PAPER, num_params=235_960,
-                          gflops=0.004742912, input_size=28, min_size=8))
+@register_model(
+    ModelSpec(
+        name="fastnet_fmnist",
+        family="fastnet",
+        paper=_PAPER,
+        num_params=235_960,
+        gflops=0.004742912,
+        input_size=28,
+        min_size=8,
+    )
+)
 def fastnet_fmnist(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """FastNet for 28x28 images, sized for the "fast" Fashion-MNIST recipe (2 CPU cores).
 
@@ -149,32 +170,68 @@ def fastnet_fmnist(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any)
       they add early on): about 35% more images/s, 91.6-91.7% against 91.5-91.8% with
       one per stage (the full run ends 0.3% lower, still above 93%).
     """
-    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 16, "widths": (32, 64, 128),
-                                                                  "depths": (1, 0, 0), "stem_pool": True, **kwargs})
+    return FastNet(
+        num_classes=num_classes,
+        in_chans=in_chans,
+        **{"stem_width": 16, "widths": (32, 64, 128), "depths": (1, 0, 0), "stem_pool": True, **kwargs},
+    )
 
 
-@register_model(ModelSpec(name="fastnet_fmnist_wide", family="fastnet", paper=_PAPER, num_params=1_420_936,
-                          gflops=0.030572032, input_size=28, min_size=8))
+@register_model(
+    ModelSpec(
+        name="fastnet_fmnist_wide",
+        family="fastnet",
+        paper=_PAPER,
+        num_params=1_420_936,
+        gflops=0.030572032,
+        input_size=28,
+        min_size=8,
+    )
+)
 def fastnet_fmnist_wide(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """Wider FastNet for 28x28 images (about 2x the "fast" recipe's network's cost per image)."""
-    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 32, "widths": (64, 128, 256),
-                                                                  "depths": (1, 1, 1), **kwargs})
+    return FastNet(
+        num_classes=num_classes,
+        in_chans=in_chans,
+        **{"stem_width": 32, "widths": (64, 128, 256), "depths": (1, 1, 1), **kwargs},
+    )
 
 
-@register_model(ModelSpec(name="fastnet_fmnist_large", family="fastnet", paper=_PAPER, num_params=3_001_816,
-                          gflops=0.06808704, input_size=28, min_size=8))
+@register_model(
+    ModelSpec(
+        name="fastnet_fmnist_large",
+        family="fastnet",
+        paper=_PAPER,
+        num_params=3_001_816,
+        gflops=0.06808704,
+        input_size=28,
+        min_size=8,
+    )
+)
 def fastnet_fmnist_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """FastNet 1.5x wider than ``fastnet_fmnist_wide``: the first "best" Fashion-MNIST recipe's network.
 
     Measured with that recipe (38 epochs, flips and random erasing) on 2 CPU cores: 94.88% test
     accuracy in 3,391 s of training.
     """
-    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 48, "widths": (96, 192, 384),
-                                                                  "depths": (1, 1, 1), **kwargs})
+    return FastNet(
+        num_classes=num_classes,
+        in_chans=in_chans,
+        **{"stem_width": 48, "widths": (96, 192, 384), "depths": (1, 1, 1), **kwargs},
+    )
 
 
-@register_model(ModelSpec(name="fastnet_fmnist_fullres", family="fastnet", paper=_PAPER, num_params=3_003_552,
-                          gflops=0.077513856, input_size=28, min_size=8))
+@register_model(
+    ModelSpec(
+        name="fastnet_fmnist_fullres",
+        family="fastnet",
+        paper=_PAPER,
+        num_params=3_003_552,
+        gflops=0.077513856,
+        input_size=28,
+        min_size=8,
+    )
+)
 def fastnet_fmnist_fullres(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> FastNet:
     """``fastnet_fmnist_large`` with a narrow residual stage at the full 28x28 resolution before it pools.
 
@@ -187,6 +244,8 @@ def fastnet_fmnist_fullres(*, num_classes: int = 1000, in_chans: int = 3, **kwar
     its training set fitted; with CutMix added it reached 95.07% at epoch 27 (1,836 s on a
     2-core Xeon) and 95.12% after 32.
     """
-    return FastNet(num_classes=num_classes, in_chans=in_chans, **{"stem_width": 24, "widths": (32, 96, 192, 384),
-                                                                  "depths": (1, 1, 1, 1), "first_pool": False,
-                                                                  **kwargs})
+    return FastNet(
+        num_classes=num_classes,
+        in_chans=in_chans,
+        **{"stem_width": 24, "widths": (32, 96, 192, 384), "depths": (1, 1, 1, 1), "first_pool": False, **kwargs},
+    )

@@ -61,15 +61,26 @@ _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def conv_bn(in_channels: int, out_channels: int, kernel_size: int | tuple[int, int], stride: int = 1,
-            padding: int | tuple[int, int] = 0) -> ConvNormAct:
+def conv_bn(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | tuple[int, int],
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+) -> ConvNormAct:
     """Conv (no bias) + BatchNorm (eps 1e-3) + ReLU, children ``conv``/``bn``.
 
     The ``BasicConv2d`` of every Inception checkpoint (torchvision's and timm's alike).
     Unlike :class:`ConvNormAct`'s default, the padding is 0 unless given.
     """
-    return ConvNormAct(in_channels, out_channels, kernel_size, stride, padding,  # type: ignore[arg-type]
-                       norm_layer=partial(nn.BatchNorm2d, eps=1e-3))
+    return ConvNormAct(
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,  # type: ignore[arg-type]
+        norm_layer=partial(nn.BatchNorm2d, eps=1e-3),
+    )
 
 
 def _linear_or_identity(in_features: int, num_classes: int) -> nn.Module:
@@ -105,14 +116,16 @@ class GoogLeNetInception(nn.Module):
         (N, in_channels, H, W) -> (N, ch1x1 + ch3x3 + ch5x5 + pool_proj, H, W)
     """
 
-    def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
-                 pool_proj: int) -> None:
+    def __init__(
+        self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int, pool_proj: int
+    ) -> None:
         super().__init__()
         self.branch1 = conv_bn(in_channels, ch1x1, 1)
         self.branch2 = nn.Sequential(conv_bn(in_channels, ch3x3red, 1), conv_bn(ch3x3red, ch3x3, 3, padding=1))
         self.branch3 = nn.Sequential(conv_bn(in_channels, ch5x5red, 1), conv_bn(ch5x5red, ch5x5, 3, padding=1))
-        self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
-                                     conv_bn(in_channels, pool_proj, 1))
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True), conv_bn(in_channels, pool_proj, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
@@ -164,8 +177,16 @@ class GoogLeNet(ImageClassifier):
     first_conv = "conv1.conv"
     aux_heads = {"aux1": "aux1.fc2", "aux2": "aux2.fc2"}
 
-    def __init__(self, *, num_classes: int = 1000, in_chans: int = 3, aux_logits: bool = False,
-                 transform_input: bool = False, drop_rate: float = 0.2, aux_drop_rate: float = 0.7) -> None:
+    def __init__(
+        self,
+        *,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        aux_logits: bool = False,
+        transform_input: bool = False,
+        drop_rate: float = 0.2,
+        aux_drop_rate: float = 0.7,
+    ) -> None:
         super().__init__()
         _check_transform_input(transform_input, in_chans)
         self.num_classes = num_classes
@@ -211,8 +232,9 @@ class GoogLeNet(ImageClassifier):
             dict(num_chs=1024, reduction=32, module="inception5b"),
         ]
 
-    def _forward_trunk(self, x: torch.Tensor, *, with_aux: bool
-                       ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    def _forward_trunk(
+        self, x: torch.Tensor, *, with_aux: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """Images -> (features (N, 1024, H/32, W/32), aux1 logits or None, aux2 logits or None)."""
         if self.transform_input:
             x = _transform_input(x)
@@ -458,8 +480,15 @@ class InceptionV3(ImageClassifier):
     block_c: type[InceptionC] = InceptionC
     block_e: tuple[type[InceptionE], type[InceptionE]] = (InceptionE, InceptionE)  # Mixed_7b, Mixed_7c
 
-    def __init__(self, *, num_classes: int = 1000, in_chans: int = 3, aux_logits: bool = False,
-                 transform_input: bool = False, drop_rate: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        aux_logits: bool = False,
+        transform_input: bool = False,
+        drop_rate: float = 0.5,
+    ) -> None:
         super().__init__()
         _check_transform_input(transform_input, in_chans)
         self.num_classes = num_classes
@@ -610,8 +639,9 @@ class FIDInceptionV3(InceptionV3):
     block_e = (FIDInceptionE, FIDInceptionEMaxPool)
 
     def __init__(self, *, num_classes: int = 1008, in_chans: int = 3, drop_rate: float = 0.5) -> None:
-        super().__init__(num_classes=num_classes, in_chans=in_chans, aux_logits=False, transform_input=False,
-                         drop_rate=drop_rate)
+        super().__init__(
+            num_classes=num_classes, in_chans=in_chans, aux_logits=False, transform_input=False, drop_rate=drop_rate
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,55 +651,59 @@ class FIDInceptionV3(InceptionV3):
 _TORCHVISION = "https://download.pytorch.org/models/"
 
 
-@register_model(ModelSpec(
-    name="googlenet",
-    family="inception",
-    paper="Going Deeper with Convolutions (Szegedy et al., CVPR 2015)",
-    num_params=13_004_888,  # with the aux heads, as the checkpoint holds them; 6,624,904 without
-    gflops=1.4984,
-    input_size=224,
-    min_size=15,
-    weights=(
-        Weights(
-            tag="imagenet",
-            file_name="googlenet-1378be20.pth",
-            sha256="1378be20",
-            sources=(WeightsLocation("url", _TORCHVISION + "googlenet-1378be20.pth"),),
-            top1=69.778,
-            top5=89.53,
-            transform=EvalTransform(resize=256, crop=224, interpolation="bilinear"),
-            model_kwargs=(("transform_input", True),),
-            origin="torchvision GoogLeNet_Weights.IMAGENET1K_V1 (ported from TensorFlow)",
+@register_model(
+    ModelSpec(
+        name="googlenet",
+        family="inception",
+        paper="Going Deeper with Convolutions (Szegedy et al., CVPR 2015)",
+        num_params=13_004_888,  # with the aux heads, as the checkpoint holds them; 6,624,904 without
+        gflops=1.4984,
+        input_size=224,
+        min_size=15,
+        weights=(
+            Weights(
+                tag="imagenet",
+                file_name="googlenet-1378be20.pth",
+                sha256="1378be20",
+                sources=(WeightsLocation("url", _TORCHVISION + "googlenet-1378be20.pth"),),
+                top1=69.778,
+                top5=89.53,
+                transform=EvalTransform(resize=256, crop=224, interpolation="bilinear"),
+                model_kwargs=(("transform_input", True),),
+                origin="torchvision GoogLeNet_Weights.IMAGENET1K_V1 (ported from TensorFlow)",
+            ),
         ),
-    ),
-))
+    )
+)
 def googlenet(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> GoogLeNet:
     """GoogLeNet (Inception v1); options as :class:`GoogLeNet` (``aux_logits`` defaults to False)."""
     return GoogLeNet(num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="inception_v3",
-    family="inception",
-    paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016)",
-    num_params=27_161_264,  # with the aux head, as the checkpoint holds it; 23,834,568 without
-    gflops=5.7132,
-    input_size=299,
-    min_size=75,
-    weights=(
-        Weights(
-            tag="imagenet",
-            file_name="inception_v3_google-0cc3c7bd.pth",
-            sha256="0cc3c7bd",
-            sources=(WeightsLocation("url", _TORCHVISION + "inception_v3_google-0cc3c7bd.pth"),),
-            top1=77.294,
-            top5=93.45,
-            transform=EvalTransform(resize=342, crop=299, interpolation="bilinear"),
-            model_kwargs=(("transform_input", True),),
-            origin="torchvision Inception_V3_Weights.IMAGENET1K_V1 (ported from TensorFlow)",
+@register_model(
+    ModelSpec(
+        name="inception_v3",
+        family="inception",
+        paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016)",
+        num_params=27_161_264,  # with the aux head, as the checkpoint holds it; 23,834,568 without
+        gflops=5.7132,
+        input_size=299,
+        min_size=75,
+        weights=(
+            Weights(
+                tag="imagenet",
+                file_name="inception_v3_google-0cc3c7bd.pth",
+                sha256="0cc3c7bd",
+                sources=(WeightsLocation("url", _TORCHVISION + "inception_v3_google-0cc3c7bd.pth"),),
+                top1=77.294,
+                top5=93.45,
+                transform=EvalTransform(resize=342, crop=299, interpolation="bilinear"),
+                model_kwargs=(("transform_input", True),),
+                origin="torchvision Inception_V3_Weights.IMAGENET1K_V1 (ported from TensorFlow)",
+            ),
         ),
-    ),
-))
+    )
+)
 def inception_v3(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> InceptionV3:
     """Inception v3; options as :class:`InceptionV3` (``aux_logits`` defaults to False)."""
     return InceptionV3(num_classes=num_classes, in_chans=in_chans, **kwargs)
@@ -777,36 +811,40 @@ conv_bn Mixed_7c.branch_pool 192x2048x1x1 +nbt
 linear fc 1008x2048
 """
 
-_FID_WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-                    "pt_inception-2015-12-05-6726825d.pth")
+_FID_WEIGHTS_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+)
 
 
-@register_model(ModelSpec(
-    name="fid_inception_v3",
-    family="inception",
-    paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016), as the "
-          "FID of GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium "
-          "(Heusel et al., NeurIPS 2017) uses it",
-    num_params=23_834_568,  # at 1000 classes, the registry's convention; 23,850,960 at the published 1008
-    gflops=5.7132,
-    input_size=299,
-    min_size=75,
-    weights=(
-        Weights(
-            tag="fid",
-            file_name="pt_inception-2015-12-05-6726825d.pth",
-            sha256="6726825d",
-            sources=(WeightsLocation("url", _FID_WEIGHTS_URL),),
-            num_classes=1008,
-            categories="inception-2015-12-05",  # the graph's own 1008-entry class map, not torchvision's order
-            transform=EvalTransform(resize=299, crop=299, interpolation="bilinear", mean=(0.5, 0.5, 0.5),
-                                    std=(0.5, 0.5, 0.5)),
-            license="Apache-2.0",
-            origin="pytorch-fid (Seitzer), ported from TensorFlow's inception-2015-12-05 graph",
-            layout=PT_INCEPTION_2015_12_05_LAYOUT,
+@register_model(
+    ModelSpec(
+        name="fid_inception_v3",
+        family="inception",
+        paper="Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016), as the "
+        "FID of GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium "
+        "(Heusel et al., NeurIPS 2017) uses it",
+        num_params=23_834_568,  # at 1000 classes, the registry's convention; 23,850,960 at the published 1008
+        gflops=5.7132,
+        input_size=299,
+        min_size=75,
+        weights=(
+            Weights(
+                tag="fid",
+                file_name="pt_inception-2015-12-05-6726825d.pth",
+                sha256="6726825d",
+                sources=(WeightsLocation("url", _FID_WEIGHTS_URL),),
+                num_classes=1008,
+                categories="inception-2015-12-05",  # the graph's own 1008-entry class map, not torchvision's order
+                transform=EvalTransform(
+                    resize=299, crop=299, interpolation="bilinear", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)
+                ),
+                license="Apache-2.0",
+                origin="pytorch-fid (Seitzer), ported from TensorFlow's inception-2015-12-05 graph",
+                layout=PT_INCEPTION_2015_12_05_LAYOUT,
+            ),
         ),
-    ),
-))
+    )
+)
 def fid_inception_v3(*, num_classes: int = 1008, in_chans: int = 3, **kwargs: Any) -> FIDInceptionV3:
     """The FID Inception v3; options as :class:`FIDInceptionV3`.
 

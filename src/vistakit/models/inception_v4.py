@@ -32,8 +32,9 @@ _INCEPTION_STD = (0.5, 0.5, 0.5)
 
 def _avg_pool_branch(in_channels: int, out_channels: int) -> nn.Sequential:
     """3x3 average pool (padding not counted) then 1x1 conv: keys ``1.conv``, ``1.bn``."""
-    return nn.Sequential(nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
-                         conv_bn(in_channels, out_channels, 1))
+    return nn.Sequential(
+        nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False), conv_bn(in_channels, out_channels, 1)
+    )
 
 
 class _Concat(nn.Module):
@@ -59,7 +60,6 @@ class Mixed3a(_Concat):
 class Mixed4a(_Concat):
     """Stem split: 1x1->3x3 beside 1x1->1x7->7x1->3x3, both unpadded. (N, 160, H, W) -> (N, 192, H-2, W-2)."""
 
-
     def __init__(self) -> None:
         super().__init__()
         self.branch0 = nn.Sequential(conv_bn(160, 64, 1), conv_bn(64, 96, 3))
@@ -83,31 +83,28 @@ class Mixed5a(_Concat):
 class InceptionA(_Concat):
     """Inception-A (35x35 grid). (N, 384, H, W) -> (N, 384, H, W)."""
 
-
     def __init__(self) -> None:
         super().__init__()
         self.branch0 = conv_bn(384, 96, 1)
         self.branch1 = nn.Sequential(conv_bn(384, 64, 1), conv_bn(64, 96, 3, padding=1))
-        self.branch2 = nn.Sequential(conv_bn(384, 64, 1), conv_bn(64, 96, 3, padding=1),
-                                     conv_bn(96, 96, 3, padding=1))
+        self.branch2 = nn.Sequential(conv_bn(384, 64, 1), conv_bn(64, 96, 3, padding=1), conv_bn(96, 96, 3, padding=1))
         self.branch3 = _avg_pool_branch(384, 96)
 
 
 class ReductionA(_Concat):
     """Reduction-A (35 -> 17). (N, 384, H, W) -> (N, 1024, H', W')."""
 
-
     def __init__(self) -> None:
         super().__init__()
         self.branch0 = conv_bn(384, 384, 3, stride=2)
-        self.branch1 = nn.Sequential(conv_bn(384, 192, 1), conv_bn(192, 224, 3, padding=1),
-                                     conv_bn(224, 256, 3, stride=2))
+        self.branch1 = nn.Sequential(
+            conv_bn(384, 192, 1), conv_bn(192, 224, 3, padding=1), conv_bn(224, 256, 3, stride=2)
+        )
         self.branch2 = nn.MaxPool2d(3, stride=2)
 
 
 class InceptionB(_Concat):
     """Inception-B (17x17 grid), factorized 7x7. (N, 1024, H, W) -> (N, 1024, H, W)."""
-
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,7 +126,6 @@ class InceptionB(_Concat):
 
 class ReductionB(_Concat):
     """Reduction-B (17 -> 8). (N, 1024, H, W) -> (N, 1536, H', W')."""
-
 
     def __init__(self) -> None:
         super().__init__()
@@ -162,12 +158,17 @@ class InceptionC(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1 = self.branch1_0(x)
         x2 = self.branch2_2(self.branch2_1(self.branch2_0(x)))
-        return torch.cat([
-            self.branch0(x),
-            self.branch1_1a(x1), self.branch1_1b(x1),
-            self.branch2_3a(x2), self.branch2_3b(x2),
-            self.branch3(x),
-        ], 1)
+        return torch.cat(
+            [
+                self.branch0(x),
+                self.branch1_1a(x1),
+                self.branch1_1b(x1),
+                self.branch2_3a(x2),
+                self.branch2_3b(x2),
+                self.branch3(x),
+            ],
+            1,
+        )
 
 
 class InceptionV4(ImageClassifier):
@@ -228,8 +229,7 @@ class InceptionV4(ImageClassifier):
         # stages end where feature_info points: features.3, .9, .17, .21
         return {
             "stem": r"^features\.[012]\.",
-            "blocks": [r"^features\.3\.", r"^features\.[4-9]\.", r"^features\.1[0-7]\.",
-                       r"^features\.(1[89]|2[01])\."],
+            "blocks": [r"^features\.3\.", r"^features\.[4-9]\.", r"^features\.1[0-7]\.", r"^features\.(1[89]|2[01])\."],
             "head": r"^last_linear\.",
         }
 
@@ -241,13 +241,11 @@ class InceptionV4(ImageClassifier):
 class Mixed5b(_Concat):
     """Stem end (35x35 grid): 1x1, 5x5, double 3x3 and pool branches. (N, 192, H, W) -> (N, 320, H, W)."""
 
-
     def __init__(self) -> None:
         super().__init__()
         self.branch0 = conv_bn(192, 96, 1)
         self.branch1 = nn.Sequential(conv_bn(192, 48, 1), conv_bn(48, 64, 5, padding=2))
-        self.branch2 = nn.Sequential(conv_bn(192, 64, 1), conv_bn(64, 96, 3, padding=1),
-                                     conv_bn(96, 96, 3, padding=1))
+        self.branch2 = nn.Sequential(conv_bn(192, 64, 1), conv_bn(64, 96, 3, padding=1), conv_bn(96, 96, 3, padding=1))
         self.branch3 = _avg_pool_branch(192, 64)
 
 
@@ -288,23 +286,28 @@ class Block35(_ResidualInception):
     """Inception-ResNet-A (35x35 grid). (N, 320, H, W) -> (N, 320, H, W)."""
 
     def __init__(self, *, scale: float = 1.0) -> None:
-        super().__init__({
-            "branch0": conv_bn(320, 32, 1),
-            "branch1": nn.Sequential(conv_bn(320, 32, 1), conv_bn(32, 32, 3, padding=1)),
-            "branch2": nn.Sequential(conv_bn(320, 32, 1), conv_bn(32, 48, 3, padding=1),
-                                     conv_bn(48, 64, 3, padding=1)),
-        }, 320, scale=scale)
+        super().__init__(
+            {
+                "branch0": conv_bn(320, 32, 1),
+                "branch1": nn.Sequential(conv_bn(320, 32, 1), conv_bn(32, 32, 3, padding=1)),
+                "branch2": nn.Sequential(
+                    conv_bn(320, 32, 1), conv_bn(32, 48, 3, padding=1), conv_bn(48, 64, 3, padding=1)
+                ),
+            },
+            320,
+            scale=scale,
+        )
 
 
 class Mixed6a(_Concat):
     """Reduction-A (35 -> 17). (N, 320, H, W) -> (N, 1088, H', W')."""
 
-
     def __init__(self) -> None:
         super().__init__()
         self.branch0 = conv_bn(320, 384, 3, stride=2)
-        self.branch1 = nn.Sequential(conv_bn(320, 256, 1), conv_bn(256, 256, 3, padding=1),
-                                     conv_bn(256, 384, 3, stride=2))
+        self.branch1 = nn.Sequential(
+            conv_bn(320, 256, 1), conv_bn(256, 256, 3, padding=1), conv_bn(256, 384, 3, stride=2)
+        )
         self.branch2 = nn.MaxPool2d(3, stride=2)
 
 
@@ -312,26 +315,30 @@ class Block17(_ResidualInception):
     """Inception-ResNet-B (17x17 grid). (N, 1088, H, W) -> (N, 1088, H, W)."""
 
     def __init__(self, *, scale: float = 1.0) -> None:
-        super().__init__({
-            "branch0": conv_bn(1088, 192, 1),
-            "branch1": nn.Sequential(
-                conv_bn(1088, 128, 1),
-                conv_bn(128, 160, (1, 7), padding=(0, 3)),
-                conv_bn(160, 192, (7, 1), padding=(3, 0)),
-            ),
-        }, 1088, scale=scale)
+        super().__init__(
+            {
+                "branch0": conv_bn(1088, 192, 1),
+                "branch1": nn.Sequential(
+                    conv_bn(1088, 128, 1),
+                    conv_bn(128, 160, (1, 7), padding=(0, 3)),
+                    conv_bn(160, 192, (7, 1), padding=(3, 0)),
+                ),
+            },
+            1088,
+            scale=scale,
+        )
 
 
 class Mixed7a(_Concat):
     """Reduction-B (17 -> 8). (N, 1088, H, W) -> (N, 2080, H', W')."""
 
-
     def __init__(self) -> None:
         super().__init__()
         self.branch0 = nn.Sequential(conv_bn(1088, 256, 1), conv_bn(256, 384, 3, stride=2))
         self.branch1 = nn.Sequential(conv_bn(1088, 256, 1), conv_bn(256, 288, 3, stride=2))
-        self.branch2 = nn.Sequential(conv_bn(1088, 256, 1), conv_bn(256, 288, 3, padding=1),
-                                     conv_bn(288, 320, 3, stride=2))
+        self.branch2 = nn.Sequential(
+            conv_bn(1088, 256, 1), conv_bn(256, 288, 3, padding=1), conv_bn(288, 320, 3, stride=2)
+        )
         self.branch3 = nn.MaxPool2d(3, stride=2)
 
 
@@ -339,14 +346,19 @@ class Block8(_ResidualInception):
     """Inception-ResNet-C (8x8 grid). (N, 2080, H, W) -> (N, 2080, H, W); the last one has no ReLU."""
 
     def __init__(self, *, scale: float = 1.0, relu: bool = True) -> None:
-        super().__init__({
-            "branch0": conv_bn(2080, 192, 1),
-            "branch1": nn.Sequential(
-                conv_bn(2080, 192, 1),
-                conv_bn(192, 224, (1, 3), padding=(0, 1)),
-                conv_bn(224, 256, (3, 1), padding=(1, 0)),
-            ),
-        }, 2080, scale=scale, relu=relu)
+        super().__init__(
+            {
+                "branch0": conv_bn(2080, 192, 1),
+                "branch1": nn.Sequential(
+                    conv_bn(2080, 192, 1),
+                    conv_bn(192, 224, (1, 3), padding=(0, 1)),
+                    conv_bn(224, 256, (3, 1), padding=(1, 0)),
+                ),
+            },
+            2080,
+            scale=scale,
+            relu=relu,
+        )
 
 
 class InceptionResNetV2(ImageClassifier):
@@ -412,8 +424,7 @@ class InceptionResNetV2(ImageClassifier):
     def group_matcher(self) -> dict[str, Any]:
         return {
             "stem": r"^conv2d_(1a|2a|2b|3b|4a)\.",
-            "blocks": [r"^(mixed_5b|repeat)\.", r"^(mixed_6a|repeat_1)\.",
-                       r"^(mixed_7a|repeat_2|block8|conv2d_7b)\."],
+            "blocks": [r"^(mixed_5b|repeat)\.", r"^(mixed_6a|repeat_1)\.", r"^(mixed_7a|repeat_2|block8|conv2d_7b)\."],
             "head": r"^classif\.",
         }
 
@@ -424,67 +435,75 @@ class InceptionResNetV2(ImageClassifier):
 
 def _timm_hub(name: str, tag: str) -> tuple[str, tuple[WeightsLocation, ...]]:
     """(file name, sources) of a timm checkpoint on the Hugging Face hub."""
-    return (f"{name}.{tag}.safetensors",
-            (WeightsLocation("url", f"https://huggingface.co/timm/{name}.{tag}/resolve/main/model.safetensors"),))
+    return (
+        f"{name}.{tag}.safetensors",
+        (WeightsLocation("url", f"https://huggingface.co/timm/{name}.{tag}/resolve/main/model.safetensors"),),
+    )
 
 
 _V4_FILE, _V4_SOURCES = _timm_hub("inception_v4", "tf_in1k")
 _IRV2_FILE, _IRV2_SOURCES = _timm_hub("inception_resnet_v2", "tf_in1k")
 
 
-@register_model(ModelSpec(
-    name="inception_v4",
-    family="inception",
-    paper=_PAPER,
-    num_params=42_679_816,
-    gflops=12.254,
-    input_size=299,
-    min_size=75,
-    weights=(
-        Weights(
-            tag="imagenet",
-            file_name=_V4_FILE,
-            sha256="",
-            sources=_V4_SOURCES,
-            top1=80.156,
-            top5=94.968,
-            # timm: crop_pct 0.875 -> resize floor(299 / 0.875) = 341
-            transform=EvalTransform(resize=341, crop=299, interpolation="bicubic",
-                                    mean=_INCEPTION_MEAN, std=_INCEPTION_STD),
-            license="apache-2.0",
-            origin="timm inception_v4.tf_in1k (ported from TensorFlow)",
+@register_model(
+    ModelSpec(
+        name="inception_v4",
+        family="inception",
+        paper=_PAPER,
+        num_params=42_679_816,
+        gflops=12.254,
+        input_size=299,
+        min_size=75,
+        weights=(
+            Weights(
+                tag="imagenet",
+                file_name=_V4_FILE,
+                sha256="",
+                sources=_V4_SOURCES,
+                top1=80.156,
+                top5=94.968,
+                # timm: crop_pct 0.875 -> resize floor(299 / 0.875) = 341
+                transform=EvalTransform(
+                    resize=341, crop=299, interpolation="bicubic", mean=_INCEPTION_MEAN, std=_INCEPTION_STD
+                ),
+                license="apache-2.0",
+                origin="timm inception_v4.tf_in1k (ported from TensorFlow)",
+            ),
         ),
-    ),
-))
+    )
+)
 def inception_v4(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> InceptionV4:
     """Inception v4; options as :class:`InceptionV4`."""
     return InceptionV4(num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="inception_resnet_v2",
-    family="inception",
-    paper=_PAPER,
-    num_params=55_843_464,
-    gflops=13.156,
-    input_size=299,
-    min_size=75,
-    weights=(
-        Weights(
-            tag="imagenet",
-            file_name=_IRV2_FILE,
-            sha256="",
-            sources=_IRV2_SOURCES,
-            top1=80.462,
-            top5=95.308,
-            # timm: crop_pct 0.8975 -> resize floor(299 / 0.8975) = 333
-            transform=EvalTransform(resize=333, crop=299, interpolation="bicubic",
-                                    mean=_INCEPTION_MEAN, std=_INCEPTION_STD),
-            license="apache-2.0",
-            origin="timm inception_resnet_v2.tf_in1k (ported from TensorFlow)",
+@register_model(
+    ModelSpec(
+        name="inception_resnet_v2",
+        family="inception",
+        paper=_PAPER,
+        num_params=55_843_464,
+        gflops=13.156,
+        input_size=299,
+        min_size=75,
+        weights=(
+            Weights(
+                tag="imagenet",
+                file_name=_IRV2_FILE,
+                sha256="",
+                sources=_IRV2_SOURCES,
+                top1=80.462,
+                top5=95.308,
+                # timm: crop_pct 0.8975 -> resize floor(299 / 0.8975) = 333
+                transform=EvalTransform(
+                    resize=333, crop=299, interpolation="bicubic", mean=_INCEPTION_MEAN, std=_INCEPTION_STD
+                ),
+                license="apache-2.0",
+                origin="timm inception_resnet_v2.tf_in1k (ported from TensorFlow)",
+            ),
         ),
-    ),
-))
+    )
+)
 def inception_resnet_v2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> InceptionResNetV2:
     """Inception-ResNet v2; options as :class:`InceptionResNetV2`."""
     return InceptionResNetV2(num_classes=num_classes, in_chans=in_chans, **kwargs)

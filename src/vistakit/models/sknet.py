@@ -124,32 +124,72 @@ _PAPER = "Li et al., 2019, Selective Kernel Networks"
 _SK_SPLIT = {"rd_ratio": 1 / 8, "rd_divisor": 16, "split_input": True}
 
 
-@register_model(ModelSpec(
-    name="skresnet18", family="sknet", paper=_PAPER, num_params=11958056, gflops=1.8143, min_size=1,
-    weights=(timm_hub_weights("timm/skresnet18.ra_in1k", crop_pct=0.875, interpolation="bicubic"),),
-))
+@register_model(
+    ModelSpec(
+        name="skresnet18",
+        family="sknet",
+        paper=_PAPER,
+        num_params=11958056,
+        gflops=1.8143,
+        min_size=1,
+        weights=(timm_hub_weights("timm/skresnet18.ra_in1k", crop_pct=0.875, interpolation="bicubic"),),
+    )
+)
 def skresnet18(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """SK-ResNet-18 (timm): basic blocks (2, 2, 2, 2) with split-input selective kernels."""
-    return ResNet(SelectiveKernelBasic, (2, 2, 2, 2), num_classes=num_classes, in_chans=in_chans,
-                  block_kwargs={"sk_kwargs": _SK_SPLIT}, **kwargs)
+    return ResNet(
+        SelectiveKernelBasic,
+        (2, 2, 2, 2),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        block_kwargs={"sk_kwargs": _SK_SPLIT},
+        **kwargs,
+    )
 
 
-@register_model(ModelSpec(
-    name="skresnet34", family="sknet", paper=_PAPER, num_params=22282376, gflops=3.6642, min_size=1,
-    weights=(timm_hub_weights("timm/skresnet34.ra_in1k", crop_pct=0.875, interpolation="bicubic"),),
-))
+@register_model(
+    ModelSpec(
+        name="skresnet34",
+        family="sknet",
+        paper=_PAPER,
+        num_params=22282376,
+        gflops=3.6642,
+        min_size=1,
+        weights=(timm_hub_weights("timm/skresnet34.ra_in1k", crop_pct=0.875, interpolation="bicubic"),),
+    )
+)
 def skresnet34(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """SK-ResNet-34 (timm): basic blocks (3, 4, 6, 3) with split-input selective kernels."""
-    return ResNet(SelectiveKernelBasic, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  block_kwargs={"sk_kwargs": _SK_SPLIT}, **kwargs)
+    return ResNet(
+        SelectiveKernelBasic,
+        (3, 4, 6, 3),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        block_kwargs={"sk_kwargs": _SK_SPLIT},
+        **kwargs,
+    )
 
 
-@register_model(ModelSpec(
-    name="skresnext50_32x4d", family="sknet", paper=_PAPER, num_params=27479784, gflops=4.4627, min_size=1,
-    weights=(timm_hub_weights("timm/skresnext50_32x4d.ra_in1k", crop_pct=0.875, interpolation="bicubic"),),
-))
+@register_model(
+    ModelSpec(
+        name="skresnext50_32x4d",
+        family="sknet",
+        paper=_PAPER,
+        num_params=27479784,
+        gflops=4.4627,
+        min_size=1,
+        weights=(timm_hub_weights("timm/skresnext50_32x4d.ra_in1k", crop_pct=0.875, interpolation="bicubic"),),
+    )
+)
 def skresnext50_32x4d(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> ResNet:
     """SK-ResNeXt-50 32x4d (timm; the SKNet-50 of the paper): both paths see the whole input."""
-    return ResNet(SelectiveKernelBottleneck, (3, 4, 6, 3), num_classes=num_classes, in_chans=in_chans,
-                  groups=32, width_per_group=4,
-                  block_kwargs={"sk_kwargs": {"rd_ratio": 1 / 16, "rd_divisor": 32, "split_input": False}}, **kwargs)
+    return ResNet(
+        SelectiveKernelBottleneck,
+        (3, 4, 6, 3),
+        num_classes=num_classes,
+        in_chans=in_chans,
+        groups=32,
+        width_per_group=4,
+        block_kwargs={"sk_kwargs": {"rd_ratio": 1 / 16, "rd_divisor": 32, "split_input": False}},
+        **kwargs,
+    )

@@ -31,7 +31,8 @@ side without padding. Sides that are multiples of ``patch * window * 2**(stages-
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -71,8 +72,9 @@ class PatchMerging(nn.Module):
         (N, H, W, C) -> (N, ceil(H/2), ceil(W/2), 2C)
     """
 
-    def __init__(self, dim: int, *, norm_after: bool = False,
-                 norm_layer: Callable[[int], nn.Module] = nn.LayerNorm) -> None:
+    def __init__(
+        self, dim: int, *, norm_after: bool = False, norm_layer: Callable[[int], nn.Module] = nn.LayerNorm
+    ) -> None:
         super().__init__()
         self.norm_after = norm_after
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
@@ -106,20 +108,33 @@ class SwinBlock(nn.Module):
         (N, H, W, C) -> (N, H, W, C)
     """
 
-    def __init__(self, dim: int, num_heads: int, *, window_size: int, shift_size: int, mlp_ratio: float = 4.0,
-                 drop: float = 0.0, attn_drop: float = 0.0, drop_path: float = 0.0, v2: bool = False) -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        *,
+        window_size: int,
+        shift_size: int,
+        mlp_ratio: float = 4.0,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+        v2: bool = False,
+    ) -> None:
         super().__init__()
         self.post_norm = v2
         attn_cls = ShiftedWindowAttentionV2 if v2 else ShiftedWindowAttention
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = attn_cls(dim, num_heads, window_size=window_size, shift_size=shift_size,
-                             attn_drop=attn_drop, proj_drop=drop)
+        self.attn = attn_cls(
+            dim, num_heads, window_size=window_size, shift_size=shift_size, attn_drop=attn_drop, proj_drop=drop
+        )
         self.drop_path = DropPath(drop_path, "row")
         self.norm2 = nn.LayerNorm(dim)
         hidden = int(dim * mlp_ratio)
         # torchvision's MLP: Linear, GELU, Dropout, Linear, Dropout -> keys mlp.0 and mlp.3
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(drop), nn.Linear(hidden, dim),
-                                 nn.Dropout(drop))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(drop), nn.Linear(hidden, dim), nn.Dropout(drop)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.post_norm:
@@ -180,8 +195,11 @@ class SwinTransformer(ImageClassifier):
         self.min_size = patch_size * 2 ** (len(depths) - 1)
 
         layers: list[nn.Module] = [
-            nn.Sequential(nn.Conv2d(in_chans, embed_dim, patch_size, stride=patch_size), _ToChannelsLast(),
-                          nn.LayerNorm(embed_dim))
+            nn.Sequential(
+                nn.Conv2d(in_chans, embed_dim, patch_size, stride=patch_size),
+                _ToChannelsLast(),
+                nn.LayerNorm(embed_dim),
+            )
         ]
         total, block_id = sum(depths), 0
         self.feature_info = []
@@ -191,15 +209,24 @@ class SwinTransformer(ImageClassifier):
                 layers.append(PatchMerging(dim // 2, norm_after=v2))
             blocks = []
             for j in range(depth):
-                blocks.append(SwinBlock(
-                    dim, heads, window_size=window_size, shift_size=0 if j % 2 == 0 else window_size // 2,
-                    mlp_ratio=mlp_ratio, drop=drop_rate, attn_drop=attn_drop_rate,
-                    drop_path=drop_path_rate * block_id / max(total - 1, 1), v2=v2,
-                ))
+                blocks.append(
+                    SwinBlock(
+                        dim,
+                        heads,
+                        window_size=window_size,
+                        shift_size=0 if j % 2 == 0 else window_size // 2,
+                        mlp_ratio=mlp_ratio,
+                        drop=drop_rate,
+                        attn_drop=attn_drop_rate,
+                        drop_path=drop_path_rate * block_id / max(total - 1, 1),
+                        v2=v2,
+                    )
+                )
                 block_id += 1
             layers.append(nn.Sequential(*blocks))
             self.feature_info.append(
-                {"num_chs": dim, "reduction": patch_size * 2**i, "module": f"features.{len(layers) - 1}"})
+                {"num_chs": dim, "reduction": patch_size * 2**i, "module": f"features.{len(layers) - 1}"}
+            )
         self.features = nn.Sequential(*layers)
         self.num_features = embed_dim * 2 ** (len(depths) - 1)
         self.norm = nn.LayerNorm(self.num_features)
@@ -245,16 +272,18 @@ class SwinTransformer(ImageClassifier):
 
 
 def _weights(file_name: str, *, top1: float, top5: float, resize: int, crop: int, origin: str) -> tuple[Weights, ...]:
-    return (Weights(
-        tag="imagenet",
-        file_name=file_name,
-        sha256=file_name.rsplit("-", 1)[1].split(".")[0],
-        sources=(WeightsLocation("url", f"https://download.pytorch.org/models/{file_name}"),),
-        top1=top1,
-        top5=top5,
-        transform=EvalTransform(resize=resize, crop=crop, interpolation="bicubic"),
-        origin=origin,
-    ),)
+    return (
+        Weights(
+            tag="imagenet",
+            file_name=file_name,
+            sha256=file_name.rsplit("-", 1)[1].split(".")[0],
+            sources=(WeightsLocation("url", f"https://download.pytorch.org/models/{file_name}"),),
+            top1=top1,
+            top5=top5,
+            transform=EvalTransform(resize=resize, crop=crop, interpolation="bicubic"),
+            origin=origin,
+        ),
+    )
 
 
 def _swin(kwargs: dict[str, Any], **arch: Any) -> SwinTransformer:
@@ -263,67 +292,190 @@ def _swin(kwargs: dict[str, Any], **arch: Any) -> SwinTransformer:
     return SwinTransformer(**{**arch, **kwargs})
 
 
-@register_model(ModelSpec(
-    name="swin_t", family="swin", paper=_PAPER_V1, num_params=28288354, gflops=4.4906, input_size=224, min_size=32,
-    weights=_weights("swin_t-704ceda3.pth", top1=81.474, top5=95.776, resize=232, crop=224,
-                     origin="torchvision Swin_T_Weights.IMAGENET1K_V1"),
-))
+@register_model(
+    ModelSpec(
+        name="swin_t",
+        family="swin",
+        paper=_PAPER_V1,
+        num_params=28288354,
+        gflops=4.4906,
+        input_size=224,
+        min_size=32,
+        weights=_weights(
+            "swin_t-704ceda3.pth",
+            top1=81.474,
+            top5=95.776,
+            resize=232,
+            crop=224,
+            origin="torchvision Swin_T_Weights.IMAGENET1K_V1",
+        ),
+    )
+)
 def swin_t(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> SwinTransformer:
     """Swin-T: C = 96, depths (2, 2, 6, 2), window 7; stochastic depth 0.2 by default."""
-    return _swin(dict(kwargs, num_classes=num_classes, in_chans=in_chans), embed_dim=96, depths=(2, 2, 6, 2),
-                 num_heads=(3, 6, 12, 24), window_size=7, drop_path_rate=0.2)
+    return _swin(
+        dict(kwargs, num_classes=num_classes, in_chans=in_chans),
+        embed_dim=96,
+        depths=(2, 2, 6, 2),
+        num_heads=(3, 6, 12, 24),
+        window_size=7,
+        drop_path_rate=0.2,
+    )
 
 
-@register_model(ModelSpec(
-    name="swin_s", family="swin", paper=_PAPER_V1, num_params=49606258, gflops=8.7409, input_size=224, min_size=32,
-    weights=_weights("swin_s-5e29d889.pth", top1=83.196, top5=96.36, resize=246, crop=224,
-                     origin="torchvision Swin_S_Weights.IMAGENET1K_V1"),
-))
+@register_model(
+    ModelSpec(
+        name="swin_s",
+        family="swin",
+        paper=_PAPER_V1,
+        num_params=49606258,
+        gflops=8.7409,
+        input_size=224,
+        min_size=32,
+        weights=_weights(
+            "swin_s-5e29d889.pth",
+            top1=83.196,
+            top5=96.36,
+            resize=246,
+            crop=224,
+            origin="torchvision Swin_S_Weights.IMAGENET1K_V1",
+        ),
+    )
+)
 def swin_s(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> SwinTransformer:
     """Swin-S: C = 96, depths (2, 2, 18, 2), window 7; stochastic depth 0.3 by default."""
-    return _swin(dict(kwargs, num_classes=num_classes, in_chans=in_chans), embed_dim=96, depths=(2, 2, 18, 2),
-                 num_heads=(3, 6, 12, 24), window_size=7, drop_path_rate=0.3)
+    return _swin(
+        dict(kwargs, num_classes=num_classes, in_chans=in_chans),
+        embed_dim=96,
+        depths=(2, 2, 18, 2),
+        num_heads=(3, 6, 12, 24),
+        window_size=7,
+        drop_path_rate=0.3,
+    )
 
 
-@register_model(ModelSpec(
-    name="swin_b", family="swin", paper=_PAPER_V1, num_params=87768224, gflops=15.431, input_size=224, min_size=32,
-    weights=_weights("swin_b-68c6b09e.pth", top1=83.582, top5=96.64, resize=238, crop=224,
-                     origin="torchvision Swin_B_Weights.IMAGENET1K_V1"),
-))
+@register_model(
+    ModelSpec(
+        name="swin_b",
+        family="swin",
+        paper=_PAPER_V1,
+        num_params=87768224,
+        gflops=15.431,
+        input_size=224,
+        min_size=32,
+        weights=_weights(
+            "swin_b-68c6b09e.pth",
+            top1=83.582,
+            top5=96.64,
+            resize=238,
+            crop=224,
+            origin="torchvision Swin_B_Weights.IMAGENET1K_V1",
+        ),
+    )
+)
 def swin_b(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> SwinTransformer:
     """Swin-B: C = 128, depths (2, 2, 18, 2), window 7; stochastic depth 0.5 by default."""
-    return _swin(dict(kwargs, num_classes=num_classes, in_chans=in_chans), embed_dim=128, depths=(2, 2, 18, 2),
-                 num_heads=(4, 8, 16, 32), window_size=7, drop_path_rate=0.5)
+    return _swin(
+        dict(kwargs, num_classes=num_classes, in_chans=in_chans),
+        embed_dim=128,
+        depths=(2, 2, 18, 2),
+        num_heads=(4, 8, 16, 32),
+        window_size=7,
+        drop_path_rate=0.5,
+    )
 
 
-@register_model(ModelSpec(
-    name="swin_v2_t", family="swin", paper=_PAPER_V2, num_params=28351570, gflops=4.9385, input_size=224, min_size=32,
-    weights=_weights("swin_v2_t-b137f0e2.pth", top1=82.072, top5=96.132, resize=260, crop=256,
-                     origin="torchvision Swin_V2_T_Weights.IMAGENET1K_V1"),
-))
+@register_model(
+    ModelSpec(
+        name="swin_v2_t",
+        family="swin",
+        paper=_PAPER_V2,
+        num_params=28351570,
+        gflops=4.9385,
+        input_size=224,
+        min_size=32,
+        weights=_weights(
+            "swin_v2_t-b137f0e2.pth",
+            top1=82.072,
+            top5=96.132,
+            resize=260,
+            crop=256,
+            origin="torchvision Swin_V2_T_Weights.IMAGENET1K_V1",
+        ),
+    )
+)
 def swin_v2_t(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> SwinTransformer:
     """Swin-V2-T: C = 96, depths (2, 2, 6, 2), window 8; stochastic depth 0.2 by default."""
-    return _swin(dict(kwargs, num_classes=num_classes, in_chans=in_chans), embed_dim=96, depths=(2, 2, 6, 2),
-                 num_heads=(3, 6, 12, 24), window_size=8, drop_path_rate=0.2, v2=True)
+    return _swin(
+        dict(kwargs, num_classes=num_classes, in_chans=in_chans),
+        embed_dim=96,
+        depths=(2, 2, 6, 2),
+        num_heads=(3, 6, 12, 24),
+        window_size=8,
+        drop_path_rate=0.2,
+        v2=True,
+    )
 
 
-@register_model(ModelSpec(
-    name="swin_v2_s", family="swin", paper=_PAPER_V2, num_params=49737442, gflops=9.6953, input_size=224, min_size=32,
-    weights=_weights("swin_v2_s-637d8ceb.pth", top1=83.712, top5=96.816, resize=260, crop=256,
-                     origin="torchvision Swin_V2_S_Weights.IMAGENET1K_V1"),
-))
+@register_model(
+    ModelSpec(
+        name="swin_v2_s",
+        family="swin",
+        paper=_PAPER_V2,
+        num_params=49737442,
+        gflops=9.6953,
+        input_size=224,
+        min_size=32,
+        weights=_weights(
+            "swin_v2_s-637d8ceb.pth",
+            top1=83.712,
+            top5=96.816,
+            resize=260,
+            crop=256,
+            origin="torchvision Swin_V2_S_Weights.IMAGENET1K_V1",
+        ),
+    )
+)
 def swin_v2_s(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> SwinTransformer:
     """Swin-V2-S: C = 96, depths (2, 2, 18, 2), window 8; stochastic depth 0.3 by default."""
-    return _swin(dict(kwargs, num_classes=num_classes, in_chans=in_chans), embed_dim=96, depths=(2, 2, 18, 2),
-                 num_heads=(3, 6, 12, 24), window_size=8, drop_path_rate=0.3, v2=True)
+    return _swin(
+        dict(kwargs, num_classes=num_classes, in_chans=in_chans),
+        embed_dim=96,
+        depths=(2, 2, 18, 2),
+        num_heads=(3, 6, 12, 24),
+        window_size=8,
+        drop_path_rate=0.3,
+        v2=True,
+    )
 
 
-@register_model(ModelSpec(
-    name="swin_v2_b", family="swin", paper=_PAPER_V2, num_params=87930848, gflops=17.048, input_size=224, min_size=32,
-    weights=_weights("swin_v2_b-781e5279.pth", top1=84.112, top5=96.864, resize=272, crop=256,
-                     origin="torchvision Swin_V2_B_Weights.IMAGENET1K_V1"),
-))
+@register_model(
+    ModelSpec(
+        name="swin_v2_b",
+        family="swin",
+        paper=_PAPER_V2,
+        num_params=87930848,
+        gflops=17.048,
+        input_size=224,
+        min_size=32,
+        weights=_weights(
+            "swin_v2_b-781e5279.pth",
+            top1=84.112,
+            top5=96.864,
+            resize=272,
+            crop=256,
+            origin="torchvision Swin_V2_B_Weights.IMAGENET1K_V1",
+        ),
+    )
+)
 def swin_v2_b(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> SwinTransformer:
     """Swin-V2-B: C = 128, depths (2, 2, 18, 2), window 8; stochastic depth 0.5 by default."""
-    return _swin(dict(kwargs, num_classes=num_classes, in_chans=in_chans), embed_dim=128, depths=(2, 2, 18, 2),
-                 num_heads=(4, 8, 16, 32), window_size=8, drop_path_rate=0.5, v2=True)
+    return _swin(
+        dict(kwargs, num_classes=num_classes, in_chans=in_chans),
+        embed_dim=128,
+        depths=(2, 2, 18, 2),
+        num_heads=(4, 8, 16, 32),
+        window_size=8,
+        drop_path_rate=0.5,
+        v2=True,
+    )

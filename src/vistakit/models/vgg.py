@@ -20,8 +20,7 @@ _CONFIGS: dict[str, list[int | str]] = {
     "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-              512, 512, 512, 512, "M"],
+    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }
 
 
@@ -61,8 +60,13 @@ class VGG(ImageClassifier):
         for width in config:
             if width == "M":
                 layers.append(nn.MaxPool2d(2, 2))
-                self.feature_info.append({"num_chs": channels, "reduction": 2 ** (len(self.feature_info) + 1),
-                                          "module": f"features.{len(layers) - 1}"})
+                self.feature_info.append(
+                    {
+                        "num_chs": channels,
+                        "reduction": 2 ** (len(self.feature_info) + 1),
+                        "module": f"features.{len(layers) - 1}",
+                    }
+                )
                 stages.append([])
                 continue
             stages[-1].append(len(layers))
@@ -75,13 +79,17 @@ class VGG(ImageClassifier):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
-            nn.Linear(channels * 7 * 7, 4096), nn.ReLU(inplace=True), nn.Dropout(drop_rate),
-            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(drop_rate),
+            nn.Linear(channels * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(drop_rate),
             nn.Linear(4096, num_classes) if num_classes > 0 else nn.Identity(),
         )
         # stem: the first convolution (and its norm); then one group per resolution
         stem = stages[0][: 2 if batch_norm else 1]
-        stages[0] = stages[0][len(stem):]
+        stages[0] = stages[0][len(stem) :]
         self._stem_indices = stem
         self._stage_indices = [s for s in stages if s]
         self._init_weights()
@@ -126,88 +134,172 @@ def _vgg(name: str, batch_norm: bool, num_classes: int, in_chans: int, kwargs: d
     return VGG(_CONFIGS[name], batch_norm=batch_norm, num_classes=num_classes, in_chans=in_chans, **kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg11", family="vgg", paper=_PAPER, num_params=132863336, gflops=7.6091, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg11-8a719046.pth", enum="VGG11_Weights.IMAGENET1K_V1",
-                                 top1=69.02, top5=88.628),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg11",
+        family="vgg",
+        paper=_PAPER,
+        num_params=132863336,
+        gflops=7.6091,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg11-8a719046.pth", enum="VGG11_Weights.IMAGENET1K_V1", top1=69.02, top5=88.628
+            ),
+        ),
+    )
+)
 def vgg11(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-11 (configuration A)."""
     return _vgg("vgg11", False, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg13", family="vgg", paper=_PAPER, num_params=133047848, gflops=11.308, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg13-19584684.pth", enum="VGG13_Weights.IMAGENET1K_V1",
-                                 top1=69.928, top5=89.246),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg13",
+        family="vgg",
+        paper=_PAPER,
+        num_params=133047848,
+        gflops=11.308,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg13-19584684.pth", enum="VGG13_Weights.IMAGENET1K_V1", top1=69.928, top5=89.246
+            ),
+        ),
+    )
+)
 def vgg13(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-13 (configuration B)."""
     return _vgg("vgg13", False, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg16", family="vgg", paper=_PAPER, num_params=138357544, gflops=15.47, min_size=32,
-    weights=(
-        torchvision_weights("imagenet", "vgg16-397923af.pth", enum="VGG16_Weights.IMAGENET1K_V1",
-                            top1=71.592, top5=90.382),
-        # Features only (ported from the original Caffe VGG-16 for SSD by amdegroot): the
-        # classifier holds NaN, so these are for feature extraction; inputs in 0..255 scale.
-        torchvision_weights("imagenet_features", "vgg16_features-amdegroot-88682ab5.pth",
-                            enum="VGG16_Weights.IMAGENET1K_FEATURES", top1=None, top5=None,
-                            mean=(0.48235, 0.45882, 0.40784), std=(1 / 255, 1 / 255, 1 / 255)),
-    ),
-))
+@register_model(
+    ModelSpec(
+        name="vgg16",
+        family="vgg",
+        paper=_PAPER,
+        num_params=138357544,
+        gflops=15.47,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg16-397923af.pth", enum="VGG16_Weights.IMAGENET1K_V1", top1=71.592, top5=90.382
+            ),
+            # Features only (ported from the original Caffe VGG-16 for SSD by amdegroot): the
+            # classifier holds NaN, so these are for feature extraction; inputs in 0..255 scale.
+            torchvision_weights(
+                "imagenet_features",
+                "vgg16_features-amdegroot-88682ab5.pth",
+                enum="VGG16_Weights.IMAGENET1K_FEATURES",
+                top1=None,
+                top5=None,
+                mean=(0.48235, 0.45882, 0.40784),
+                std=(1 / 255, 1 / 255, 1 / 255),
+            ),
+        ),
+    )
+)
 def vgg16(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-16 (configuration D)."""
     return _vgg("vgg16", False, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg19", family="vgg", paper=_PAPER, num_params=143667240, gflops=19.632, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg19-dcbb9e9d.pth", enum="VGG19_Weights.IMAGENET1K_V1",
-                                 top1=72.376, top5=90.876),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg19",
+        family="vgg",
+        paper=_PAPER,
+        num_params=143667240,
+        gflops=19.632,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg19-dcbb9e9d.pth", enum="VGG19_Weights.IMAGENET1K_V1", top1=72.376, top5=90.876
+            ),
+        ),
+    )
+)
 def vgg19(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-19 (configuration E)."""
     return _vgg("vgg19", False, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg11_bn", family="vgg", paper=_PAPER, num_params=132868840, gflops=7.6091, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg11_bn-6002323d.pth", enum="VGG11_BN_Weights.IMAGENET1K_V1",
-                                 top1=70.37, top5=89.81),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg11_bn",
+        family="vgg",
+        paper=_PAPER,
+        num_params=132868840,
+        gflops=7.6091,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg11_bn-6002323d.pth", enum="VGG11_BN_Weights.IMAGENET1K_V1", top1=70.37, top5=89.81
+            ),
+        ),
+    )
+)
 def vgg11_bn(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-11 with batch normalization."""
     return _vgg("vgg11", True, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg13_bn", family="vgg", paper=_PAPER, num_params=133053736, gflops=11.308, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg13_bn-abd245e5.pth", enum="VGG13_BN_Weights.IMAGENET1K_V1",
-                                 top1=71.586, top5=90.374),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg13_bn",
+        family="vgg",
+        paper=_PAPER,
+        num_params=133053736,
+        gflops=11.308,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg13_bn-abd245e5.pth", enum="VGG13_BN_Weights.IMAGENET1K_V1", top1=71.586, top5=90.374
+            ),
+        ),
+    )
+)
 def vgg13_bn(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-13 with batch normalization."""
     return _vgg("vgg13", True, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg16_bn", family="vgg", paper=_PAPER, num_params=138365992, gflops=15.47, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg16_bn-6c64b313.pth", enum="VGG16_BN_Weights.IMAGENET1K_V1",
-                                 top1=73.36, top5=91.516),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg16_bn",
+        family="vgg",
+        paper=_PAPER,
+        num_params=138365992,
+        gflops=15.47,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg16_bn-6c64b313.pth", enum="VGG16_BN_Weights.IMAGENET1K_V1", top1=73.36, top5=91.516
+            ),
+        ),
+    )
+)
 def vgg16_bn(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-16 with batch normalization."""
     return _vgg("vgg16", True, num_classes, in_chans, kwargs)
 
 
-@register_model(ModelSpec(
-    name="vgg19_bn", family="vgg", paper=_PAPER, num_params=143678248, gflops=19.632, min_size=32,
-    weights=(torchvision_weights("imagenet", "vgg19_bn-c79401a0.pth", enum="VGG19_BN_Weights.IMAGENET1K_V1",
-                                 top1=74.218, top5=91.842),),
-))
+@register_model(
+    ModelSpec(
+        name="vgg19_bn",
+        family="vgg",
+        paper=_PAPER,
+        num_params=143678248,
+        gflops=19.632,
+        min_size=32,
+        weights=(
+            torchvision_weights(
+                "imagenet", "vgg19_bn-c79401a0.pth", enum="VGG19_BN_Weights.IMAGENET1K_V1", top1=74.218, top5=91.842
+            ),
+        ),
+    )
+)
 def vgg19_bn(*, num_classes: int = 1000, in_chans: int = 3, **kwargs: Any) -> VGG:
     """VGG-19 with batch normalization."""
     return _vgg("vgg19", True, num_classes, in_chans, kwargs)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Union
 
 import numpy as np
 import torch
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
+ArrayLike = np.ndarray | torch.Tensor
 
 
-class BoxFormat(str, Enum):
+class BoxFormat(str, Enum):  # noqa: UP042 (str() of a member stays "BoxFormat.XYXY", as before)
     """How the four numbers of a box are laid out.
 
     * ``xyxy``: left, top, right, bottom (Pascal VOC, torchvision).
@@ -25,13 +24,11 @@ class BoxFormat(str, Enum):
     CXCYWH = "cxcywh"
 
 
-def _as_format(fmt: "BoxFormat | str") -> BoxFormat:
+def _as_format(fmt: BoxFormat | str) -> BoxFormat:
     try:
         return BoxFormat(fmt)
     except ValueError:
-        raise ValueError(
-            f"unknown box format {fmt!r}; expected one of {[f.value for f in BoxFormat]}"
-        ) from None
+        raise ValueError(f"unknown box format {fmt!r}; expected one of {[f.value for f in BoxFormat]}") from None
 
 
 def _columns(boxes: ArrayLike) -> tuple:
@@ -46,9 +43,7 @@ def _stack(cols: tuple, like: ArrayLike) -> ArrayLike:
     return np.stack(cols, axis=-1)
 
 
-def convert_boxes(
-    boxes: ArrayLike, *, src: "BoxFormat | str", dst: "BoxFormat | str"
-) -> ArrayLike:
+def convert_boxes(boxes: ArrayLike, *, src: BoxFormat | str, dst: BoxFormat | str) -> ArrayLike:
     """Convert boxes between formats.
 
     Conversions go through ``xyxy`` and use only additions, subtractions and
@@ -119,17 +114,17 @@ class Boxes:
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
-    def to(self, fmt: "BoxFormat | str") -> "Boxes":
+    def to(self, fmt: BoxFormat | str) -> Boxes:
         """The same boxes in another format."""
         return Boxes(convert_boxes(self.data, src=self.format, dst=fmt), fmt, self.normalized)
 
-    def to_absolute(self, *, width: float, height: float) -> "Boxes":
+    def to_absolute(self, *, width: float, height: float) -> Boxes:
         """Pixel coordinates (no-op when already absolute)."""
         if not self.normalized:
             return self
         return Boxes(denormalize_boxes(self.data, width=width, height=height), self.format, False)
 
-    def to_normalized(self, *, width: float, height: float) -> "Boxes":
+    def to_normalized(self, *, width: float, height: float) -> Boxes:
         """Coordinates as fractions of the image size (no-op when already normalized)."""
         if self.normalized:
             return self

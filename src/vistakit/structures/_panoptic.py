@@ -36,7 +36,7 @@ def id_to_rgb(ids: np.ndarray) -> np.ndarray:
     if not np.issubdtype(a.dtype, np.integer):
         raise ValueError(f"ids: expected an integer array, got dtype {a.dtype}")
     if a.size and (a.min() < 0 or a.max() >= 256**3):
-        raise ValueError(f"ids: segment ids must lie in [0, {256 ** 3}), got {int(a.min())}..{int(a.max())}")
+        raise ValueError(f"ids: segment ids must lie in [0, {256**3}), got {int(a.min())}..{int(a.max())}")
     a = a.astype(np.int64)
     return np.stack([a % 256, (a // 256) % 256, a // 65536], axis=-1).astype(np.uint8)
 
@@ -61,7 +61,7 @@ class PanopticSegment:
 
     def __post_init__(self) -> None:
         if int(self.id) <= 0 or int(self.id) >= 256**3:
-            raise ValueError(f"PanopticSegment.id: expected 0 < id < {256 ** 3}, got {self.id}")
+            raise ValueError(f"PanopticSegment.id: expected 0 < id < {256**3}, got {self.id}")
         if int(self.area) < 0:
             raise ValueError(f"PanopticSegment.area: expected >= 0, got {self.area}")
         bbox = tuple(float(v) for v in self.bbox)
@@ -74,7 +74,7 @@ class PanopticSegment:
         object.__setattr__(self, "bbox", bbox)
 
     @classmethod
-    def from_coco(cls, obj: dict[str, Any]) -> "PanopticSegment":
+    def from_coco(cls, obj: dict[str, Any]) -> PanopticSegment:
         """Read one ``segments_info`` entry."""
         for key in ("id", "category_id"):
             if key not in obj:
@@ -120,9 +120,12 @@ def segments_from_ids(
     rows = np.broadcast_to(np.arange(a.shape[0])[:, None], a.shape)
     cols = np.broadcast_to(np.arange(a.shape[1])[None, :], a.shape)
     big = np.iinfo(np.int64).max
-    x0 = np.full(n, big); y0 = np.full(n, big); x1 = np.full(n, -1); y1 = np.full(n, -1)
-    np.minimum.at(x0, inverse.ravel(), cols.ravel()); np.maximum.at(x1, inverse.ravel(), cols.ravel())
-    np.minimum.at(y0, inverse.ravel(), rows.ravel()); np.maximum.at(y1, inverse.ravel(), rows.ravel())
+    x0, y0 = np.full(n, big), np.full(n, big)
+    x1, y1 = np.full(n, -1), np.full(n, -1)
+    np.minimum.at(x0, inverse.ravel(), cols.ravel())
+    np.maximum.at(x1, inverse.ravel(), cols.ravel())
+    np.minimum.at(y0, inverse.ravel(), rows.ravel())
+    np.maximum.at(y1, inverse.ravel(), rows.ravel())
     out = []
     for i, sid in enumerate(present.tolist()):
         if sid == 0:

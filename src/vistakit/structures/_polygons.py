@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Polygons:
     # ------------------------------------------------------------------ COCO json
 
     @classmethod
-    def from_coco(cls, segmentation: Sequence[Sequence[float]]) -> "Polygons":
+    def from_coco(cls, segmentation: Sequence[Sequence[float]]) -> Polygons:
         """Read COCO's polygon ``segmentation``: ``[[x1, y1, x2, y2, ...], ...]``."""
         if isinstance(segmentation, dict):
             raise ValueError("segmentation: this is an RLE (a dict); read it with RLE.from_coco")
@@ -130,7 +131,7 @@ class Polygons:
             return np.zeros((0, 2), np.float64)
         return np.concatenate(self.rings)
 
-    def with_points(self, points: np.ndarray) -> "Polygons":
+    def with_points(self, points: np.ndarray) -> Polygons:
         """The same rings (same point counts) with new (sum K_i, 2) coordinates."""
         pts = np.asarray(points, dtype=np.float64)
         sizes = [len(r) for r in self.rings]
@@ -138,7 +139,7 @@ class Polygons:
             raise ValueError(f"points: expected shape ({sum(sizes)}, 2), got {pts.shape}")
         return Polygons(tuple(np.split(pts, np.cumsum(sizes)[:-1])) if sizes else ())
 
-    def transform(self, matrix: np.ndarray) -> "Polygons":
+    def transform(self, matrix: np.ndarray) -> Polygons:
         """Map every point through a (3, 3) affine or projective matrix (x' = M [x, y, 1])."""
         m = np.asarray(matrix, dtype=np.float64)
         if m.shape != (3, 3):

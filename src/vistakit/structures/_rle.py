@@ -16,8 +16,9 @@ compare them with ``pycocotools`` on many random masks and polygons.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,9 +65,7 @@ class RLE:
         object.__setattr__(self, "size", (h, w))
         counts = _counts_array(self.counts)
         if int(counts.sum()) != h * w:
-            raise ValueError(
-                f"RLE.counts: run lengths sum to {int(counts.sum())}, expected height * width = {h * w}"
-            )
+            raise ValueError(f"RLE.counts: run lengths sum to {int(counts.sum())}, expected height * width = {h * w}")
         object.__setattr__(self, "counts", counts)
 
     def __eq__(self, other: object) -> bool:
@@ -91,7 +90,7 @@ class RLE:
     # ------------------------------------------------------------------ encode / decode
 
     @classmethod
-    def encode(cls, mask: np.ndarray) -> "RLE":
+    def encode(cls, mask: np.ndarray) -> RLE:
         """Encode an (H, W) binary mask (``pycocotools.mask.encode``).
 
         Args:
@@ -170,7 +169,7 @@ class RLE:
         return {"size": size, "counts": _counts_to_string(self.counts)}
 
     @classmethod
-    def from_coco(cls, obj: dict[str, Any]) -> "RLE":
+    def from_coco(cls, obj: dict[str, Any]) -> RLE:
         """Read COCO's json form, compressed (``str`` or ``bytes`` counts) or not (list counts)."""
         if not isinstance(obj, dict) or "size" not in obj or "counts" not in obj:
             raise ValueError(f"RLE: expected a dict with 'size' and 'counts', got {obj!r:.80}")
@@ -281,7 +280,6 @@ def rle_counts_from_strings(strings: Sequence[str]) -> list[np.ndarray]:
         offset = cs[base] - x[sel][base]
         out[sel] = cs - offset
     return np.split(out, np.cumsum(nums)[:-1])
-
 
 
 # ---------------------------------------------------------------------- polygons

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -97,6 +98,6 @@ class Sample:
             return int(self.image.shape[0]), int(self.image.shape[1])
         return int(self.image.shape[-2]), int(self.image.shape[-1])
 
-    def replace(self, **changes: Any) -> "Sample":
+    def replace(self, **changes: Any) -> Sample:
         """A copy with some fields replaced (the original is left untouched)."""
         return replace(self, **changes)

@@ -69,14 +69,14 @@ class TextInstance:
         """(4,) float64 tight ``xyxy`` box of the points."""
         return np.concatenate([self.points.min(axis=0), self.points.max(axis=0)])
 
-    def with_points(self, points: np.ndarray) -> "TextInstance":
+    def with_points(self, points: np.ndarray) -> TextInstance:
         """The same text with new (K, 2) points (same K)."""
         pts = np.asarray(points, dtype=np.float64)
         if pts.shape != self.points.shape:
             raise ValueError(f"points: expected shape {self.points.shape}, got {pts.shape}")
         return TextInstance(pts, self.transcription, self.language, self.dont_care)
 
-    def transform(self, matrix: np.ndarray) -> "TextInstance":
+    def transform(self, matrix: np.ndarray) -> TextInstance:
         """Map the points through a (3, 3) affine or projective matrix (order kept)."""
         m = np.asarray(matrix, dtype=np.float64)
         if m.shape != (3, 3):
@@ -85,7 +85,7 @@ class TextInstance:
         return self.with_points(hom[:, :2] / hom[:, 2:3])
 
     @classmethod
-    def from_icdar(cls, line: str, *, with_language: bool = False) -> "TextInstance":
+    def from_icdar(cls, line: str, *, with_language: bool = False) -> TextInstance:
         """Parse one ground-truth line of ICDAR 2015 / MLT.
 
         ``x1,y1,x2,y2,x3,y3,x4,y4,transcription`` (ICDAR 2015) or, with
@@ -130,7 +130,7 @@ class Caption:
             raise ValueError(f"Caption.text: expected a str, got {type(self.text).__name__}")
 
     @classmethod
-    def from_coco(cls, obj: dict[str, Any]) -> "Caption":
+    def from_coco(cls, obj: dict[str, Any]) -> Caption:
         if "caption" not in obj:
             raise ValueError(f"caption annotation: missing field 'caption' in {obj!r:.80}")
         return cls(obj["caption"], obj.get("id"))

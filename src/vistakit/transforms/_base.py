@@ -19,8 +19,9 @@ import difflib
 import inspect
 import math
 import os
+from collections.abc import Sequence
 from enum import Enum
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from torch.utils.data import get_worker_info
@@ -53,6 +54,7 @@ def register_transform(cls: type, *, kind: str) -> type:
         raise ValueError(f"a transform named {cls.__name__} is registered already ({other.__module__})")
     _REGISTRY[cls.__name__] = (kind, cls)
     return cls
+
 
 # Bumped in every forked child, so random streams notice a fork without a
 # getpid() system call per transform call.
@@ -310,9 +312,7 @@ class Transform:
 
     def _check_input(self, s: Sample) -> None:
         if not isinstance(s.image, np.ndarray):
-            raise ValueError(
-                f"{type(self).__name__}: image is already a tensor; ToTensor must come last"
-            )
+            raise ValueError(f"{type(self).__name__}: image is already a tensor; ToTensor must come last")
         if self.uint8_only and s.image.dtype != np.uint8:
             raise ValueError(
                 f"{type(self).__name__}: image must be uint8, got {s.image.dtype} "
@@ -371,7 +371,8 @@ class Transform:
             names = [
                 n
                 for n, prm in sig.parameters.items()
-                if n != "self" and prm.kind in (prm.KEYWORD_ONLY, prm.POSITIONAL_OR_KEYWORD)
+                if n != "self"
+                and prm.kind in (prm.KEYWORD_ONLY, prm.POSITIONAL_OR_KEYWORD)
                 and n not in cls.not_serialized
             ]
             cls._cached_init_names = names

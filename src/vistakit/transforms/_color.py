@@ -4,7 +4,8 @@ plus ``Normalize`` and ``ToTensor``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -7,7 +7,7 @@ pipeline replays from one ``return_params=True`` result.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -35,9 +35,7 @@ class _Composite(Transform):
         transforms = list(transforms)
         for i, t in enumerate(transforms):
             if not isinstance(t, Transform):
-                raise ValueError(
-                    f"{name}: transforms[{i}] is a {type(t).__name__}; expected a vistakit transform"
-                )
+                raise ValueError(f"{name}: transforms[{i}] is a {type(t).__name__}; expected a vistakit transform")
         self.transforms = transforms
 
     def _check_input(self, s: Sample) -> None:  # children check for themselves

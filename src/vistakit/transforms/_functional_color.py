@@ -261,9 +261,7 @@ def add_gaussian_noise(image: np.ndarray, noise: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out, out=out), 0, 255, out=out).astype(np.uint8)
 
 
-def iso_noise(
-    image: np.ndarray, color_shift: float, intensity: float, rng: np.random.Generator
-) -> np.ndarray:
+def iso_noise(image: np.ndarray, color_shift: float, intensity: float, rng: np.random.Generator) -> np.ndarray:
     """Camera sensor noise: Poisson luminance noise and Gaussian hue noise (RGB only).
 
     Args:
@@ -314,8 +312,7 @@ def normalize(
         std_a = np.repeat(std_a, c)
     if mean_a.size != c or std_a.size != c:
         raise ValueError(
-            f"Normalize: mean and std need 1 or {c} values for a {c}-channel image, "
-            f"got {mean_a.size} and {std_a.size}"
+            f"Normalize: mean and std need 1 or {c} values for a {c}-channel image, got {mean_a.size} and {std_a.size}"
         )
     scale = 1.0 / (std_a * max_pixel_value)
     matrix = np.hstack([np.diag(scale), (-mean_a / std_a)[:, None]])

@@ -80,9 +80,7 @@ def interpolation_flag(name: str) -> int:
     try:
         return INTERPOLATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"interpolation must be one of {sorted(INTERPOLATIONS)}, got {name!r}"
-        ) from None
+        raise ValueError(f"interpolation must be one of {sorted(INTERPOLATIONS)}, got {name!r}") from None
 
 
 def border_flag(name: str) -> int:
@@ -123,9 +121,7 @@ def rotation(angle: float, center: tuple[float, float] = (0.0, 0.0)) -> np.ndarr
     if float(angle).is_integer() and int(angle) % 90 == 0:
         c, s = float(round(c)), float(round(s))
     cx, cy = center
-    return np.array(
-        [[c, s, (1 - c) * cx - s * cy], [-s, c, s * cx + (1 - c) * cy], [0.0, 0.0, 1.0]]
-    )
+    return np.array([[c, s, (1 - c) * cx - s * cy], [-s, c, s * cx + (1 - c) * cy], [0.0, 0.0, 1.0]])
 
 
 def shear(shear_x: float, shear_y: float = 0.0, center: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
@@ -237,9 +233,7 @@ def _fill_value(fill: float | tuple, channels: int) -> tuple:
         return (float(fill),) * 4
     fill = tuple(float(f) for f in fill)
     if len(fill) != channels or channels > 4:
-        raise ValueError(
-            f"fill must be a number or {channels} values (one per channel), got {fill}"
-        )
+        raise ValueError(f"fill must be a number or {channels} values (one per channel), got {fill}")
     return fill
 
 
@@ -291,9 +285,7 @@ def pad(
         return image
     flag = border_flag(border_mode)
     value = _fill_value(fill, image.shape[2] if image.ndim == 3 else 1)
-    return _per_chunk(
-        image, lambda im: cv2.copyMakeBorder(im, top, bottom, left, right, flag, value=value)
-    )
+    return _per_chunk(image, lambda im: cv2.copyMakeBorder(im, top, bottom, left, right, flag, value=value))
 
 
 def resize(image: np.ndarray, height: int, width: int, *, interpolation: str = "linear") -> np.ndarray:
@@ -331,9 +323,7 @@ def warp_affine(
     value = _fill_value(fill, image.shape[2] if image.ndim == 3 else 1)
     return _per_chunk(
         image,
-        lambda im: cv2.warpAffine(
-            im, m, (width, height), flags=flags, borderMode=border, borderValue=value
-        ),
+        lambda im: cv2.warpAffine(im, m, (width, height), flags=flags, borderMode=border, borderValue=value),
     )
 
 
@@ -354,9 +344,7 @@ def warp_perspective(
     value = _fill_value(fill, image.shape[2] if image.ndim == 3 else 1)
     return _per_chunk(
         image,
-        lambda im: cv2.warpPerspective(
-            im, m, (width, height), flags=flags, borderMode=border, borderValue=value
-        ),
+        lambda im: cv2.warpPerspective(im, m, (width, height), flags=flags, borderMode=border, borderValue=value),
     )
 
 
@@ -404,9 +392,7 @@ def transform_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     b = np.asarray(boxes, dtype=np.float64)
     if len(b) == 0:
         return b.reshape(0, 4).copy()
-    corners = np.stack(
-        [b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1
-    )  # (N, 4, 2)
+    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)  # (N, 4, 2)
     pts = transform_points(corners, matrix)
     return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
 

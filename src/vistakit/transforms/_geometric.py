@@ -5,7 +5,8 @@ and :func:`~vistakit.transforms._targets.apply_geometry` moves every target with
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -400,7 +401,9 @@ class _Distortion(Transform):
         map_x, map_y, points_fn, boxes_fn = self.maps(params, h, w)
 
         def image_fn(im):
-            return G.remap(im, map_x, map_y, interpolation=self.interpolation, border_mode=self.border_mode, fill=self.fill)
+            return G.remap(
+                im, map_x, map_y, interpolation=self.interpolation, border_mode=self.border_mode, fill=self.fill
+            )
 
         def mask_fn(a, f, b):
             return G.remap(a, map_x, map_y, interpolation="nearest", border_mode=b or self.border_mode, fill=f)
@@ -492,7 +495,9 @@ class GridDistortion(_Distortion):
         if int(num_steps) < 1:
             raise ValueError(f"GridDistortion: num_steps must be >= 1, got {num_steps}")
         self.num_steps = int(num_steps)
-        self.distort_limit = to_range(distort_limit, owner="GridDistortion", name="distort_limit", symmetric=True, low=-0.95, high=0.95)
+        self.distort_limit = to_range(
+            distort_limit, owner="GridDistortion", name="distort_limit", symmetric=True, low=-0.95, high=0.95
+        )
         self._set_warp_options(interpolation, border_mode, fill, fill_mask)
 
     def get_params(self, rng, sample):
@@ -587,9 +592,7 @@ class _ResizeLike(_Geometric):
     def apply(self, sample, params):
         h, w = sample.image.shape[:2]
         crop = params.get("crop", (0, 0, w, h))
-        return resized_crop(
-            sample, crop, params["size"], interpolation=self.interpolation, box_filter=self.box_filter
-        )
+        return resized_crop(sample, crop, params["size"], interpolation=self.interpolation, box_filter=self.box_filter)
 
 
 class Resize(_ResizeLike):

@@ -97,9 +97,7 @@ def _to_numpy(x: Any, field_name: str) -> tuple[np.ndarray, _Kind]:
         except ValueError as e:
             raise ValueError(f"{field_name}: cannot read as an array ({e})") from None
         return arr, _Kind("list", arr.dtype)
-    raise ValueError(
-        f"{field_name}: expected a numpy array, a torch tensor or a list, got {type(x).__name__}"
-    )
+    raise ValueError(f"{field_name}: expected a numpy array, a torch tensor or a list, got {type(x).__name__}")
 
 
 def _from_numpy(arr: np.ndarray, kind: _Kind, *, keep_dtype: bool = True) -> Any:
@@ -129,9 +127,7 @@ def _mask_working_dtype(arr: np.ndarray, field_name: str) -> np.ndarray:
             return arr.astype(np.int32)
         if -(2**53) <= lo and hi <= 2**53:
             return arr.astype(np.float64)
-    raise ValueError(
-        f"{field_name}: expected an integer or bool array, got dtype {arr.dtype}"
-    )
+    raise ValueError(f"{field_name}: expected an integer or bool array, got dtype {arr.dtype}")
 
 
 # ----------------------------------------------------------------------------- validation
@@ -156,8 +152,7 @@ def _check_image(image: Any) -> tuple[np.ndarray, str, _Kind]:
             raise ValueError(f"image: {expected}; got a tensor of shape {tuple(image.shape)}")
         if image.ndim == 3 and image.shape[0] not in (1, 3):
             raise ValueError(
-                f"image: {expected}; got a tensor of shape {tuple(image.shape)} "
-                f"({image.shape[0]} channels)"
+                f"image: {expected}; got a tensor of shape {tuple(image.shape)} ({image.shape[0]} channels)"
             )
         arr = image.detach().cpu().numpy()
         layout = "hw" if arr.ndim == 2 else "chw"
@@ -173,8 +168,7 @@ def _check_image(image: Any) -> tuple[np.ndarray, str, _Kind]:
                 else ""
             )
             raise ValueError(
-                f"image: {expected}; got an array of shape {image.shape} "
-                f"({image.shape[2]} channels){hint}"
+                f"image: {expected}; got an array of shape {image.shape} ({image.shape[2]} channels){hint}"
             )
         layout = "hw" if image.ndim == 2 else "hwc"
         arr = image[:, :, None] if image.ndim == 2 else image
@@ -266,7 +260,9 @@ class Restore:
         kind = self.boxes_kind
         if kind is not None and kind.dtype is not None:
             floating = (
-                kind.dtype.is_floating_point if isinstance(kind.dtype, torch.dtype) else np.issubdtype(kind.dtype, np.floating)
+                kind.dtype.is_floating_point
+                if isinstance(kind.dtype, torch.dtype)
+                else np.issubdtype(kind.dtype, np.floating)
             )
             if not floating:
                 kind = _Kind(kind.kind, torch.float32 if kind.kind == "tensor" else np.float64, kind.device)
@@ -297,7 +293,14 @@ class Restore:
             if kp is not None and self.keypoints_kind is not None:
                 kp = Keypoints(
                     _from_numpy(kp.data, self.keypoints_kind),
-                    _from_numpy(kp.visible, _Kind(self.keypoints_kind.kind, torch.bool if self.keypoints_kind.kind == "tensor" else np.bool_, self.keypoints_kind.device)),
+                    _from_numpy(
+                        kp.visible,
+                        _Kind(
+                            self.keypoints_kind.kind,
+                            torch.bool if self.keypoints_kind.kind == "tensor" else np.bool_,
+                            self.keypoints_kind.device,
+                        ),
+                    ),
                     kp.names,
                 )
             return Sample(
@@ -347,7 +350,11 @@ class Restore:
                     data, vis = data[0], vis[0]
                 out["keypoints"] = _from_numpy(data, self.keypoints_kind)
                 if self.keypoints_cols == 2:
-                    vkind = _Kind(self.keypoints_kind.kind, torch.bool if self.keypoints_kind.kind == "tensor" else np.bool_, self.keypoints_kind.device)
+                    vkind = _Kind(
+                        self.keypoints_kind.kind,
+                        torch.bool if self.keypoints_kind.kind == "tensor" else np.bool_,
+                        self.keypoints_kind.device,
+                    )
                     out["keypoints_visible"] = _from_numpy(vis, vkind)
         return out
 
@@ -448,8 +455,7 @@ def _prepare_common(
         masks_np, restore.masks_kind = _to_numpy(masks, "masks")
         if masks_np.ndim != 3 or masks_np.shape[1:] != (h, w):
             raise ValueError(
-                f"masks: expected shape (N, {h}, {w}) (N instance masks of the image's size), "
-                f"got {masks_np.shape}"
+                f"masks: expected shape (N, {h}, {w}) (N instance masks of the image's size), got {masks_np.shape}"
             )
         if n is not None and masks_np.shape[0] != n:
             raise ValueError(f"masks: has {masks_np.shape[0]} masks but there are {n} boxes; expected one per box")
@@ -492,7 +498,9 @@ def _typed_list(values: Any, cls: type, field_name: str) -> list:
     out = list(values)
     for i, v in enumerate(out):
         if not isinstance(v, cls):
-            raise ValueError(f"{field_name}[{i}]: expected a vistakit.structures.{cls.__name__}, got {type(v).__name__}")
+            raise ValueError(
+                f"{field_name}[{i}]: expected a vistakit.structures.{cls.__name__}, got {type(v).__name__}"
+            )
     return out
 
 
@@ -554,7 +562,7 @@ def _prepare_sample(sample: Sample) -> tuple[Sample, Restore]:
 
 
 _EMPTY_SAMPLE = Sample(image=np.zeros((1, 1, 1), np.uint8))
-_IMAGE_ONLY_HWC_UINT8: "Restore | None" = None  # set below, once Restore exists
+_IMAGE_ONLY_HWC_UINT8: Restore | None = None  # set below, once Restore exists
 
 
 def image_sample(image: np.ndarray) -> Sample:

@@ -14,7 +14,8 @@ replays exactly as long as the same partners are available.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -410,9 +411,10 @@ class MixUp(_Mixing):
             image = (a * lam + b * (1.0 - lam)).astype(a.dtype)
         out = evolve(sample, image=image)
         if sample.label is not None or other.label is not None:
-            out = evolve(out, 
+            out = evolve(
+                out,
                 label=lam * soft_label(sample.label, self.num_classes, "MixUp")
-                + (1.0 - lam) * soft_label(other.label, self.num_classes, "MixUp")
+                + (1.0 - lam) * soft_label(other.label, self.num_classes, "MixUp"),
             )
         if sample.mask is not None and lam < 0.5:
             out = evolve(out, mask=other.mask)
@@ -466,9 +468,10 @@ class CutMix(_Mixing):
         image[y0:y1, x0:x1] = other.image[y0:y1, x0:x1]
         out = evolve(sample, image=image)
         if sample.label is not None or other.label is not None:
-            out = evolve(out, 
+            out = evolve(
+                out,
                 label=lam * soft_label(sample.label, self.num_classes, "CutMix")
-                + (1.0 - lam) * soft_label(other.label, self.num_classes, "CutMix")
+                + (1.0 - lam) * soft_label(other.label, self.num_classes, "CutMix"),
             )
         if sample.mask is not None:
             m = sample.mask.copy()
@@ -568,7 +571,9 @@ class Mosaic(_Mixing):
             # The image's corner nearest the mosaic centre stays at the centre.
             x0 = w - cw if q in (0, 2) else 0
             y0 = h - ch if q in (0, 1) else 0
-            tile = resized_crop(s, (x0, y0, x0 + cw, y0 + ch), (th, tw), interpolation=self.interpolation, box_filter=self.box_filter)
+            tile = resized_crop(
+                s, (x0, y0, x0 + cw, y0 + ch), (th, tw), interpolation=self.interpolation, box_filter=self.box_filter
+            )
             image[ty0:ty1, tx0:tx1] = tile.image
             if mask is not None:
                 mask[ty0:ty1, tx0:tx1] = tile.mask

@@ -7,7 +7,8 @@ masks and keypoints stay in sync under the policies too.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -164,7 +165,9 @@ class _Policy(Transform):
     uint8_only = True
 
     def _set_common(self, interpolation: str, fill: Any) -> None:
-        self.interpolation = check_choice(interpolation, tuple(G.INTERPOLATIONS), owner=type(self).__name__, name="interpolation")
+        self.interpolation = check_choice(
+            interpolation, tuple(G.INTERPOLATIONS), owner=type(self).__name__, name="interpolation"
+        )
         self.fill = list(fill) if isinstance(fill, (list, tuple)) else fill
 
     def apply(self, sample, params):

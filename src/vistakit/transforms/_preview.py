@@ -4,8 +4,9 @@ with boxes, masks and keypoints drawn where the sample has them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -102,8 +103,16 @@ def draw_sample(sample: Any, *, size: int = 128) -> np.ndarray:
         cv2.polylines(canvas, [pts], True, colour, 1, cv2.LINE_AA)
         if text.transcription and not text.dont_care:
             x, y = (int(v) for v in pts.reshape(-1, 2).min(0))
-            cv2.putText(canvas, text.transcription[:16], (x, max(8, y - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.3,
-                        colour, 1, cv2.LINE_AA)
+            cv2.putText(
+                canvas,
+                text.transcription[:16],
+                (x, max(8, y - 2)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.3,
+                colour,
+                1,
+                cv2.LINE_AA,
+            )
     if s.keypoints is not None:
         pts, vis = np.asarray(s.keypoints.data), np.asarray(s.keypoints.visible)
         for i in range(pts.shape[0]):
@@ -151,9 +160,7 @@ def preview_grid(
             tiles.append(draw_sample(runner(s), size=tile_size))
         rows.append(tiles)
     cols = num_variants + 1
-    out = np.full(
-        (len(rows) * (tile_size + gap) + gap, cols * (tile_size + gap) + gap, 3), 255, np.uint8
-    )
+    out = np.full((len(rows) * (tile_size + gap) + gap, cols * (tile_size + gap) + gap, 3), 255, np.uint8)
     for r, tiles in enumerate(rows):
         for c, t in enumerate(tiles):
             y, x = gap + r * (tile_size + gap), gap + c * (tile_size + gap)

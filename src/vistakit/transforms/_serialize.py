@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from ._base import Transform, _REGISTRY, from_dict
 from . import _compose  # noqa: F401  (registers the composites)
+from ._base import _REGISTRY, Transform, from_dict
 
 __all__ = ["save_pipeline", "load_pipeline", "pipeline_from_config", "pipeline_to_yaml"]
 
@@ -34,7 +34,7 @@ def _normalise(item: Any, where: str) -> Any:
     if not isinstance(item, dict):
         return item
     if "name" not in item and len(item) == 1:
-        (key, value), = item.items()
+        ((key, value),) = item.items()
         if key not in _REGISTRY:
             raise ValueError(f"{where}: unknown transform {key!r}; known: {sorted(_REGISTRY)}")
         args = value or {}
@@ -100,4 +100,3 @@ def load_pipeline(path: str | Path) -> Transform:
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ValueError(f"{path}: cannot parse ({e})") from None
     return pipeline_from_config(config, where=str(path))
-

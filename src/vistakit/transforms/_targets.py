@@ -31,7 +31,7 @@ Rules (from the augmentation issue):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

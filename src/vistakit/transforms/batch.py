@@ -24,7 +24,8 @@ colour formulas), so a batch op and its single-image counterpart agree.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -194,7 +195,9 @@ class BatchRandomCrop(BatchTransform):
         p: probability per sample (unselected samples get the centre crop).
     """
 
-    def __init__(self, size: int | Sequence[int] | None = None, *, padding: int = 0, fill: float = 0, p: float = 1.0) -> None:
+    def __init__(
+        self, size: int | Sequence[int] | None = None, *, padding: int = 0, fill: float = 0, p: float = 1.0
+    ) -> None:
         super().__init__(p=p)
         self.size = None if size is None else size_pair(size, owner="BatchRandomCrop")
         if padding < 0:
@@ -571,7 +574,9 @@ class BatchRandomErasing(BatchTransform):
     def get_params(self, n, height, width, *, generator=None):
         tries = 10
         area = height * width * _uniform(n * tries, self.scale, generator).view(n, tries)
-        ar = torch.exp(_uniform(n * tries, (math.log(self.ratio[0]), math.log(self.ratio[1])), generator).view(n, tries))
+        ar = torch.exp(
+            _uniform(n * tries, (math.log(self.ratio[0]), math.log(self.ratio[1])), generator).view(n, tries)
+        )
         eh = torch.round(torch.sqrt(area * ar))
         ew = torch.round(torch.sqrt(area / ar))
         ok = (eh > 0) & (eh < height) & (ew > 0) & (ew < width)
@@ -591,7 +596,10 @@ class BatchRandomErasing(BatchTransform):
         ys = torch.arange(h, device=images.device)[None, :, None]
         xs = torch.arange(w, device=images.device)[None, None, :]
         inside = (
-            (ys >= b[:, 1, None, None]) & (ys < b[:, 3, None, None]) & (xs >= b[:, 0, None, None]) & (xs < b[:, 2, None, None])
+            (ys >= b[:, 1, None, None])
+            & (ys < b[:, 3, None, None])
+            & (xs >= b[:, 0, None, None])
+            & (xs < b[:, 2, None, None])
         )[:, None]
         value = torch.tensor(self.value, dtype=images.dtype, device=images.device)
         return torch.where(inside, value, images), labels
@@ -678,7 +686,10 @@ class BatchCutMix(BatchTransform):
         ys = torch.arange(h, device=dev)[None, :, None]
         xs = torch.arange(w, device=dev)[None, None, :]
         inside = (
-            (ys >= b[:, 1, None, None]) & (ys < b[:, 3, None, None]) & (xs >= b[:, 0, None, None]) & (xs < b[:, 2, None, None])
+            (ys >= b[:, 1, None, None])
+            & (ys < b[:, 3, None, None])
+            & (xs >= b[:, 0, None, None])
+            & (xs < b[:, 2, None, None])
         )[:, None]
         out = torch.where(inside, images[perm], images)
         y = None

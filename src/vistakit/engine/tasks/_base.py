@@ -24,7 +24,8 @@ A new task is one file: a subclass with ``@register_task`` above it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -32,10 +33,10 @@ from torch import nn
 
 from .._distributed import DistInfo
 
-_TASKS: dict[str, type["Task"]] = {}
+_TASKS: dict[str, type[Task]] = {}
 
 
-def register_task(cls: type["Task"]) -> type["Task"]:
+def register_task(cls: type[Task]) -> type[Task]:
     """Class decorator: make a :class:`Task` subclass available under its ``name``."""
     if not getattr(cls, "name", None):
         raise ValueError(f"{cls.__name__} needs a class attribute `name` to be registered")
@@ -50,7 +51,7 @@ def list_tasks() -> list[str]:
     return sorted(_TASKS)
 
 
-def get_task(task: "str | Task | None" = None, **options: Any) -> "Task":
+def get_task(task: str | Task | None = None, **options: Any) -> Task:
     """The task object for ``task``: a registered name (options go to its constructor) or a Task itself.
 
     ``None`` is classification, the default of :func:`fit` and :func:`evaluate`.
@@ -121,9 +122,11 @@ class Task:
     def build_augment(self, cfg: Any, *, num_classes: int | None, seed: int) -> Callable | None:
         """The whole-batch augmentation of ``TrainConfig.augment`` (None: none)."""
         if cfg.augment or cfg.mixup_alpha or cfg.cutmix_alpha:
-            raise ValueError(f"TrainConfig.augment / mixup_alpha / cutmix_alpha are batch operations on "
-                             f"classification targets; the {self.name} task moves its targets with the image: "
-                             "give per-sample transforms to vistakit.data.SampleDataset(..., transforms=...)")
+            raise ValueError(
+                f"TrainConfig.augment / mixup_alpha / cutmix_alpha are batch operations on "
+                f"classification targets; the {self.name} task moves its targets with the image: "
+                "give per-sample transforms to vistakit.data.SampleDataset(..., transforms=...)"
+            )
         return None
 
     # --- training
@@ -175,11 +178,15 @@ def sample_fields(item: Any, where: str) -> Any:
     """The Sample of a dataset item, with a clear error for anything else."""
     if hasattr(item, "image") and hasattr(item, "boxes"):
         return item
-    raise TypeError(f"{where} needs vistakit.structures.Sample items (image plus targets), got {type(item).__name__};"
-                    " wrap the dataset: vistakit.data.SampleDataset(dataset)")
+    raise TypeError(
+        f"{where} needs vistakit.structures.Sample items (image plus targets), got {type(item).__name__};"
+        " wrap the dataset: vistakit.data.SampleDataset(dataset)"
+    )
 
 
-def instance_target(sample: Any, *, index: int, masks: bool = False, keypoints: bool = False) -> dict[str, torch.Tensor]:
+def instance_target(
+    sample: Any, *, index: int, masks: bool = False, keypoints: bool = False
+) -> dict[str, torch.Tensor]:
     """torchvision's target dict of one image: ``boxes`` (N, 4) float32 xyxy pixels, ``labels`` (N,) int64,
     plus ``masks`` (N, H, W) uint8 and / or ``keypoints`` (N, K, 3) float32 (x, y, visibility)."""
     h, w = sample.size
@@ -188,8 +195,11 @@ def instance_target(sample: Any, *, index: int, masks: bool = False, keypoints: 
     else:
         boxes = torch.as_tensor(np.asarray(sample.boxes.xyxy(width=w, height=h), dtype=np.float32)).reshape(-1, 4)
     n = len(boxes)
-    labels = torch.zeros(n, dtype=torch.int64) if sample.labels is None else torch.as_tensor(
-        np.asarray(sample.labels), dtype=torch.int64).reshape(-1)
+    labels = (
+        torch.zeros(n, dtype=torch.int64)
+        if sample.labels is None
+        else torch.as_tensor(np.asarray(sample.labels), dtype=torch.int64).reshape(-1)
+    )
     if len(labels) != n:
         raise ValueError(f"sample {index}: {n} boxes but {len(labels)} labels")
     target = {"boxes": boxes, "labels": labels}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -47,8 +48,9 @@ class ClassificationMeter(Meter):
             self.targets.append(targets.cpu())
 
     def reduce(self, device: torch.device, info: DistInfo) -> None:
-        self.loss_sum, self.correct, self.count = all_reduce_sum([self.loss_sum, self.correct, self.count],
-                                                                 device, info)
+        self.loss_sum, self.correct, self.count = all_reduce_sum(
+            [self.loss_sum, self.correct, self.count], device, info
+        )
 
     def compute(self) -> dict[str, float]:
         n = max(self.count, 1)
@@ -82,11 +84,17 @@ class ClassificationTask(Task):
         return collate(items)
 
     def build_augment(self, cfg: Any, *, num_classes: int | None, seed: int) -> Callable | None:
-        return build_augment(cfg.augment, num_classes=num_classes or 0, mixup_alpha=cfg.mixup_alpha,
-                             cutmix_alpha=cfg.cutmix_alpha, seed=seed)
+        return build_augment(
+            cfg.augment,
+            num_classes=num_classes or 0,
+            mixup_alpha=cfg.mixup_alpha,
+            cutmix_alpha=cfg.cutmix_alpha,
+            seed=seed,
+        )
 
-    def loss(self, model: nn.Module, images: torch.Tensor, targets: torch.Tensor,
-             cfg: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(
+        self, model: nn.Module, images: torch.Tensor, targets: torch.Tensor, cfg: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         logits = model(images)
         return F.cross_entropy(logits.float(), targets, label_smoothing=cfg.label_smoothing), logits
 

@@ -45,8 +45,7 @@ class DetectionMeter(Meter):
             args = (pred["boxes"], pred["scores"], pred["labels"], gt["boxes"], gt["labels"])
             if self.masks:
                 self.box_matches.append(match_detections(*args, iou_threshold=self.iou_threshold))
-                self.matches.append(match_detections(*args, iou_threshold=self.iou_threshold,
-                                                     iou=mask_ious(pred, gt)))
+                self.matches.append(match_detections(*args, iou_threshold=self.iou_threshold, iou=mask_ious(pred, gt)))
             else:
                 self.matches.append(match_detections(*args, iou_threshold=self.iou_threshold))
             self.extra(pred, gt, self.matches[-1])
@@ -108,16 +107,20 @@ class DetectionTask(Task):
         for i, item in enumerate(items):
             s = sample_fields(item, f"the {self.name} task")
             images.append(to_chw(s.image))
-            targets.append(instance_target(s, index=s.meta.get("index", i), masks=self.needs_masks,
-                                           keypoints=self.needs_keypoints))
+            targets.append(
+                instance_target(s, index=s.meta.get("index", i), masks=self.needs_masks, keypoints=self.needs_keypoints)
+            )
         return stack_or_list(images), targets
 
-    def loss(self, model: nn.Module, images: Any, targets: list[dict[str, torch.Tensor]],
-             cfg: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def loss(
+        self, model: nn.Module, images: Any, targets: list[dict[str, torch.Tensor]], cfg: Any
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         losses = model(images, targets)
         if not isinstance(losses, dict) or not losses:
-            raise TypeError(f"a {self.name} model in training mode returns its dict of losses for (images, targets) "
-                            f"(torchvision's convention); got {type(losses).__name__}")
+            raise TypeError(
+                f"a {self.name} model in training mode returns its dict of losses for (images, targets) "
+                f"(torchvision's convention); got {type(losses).__name__}"
+            )
         return sum(v.float() for v in losses.values()), losses
 
     def predict(self, model: nn.Module, images: Any, *, tta: bool = False) -> list[dict[str, torch.Tensor]]:

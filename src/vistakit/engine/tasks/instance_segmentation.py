@@ -9,8 +9,8 @@ the boxes alone.
 
 from __future__ import annotations
 
-from .detection import DetectionMeter, DetectionTask
 from ._base import register_task
+from .detection import DetectionMeter, DetectionTask
 
 
 @register_task

@@ -14,8 +14,8 @@ import torch
 
 from ...metrics import DetectionMatches
 from .._distributed import DistInfo, all_reduce_sum
-from .detection import DetectionMeter, DetectionTask
 from ._base import register_task
+from .detection import DetectionMeter, DetectionTask
 
 
 class KeypointMeter(DetectionMeter):
@@ -63,5 +63,6 @@ class KeypointTask(DetectionTask):
         self.pck_alpha = pck_alpha
 
     def meter(self, *, collect: bool = False) -> KeypointMeter:
-        return KeypointMeter(iou_threshold=self.iou_threshold, score_threshold=self.score_threshold,
-                             alpha=self.pck_alpha)
+        return KeypointMeter(
+            iou_threshold=self.iou_threshold, score_threshold=self.score_threshold, alpha=self.pck_alpha
+        )

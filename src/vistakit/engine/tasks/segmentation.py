@@ -35,13 +35,16 @@ class SegmentationMeter(Meter):
         k = outputs.shape[1]
         if self.cm is None:
             self.cm = torch.zeros(k * k, dtype=torch.float64, device=outputs.device)
-        self.loss_sum += F.cross_entropy(outputs.float(), targets, ignore_index=self.ignore_index,
-                                         reduction="sum").item()
+        self.loss_sum += F.cross_entropy(
+            outputs.float(), targets, ignore_index=self.ignore_index, reduction="sum"
+        ).item()
         keep = targets != self.ignore_index
         t, p = targets[keep], outputs.argmax(1)[keep]
         if len(t) and (t.min() < 0 or t.max() >= k):
-            raise ValueError(f"the mask holds class {int(t.max() if t.max() >= k else t.min())} but the model "
-                             f"predicts {k} classes (and {self.ignore_index} is the ignore label)")
+            raise ValueError(
+                f"the mask holds class {int(t.max() if t.max() >= k else t.min())} but the model "
+                f"predicts {k} classes (and {self.ignore_index} is the ignore label)"
+            )
         self.cm += torch.bincount(t * k + p, minlength=k * k).double()
         self.pixels += float(keep.sum())
         self.count += len(targets)
@@ -57,8 +60,7 @@ class SegmentationMeter(Meter):
             return {"loss": float("nan"), "pixel_accuracy": float("nan"), "miou": float("nan")}
         k = int(round(len(self.cm) ** 0.5))
         cm = self.cm.cpu().numpy().reshape(k, k)
-        return {"loss": self.loss_sum / max(self.pixels, 1), "pixel_accuracy": pixel_accuracy(cm),
-                "miou": mean_iou(cm)}
+        return {"loss": self.loss_sum / max(self.pixels, 1), "pixel_accuracy": pixel_accuracy(cm), "miou": mean_iou(cm)}
 
     def confusion(self) -> np.ndarray:
         k = int(round(len(self.cm) ** 0.5))
@@ -97,29 +99,38 @@ class SemanticSegmentationTask(Task):
         for i, item in enumerate(items):
             s = sample_fields(item, "the semantic_segmentation task")
             if s.mask is None:
-                raise ValueError(f"sample {s.meta.get('index', i)}: the semantic_segmentation task needs "
-                                 "Sample.mask (H, W class indices), the sample has none")
+                raise ValueError(
+                    f"sample {s.meta.get('index', i)}: the semantic_segmentation task needs "
+                    "Sample.mask (H, W class indices), the sample has none"
+                )
             image = to_chw(s.image)
             mask = torch.as_tensor(np.asarray(s.mask)).long()
             if mask.shape != image.shape[-2:]:
-                raise ValueError(f"sample {s.meta.get('index', i)}: mask {tuple(mask.shape)} and image "
-                                 f"{tuple(image.shape[-2:])} differ in size")
+                raise ValueError(
+                    f"sample {s.meta.get('index', i)}: mask {tuple(mask.shape)} and image "
+                    f"{tuple(image.shape[-2:])} differ in size"
+                )
             images.append(image)
             masks.append(mask)
         batch = stack_or_list(images)
         if isinstance(batch, list):
-            raise ValueError("semantic segmentation batches need images of one size; resize or crop them "
-                             "with the dataset's transforms")
+            raise ValueError(
+                "semantic segmentation batches need images of one size; resize or crop them "
+                "with the dataset's transforms"
+            )
         return batch, torch.stack(masks)
 
-    def loss(self, model: nn.Module, images: torch.Tensor, targets: torch.Tensor,
-             cfg: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(
+        self, model: nn.Module, images: torch.Tensor, targets: torch.Tensor, cfg: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         out, aux = _logits(model(images))
-        loss = F.cross_entropy(out.float(), targets, ignore_index=self.ignore_index,
-                               label_smoothing=cfg.label_smoothing)
+        loss = F.cross_entropy(
+            out.float(), targets, ignore_index=self.ignore_index, label_smoothing=cfg.label_smoothing
+        )
         if aux is not None and self.aux_weight:
-            loss = loss + self.aux_weight * F.cross_entropy(aux.float(), targets, ignore_index=self.ignore_index,
-                                                            label_smoothing=cfg.label_smoothing)
+            loss = loss + self.aux_weight * F.cross_entropy(
+                aux.float(), targets, ignore_index=self.ignore_index, label_smoothing=cfg.label_smoothing
+            )
         return loss, out
 
     def train_stats(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
