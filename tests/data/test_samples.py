@@ -148,6 +148,13 @@ def _coco(tmp_path):
     return load_dataset("coco", "val2017", root=_coco_root(tmp_path), download=False, task="instances")
 
 
+def _voc2012(tmp_path):
+    from .test_voc import _devkit
+
+    _devkit(tmp_path)
+    return load_dataset("voc2012", "trainval", root=tmp_path, download=False)
+
+
 def _synthtext(tmp_path):
     write_synthtext(tmp_path)
     return load_dataset("synthtext", "train", root=tmp_path, download=False)
@@ -173,6 +180,7 @@ BUILDERS = {
     "icdar2013": _icdar2013,
     "synthtext": _synthtext,
     "coco": _coco,
+    "voc2012": _voc2012,
 }
 
 

@@ -381,3 +381,18 @@ def test_foreign_attributes_scalars_written_structures_reported(tmp_path):
     root = ET.parse(tmp_path / "out" / "Annotations" / "x.xml").getroot()
     assert root.findtext("object/rotation") == "30.0" and root.findtext("json") == "x.json"
     assert root.find("object/flags") is None and root.find("cvat_shapes") is None
+
+
+def test_voc2012_data_set(tmp_path):
+    from vistakit.data import VOC_CLASSES, dataset_info, load_dataset
+
+    _devkit(tmp_path)
+    info = dataset_info("voc2012")
+    assert info.classes == VOC_CLASSES and info.splits["trainval"] == 11_540
+    assert info.files[0].md5 == "6cd6e144f989b92b3379bac3b3de84fd"
+    ds = load_dataset("voc2012", "train", root=tmp_path, download=False, masks=True)
+    s = ds[0]
+    assert len(ds) == 1 and s.meta["file_name"].endswith("2007_000032.jpg")
+    assert s.masks.shape[0] == len(s.boxes) == 2 and s.masks[0].sum() == 7 * 10
+    everything = load_dataset("voc2012", "trainval", root=tmp_path, download=False)
+    assert len(everything) == 2 and everything.get_sample(0).masks is None

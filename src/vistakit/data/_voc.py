@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,10 @@ import numpy as np
 from PIL import Image
 
 from .._files import atomic_write
-from ..structures import RLE
+from ..structures import RLE, Sample
 from ._annotations import (
     AnnotatedImage,
+    AnnotationDataset,
     AnnotationFormat,
     AnnotationSet,
     Category,
@@ -53,9 +55,13 @@ from ._annotations import (
     place_images,
     register_format,
 )
+from ._base import VisionDataset
 from ._errors import DatasetError
+from ._info import DataFile, DatasetInfo
+from ._registry import register_dataset
+from ._resolve import archive_member, fetch_files
 
-__all__ = ["VOC_CLASSES", "VocFormat", "voc_palette"]
+__all__ = ["VOC2012", "VOC_CLASSES", "VocFormat", "voc_palette"]
 
 #: The 20 Pascal VOC classes in the official order (ids 0..19; label PNG values 1..20).
 VOC_CLASSES: tuple[str, ...] = (
@@ -601,3 +607,59 @@ class VocFormat(AnnotationFormat):
             None if classes is None else _palette_png_bytes(classes),
             None if objects is None else _palette_png_bytes(objects),
         )
+
+
+# ----------------------------------------------------------------------------- the VOC2012 data set
+
+VOC2012 = DatasetInfo(
+    name="voc2012",
+    title="PASCAL Visual Object Classes Challenge 2012 (VOC2012)",
+    task="detection",
+    classes=VOC_CLASSES,
+    splits={"train": 5_717, "val": 5_823, "trainval": 11_540},
+    channels=3,
+    license=(
+        "images from flickr under flickr's terms of use; the annotations are for research use under the "
+        "VOC challenge's terms"
+    ),
+    homepage="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/",
+    citation=(
+        "M. Everingham, L. Van Gool, C. K. I. Williams, J. Winn and A. Zisserman. The PASCAL Visual Object "
+        "Classes (VOC) Challenge. International Journal of Computer Vision, 88(2):303-338, 2010."
+    ),
+    files=(
+        DataFile(
+            "VOCtrainval_11-May-2012.tar",
+            urls=("http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",),
+            size=1_999_639_040,
+            md5="6cd6e144f989b92b3379bac3b3de84fd",
+            extracted="VOCdevkit",
+        ),
+    ),
+    description=(
+        "11,540 photos of the detection train/val split with 27,450 boxes of 20 object classes "
+        "(difficult and truncated flags), 2,913 of them with class and object segmentation PNGs."
+    ),
+)
+
+
+@register_dataset(VOC2012)
+def load_voc2012(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+    masks: bool = False,
+) -> VisionDataset:
+    """One detection split (``ImageSets/Main``) as an :class:`AnnotationDataset`.
+
+    Args:
+        masks: decode every object's mask into ``Sample.masks`` (only for images that have a
+            SegmentationObject PNG; an image without one is an error then).
+    """
+    found = fetch_files(info, root=root, download=download)
+    devkit = archive_member(found["VOCtrainval_11-May-2012.tar"], root=root, info=info)
+    annotations = VocFormat().read(devkit / "VOC2012", split=split, masks=True)
+    return AnnotationDataset(annotations, info=info, split=split, masks=masks, transform=transform)
