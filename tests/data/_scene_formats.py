@@ -294,3 +294,73 @@ def write_synthtext(root: Path, *, wordbb=None, charbb=None, txt=None) -> Path:
         },
     )
     return folder
+
+
+def write_ade20k_full(root: Path) -> Path:
+    """``ADE20K_2021_17_01/images/ADE/{training,validation}/<scene>/ADE_*.jpg`` + ``.json`` (latin-1) + ``_seg.png``.
+
+    Each image: a wall (class 2978), a window (class 3055) and the window's pane, a part of level 1.
+    """
+    base = root / "ADE20K_2021_17_01"
+    for folder, prefix in (("training", "ADE_train"), ("validation", "ADE_frame")):
+        for k in range(2):
+            scene = base / "images" / "ADE" / folder / "home_or_hotel" / "bathroom"
+            name = f"{prefix}_{k + 1:08d}"
+            write_image(scene / f"{name}.jpg", solid(30 * k, size=(24, 32)))
+            objects = [
+                {
+                    "id": 0,
+                    "name": "wall",
+                    "name_ndx": 2978,
+                    "raw_name": "wall",
+                    "crop": "0",
+                    "occluded": "no",
+                    "attributes": [],
+                    "parts": {"hasparts": [], "ispartof": [], "part_level": 0},
+                    "polygon": {"x": [0, 31, 31, 0], "y": [0, 0, 11, 11], "click_date": []},
+                },
+                {
+                    "id": 1,
+                    "name": "windowpane, window",
+                    "name_ndx": 3055,
+                    "raw_name": "ventana",
+                    "crop": "0",
+                    "occluded": "yes",
+                    "attributes": "opened",
+                    "parts": {"hasparts": [2], "ispartof": [], "part_level": 0},
+                    "polygon": {"x": [4, 20, 20, 4], "y": [12 + k, 12 + k, 22, 22]},
+                },
+                {
+                    "id": 2,
+                    "name": "pane",
+                    "name_ndx": 1870,
+                    "raw_name": "cristal",
+                    "crop": "0",
+                    "occluded": "no",
+                    "attributes": [],
+                    "parts": {"hasparts": [], "ispartof": 1, "part_level": 1},
+                    "polygon": {"x": [6, 18, 18, 6], "y": [14, 14, 20, 20]},
+                },
+                {
+                    "id": 3,
+                    "name": "point",
+                    "name_ndx": 9,
+                    "raw_name": "x",
+                    "crop": "0",
+                    "occluded": "no",
+                    "attributes": [],
+                    "parts": {"part_level": 0},
+                    "polygon": {"x": [3], "y": [3]},
+                },
+            ]
+            doc = {
+                "annotation": {
+                    "filename": f"{name}.jpg",
+                    "folder": str(scene.relative_to(root)),
+                    "imsize": [24, 32, 3],
+                    "object": objects,
+                }
+            }
+            (scene / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="latin-1")
+            Image.fromarray(np.zeros((24, 32, 3), np.uint8)).save(scene / f"{name}_seg.png")
+    return base

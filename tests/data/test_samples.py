@@ -39,6 +39,7 @@ from ._formats import (
 )
 from ._scene_formats import (
     write_ade20k,
+    write_ade20k_full,
     write_cityscapes,
     write_coco_text,
     write_icdar2013,
@@ -155,6 +156,11 @@ def _voc2012(tmp_path):
     return load_dataset("voc2012", "trainval", root=tmp_path, download=False)
 
 
+def _ade20k_full(tmp_path):
+    write_ade20k_full(tmp_path)
+    return load_dataset("ade20k-full", "train", root=tmp_path, download=False)
+
+
 def _synthtext(tmp_path):
     write_synthtext(tmp_path)
     return load_dataset("synthtext", "train", root=tmp_path, download=False)
@@ -181,6 +187,7 @@ BUILDERS = {
     "synthtext": _synthtext,
     "coco": _coco,
     "voc2012": _voc2012,
+    "ade20k-full": _ade20k_full,
 }
 
 

@@ -36,7 +36,16 @@ from ._registry import package_lines, register_dataset
 from ._resolve import archive_member, fetch_files
 from ._semantic import SemanticDataset, read_label_png
 
-__all__ = ["ADE20K", "IGNORE_INDEX", "ade20k_classes", "full_seg_instances", "read_full_seg", "read_scene_parsing_mask"]
+__all__ = [
+    "ADE20K",
+    "ADE20K_FULL",
+    "IGNORE_INDEX",
+    "ade20k_classes",
+    "full_seg_instances",
+    "read_full_annotation",
+    "read_full_seg",
+    "read_scene_parsing_mask",
+]
 
 IGNORE_INDEX = 255
 _SPLIT_DIRS = {"train": "training", "val": "validation"}
@@ -194,5 +203,158 @@ def load_ade20k(
         split=split,
         classes=classes,
         ignore_index=IGNORE_INDEX if reduce_zero_label else None,
+        transform=transform,
+    )
+
+
+# ----------------------------------------------------------------------------- the full release
+
+
+def read_full_annotation(json_path: str | os.PathLike, *, width: int, height: int) -> list[Instance]:
+    """The objects and parts of one image of the full release, from its ``ADE_*.json``.
+
+    The file (latin-1, as the release writes it) holds ``annotation.object``: one record per
+    object or part with ``id``, ``name`` / ``raw_name``, ``name_ndx`` (the class, 1-based into
+    the release's ``objects.txt``), ``polygon`` (``x`` and ``y`` lists), ``parts.part_level``
+    (0 for a whole object, k for a part of level k, ``parts.ispartof`` its parent's id),
+    ``occluded`` (``"yes"`` / ``"no"``), ``crop`` and ``attributes``.
+
+    Returns:
+        One :class:`Instance` per record with three or more polygon points: ``category_id`` is
+        ``name_ndx``, the outline a :class:`Polygons` (clipped to the image by the rasteriser),
+        the box its bounds, and the attributes ``name``, ``raw_name``, ``part_level``,
+        ``part_of``, ``occluded`` (bool), ``crop`` and ``attributes``.
+
+    Raises:
+        DatasetError: naming the file, the object and the field.
+    """
+    import json
+
+    from ._annotations import as_polygons
+
+    path = Path(json_path)
+    try:
+        with open(path, encoding="latin-1") as f:
+            doc = json.load(f)
+        objects = doc["annotation"]["object"]
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: the annotation file is missing") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise DatasetError(f"{path}: not an ADE20K annotation (annotation.object: {type(e).__name__}: {e})") from None
+    out = []
+    for i, obj in enumerate(objects):
+        where = f"{path}: annotation.object[{i}]"
+        try:
+            xs, ys = (np.asarray(obj["polygon"][k], dtype=np.float64).reshape(-1) for k in ("x", "y"))
+            cls, oid = int(obj["name_ndx"]), int(obj["id"])
+            parts = obj.get("parts") or {}
+            level = int(parts.get("part_level", 0))
+        except (KeyError, TypeError, ValueError) as e:
+            raise DatasetError(f"{where}: missing or bad field ({type(e).__name__}: {e})") from None
+        if len(xs) != len(ys):
+            raise DatasetError(f"{where}.polygon: {len(xs)} x but {len(ys)} y values")
+        if len(xs) < 3:
+            continue  # a point or a line: no region
+        poly = as_polygons([np.stack([xs, ys], axis=1)])
+        x1, y1 = np.clip(poly.bbox[:2], 0, [width, height])
+        x2, y2 = np.clip(poly.bbox[2:], 0, [width, height])
+        attributes = obj.get("attributes", [])
+        out.append(
+            Instance(
+                cls,
+                [x1, y1, x2, y2],
+                polygons=poly,
+                id=oid,
+                attributes={
+                    "name": obj.get("name", ""),
+                    "raw_name": obj.get("raw_name", ""),
+                    "part_level": level,
+                    "part_of": parts.get("ispartof"),
+                    "occluded": obj.get("occluded") == "yes",
+                    "crop": obj.get("crop"),
+                    "attributes": attributes if isinstance(attributes, list) else [attributes],
+                },
+            )
+        )
+    return out
+
+
+ADE20K_FULL = DatasetInfo(
+    name="ade20k-full",
+    title="ADE20K full release (ADE20K_2021_17_01): objects and parts",
+    task="instance segmentation",
+    classes=(),
+    classes_in_files=True,
+    splits={"train": 25_574, "val": 2_000},
+    channels=3,
+    license=ADE20K.license,
+    homepage="https://groups.csail.mit.edu/vision/datasets/ADE20K/",
+    citation=ADE20K.citation,
+    files=(DataFile("ADE20K_2021_17_01.zip", extracted="ADE20K_2021_17_01"),),
+    description=(
+        "The full ADE20K release: every image's objects and their parts (up to several part levels) as "
+        "polygons with 3,688 classes, occlusion and attributes, beside the *_seg.png / *_parts_N.png "
+        "class and instance maps."
+    ),
+    manual_download=(
+        "Register at https://groups.csail.mit.edu/vision/datasets/ADE20K/ and download ADE20K_2021_17_01.zip; "
+        "put the zip (or its unpacked ADE20K_2021_17_01 folder) in the data folder."
+    ),
+)
+
+
+@register_dataset(ADE20K_FULL)
+def load_ade20k_full(
+    info: DatasetInfo,
+    split: str,
+    *,
+    root: str | os.PathLike | None,
+    download: bool,
+    transform: Callable[[Sample], Sample] | None,
+    parts: bool = True,
+    masks: bool = False,
+) -> VisionDataset:
+    """One split of the full release as an :class:`AnnotationDataset` of objects (and parts).
+
+    Args:
+        parts: keep the parts (attribute ``part_level`` > 0) beside the whole objects.
+        masks: rasterise every outline into ``Sample.masks``.
+    """
+    from ._annotations import AnnotatedImage, AnnotationDataset, AnnotationSet, Category
+
+    found = fetch_files(info, root=root, download=download)
+    base = archive_member(found["ADE20K_2021_17_01.zip"], root=root, info=info)
+    folder = base / "images" / "ADE" / _SPLIT_DIRS[split]
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: the images of split {split!r} are missing")
+    jpgs = sorted(p for p in folder.rglob("*.jpg") if p.with_suffix(".json").is_file())
+    if not jpgs:
+        raise DatasetError(f"{folder}: no .jpg images with their .json annotation")
+    images, names = [], {}
+    for n, jpg in enumerate(jpgs):
+        with Image.open(jpg) as im:
+            width, height = im.size
+        instances = read_full_annotation(jpg.with_suffix(".json"), width=width, height=height)
+        if not parts:
+            instances = [i for i in instances if i.attributes["part_level"] == 0]
+        for i in instances:
+            names.setdefault(i.category_id, i.attributes["name"])
+        seg = jpg.with_name(f"{jpg.stem}_seg.png")
+        images.append(
+            AnnotatedImage(
+                str(jpg.relative_to(base)),
+                width,
+                height,
+                n,
+                instances,
+                segmentation=str(seg.relative_to(base)) if seg.is_file() else None,
+            )
+        )
+    categories = [Category(k, names[k]) for k in sorted(names)]
+    return AnnotationDataset(
+        AnnotationSet(categories, images, image_root=base, info={"format": "ade20k-full"}),
+        info=info,
+        split=split,
+        masks=masks,
         transform=transform,
     )

@@ -72,6 +72,8 @@ class DatasetInfo:
         manual_download: how to get the files when they cannot be downloaded
             automatically (registration, Google Drive); None when they can.
         other_labels: further label sets by name (CIFAR-100 ``coarse``).
+        classes_in_files: the classes are the data's own, read from its files (the ADE20K full
+            release's thousands of object classes), so ``classes`` is empty.
     """
 
     name: str
@@ -89,6 +91,7 @@ class DatasetInfo:
     system_dirs: tuple[str, ...] = ()
     manual_download: str | None = None
     other_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    classes_in_files: bool = False
 
     def __post_init__(self) -> None:
         # Private copies, so a caller's dict cannot change the card afterwards.
