@@ -408,6 +408,30 @@ def instance_where(image: AnnotatedImage, k: int, inst: Instance) -> str:
     return f"image {image.id} ({image.file_name}), instance {inst.id if inst.id is not None else k}"
 
 
+def writable_instance(fmt: str, image: AnnotatedImage, k: int, inst: Instance, known: Any) -> str:
+    """The two checks every writer makes before it writes an instance; returns how to name it.
+
+    Raises:
+        DatasetError: ``"{fmt}: image ..., instance ...: field ..."`` when the category id is not
+            in ``known`` (a container of ids), or the box is not inside the image.
+    """
+    where = instance_where(image, k, inst)
+    if inst.category_id not in known:
+        raise DatasetError(f"{fmt}: {where}: field category_id: unknown category id {inst.category_id}")
+    x1, y1, x2, y2 = (float(v) for v in inst.box)
+    if not (0 <= x1 <= x2 <= image.width and 0 <= y1 <= y2 <= image.height):
+        raise DatasetError(
+            f"{fmt}: {where}: field box: {inst.box.tolist()} lies outside the {image.width}x{image.height} image"
+        )
+    return where
+
+
+def next_group_id(image: AnnotatedImage) -> int:
+    """One more than the largest integer ``group_id`` attribute of the image's instances (1 when none)."""
+    ids = [i.attributes["group_id"] for i in image.instances if isinstance(i.attributes.get("group_id"), int)]
+    return 1 + max(ids, default=0)
+
+
 def as_polygons(rings: Sequence[Sequence[float]] | Sequence[np.ndarray]) -> Polygons:
     """Polygons from flat ``[x1, y1, x2, y2, ...]`` lists or (K, 2) arrays."""
     return Polygons([np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings])

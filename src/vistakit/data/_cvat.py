@@ -55,10 +55,11 @@ from ._annotations import (
     Category,
     ConversionReport,
     Instance,
-    instance_where,
     mask_crop,
+    next_group_id,
     place_images,
     register_format,
+    writable_instance,
 )
 from ._errors import DatasetError
 
@@ -365,19 +366,10 @@ class CvatFormat(AnnotationFormat):
             e = ET.SubElement(root, "image", attrib)
             for key in sorted(set(im.attributes) - {"subset", "task_id", "cvat_shapes"}):
                 report.skipped.append(f"{where_im}: attribute {key!r} (CVAT images hold no free attributes)")
-            next_group = 1 + max(
-                (int(i.attributes["group_id"]) for i in im.instances if isinstance(i.attributes.get("group_id"), int)),
-                default=0,
-            )
+            next_group = next_group_id(im)
             for k, inst in enumerate(im.instances):
-                where = instance_where(im, k, inst)
-                if inst.category_id not in name_of:
-                    raise DatasetError(f"cvat: {where}: field category_id: unknown category id {inst.category_id}")
+                where = writable_instance("cvat", im, k, inst, name_of)
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
-                if not (0 <= x1 <= x2 <= im.width and 0 <= y1 <= y2 <= im.height):
-                    raise DatasetError(
-                        f"cvat: {where}: field box: {inst.box.tolist()} lies outside the {im.width}x{im.height} image"
-                    )
                 a = dict(inst.attributes)
                 xml_a = {
                     "label": name_of[inst.category_id],

@@ -55,8 +55,8 @@ from ._annotations import (
     Category,
     ConversionReport,
     Instance,
-    instance_where,
     register_format,
+    writable_instance,
 )
 from ._errors import DatasetError
 
@@ -399,16 +399,8 @@ class LabelStudioFormat(AnnotationFormat):
             tail = {"from_name": from_name, "to_name": to_name, "origin": "manual"}
 
             for k, inst in enumerate(im.instances):
-                where = instance_where(im, k, inst)
-                if inst.category_id not in name_of:
-                    raise DatasetError(
-                        f"labelstudio: {where}: field category_id: unknown category id {inst.category_id}"
-                    )
+                where = writable_instance("labelstudio", im, k, inst, name_of)
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
-                if not (0 <= x1 <= x2 <= W and 0 <= y1 <= y2 <= H):
-                    raise DatasetError(
-                        f"labelstudio: {where}: field box: {inst.box.tolist()} lies outside the {W}x{H} image"
-                    )
                 label = name_of[inst.category_id]
                 a = dict(inst.attributes)
                 rot, rect = a.pop("rotation", None), a.pop("rect", None)

@@ -54,6 +54,7 @@ from ._annotations import (
     instance_where,
     place_images,
     register_format,
+    writable_instance,
 )
 from ._base import VisionDataset
 from ._errors import DatasetError
@@ -482,14 +483,8 @@ class VocFormat(AnnotationFormat):
                     1 if (seg_png is not None or obj_png is not None) else im.attributes.get("segmented", 0),
                 )
             for k, inst in enumerate(im.instances):
-                where = instance_where(im, k, inst)
-                if inst.category_id not in name_of:
-                    raise DatasetError(f"voc: {where}: field category_id: unknown category id {inst.category_id}")
+                where = writable_instance("voc", im, k, inst, name_of)
                 x1, y1, x2, y2 = (float(v) for v in inst.box)
-                if not (0 <= x1 <= x2 <= im.width and 0 <= y1 <= y2 <= im.height):
-                    raise DatasetError(
-                        f"voc: {where}: field box: {inst.box.tolist()} lies outside the {im.width}x{im.height} image"
-                    )
                 obj = ET.SubElement(root, "object")
                 _add(obj, "name", name_of[inst.category_id])
                 a = dict(inst.attributes)
