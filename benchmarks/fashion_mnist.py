@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from vistakit._files import atomic_write  # noqa: E402
 from vistakit.data import load_dataset  # noqa: E402
-from vistakit.engine import channel_stats, evaluate, fit_ensemble, get_recipe, resolve_amp  # noqa: E402
+from vistakit.engine import channel_stats, evaluate_as_trained, fit_ensemble, get_recipe  # noqa: E402
 from vistakit.models import create_model  # noqa: E402
 
 # ----------------------------------------------------------------------------- the baseline
@@ -140,19 +140,7 @@ def run_recipe(
         member = record.get("member", 1)
         if member - 1 > len(finished):  # a new member started: the previous one is done
             finished.append(latest[member - 1])
-        device = next(model.parameters()).device
-        ev = evaluate(
-            model,
-            test,
-            mean=mean,
-            std=std,
-            tta=cfg.tta,
-            device=device,
-            amp=resolve_amp(cfg.amp, device),
-            channels_last=cfg.channels_last,
-            collect=True,
-            batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
-        )
+        ev = evaluate_as_trained(model, test, cfg, mean=mean, std=std, collect=True)
         latest[member] = ev.probs
         probs = torch.stack([*finished, ev.probs]).mean(0)
         acc = (probs.argmax(1) == ev.targets).float().mean().item()

@@ -37,7 +37,17 @@ from ._distributed import DistInfo, init_distributed
 from ._ema import EMA
 from ._ensemble import Ensemble, fit_ensemble
 from ._finetune import FinetuneConfig, FinetuneResult, Phase, finetune, finetune_run, plan_phases
-from ._loop import EvalResult, TrainingDiverged, TrainResult, build_optimizer, evaluate, fit, resolve_amp, train_step
+from ._loop import (
+    EvalResult,
+    TrainingDiverged,
+    TrainResult,
+    build_optimizer,
+    evaluate,
+    evaluate_as_trained,
+    fit,
+    resolve_amp,
+    train_step,
+)
 from ._lr_find import LRFindResult, lr_find
 from ._prepared import PreparedData, labelled_subset
 from ._recipes import get_recipe, list_recipes
@@ -69,6 +79,7 @@ __all__ = [
     "register_task",
     "train_step",
     "resolve_amp",
+    "evaluate_as_trained",
     "lr_find_run",
     "Comparison",
     "FinetuneConfig",

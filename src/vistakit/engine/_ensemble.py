@@ -25,7 +25,7 @@ from torch import nn
 from ._checkpoint import FORMAT
 from ._config import TrainConfig
 from ._distributed import barrier, init_distributed, resolve_device
-from ._loop import TrainResult, evaluate, fit, resolve_amp
+from ._loop import TrainResult, evaluate_as_trained, fit
 from ._rundir import CHECKPOINT, CONFIG, FINAL, RunDir
 
 
@@ -196,18 +196,7 @@ def fit_ensemble(
     mean, std = tuple(results[0]["mean"]), tuple(results[0]["std"])
     val_acc = None
     if val_data is not None:
-        val_acc = evaluate(
-            ensemble,
-            val_data,
-            mean=mean,
-            std=std,
-            tta=cfg.tta,
-            device=device,
-            amp=resolve_amp(cfg.amp, device),
-            channels_last=cfg.channels_last,
-            info=info,
-            batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
-        ).accuracy
+        val_acc = evaluate_as_trained(ensemble, val_data, cfg, mean=mean, std=std, device=device, info=info).accuracy
     history = [r for res in results for r in res["history"]]
     seconds = sum(r["train_seconds"] for r in results)
     images = sum(r["images_per_second"] * r["train_seconds"] for r in results)

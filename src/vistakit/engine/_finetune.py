@@ -69,7 +69,7 @@ from ..features import FeatureCache, dataset_fingerprint, extract_features, feat
 from ._checkpoint import FORMAT, load_training_checkpoint
 from ._config import TrainConfig
 from ._data import BatchPrep, Loader
-from ._loop import autocast, evaluate, fit, resolve_amp
+from ._loop import autocast, evaluate_as_trained, fit, resolve_amp
 from ._prepared import PreparedData, dataset_targets, labelled_subset
 from ._report import as_probabilities, learning_curves_png, score_predictions
 from ._rundir import BEST, PROBE, RunDir
@@ -898,15 +898,13 @@ def finetune(
             ex, ey = features(evaluated, "test" if test_data is not None else "val")
             probs, targets = torch.as_tensor(_full_proba(probe, ex, num_classes)), torch.as_tensor(ey)
         else:
-            ev = evaluate(
+            ev = evaluate_as_trained(
                 net,
                 evaluated.dataset,
+                base,
                 mean=mean,
                 std=std,
                 device=device,
-                amp=resolve_amp(base.amp, device),
-                tta=base.tta,
-                channels_last=base.channels_last,
                 collect=True,
                 batch_size=base.eval_batch_size or 2 * max(bs, 128),
             )

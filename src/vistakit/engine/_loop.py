@@ -253,6 +253,39 @@ def evaluate(
     return EvalResult(metrics=meter.compute(), count=int(meter.count), **meter.collected())
 
 
+def evaluate_as_trained(
+    model: nn.Module,
+    data: Any,
+    cfg: TrainConfig,
+    *,
+    mean: tuple[float, ...] | None,
+    std: tuple[float, ...] | None,
+    task: str | Task | None = None,
+    device: torch.device | str | None = None,
+    batch_size: int | None = None,
+    info: DistInfo = DistInfo(),
+    collect: bool = False,
+) -> EvalResult:
+    """:func:`evaluate` with a run's own settings, as :func:`fit` evaluates: its flip TTA, its
+    autocast dtype on ``device`` (default: the model's), channels_last, and its evaluation batch
+    size (``eval_batch_size``, else twice ``batch_size``; ``batch_size`` here overrides both)."""
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    return evaluate(
+        model,
+        data,
+        task=task,
+        mean=mean,
+        std=std,
+        tta=cfg.tta,
+        device=device,
+        amp=resolve_amp(cfg.amp, device),
+        channels_last=cfg.channels_last,
+        info=info,
+        collect=collect,
+        batch_size=batch_size or cfg.eval_batch_size or 2 * cfg.batch_size,
+    )
+
+
 def _split(obj: Any, size: int) -> list[Any]:
     """A batch (a tensor, or a list of images / targets) in pieces of ``size``."""
     if isinstance(obj, torch.Tensor):

@@ -27,7 +27,7 @@ from ._augment import build_augment, read_augment_spec
 from ._config import TrainConfig
 from ._distributed import init_distributed
 from ._ensemble import fit_ensemble
-from ._loop import evaluate, resolve_amp
+from ._loop import evaluate_as_trained
 from ._prepared import PreparedData
 from ._recipes import get_recipe
 from ._report import render_report, score_predictions
@@ -230,17 +230,8 @@ def _train_and_report(
         split = test if test is not None else val
         evaluated = PreparedData.from_dataset(split) if split is not None else None
         if evaluated is not None:
-            ev = evaluate(
-                result.model,
-                evaluated.dataset,
-                mean=result.mean,
-                std=result.std,
-                tta=cfg.tta,
-                device=device,
-                amp=resolve_amp(cfg.amp, device),
-                channels_last=cfg.channels_last,
-                collect=True,
-                batch_size=cfg.eval_batch_size or 2 * cfg.batch_size,
+            ev = evaluate_as_trained(
+                result.model, evaluated.dataset, cfg, mean=result.mean, std=result.std, device=device, collect=True
             )
             scores = score_predictions(ev.probs, ev.targets)
             from ..metrics import classification_report
